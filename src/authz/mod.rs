@@ -1,0 +1,5 @@
+//! Access decisions: the caller's scope and its compilation into SQL predicates.
+
+pub mod scope;
+
+pub use scope::{Reach, Scope};

@@ -1,0 +1,200 @@
+//! The caller's scope: which budget keys and which source systems a request may read, and the one
+//! place where that is rendered into SQL.
+//!
+//! Every budget row carries (level, KATO, administrator); an informatization object or document
+//! carries the keys of its owner organization. One predicate over those three keys therefore
+//! serves budgets, objects, documents and organizations alike.
+
+use std::collections::BTreeSet;
+
+use sea_query::{Condition, Expr, ExprTrait, SimpleExpr};
+
+use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem};
+use crate::domain::territory::scope_prefix;
+
+/// One slice of the budget system a body may read (DESIGN §1, paragraph 6 of the access rules).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reach {
+    /// The republican budget and every local budget.
+    All,
+    /// The local budgets (every level but republican) of territories within `kato`.
+    LocalBudgets {
+        /// KATO code of the territory served.
+        kato: String,
+    },
+    /// The republican budget lines of one administrator (a central state body).
+    RepublicanAdministrator {
+        /// Three-digit administrator code.
+        code: String,
+    },
+    /// Given administrators of the regional budget of one region (police: 252 or 352).
+    RegionalAdministrators {
+        /// KATO code of the region.
+        region: String,
+        /// Three-digit administrator codes.
+        codes: Vec<String>,
+    },
+}
+
+/// What one request may read: a union of reaches, limited to the systems granted.
+///
+/// A `Scope` is never empty: the constructor refuses an empty reach or system set, so a request
+/// without rights fails before any SQL runs instead of running with an empty filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    reaches: Vec<Reach>,
+    systems: BTreeSet<InformationSystem>,
+    /// Organizations always visible to the caller (its own), whatever the reach.
+    own_organization: Option<i64>,
+}
+
+/// Column expressions of the three scope keys of a row source.
+#[derive(Debug, Clone)]
+pub struct KeyColumns {
+    /// Budget level column.
+    pub level: SimpleExpr,
+    /// KATO column.
+    pub kato: SimpleExpr,
+    /// Administrator code column.
+    pub administrator: SimpleExpr,
+}
+
+impl KeyColumns {
+    /// The key columns of a table aliased `table`, named `level`/`kato`/`administrator` unless
+    /// the table names them otherwise.
+    pub fn of(table: &'static str, level: &'static str, kato: &'static str, administrator: &'static str) -> Self {
+        KeyColumns {
+            level: Expr::col((table, level)),
+            kato: Expr::col((table, kato)),
+            administrator: Expr::col((table, administrator)),
+        }
+    }
+}
+
+impl Scope {
+    /// A scope of the given reaches over the given systems; `None` when either is empty.
+    pub fn new(
+        reaches: Vec<Reach>,
+        systems: impl IntoIterator<Item = InformationSystem>,
+        own_organization: Option<i64>,
+    ) -> Option<Scope> {
+        let systems: BTreeSet<_> = systems.into_iter().collect();
+        let mut reaches = reaches;
+        reaches.sort();
+        reaches.dedup();
+        (!reaches.is_empty() && !systems.is_empty()).then_some(Scope {
+            reaches,
+            systems,
+            own_organization,
+        })
+    }
+
+    /// Everything, from both systems: used by operator tooling run on the server itself.
+    pub fn national() -> Scope {
+        Scope {
+            reaches: vec![Reach::All],
+            systems: InformationSystem::ALL.iter().copied().collect(),
+            own_organization: None,
+        }
+    }
+
+    /// The reaches of this scope.
+    pub fn reaches(&self) -> &[Reach] {
+        &self.reaches
+    }
+
+    /// The systems granted.
+    pub fn systems(&self) -> &BTreeSet<InformationSystem> {
+        &self.systems
+    }
+
+    /// The budget phases whose rows the granted systems hold.
+    pub fn phases(&self) -> Vec<BudgetPhase> {
+        BudgetPhase::ALL
+            .iter()
+            .copied()
+            .filter(|p| self.systems.contains(&p.system()))
+            .collect()
+    }
+
+    /// The predicate over a row source's scope keys.
+    pub fn keys_condition(&self, cols: &KeyColumns) -> Condition {
+        let mut any = Condition::any();
+        for reach in &self.reaches {
+            any = any.add(reach_condition(reach, cols));
+        }
+        any
+    }
+
+    /// The predicate for budget amount rows: keys in reach and phase from a granted system.
+    pub fn budget_condition(&self, cols: &KeyColumns, phase: SimpleExpr) -> Condition {
+        let phases: Vec<&'static str> = self.phases().into_iter().map(BudgetPhase::as_str).collect();
+        Condition::all()
+            .add(self.keys_condition(cols))
+            .add(phase.is_in(phases))
+    }
+
+    /// The predicate for organizations: in reach by their keys, or the caller's own.
+    pub fn organization_condition(&self, cols: &KeyColumns, id: SimpleExpr) -> Condition {
+        let mut cond = Condition::any().add(self.keys_condition(cols));
+        if let Some(own) = self.own_organization {
+            cond = cond.add(id.eq(own));
+        }
+        cond
+    }
+
+    /// A sentence describing the scope, for `me` and for the audit trail.
+    pub fn describe(&self) -> String {
+        let reaches: Vec<String> = self.reaches.iter().map(describe_reach).collect();
+        let systems: Vec<&str> = self.systems.iter().map(|s| s.as_str()).collect();
+        format!("{} (systems: {})", reaches.join("; "), systems.join(", "))
+    }
+}
+
+fn reach_condition(reach: &Reach, c: &KeyColumns) -> Condition {
+    let republican = BudgetLevel::Republican.as_str();
+    match reach {
+        Reach::All => Condition::all().add(Expr::val(1).eq(1)),
+        Reach::LocalBudgets { kato } => Condition::all()
+            .add(c.level.clone().ne(republican))
+            .add(c.kato.clone().like(format!("{}%", scope_prefix(kato)))),
+        Reach::RepublicanAdministrator { code } => Condition::all()
+            .add(c.level.clone().eq(republican))
+            .add(c.administrator.clone().eq(code.as_str())),
+        Reach::RegionalAdministrators { region, codes } => Condition::all()
+            .add(c.level.clone().eq(BudgetLevel::Regional.as_str()))
+            .add(c.kato.clone().eq(region.as_str()))
+            .add(c.administrator.clone().is_in(codes.iter().map(String::as_str))),
+    }
+}
+
+fn describe_reach(reach: &Reach) -> String {
+    match reach {
+        Reach::All => "the republican budget and every local budget".to_owned(),
+        Reach::LocalBudgets { kato } => format!("local budgets within territory {kato}"),
+        Reach::RepublicanAdministrator { code } => {
+            format!("republican budget of administrator {code}")
+        }
+        Reach::RegionalAdministrators { region, codes } => format!(
+            "administrator {} of the regional budget of {region}",
+            codes.join("/")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_scopes_cannot_be_built() {
+        assert!(Scope::new(vec![], InformationSystem::ALL.iter().copied(), None).is_none());
+        assert!(Scope::new(vec![Reach::All], [], None).is_none());
+    }
+
+    #[test]
+    fn phases_follow_granted_systems() {
+        let s = Scope::new(vec![Reach::All], [InformationSystem::StatePlanning], None).unwrap();
+        assert_eq!(s.phases(), vec![BudgetPhase::Requested]);
+    }
+}

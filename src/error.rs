@@ -1,0 +1,213 @@
+//! Errors that reach callers: a stable code, a message in the caller's language, and the field
+//! at fault. Internal causes are logged, never returned.
+
+use crate::domain::lang::Lang;
+
+/// Stable error codes (GraphQL `extensions.code`, HTTP problem `code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No valid credentials.
+    Unauthenticated,
+    /// Credentials valid, but the action is not allowed.
+    Forbidden,
+    /// No such item (or not one the caller may see: both look the same).
+    NotFound,
+    /// The input is malformed; the message names the field.
+    BadUserInput,
+    /// Something failed inside the server; the cause is logged.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire form of the code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// What a bad value should have been.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// Exactly this many digits.
+    Digits(usize),
+    /// At most this many digits.
+    UpToDigits(usize),
+    /// One of these words.
+    OneOf(Vec<&'static str>),
+    /// An ISO date (YYYY-MM-DD).
+    Date,
+    /// An amount in thousands of tenge with at most one decimal.
+    Amount,
+    /// A whole number in a range.
+    IntegerIn(i64, i64),
+    /// A value (the field is required).
+    Present,
+    /// No value (the field must be empty here).
+    Absent,
+    /// A region that exists in the reference data.
+    KnownRegion,
+    /// A valid IIN or BIN (12 digits with a matching check digit).
+    ValidIdentifier,
+    /// A cursor returned by an earlier page.
+    Cursor,
+    /// The given number of columns.
+    Columns(usize),
+    /// A value consistent with another field.
+    ConsistentWith(&'static str),
+}
+
+impl Expected {
+    /// What was expected, in `lang`.
+    pub fn describe(&self, lang: Lang) -> String {
+        match self {
+            Expected::Digits(n) => match lang {
+                Lang::Kk => format!("дәл {n} цифр"),
+                Lang::Ru => format!("ровно {n} цифр"),
+                Lang::En => format!("exactly {n} digits"),
+            },
+            Expected::UpToDigits(n) => match lang {
+                Lang::Kk => format!("{n} цифрға дейін"),
+                Lang::Ru => format!("не более {n} цифр"),
+                Lang::En => format!("up to {n} digits"),
+            },
+            Expected::OneOf(words) => {
+                let list = words.join(", ");
+                match lang {
+                    Lang::Kk => format!("мыналардың бірі: {list}"),
+                    Lang::Ru => format!("одно из: {list}"),
+                    Lang::En => format!("one of: {list}"),
+                }
+            }
+            Expected::Date => lang
+                .pick("ISO күні (ЖЖЖЖ-АА-КК)", "дата ISO (ГГГГ-ММ-ДД)", "an ISO date (YYYY-MM-DD)")
+                .to_owned(),
+            Expected::Amount => lang
+                .pick(
+                    "мың теңгедегі сома, ең көбі бір ондық таңбамен (мысалы 12345.6)",
+                    "сумма в тысячах тенге, не более одного знака после точки (например 12345.6)",
+                    "an amount in thousands of tenge with at most one decimal (e.g. 12345.6)",
+                )
+                .to_owned(),
+            Expected::IntegerIn(lo, hi) => match lang {
+                Lang::Kk => format!("{lo}..{hi} аралығындағы бүтін сан"),
+                Lang::Ru => format!("целое число от {lo} до {hi}"),
+                Lang::En => format!("a whole number from {lo} to {hi}"),
+            },
+            Expected::Present => lang.pick("мән міндетті", "значение обязательно", "a value (required)").to_owned(),
+            Expected::Absent => lang
+                .pick("бос мән (бұл жерде толтырылмайды)", "пустое значение (здесь не заполняется)", "no value (must be empty here)")
+                .to_owned(),
+            Expected::KnownRegion => lang
+                .pick("анықтамалықтағы өңір коды", "код региона из справочника", "the code of a known region")
+                .to_owned(),
+            Expected::ValidIdentifier => lang
+                .pick(
+                    "бақылау цифры дұрыс 12 цифр",
+                    "12 цифр с верной контрольной цифрой",
+                    "12 digits with a valid check digit",
+                )
+                .to_owned(),
+            Expected::Cursor => lang
+                .pick("алдыңғы беттің курсоры", "курсор предыдущей страницы", "a cursor from an earlier page")
+                .to_owned(),
+            Expected::Columns(n) => match lang {
+                Lang::Kk => format!("{n} баған"),
+                Lang::Ru => format!("{n} столбцов"),
+                Lang::En => format!("{n} columns"),
+            },
+            Expected::ConsistentWith(other) => match lang {
+                Lang::Kk => format!("{other} өрісіне сәйкес мән"),
+                Lang::Ru => format!("значение, согласованное с полем {other}"),
+                Lang::En => format!("a value consistent with {other}"),
+            },
+        }
+    }
+}
+
+/// An error a caller can act on, or an internal failure.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A field holds a bad value.
+    #[error("invalid value for `{field}`: expected {}", expected.describe(Lang::En))]
+    Invalid {
+        /// The field's name as the caller wrote it.
+        field: String,
+        /// What it should have been.
+        expected: Expected,
+    },
+    /// No such item, or one out of the caller's scope.
+    #[error("not found")]
+    NotFound,
+    /// No valid credentials.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Not allowed.
+    #[error("forbidden")]
+    Forbidden,
+    /// A database failure.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Any other internal failure.
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Result with [`AppError`].
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// An invalid-field error.
+    pub fn invalid(field: impl Into<String>, expected: Expected) -> Self {
+        AppError::Invalid {
+            field: field.into(),
+            expected,
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Invalid { .. } => ErrorCode::BadUserInput,
+            AppError::NotFound => ErrorCode::NotFound,
+            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::Forbidden => ErrorCode::Forbidden,
+            AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The message for a caller, in `lang`. Internal causes are not included.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            AppError::Invalid { field, expected } => {
+                let what = expected.describe(lang);
+                match lang {
+                    Lang::Kk => format!("`{field}` өрісінің мәні қате: күтілгені — {what}"),
+                    Lang::Ru => format!("неверное значение поля `{field}`: ожидается {what}"),
+                    Lang::En => format!("invalid value for `{field}`: expected {what}"),
+                }
+            }
+            AppError::NotFound => lang.pick("табылмады", "не найдено", "not found").to_owned(),
+            AppError::Unauthenticated => lang
+                .pick("аутентификация қажет", "требуется аутентификация", "authentication required")
+                .to_owned(),
+            AppError::Forbidden => lang.pick("рұқсат жоқ", "доступ запрещён", "forbidden").to_owned(),
+            AppError::Database(_) | AppError::Internal(_) => lang
+                .pick("ішкі қате", "внутренняя ошибка", "internal error")
+                .to_owned(),
+        }
+    }
+
+    /// The field at fault, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}

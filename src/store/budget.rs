@@ -1,0 +1,334 @@
+//! Budget lines and amounts: scoped listing, aggregation and the natural-key upsert of imports.
+
+use chrono::NaiveDate;
+use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+
+use super::page::{Page, PageRequest};
+use super::{Db, Tx};
+use crate::authz::Scope;
+use crate::authz::scope::KeyColumns;
+use crate::domain::budget::{BudgetLevel, BudgetPhase};
+use crate::error::AppResult;
+use crate::store::filter::BudgetLineFilter;
+
+/// One amount of one budget line in one phase, with the line's classification.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BudgetLineRow {
+    /// Id of the amount row.
+    pub id: i64,
+    /// Budget year.
+    pub year: i32,
+    /// Budget level.
+    #[sqlx(try_from = "String")]
+    pub level: BudgetLevel,
+    /// KATO code of the budget's territory.
+    pub kato: String,
+    /// KATO code of its region; `None` for the republican budget.
+    pub region_kato: Option<String>,
+    /// Administrator code.
+    pub administrator: String,
+    /// Program code.
+    pub program: String,
+    /// Subprogram code, `""` when none.
+    pub subprogram: String,
+    /// Economic specific, `""` when none.
+    pub specific: String,
+    /// Functional group.
+    pub functional_group: String,
+    /// Phase.
+    #[sqlx(try_from = "String")]
+    pub phase: BudgetPhase,
+    /// Date an EXECUTED amount is cumulative as of.
+    pub as_of: Option<NaiveDate>,
+    /// Amount in tenths of a thousand tenge.
+    pub amount_tenths: i64,
+}
+
+/// A dimension to group amounts by.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BudgetDimension {
+    /// Budget year.
+    Year,
+    /// Budget level.
+    Level,
+    /// The row's region (`XX0000000`), null for the republican budget.
+    Region,
+    /// The row's own territory (KATO).
+    Territory,
+    /// Administrator code.
+    Administrator,
+    /// Program code.
+    Program,
+    /// Subprogram code.
+    Subprogram,
+    /// Economic specific.
+    Specific,
+    /// Functional group.
+    FunctionalGroup,
+    /// Phase.
+    Phase,
+}
+
+impl BudgetDimension {
+    fn column(self) -> (&'static str, &'static str) {
+        match self {
+            BudgetDimension::Year => ("l", "year"),
+            BudgetDimension::Level => ("l", "level"),
+            BudgetDimension::Region => ("l", "region_kato"),
+            BudgetDimension::Territory => ("l", "kato"),
+            BudgetDimension::Administrator => ("l", "administrator"),
+            BudgetDimension::Program => ("l", "program"),
+            BudgetDimension::Subprogram => ("l", "subprogram"),
+            BudgetDimension::Specific => ("l", "specific"),
+            BudgetDimension::FunctionalGroup => ("l", "functional_group"),
+            BudgetDimension::Phase => ("a", "phase"),
+        }
+    }
+
+    /// The result column the dimension is selected as.
+    fn alias(self) -> &'static str {
+        match self {
+            BudgetDimension::Year => "year",
+            BudgetDimension::Level => "level",
+            BudgetDimension::Region => "region",
+            BudgetDimension::Territory => "territory",
+            BudgetDimension::Administrator => "administrator",
+            BudgetDimension::Program => "program",
+            BudgetDimension::Subprogram => "subprogram",
+            BudgetDimension::Specific => "specific",
+            BudgetDimension::FunctionalGroup => "functional_group",
+            BudgetDimension::Phase => "phase",
+        }
+    }
+
+    const ALL: [BudgetDimension; 10] = [
+        BudgetDimension::Year,
+        BudgetDimension::Level,
+        BudgetDimension::Region,
+        BudgetDimension::Territory,
+        BudgetDimension::Administrator,
+        BudgetDimension::Program,
+        BudgetDimension::Subprogram,
+        BudgetDimension::Specific,
+        BudgetDimension::FunctionalGroup,
+        BudgetDimension::Phase,
+    ];
+}
+
+/// One group of a budget summary: the grouped keys (others `None`), the exact sum and the count.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AggregateRow {
+    /// Year, when grouped by it.
+    pub year: Option<i32>,
+    /// Level, when grouped by it.
+    pub level: Option<String>,
+    /// Region, when grouped by it (and not republican).
+    pub region: Option<String>,
+    /// Territory, when grouped by it.
+    pub territory: Option<String>,
+    /// Administrator, when grouped by it.
+    pub administrator: Option<String>,
+    /// Program, when grouped by it.
+    pub program: Option<String>,
+    /// Subprogram, when grouped by it.
+    pub subprogram: Option<String>,
+    /// Specific, when grouped by it.
+    pub specific: Option<String>,
+    /// Functional group, when grouped by it.
+    pub functional_group: Option<String>,
+    /// Phase, when grouped by it.
+    pub phase: Option<String>,
+    /// Sum in tenths of a thousand tenge.
+    pub amount_tenths: i64,
+    /// Number of amount rows summed.
+    pub line_count: i64,
+}
+
+/// The scope keys of budget lines aliased `l`.
+fn line_keys() -> KeyColumns {
+    KeyColumns::of("l", "level", "kato", "administrator")
+}
+
+/// `budget_amounts a JOIN budget_lines l` restricted by scope and filter.
+fn scoped_amounts(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<SelectStatement> {
+    let mut q = Query::select()
+        .from_as("budget_amounts", "a")
+        .join_as(
+            sea_query::JoinType::InnerJoin,
+            "budget_lines",
+            "l",
+            Expr::col(("l", "id")).equals(("a", "line_id")),
+        )
+        .cond_where(scope.budget_condition(&line_keys(), Expr::col(("a", "phase"))))
+        .to_owned();
+    if let Some(f) = filter {
+        q.cond_where(f.condition("filter")?);
+    }
+    Ok(q)
+}
+
+/// A page of amount rows in scope matching the filter, in id order.
+pub async fn list_lines(
+    db: &Db,
+    scope: &Scope,
+    filter: Option<&BudgetLineFilter>,
+    page: PageRequest,
+) -> AppResult<Page<BudgetLineRow>> {
+    let mut q = scoped_amounts(scope, filter)?;
+    q.column(("a", "id"))
+        .columns([
+            ("l", "year"),
+            ("l", "level"),
+            ("l", "kato"),
+            ("l", "region_kato"),
+            ("l", "administrator"),
+            ("l", "program"),
+            ("l", "subprogram"),
+            ("l", "specific"),
+            ("l", "functional_group"),
+        ])
+        .columns([("a", "phase"), ("a", "as_of"), ("a", "amount_tenths")])
+        .order_by(("a", "id"), Order::Asc)
+        .limit(page.limit());
+    if let Some(after) = page.after {
+        q.and_where(Expr::col(("a", "id")).gt(after));
+    }
+    Ok(Page::from_overfetch(db.all(&q).await?, page))
+}
+
+/// Number of amount rows in scope matching the filter.
+pub async fn count_lines(db: &Db, scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<i64> {
+    let mut q = scoped_amounts(scope, filter)?;
+    q.expr(Func::count(Expr::col(("a", "id"))));
+    Ok(db.scalar_i64(&q).await?)
+}
+
+/// Exact sums of amounts in scope matching the filter, grouped by `group_by`, ordered by the keys.
+pub async fn summary(
+    db: &Db,
+    scope: &Scope,
+    group_by: &[BudgetDimension],
+    filter: Option<&BudgetLineFilter>,
+) -> AppResult<Vec<AggregateRow>> {
+    let mut q = scoped_amounts(scope, filter)?;
+    for dim in BudgetDimension::ALL {
+        if group_by.contains(&dim) {
+            q.expr_as(Expr::col(dim.column()), dim.alias());
+        } else if dim == BudgetDimension::Year {
+            q.expr_as(Expr::cust("CAST(NULL AS INTEGER)"), dim.alias());
+        } else {
+            q.expr_as(Expr::cust("CAST(NULL AS TEXT)"), dim.alias());
+        }
+    }
+    q.expr_as(
+        Func::cast_as(Func::sum(Expr::col(("a", "amount_tenths"))), "BIGINT"),
+        "amount_tenths",
+    )
+    .expr_as(Func::count(Expr::col(("a", "id"))), "line_count");
+    let mut seen = Vec::new();
+    for dim in group_by {
+        if seen.contains(dim) {
+            continue;
+        }
+        seen.push(*dim);
+        q.add_group_by([Expr::col(dim.column())]);
+        q.order_by_expr(Expr::col(dim.column()), Order::Asc);
+    }
+    // SUM over no rows is NULL; an empty scope slice must give no groups, not one empty group.
+    q.and_having(Func::count(Expr::col(("a", "id"))).gt(0));
+    Ok(db.all(&q).await?)
+}
+
+/// Natural key and attributes of a budget line, as imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineKey {
+    /// Year.
+    pub year: i32,
+    /// Level.
+    pub level: BudgetLevel,
+    /// Territory.
+    pub kato: String,
+    /// Region of the territory (`None` for the Republic).
+    pub region_kato: Option<String>,
+    /// Administrator.
+    pub administrator: String,
+    /// Program.
+    pub program: String,
+    /// Subprogram or `""`.
+    pub subprogram: String,
+    /// Specific or `""`.
+    pub specific: String,
+    /// Functional group.
+    pub functional_group: String,
+}
+
+/// Inserts a line or updates its functional group; returns its id.
+pub async fn upsert_line(tx: &mut Tx, key: &LineKey) -> AppResult<i64> {
+    let q = Query::insert()
+        .into_table("budget_lines")
+        .columns([
+            "year",
+            "level",
+            "kato",
+            "region_kato",
+            "administrator",
+            "program",
+            "subprogram",
+            "specific",
+            "functional_group",
+        ])
+        .values_panic([
+            key.year.into(),
+            key.level.into(),
+            key.kato.as_str().into(),
+            key.region_kato.clone().into(),
+            key.administrator.as_str().into(),
+            key.program.as_str().into(),
+            key.subprogram.as_str().into(),
+            key.specific.as_str().into(),
+            key.functional_group.as_str().into(),
+        ])
+        .on_conflict(
+            sea_query::OnConflict::columns([
+                "year",
+                "level",
+                "kato",
+                "administrator",
+                "program",
+                "subprogram",
+                "specific",
+            ])
+            .update_column("functional_group")
+            .to_owned(),
+        )
+        .returning_col("id")
+        .to_owned();
+    Ok(tx.returning_i64(&q).await?)
+}
+
+/// Inserts or replaces the amount of a line in a phase (and snapshot date, for EXECUTED).
+pub async fn upsert_amount(
+    tx: &mut Tx,
+    line_id: i64,
+    phase: BudgetPhase,
+    as_of: Option<NaiveDate>,
+    amount_tenths: i64,
+) -> AppResult<()> {
+    let mut conflict = match as_of {
+        Some(_) => sea_query::OnConflict::columns(["line_id", "phase", "as_of"]),
+        None => sea_query::OnConflict::columns(["line_id", "phase"]),
+    };
+    let target_where = match as_of {
+        Some(_) => Expr::col("as_of").is_not_null(),
+        None => Expr::col("as_of").is_null(),
+    };
+    conflict.target_and_where(target_where).update_column("amount_tenths");
+    let q = Query::insert()
+        .into_table("budget_amounts")
+        .columns(["line_id", "phase", "as_of", "amount_tenths"])
+        .values_panic([line_id.into(), phase.into(), as_of.into(), amount_tenths.into()])
+        .on_conflict(conflict)
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}

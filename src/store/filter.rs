@@ -1,0 +1,122 @@
+//! Caller-supplied filters, validated and compiled to SQL conditions.
+
+use async_graphql::InputObject;
+use chrono::NaiveDate;
+use sea_query::{Condition, Expr, ExprTrait};
+
+use crate::domain::budget::{BudgetLevel, BudgetPhase};
+use crate::error::{AppError, AppResult, Expected};
+
+/// Deepest nesting of `and` / `or` / `not` accepted.
+const MAX_FILTER_DEPTH: usize = 8;
+
+/// Filter on budget amount rows. Fields combine with AND; lists match any of their values.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct BudgetLineFilter {
+    /// Budget years.
+    pub years: Option<Vec<i32>>,
+    /// Budget levels.
+    pub levels: Option<Vec<BudgetLevel>>,
+    /// Rows whose territory's KATO code starts with this prefix (1–9 digits).
+    pub kato_prefix: Option<String>,
+    /// Administrator codes (3 digits).
+    pub administrators: Option<Vec<String>>,
+    /// Program codes (3 digits).
+    pub programs: Option<Vec<String>>,
+    /// Subprogram codes (3 digits).
+    pub subprograms: Option<Vec<String>>,
+    /// Economic classification specifics (3 digits).
+    pub specifics: Option<Vec<String>>,
+    /// Functional groups (2 digits).
+    pub functional_groups: Option<Vec<String>>,
+    /// Phases.
+    pub phases: Option<Vec<BudgetPhase>>,
+    /// Execution snapshot date: EXECUTED rows are kept only when cumulative as of this date;
+    /// rows of other phases are not affected.
+    pub as_of: Option<NaiveDate>,
+    /// All of these filters must match.
+    pub and: Option<Vec<BudgetLineFilter>>,
+    /// At least one of these filters must match.
+    pub or: Option<Vec<BudgetLineFilter>>,
+    /// This filter must not match.
+    pub not: Option<Box<BudgetLineFilter>>,
+}
+
+/// Checks that every code is exactly `n` digits; names the offending element.
+fn check_codes(field: &str, codes: &[String], n: usize) -> AppResult<()> {
+    for (i, c) in codes.iter().enumerate() {
+        if c.len() != n || !c.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::invalid(format!("{field}[{i}]"), Expected::Digits(n)));
+        }
+    }
+    Ok(())
+}
+
+impl BudgetLineFilter {
+    /// Validates and compiles the filter over budget lines `l` and amounts `a`. `path` is the
+    /// argument's name, used in error messages (`filter.and[0].programs[1]`).
+    pub fn condition(&self, path: &str) -> AppResult<Condition> {
+        self.condition_at(path, 0)
+    }
+
+    fn condition_at(&self, path: &str, depth: usize) -> AppResult<Condition> {
+        if depth > MAX_FILTER_DEPTH {
+            return Err(AppError::invalid(path, Expected::IntegerIn(0, MAX_FILTER_DEPTH as i64)));
+        }
+        let col = |name: &'static str| Expr::col(("l", name));
+        let mut c = Condition::all();
+        if let Some(years) = &self.years {
+            c = c.add(col("year").is_in(years.iter().copied()));
+        }
+        if let Some(levels) = &self.levels {
+            c = c.add(col("level").is_in(levels.iter().map(|l| l.as_str())));
+        }
+        if let Some(prefix) = &self.kato_prefix {
+            if prefix.is_empty() || prefix.len() > 9 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AppError::invalid(format!("{path}.katoPrefix"), Expected::UpToDigits(9)));
+            }
+            c = c.add(col("kato").like(format!("{prefix}%")));
+        }
+        let code_lists: [(&str, &'static str, &Option<Vec<String>>, usize); 5] = [
+            ("administrators", "administrator", &self.administrators, 3),
+            ("programs", "program", &self.programs, 3),
+            ("subprograms", "subprogram", &self.subprograms, 3),
+            ("specifics", "specific", &self.specifics, 3),
+            ("functionalGroups", "functional_group", &self.functional_groups, 2),
+        ];
+        for (field, column, values, n) in code_lists {
+            if let Some(values) = values {
+                check_codes(&format!("{path}.{field}"), values, n)?;
+                c = c.add(col(column).is_in(values.iter().map(String::as_str)));
+            }
+        }
+        if let Some(phases) = &self.phases {
+            c = c.add(Expr::col(("a", "phase")).is_in(phases.iter().map(|p| p.as_str())));
+        }
+        if let Some(as_of) = self.as_of {
+            c = c.add(
+                Condition::any()
+                    .add(Expr::col(("a", "as_of")).is_null())
+                    .add(Expr::col(("a", "as_of")).eq(as_of)),
+            );
+        }
+        if let Some(all) = &self.and {
+            for (i, f) in all.iter().enumerate() {
+                c = c.add(f.condition_at(&format!("{path}.and[{i}]"), depth + 1)?);
+            }
+        }
+        if let Some(any) = &self.or {
+            let mut or = Condition::any();
+            for (i, f) in any.iter().enumerate() {
+                or = or.add(f.condition_at(&format!("{path}.or[{i}]"), depth + 1)?);
+            }
+            if !any.is_empty() {
+                c = c.add(or);
+            }
+        }
+        if let Some(not) = &self.not {
+            c = c.add(not.condition_at(&format!("{path}.not"), depth + 1)?.not());
+        }
+        Ok(c)
+    }
+}

@@ -1,0 +1,325 @@
+//! Repositories over SQLite or PostgreSQL, chosen by the database URL.
+//!
+//! SQL is built once with sea-query and rendered per dialect; rows decode through the same
+//! `FromRow` types on both backends. Every read of scoped data takes the caller's [`Scope`].
+//!
+//! [`Scope`]: crate::authz::Scope
+
+pub mod budget;
+pub mod documents;
+pub mod filter;
+pub mod objects;
+pub mod orgs;
+pub mod page;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_query::{PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// Which SQL dialect a database speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// Human name, as printed in logs and test output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle on the database: a connection pool and a count of statements run (for tests and
+/// metrics that check batching).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool,
+    statements: Arc<AtomicU64>,
+}
+
+/// Rows that decode from both backends.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// Runs `$body` with `$ex` bound to the concrete executor and `$qb` to its query builder.
+macro_rules! dispatch {
+    ($target:expr, $ex:ident, $qb:ident => $body:expr) => {
+        match $target {
+            Executor::Sqlite($ex) => {
+                let $qb = SqliteQueryBuilder;
+                $body
+            }
+            Executor::Postgres($ex) => {
+                let $qb = PostgresQueryBuilder;
+                $body
+            }
+        }
+    };
+}
+
+/// Borrowed executor of either backend: a pool or an open transaction.
+enum Executor<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+/// Options for opening a database.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// `sqlite://path` or `postgres://...`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+}
+
+impl Db {
+    /// Opens a pool for `url`; a SQLite file is created when missing.
+    pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Db> {
+        let url = opts.url.as_str();
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .connect_with(options)
+                    .await?,
+            )
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .connect_with(options)
+                    .await?,
+            )
+        } else {
+            anyhow::bail!("database URL must start with sqlite: or postgres: (got `{url}`)");
+        };
+        Ok(Db {
+            pool,
+            statements: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The backend behind this handle.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations of this backend's dialect.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Statements run through this handle (and its clones) so far.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        let q = sea_query::Query::select().expr(sea_query::Expr::val(1)).to_owned();
+        self.scalar_i64(&q).await.is_ok()
+    }
+
+    /// Begins a transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            statements: self.statements.clone(),
+        })
+    }
+
+    /// Runs a select and decodes every row.
+    pub async fn all<T: Row>(&self, q: &SelectStatement) -> Result<Vec<T>, sqlx::Error> {
+        let mut conn = self.acquire().await?;
+        conn.all(q).await
+    }
+
+    /// Runs a select and decodes the first row, if any.
+    pub async fn optional<T: Row>(&self, q: &SelectStatement) -> Result<Option<T>, sqlx::Error> {
+        let mut conn = self.acquire().await?;
+        conn.optional(q).await
+    }
+
+    /// Runs a select of one integer.
+    pub async fn scalar_i64(&self, q: &SelectStatement) -> Result<i64, sqlx::Error> {
+        let mut conn = self.acquire().await?;
+        conn.scalar_i64(q).await
+    }
+
+    /// Runs an insert, update or delete.
+    pub async fn execute<S: SqlxBinder>(&self, q: &S) -> Result<u64, sqlx::Error> {
+        let mut conn = self.acquire().await?;
+        conn.execute(q).await
+    }
+
+    async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => ConnInner::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => ConnInner::Postgres(p.acquire().await?),
+        };
+        Ok(Conn {
+            inner,
+            statements: self.statements.clone(),
+        })
+    }
+}
+
+enum ConnInner {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+/// A pooled connection.
+struct Conn {
+    inner: ConnInner,
+    statements: Arc<AtomicU64>,
+}
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// An open transaction; dropped without [`Tx::commit`] it rolls back.
+pub struct Tx {
+    inner: TxInner,
+    statements: Arc<AtomicU64>,
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await,
+            TxInner::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// The backend of this transaction.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+impl Conn {
+    fn executor(&mut self) -> Executor<'_> {
+        match &mut self.inner {
+            ConnInner::Sqlite(c) => Executor::Sqlite(&mut **c),
+            ConnInner::Postgres(c) => Executor::Postgres(&mut **c),
+        }
+    }
+}
+
+impl Tx {
+    fn executor(&mut self) -> Executor<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Executor::Sqlite(&mut **t),
+            TxInner::Postgres(t) => Executor::Postgres(&mut **t),
+        }
+    }
+}
+
+/// The statement runners shared by a pooled connection and a transaction.
+macro_rules! runners {
+    ($ty:ty) => {
+        impl $ty {
+            /// Runs a select and decodes every row.
+            pub async fn all<T: Row>(&mut self, q: &SelectStatement) -> Result<Vec<T>, sqlx::Error> {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                dispatch!(self.executor(), ex, qb => {
+                    let (sql, values) = q.build_sqlx(qb);
+                    sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(ex).await
+                })
+            }
+
+            /// Runs a select and decodes the first row, if any.
+            pub async fn optional<T: Row>(&mut self, q: &SelectStatement) -> Result<Option<T>, sqlx::Error> {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                dispatch!(self.executor(), ex, qb => {
+                    let (sql, values) = q.build_sqlx(qb);
+                    sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_optional(ex).await
+                })
+            }
+
+            /// Runs a select of one integer (a count, an id).
+            pub async fn scalar_i64(&mut self, q: &SelectStatement) -> Result<i64, sqlx::Error> {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                dispatch!(self.executor(), ex, qb => {
+                    let (sql, values) = q.build_sqlx(qb);
+                    sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(ex).await
+                })
+            }
+
+            /// Runs an insert, update or delete; returns the rows affected.
+            pub async fn execute<S: SqlxBinder>(&mut self, q: &S) -> Result<u64, sqlx::Error> {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                dispatch!(self.executor(), ex, qb => {
+                    let (sql, values) = q.build_sqlx(qb);
+                    sqlx::query_with(AssertSqlSafe(sql), values)
+                        .execute(ex)
+                        .await
+                        .map(|r| r.rows_affected())
+                })
+            }
+
+            /// Runs an insert or update with `RETURNING` of one integer column.
+            pub async fn returning_i64<S: SqlxBinder>(&mut self, q: &S) -> Result<i64, sqlx::Error> {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                dispatch!(self.executor(), ex, qb => {
+                    let (sql, values) = q.build_sqlx(qb);
+                    sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(ex).await
+                })
+            }
+        }
+    };
+}
+runners!(Conn);
+runners!(Tx);
