@@ -4,4 +4,6 @@
 pub mod authz;
 pub mod domain;
 pub mod error;
+pub mod import;
+pub mod seed;
 pub mod store;

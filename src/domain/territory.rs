@@ -39,18 +39,15 @@ pub fn region_of(kato: &str) -> Option<String> {
     }
 }
 
-/// The prefix that every code within the territory `kato` starts with: trailing zero pairs are
-/// dropped (region `XX`, district `XXYY`, rural district `XXYYZZ`), keeping at least the region.
+/// The prefix that every code within the territory `kato` starts with. KATO is segmented
+/// 2-2-2-3 (region, district, rural district, settlement): zero segments at the end are dropped.
 pub fn scope_prefix(kato: &str) -> &str {
-    let mut end = kato.len();
-    while end > 2 && kato[..end].ends_with("00") {
-        end -= 2;
+    for end in [2, 4, 6] {
+        if kato.len() > end && kato[end..].bytes().all(|b| b == b'0') {
+            return &kato[..end];
+        }
     }
-    if end == 9 {
-        kato
-    } else {
-        &kato[..end.max(2)]
-    }
+    kato
 }
 
 #[cfg(test)]
@@ -63,7 +60,7 @@ mod tests {
             ("110000000", "11"),
             ("113200000", "1132"),
             ("113230000", "113230"),
-            ("113235100", "1132351"),
+            ("113235100", "113235100"),
             ("750000000", "75"),
         ] {
             assert_eq!(scope_prefix(kato), prefix, "{kato}");

@@ -6,6 +6,7 @@
 //! [`Scope`]: crate::authz::Scope
 
 pub mod budget;
+pub mod bulk;
 pub mod documents;
 pub mod filter;
 pub mod objects;
@@ -307,6 +308,14 @@ macro_rules! runners {
                         .execute(ex)
                         .await
                         .map(|r| r.rows_affected())
+                })
+            }
+
+            /// Runs a fixed statement without parameters (maintenance only: never caller input).
+            pub async fn raw(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                dispatch!(self.executor(), ex, _qb => {
+                    sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(ex).await.map(|_| ())
                 })
             }
 

@@ -1,0 +1,436 @@
+//! The budget CSV import (DESIGN §5): validate every row first, then write all rows in one
+//! transaction with a natural-key upsert, so a file either lands whole or not at all and a second
+//! import of the same file changes nothing.
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Read;
+
+use chrono::NaiveDate;
+use sea_query::{Expr, ExprTrait, OnConflict, Query};
+
+use crate::domain::budget::{BudgetLevel, BudgetPhase, parse_amount_tenths};
+use crate::domain::lang::Lang;
+use crate::domain::territory::{REPUBLIC_KATO, TerritoryKind, is_kato, region_of};
+use crate::error::{AppError, Expected};
+use crate::store::budget::{LineKey, upsert_amount, upsert_line};
+use crate::store::{Db, Tx};
+
+/// The columns, in order.
+pub const COLUMNS: [&str; 11] = [
+    "year",
+    "level",
+    "kato",
+    "administrator",
+    "program",
+    "subprogram",
+    "specific",
+    "functional_group",
+    "phase",
+    "as_of",
+    "amount",
+];
+
+/// Most row errors reported at once; the rest are counted.
+const MAX_REPORTED: usize = 50;
+
+/// One problem in the file: where, and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// 1-based line number in the file (the header is line 1).
+    pub line: u64,
+    /// 1-based column number.
+    pub column: usize,
+    /// Column name.
+    pub field: String,
+    /// What the value should have been.
+    pub expected: Expected,
+}
+
+impl RowError {
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let what = self.expected.describe(lang);
+        let (line, col, field) = (self.line, self.column, &self.field);
+        match lang {
+            Lang::Kk => format!("{line}-жол, {col}-баған ({field}): күтілгені — {what}"),
+            Lang::Ru => format!("строка {line}, столбец {col} ({field}): ожидается {what}"),
+            Lang::En => format!("line {line}, column {col} ({field}): expected {what}"),
+        }
+    }
+}
+
+/// Why an import was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file has bad rows; nothing was written.
+    #[error("{} invalid value(s); nothing imported", .errors.len() + .more)]
+    Invalid {
+        /// The first problems found.
+        errors: Vec<RowError>,
+        /// How many more were not listed.
+        more: usize,
+    },
+    /// Writing failed; the transaction was rolled back.
+    #[error(transparent)]
+    Store(#[from] AppError),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::Store(e.into())
+    }
+}
+
+/// A validated row.
+#[derive(Debug, Clone)]
+struct Row {
+    key: LineKey,
+    phase: BudgetPhase,
+    as_of: Option<NaiveDate>,
+    amount_tenths: i64,
+}
+
+/// How many rows an import wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Data rows read.
+    pub rows: usize,
+}
+
+struct Checker<'a> {
+    line: u64,
+    record: &'a csv::StringRecord,
+    errors: &'a mut Vec<RowError>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, col: usize, expected: Expected) {
+        self.errors.push(RowError {
+            line: self.line,
+            column: col + 1,
+            field: COLUMNS[col].to_owned(),
+            expected,
+        });
+    }
+
+    fn get(&self, col: usize) -> &str {
+        self.record.get(col).unwrap_or("")
+    }
+
+    fn digits(&mut self, col: usize, n: usize, optional: bool) -> Option<String> {
+        let v = self.get(col);
+        if optional && v.is_empty() {
+            return Some(String::new());
+        }
+        if v.len() == n && v.bytes().all(|b| b.is_ascii_digit()) {
+            Some(v.to_owned())
+        } else {
+            self.fail(col, Expected::Digits(n));
+            None
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(&mut self, col: usize, expected: Expected) -> Option<T> {
+        let parsed = self.get(col).parse().ok();
+        if parsed.is_none() {
+            self.fail(col, expected);
+        }
+        parsed
+    }
+
+    fn row(&mut self, regions: &HashSet<String>) -> Option<Row> {
+        let year: Option<i32> = self.parse(0, Expected::IntegerIn(1990, 2100)).filter(|y| (1990..=2100).contains(y));
+        if year.is_none() && self.errors.last().is_none_or(|e| e.line != self.line || e.column != 1) {
+            self.fail(0, Expected::IntegerIn(1990, 2100));
+        }
+        let levels: Vec<&'static str> = BudgetLevel::ALL.iter().map(|l| l.as_str()).collect();
+        let level: Option<BudgetLevel> = self.parse(1, Expected::OneOf(levels));
+        let kato = self.get(2).to_owned();
+        let kato_ok = is_kato(&kato);
+        if !kato_ok {
+            self.fail(2, Expected::Digits(9));
+        }
+        let administrator = self.digits(3, 3, false);
+        let program = self.digits(4, 3, false);
+        let subprogram = self.digits(5, 3, true);
+        let specific = self.digits(6, 3, true);
+        let functional_group = self.digits(7, 2, false);
+        let phases: Vec<&'static str> = BudgetPhase::ALL.iter().map(|p| p.as_str()).collect();
+        let phase: Option<BudgetPhase> = self.parse(8, Expected::OneOf(phases));
+        let as_of = match (phase, self.get(9)) {
+            (Some(BudgetPhase::Executed), "") => {
+                self.fail(9, Expected::Date);
+                None
+            }
+            (Some(BudgetPhase::Executed), s) => match s.parse::<NaiveDate>() {
+                Ok(d) => Some(Some(d)),
+                Err(_) => {
+                    self.fail(9, Expected::Date);
+                    None
+                }
+            },
+            (Some(_), "") => Some(None),
+            (Some(_), _) => {
+                self.fail(9, Expected::Absent);
+                None
+            }
+            (None, _) => None,
+        };
+        let amount = match parse_amount_tenths(self.get(10)) {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.fail(10, Expected::Amount);
+                None
+            }
+        };
+        // Where the budget sits must agree with its level, and its region must exist.
+        let region = region_of(&kato);
+        if let (Some(level), true) = (level, kato_ok) {
+            let consistent = match level {
+                BudgetLevel::Republican => kato == REPUBLIC_KATO,
+                BudgetLevel::Regional => region.as_deref() == Some(kato.as_str()),
+                BudgetLevel::District | BudgetLevel::Rural => {
+                    kato != REPUBLIC_KATO && region.as_deref() != Some(kato.as_str())
+                }
+            };
+            if !consistent {
+                self.fail(2, Expected::ConsistentWith("level"));
+            } else if let Some(r) = &region
+                && !regions.contains(r)
+            {
+                self.fail(2, Expected::KnownRegion);
+            }
+        }
+        Some(Row {
+            key: LineKey {
+                year: year?,
+                level: level?,
+                kato: kato_ok.then_some(kato)?,
+                region_kato: region,
+                administrator: administrator?,
+                program: program?,
+                subprogram: subprogram?,
+                specific: specific?,
+                functional_group: functional_group?,
+            },
+            phase: phase?,
+            as_of: as_of?,
+            amount_tenths: amount?,
+        })
+    }
+}
+
+/// Reads and validates the whole file; returns the rows or every problem found.
+fn read_rows(input: impl Read, regions: &HashSet<String>) -> Result<Vec<Row>, ImportError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        _ => csv::StringRecord::new(),
+    };
+    for (i, name) in COLUMNS.iter().enumerate() {
+        if header.get(i).map(|h| h.trim_start_matches('\u{feff}')) != Some(name) {
+            errors.push(RowError {
+                line: 1,
+                column: i + 1,
+                field: (*name).to_owned(),
+                expected: Expected::OneOf(vec![name]),
+            });
+            return Err(ImportError::Invalid { errors, more: 0 });
+        }
+    }
+    if header.len() != COLUMNS.len() {
+        errors.push(RowError { line: 1, column: COLUMNS.len() + 1, field: "header".into(), expected: Expected::Columns(COLUMNS.len()) });
+        return Err(ImportError::Invalid { errors, more: 0 });
+    }
+    for (i, record) in records.enumerate() {
+        let line = i as u64 + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(_) => {
+                // Not valid UTF-8 or broken quoting: the line as a whole is unreadable.
+                errors.push(RowError { line, column: 1, field: "line".into(), expected: Expected::Columns(COLUMNS.len()) });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(line);
+        if record.len() != COLUMNS.len() {
+            errors.push(RowError {
+                line,
+                column: record.len().min(COLUMNS.len()) + 1,
+                field: COLUMNS.get(record.len()).copied().unwrap_or("line").to_owned(),
+                expected: Expected::Columns(COLUMNS.len()),
+            });
+            continue;
+        }
+        let mut checker = Checker { line, record: &record, errors: &mut errors };
+        if let Some(row) = checker.row(regions) {
+            rows.push(row);
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        let more = errors.len().saturating_sub(MAX_REPORTED);
+        errors.truncate(MAX_REPORTED);
+        Err(ImportError::Invalid { errors, more })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct KatoRow {
+    kato: String,
+}
+
+/// Imports a budget CSV: all rows or none.
+pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportError> {
+    let q = Query::select()
+        .column("kato")
+        .from("territories")
+        .and_where(Expr::col("kind").is_in([
+            TerritoryKind::Oblast.as_str(),
+            TerritoryKind::CityRepublican.as_str(),
+            TerritoryKind::Capital.as_str(),
+        ]))
+        .to_owned();
+    let regions: HashSet<String> = db.all::<KatoRow>(&q).await?.into_iter().map(|r| r.kato).collect();
+    let rows = read_rows(input, &regions)?;
+    let mut tx = db.begin().await?;
+    ensure_reference(&mut tx, &rows).await?;
+    for row in &rows {
+        let line_id = upsert_line(&mut tx, &row.key).await?;
+        upsert_amount(&mut tx, line_id, row.phase, row.as_of, row.amount_tenths).await?;
+    }
+    tx.commit().await?;
+    Ok(ImportReport { rows: rows.len() })
+}
+
+/// Creates the territories, administrators and programs the rows name but the reference lacks.
+async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> {
+    let territories: BTreeSet<(String, BudgetLevel)> = rows
+        .iter()
+        .filter(|r| matches!(r.key.level, BudgetLevel::District | BudgetLevel::Rural))
+        .map(|r| (r.key.kato.clone(), r.key.level))
+        .collect();
+    for (kato, level) in territories {
+        let kind = if level == BudgetLevel::District { TerritoryKind::District } else { TerritoryKind::Rural };
+        let q = Query::insert()
+            .into_table("territories")
+            .columns(["kato", "kind", "region_kato", "parent_kato", "name_kk", "name_ru", "name_en"])
+            .values_panic([
+                kato.as_str().into(),
+                kind.into(),
+                region_of(&kato).into(),
+                region_of(&kato).into(),
+                format!("Аумақ {kato}").into(),
+                format!("Территория {kato}").into(),
+                format!("Territory {kato}").into(),
+            ])
+            .on_conflict(OnConflict::column("kato").do_nothing().to_owned())
+            .to_owned();
+        tx.execute(&q).await?;
+    }
+    let admins: BTreeSet<(BudgetLevel, &str, &str)> =
+        rows.iter().map(|r| (r.key.level, r.key.kato.as_str(), r.key.administrator.as_str())).collect();
+    for (level, kato, code) in admins {
+        let q = Query::insert()
+            .into_table("administrators")
+            .columns(["level", "kato", "code", "name_kk", "name_ru", "name_en"])
+            .values_panic([
+                level.into(),
+                kato.into(),
+                code.into(),
+                format!("{code} әкімшісі").into(),
+                format!("Администратор {code}").into(),
+                format!("Administrator {code}").into(),
+            ])
+            .on_conflict(OnConflict::columns(["level", "kato", "code"]).do_nothing().to_owned())
+            .to_owned();
+        tx.execute(&q).await?;
+    }
+    let programs: BTreeSet<(BudgetLevel, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r.key.level, r.key.kato.as_str(), r.key.administrator.as_str(), r.key.program.as_str()))
+        .collect();
+    for (level, kato, admin, program) in programs {
+        let q = Query::insert()
+            .into_table("budget_programs")
+            .columns(["level", "kato", "administrator", "program", "name_kk", "name_ru", "name_en"])
+            .values_panic([
+                level.into(),
+                kato.into(),
+                admin.into(),
+                program.into(),
+                format!("{program} бюджеттік бағдарламасы").into(),
+                format!("Бюджетная программа {program}").into(),
+                format!("Budget program {program}").into(),
+            ])
+            .on_conflict(OnConflict::columns(["level", "kato", "administrator", "program"]).do_nothing().to_owned())
+            .to_owned();
+        tx.execute(&q).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn regions() -> HashSet<String> {
+        ["110000000".to_owned()].into_iter().collect()
+    }
+
+    const HEADER: &str = "year,level,kato,administrator,program,subprogram,specific,functional_group,phase,as_of,amount\n";
+
+    fn errors_of(body: &str) -> Vec<(u64, usize, String)> {
+        match read_rows(format!("{HEADER}{body}").as_bytes(), &regions()) {
+            Err(ImportError::Invalid { errors, .. }) => errors.into_iter().map(|e| (e.line, e.column, e.field)).collect(),
+            Ok(_) => vec![],
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn row_errors_name_line_and_column() {
+        for (name, body, want) in [
+            ("wrong level", "2025,OBLAST,110000000,252,001,,,03,APPROVED,,10\n", (2, 2, "level")),
+            ("8-digit kato", "2025,REGIONAL,11000000,252,001,,,03,APPROVED,,10\n", (2, 3, "kato")),
+            ("letters in amount", "2025,REGIONAL,110000000,252,001,,,03,APPROVED,,1O.5\n", (2, 11, "amount")),
+            ("two decimals", "2025,REGIONAL,110000000,252,001,,,03,APPROVED,,10.55\n", (2, 11, "amount")),
+            ("unknown phase", "2025,REGIONAL,110000000,252,001,,,03,PLANNED,,10\n", (2, 9, "phase")),
+            ("missing column", "2025,REGIONAL,110000000,252,001,,,03,APPROVED,10\n", (2, 11, "amount")),
+            ("executed without date", "2025,REGIONAL,110000000,252,001,,,03,EXECUTED,,10\n", (2, 10, "as_of")),
+            ("date on a plan row", "2025,REGIONAL,110000000,252,001,,,03,APPROVED,2025-01-31,10\n", (2, 10, "as_of")),
+            ("unknown region", "2025,REGIONAL,990000000,252,001,,,03,APPROVED,,10\n", (2, 3, "kato")),
+            ("republican with local kato", "2025,REPUBLICAN,110000000,201,001,,,03,APPROVED,,10\n", (2, 3, "kato")),
+        ] {
+            let got = errors_of(body);
+            assert_eq!(got, vec![(want.0, want.1, want.2.to_owned())], "{name}");
+        }
+    }
+
+    #[test]
+    fn error_on_a_later_line_names_that_line() {
+        let body = "2025,REGIONAL,110000000,252,001,,,03,APPROVED,,10\n2025,REGIONAL,110000000,252,001,,,03,APPROVED,,x\n";
+        assert_eq!(errors_of(body), vec![(3, 11, "amount".to_owned())]);
+    }
+
+    #[test]
+    fn messages_in_three_languages() {
+        let e = RowError { line: 4, column: 11, field: "amount".into(), expected: Expected::Amount };
+        assert!(e.message(Lang::En).starts_with("line 4, column 11 (amount)"));
+        assert!(e.message(Lang::Ru).starts_with("строка 4, столбец 11 (amount)"));
+        assert!(e.message(Lang::Kk).starts_with("4-жол, 11-баған (amount)"));
+    }
+
+    #[test]
+    fn bad_header_is_reported_on_line_one() {
+        let got = match read_rows("year,level\n".as_bytes(), &regions()) {
+            Err(ImportError::Invalid { errors, .. }) => errors[0].clone(),
+            _ => panic!("expected an error"),
+        };
+        assert_eq!((got.line, got.column, got.field.as_str()), (1, 3, "kato"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Imports of external data files.
+
+pub mod budget_csv;

@@ -1,0 +1,323 @@
+//! Deterministic synthetic demo data: three years of budgets at every level and phase,
+//! informatization objects with lifecycle history, funding lines and documents.
+//!
+//! `--scale 1` gives about 100 000 amount rows; the number of budget lines (and so of amounts
+//! and objects) grows linearly with the scale.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sea_query::Value;
+use sha2::{Digest, Sha256};
+
+use super::pdf;
+use super::reference::{self, CENTRAL_BODIES, DISTRICT_ADMINISTRATORS, REGIONAL_ADMINISTRATORS, Reference, SPECIFICS};
+use crate::domain::budget::{BudgetLevel, BudgetPhase};
+use crate::domain::object::{AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind};
+use crate::domain::org::BodyKind;
+use crate::domain::territory::region_of;
+use crate::error::AppResult;
+use crate::store::Tx;
+use crate::store::bulk::{insert_rows, resync_identity};
+
+/// The budget years generated.
+pub const YEARS: [i32; 3] = [2024, 2025, 2026];
+/// Execution is reported monthly up to and including this month of the last year.
+const LAST_EXECUTED_MONTH_OF_LAST_YEAR: u32 = 10;
+/// Informatization objects per unit of scale.
+const OBJECTS_PER_SCALE: usize = 150;
+
+/// What the demo seed created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DemoCounts {
+    /// Budget lines.
+    pub lines: usize,
+    /// Amount rows.
+    pub amounts: usize,
+    /// Informatization objects.
+    pub objects: usize,
+    /// Documents.
+    pub documents: usize,
+}
+
+fn lines_per_slot(level: BudgetLevel) -> usize {
+    match level {
+        BudgetLevel::Republican => 20,
+        BudgetLevel::Regional => 8,
+        BudgetLevel::District => 2,
+        BudgetLevel::Rural => 1,
+    }
+}
+
+fn functional_group(code: &str) -> &'static str {
+    if matches!(code, "252" | "352" | "201") {
+        return "03";
+    }
+    CENTRAL_BODIES
+        .iter()
+        .map(|(c, _, _, _, g)| (*c, *g))
+        .chain(REGIONAL_ADMINISTRATORS.iter().map(|(c, _, _, g)| (*c, *g)))
+        .chain(DISTRICT_ADMINISTRATORS.iter().map(|(c, _, _, g)| (*c, *g)))
+        .find(|(c, _)| *c == code)
+        .map(|(_, g)| g)
+        .unwrap_or("01")
+}
+
+fn month_end(year: i32, month: u32) -> Option<NaiveDate> {
+    let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
+}
+
+fn scaled(base: i64, rng: &mut ChaCha8Rng, lo: i64, hi: i64) -> i64 {
+    base * rng.random_range(lo..=hi) / 100
+}
+
+/// Slot of the budget system: one administrator of one budget.
+type Slot = (BudgetLevel, String, String);
+
+/// Inserts demo budgets, objects and documents on top of `reference`.
+pub async fn insert(tx: &mut Tx, reference: &Reference, scale: usize, progress: bool) -> AppResult<DemoCounts> {
+    let mut rng = ChaCha8Rng::seed_from_u64(20_250_530);
+    let slots: Vec<Slot> = reference
+        .administrators
+        .iter()
+        .map(|(level, kato, code, _)| (*level, kato.clone(), code.clone()))
+        .collect();
+    let total_lines: usize = slots.iter().map(|s| lines_per_slot(s.0) * scale).sum::<usize>() * YEARS.len();
+    let bar = if progress {
+        ProgressBar::new(total_lines as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} lines ({eta})")
+            .map_err(|e| anyhow::anyhow!(e))?
+            .progress_chars("=> "),
+    );
+    bar.set_message("budgets");
+
+    let program_rows: Vec<Vec<Value>> = slots
+        .iter()
+        .flat_map(|(level, kato, admin)| {
+            let programs = (lines_per_slot(*level) * scale).div_ceil(3);
+            (1..=programs).map(move |p| {
+                vec![
+                    (*level).into(),
+                    kato.as_str().into(),
+                    admin.as_str().into(),
+                    format!("{p:03}").into(),
+                    format!("{p:03} бюджеттік бағдарламасы").into(),
+                    format!("Бюджетная программа {p:03}").into(),
+                ]
+            })
+        })
+        .collect();
+    insert_rows(tx, "budget_programs", &["level", "kato", "administrator", "program", "name_kk", "name_ru"], program_rows).await?;
+
+    let mut counts = DemoCounts::default();
+    let mut line_id = 0i64;
+    let mut slot_lines: HashMap<Slot, Vec<i64>> = HashMap::new();
+    for year in YEARS {
+        let months = if year == YEARS[YEARS.len() - 1] { LAST_EXECUTED_MONTH_OF_LAST_YEAR } else { 12 };
+        for slot in &slots {
+            let (level, kato, admin) = slot;
+            let n = lines_per_slot(*level) * scale;
+            let mut lines = Vec::with_capacity(n);
+            let mut amounts = Vec::with_capacity(n * 16);
+            for j in 0..n {
+                line_id += 1;
+                let specific = SPECIFICS[(j % 3 + 3 * (j / 3 % 3)) % SPECIFICS.len()].0;
+                lines.push(vec![
+                    line_id.into(),
+                    year.into(),
+                    (*level).into(),
+                    kato.as_str().into(),
+                    region_of(kato).into(),
+                    admin.as_str().into(),
+                    format!("{:03}", 1 + j / 3).into(),
+                    (if j % 2 == 0 { "" } else { "015" }).into(),
+                    specific.into(),
+                    functional_group(admin).into(),
+                ]);
+                slot_lines.entry(slot.clone()).or_default().push(line_id);
+                let weight = if *level == BudgetLevel::Republican { 10 } else { 1 };
+                let approved = rng.random_range(10_000..50_000_000i64) * weight;
+                let requested = scaled(approved, &mut rng, 100, 130);
+                let specified = scaled(approved, &mut rng, 95, 110);
+                let corrected = scaled(specified, &mut rng, 97, 103);
+                let pace = rng.random_range(85..=100i64);
+                for (phase, amount) in [
+                    (BudgetPhase::Requested, requested),
+                    (BudgetPhase::Approved, approved),
+                    (BudgetPhase::Specified, specified),
+                    (BudgetPhase::Corrected, corrected),
+                ] {
+                    amounts.push(vec![line_id.into(), phase.into(), Option::<NaiveDate>::None.into(), amount.into()]);
+                }
+                for m in 1..=months {
+                    let executed = corrected * i64::from(m) * pace / 1200;
+                    amounts.push(vec![
+                        line_id.into(),
+                        BudgetPhase::Executed.into(),
+                        month_end(year, m).into(),
+                        executed.into(),
+                    ]);
+                }
+            }
+            counts.lines += lines.len();
+            counts.amounts += amounts.len();
+            let cols = ["id", "year", "level", "kato", "region_kato", "administrator", "program", "subprogram", "specific", "functional_group"];
+            insert_rows(tx, "budget_lines", &cols, lines).await?;
+            insert_rows(tx, "budget_amounts", &["line_id", "phase", "as_of", "amount_tenths"], amounts).await?;
+            bar.inc(n as u64);
+        }
+    }
+    resync_identity(tx, "budget_lines").await?;
+    bar.finish_and_clear();
+
+    let (objects, documents) = insert_objects(tx, reference, &slot_lines, scale, &mut rng).await?;
+    counts.objects = objects;
+    counts.documents = documents;
+    Ok(counts)
+}
+
+const THEMES: &[(&str, &str, &str)] = &[
+    ("Электрондық құжат айналымы", "Электронный документооборот", "Electronic document management"),
+    ("Кадрлық есеп", "Кадровый учет", "Personnel records"),
+    ("Өтініштерді есепке алу", "Учет обращений", "Citizen requests"),
+    ("Жолдар мониторингі", "Мониторинг автомобильных дорог", "Road monitoring"),
+    ("Е-білім", "Электронное обучение", "E-learning"),
+    ("Электрондық денсаулық сақтау", "Электронное здравоохранение", "E-health"),
+    ("Бюджеттік жоспарлау", "Бюджетное планирование", "Budget planning"),
+    ("Әлеуметтік көмек", "Социальная помощь", "Social assistance"),
+    ("Қылмыстық статистика", "Уголовная статистика", "Crime statistics"),
+    ("Жер кадастры", "Земельный кадастр", "Land cadastre"),
+];
+
+const STAGE_PATH: [LifecycleStage; 4] = [
+    LifecycleStage::Creation,
+    LifecycleStage::TrialOperation,
+    LifecycleStage::IndustrialOperation,
+    LifecycleStage::Development,
+];
+
+const DOCS_BY_STAGE: [DocumentType; 6] = [
+    DocumentType::TermsOfReference,
+    DocumentType::TechnicalProject,
+    DocumentType::TestProtocol,
+    DocumentType::TrialOperationAct,
+    DocumentType::IndustrialOperationAct,
+    DocumentType::OperationManual,
+];
+
+async fn insert_objects(
+    tx: &mut Tx,
+    reference: &Reference,
+    slot_lines: &HashMap<Slot, Vec<i64>>,
+    scale: usize,
+    rng: &mut ChaCha8Rng,
+) -> AppResult<(usize, usize)> {
+    let owners: Vec<&reference::Org> = reference
+        .orgs
+        .iter()
+        .filter(|o| matches!(o.kind, BodyKind::CentralStateBody | BodyKind::LocalExecutiveBody | BodyKind::AuthorizedBody))
+        .filter(|o| o.administrator.is_some())
+        .collect();
+    let integrator = reference.orgs.iter().find(|o| o.kind == BodyKind::Integrator).map(|o| o.id);
+    let count = OBJECTS_PER_SCALE * scale;
+    let (mut objects, mut stages, mut funding, mut documents) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut contents: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut doc_count = 0usize;
+    for i in 0..count {
+        let id = i as i64 + 1;
+        let owner = owners[rng.random_range(0..owners.len())];
+        let possessor = match integrator {
+            Some(int) if rng.random_bool(0.2) => int,
+            _ => owner.id,
+        };
+        let (kk, ru, en) = THEMES[rng.random_range(0..THEMES.len())];
+        let kind = ObjectKind::ALL[rng.random_range(0..ObjectKind::ALL.len())];
+        let registered = NaiveDate::from_ymd_opt(2018, 1, 1).and_then(|d| d.checked_add_days(chrono::Days::new(rng.random_range(0..2500))));
+        let Some(registered) = registered else { continue };
+        let path_len = rng.random_range(1..=STAGE_PATH.len());
+        let decommissioned = path_len >= 3 && rng.random_bool(0.1);
+        let mut day = registered;
+        let mut current = LifecycleStage::Creation;
+        for (s, stage) in STAGE_PATH.iter().take(path_len).chain(decommissioned.then_some(&LifecycleStage::Decommissioned)).enumerate() {
+            stages.push(vec![id.into(), (*stage).into(), day.into(), format!("Бұйрық / Приказ № {}-{}", id, s + 1).into()]);
+            current = *stage;
+            day = day.checked_add_days(chrono::Days::new(rng.random_range(60..400))).unwrap_or(day);
+        }
+        objects.push(vec![
+            id.into(),
+            kind.into(),
+            rng.random_range(1..=3i32).into(),
+            format!("«{kk}» {}", owner.names[0]).into(),
+            format!("«{ru}» — {}", owner.names[1]).into(),
+            format!("{en} of {}", owner.names[2]).into(),
+            format!("AP-{:06}", id).into(),
+            owner.id.into(),
+            possessor.into(),
+            current.into(),
+            (if rng.random_bool(0.3) { AccessLevel::Restricted } else { AccessLevel::Public }).into(),
+            registered.into(),
+        ]);
+        let slot = (owner.level, owner.kato.clone(), owner.administrator.clone().unwrap_or_default());
+        if let Some(lines) = slot_lines.get(&slot) {
+            let mut picked: Vec<i64> = (0..rng.random_range(1..=3)).map(|_| lines[rng.random_range(0..lines.len())]).collect();
+            picked.sort_unstable();
+            picked.dedup();
+            funding.extend(picked.into_iter().map(|l| vec![id.into(), l.into()]));
+        }
+        let ndocs = (path_len + 1).min(DOCS_BY_STAGE.len());
+        for (n, doc_type) in DOCS_BY_STAGE.iter().take(ndocs).enumerate() {
+            doc_count += 1;
+            let number = format!("{}-{:02}/{}", id, n + 1, registered.year());
+            let lang = if n % 2 == 0 { DocumentLanguage::Ru } else { DocumentLanguage::Kk };
+            let body = pdf::one_page(&[
+                "audit-hub demo document".to_owned(),
+                format!("Object AP-{id:06}: {en}"),
+                format!("Type: {doc_type}"),
+                format!("Number: {number}"),
+                format!("Language: {lang}"),
+            ]);
+            let sha = hex::encode(Sha256::digest(&body));
+            documents.push(vec![
+                (doc_count as i64).into(),
+                id.into(),
+                (*doc_type).into(),
+                format!("{doc_type} — {ru}").into(),
+                number.into(),
+                registered.into(),
+                "1.0".into(),
+                lang.into(),
+                DocumentFormat::PdfA1.into(),
+                format!("AP-{id:06}-{}.pdf", n + 1).into(),
+                (body.len() as i64).into(),
+                sha.clone().into(),
+            ]);
+            contents.entry(sha).or_insert(body);
+        }
+    }
+    let n_objects = objects.len();
+    let cols = [
+        "id", "kind", "object_class", "name_kk", "name_ru", "name_en", "account_code", "owner_id", "possessor_id", "stage",
+        "access_level", "registered_on",
+    ];
+    insert_rows(tx, "informatization_objects", &cols, objects).await?;
+    resync_identity(tx, "informatization_objects").await?;
+    insert_rows(tx, "object_stage_history", &["object_id", "stage", "started_on", "basis"], stages).await?;
+    insert_rows(tx, "object_funding", &["object_id", "line_id"], funding).await?;
+    let blobs = contents.into_iter().map(|(sha, body)| vec![sha.into(), body.into()]).collect();
+    insert_rows(tx, "document_contents", &["sha256", "content"], blobs).await?;
+    let cols = [
+        "id", "object_id", "doc_type", "title", "number", "approved_on", "version", "language", "format", "file_name",
+        "size_bytes", "sha256",
+    ];
+    insert_rows(tx, "documents", &cols, documents).await?;
+    resync_identity(tx, "documents").await?;
+    Ok((n_objects, doc_count))
+}

@@ -1,0 +1,54 @@
+//! Seeding: reference data (`seed --reference`) and synthetic demo data (`seed --demo`).
+
+pub mod demo;
+pub mod names;
+pub mod pdf;
+pub mod reference;
+
+use sea_query::{Expr, Func, Query};
+
+use crate::error::AppResult;
+use crate::store::Db;
+
+/// What a seed run did.
+#[derive(Debug, Clone, Default)]
+pub struct SeedReport {
+    /// Whether reference data was inserted (false: it was already there).
+    pub reference_inserted: bool,
+    /// Demo data inserted, if any.
+    pub demo: Option<demo::DemoCounts>,
+}
+
+/// Inserts the reference data if missing and, with `demo_scale`, demo data on an empty budget
+/// store; everything in one transaction.
+pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResult<SeedReport> {
+    let mut tx = db.begin().await?;
+    let mut report = SeedReport::default();
+    let reference = if reference::present(&mut tx).await? {
+        None
+    } else {
+        report.reference_inserted = true;
+        Some(reference::insert(&mut tx).await?)
+    };
+    if let Some(scale) = demo_scale {
+        let q = Query::select().expr(Func::count(Expr::col("id"))).from("budget_lines").to_owned();
+        if tx.scalar_i64(&q).await? > 0 {
+            return Err(anyhow::anyhow!("demo data needs an empty budget store: budget lines are already present").into());
+        }
+        // Rebuilt from the same deterministic generators as the reference seed.
+        let reference = match reference {
+            Some(r) => r,
+            None => rebuild_reference()?,
+        };
+        report.demo = Some(demo::insert(&mut tx, &reference, scale.max(1), progress).await?);
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+fn rebuild_reference() -> anyhow::Result<reference::Reference> {
+    let territories = reference::territories()?;
+    let orgs = reference::organizations(&territories);
+    let administrators = reference::administrators(&territories);
+    Ok(reference::Reference { territories, orgs, administrators })
+}
