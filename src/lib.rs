@@ -2,8 +2,13 @@
 //! budget-process data, each within the slice the law gives it.
 
 pub mod authz;
+pub mod cli;
+pub mod config;
 pub mod domain;
 pub mod error;
+pub mod graphql;
+pub mod http;
 pub mod import;
 pub mod seed;
 pub mod store;
+pub mod telemetry;

@@ -1,3 +1,12 @@
-fn main() {
-    println!("Hello, world!");
+//! The audit-hub binary: a thin wrapper over [`audit_hub::cli`].
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match audit_hub::cli::run().await {
+        Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

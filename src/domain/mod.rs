@@ -1,6 +1,7 @@
 //! Pure types and rules of the domain: identifiers, budget classification, bodies, objects.
 
 pub mod budget;
+pub mod date;
 pub mod ident;
 pub mod lang;
 pub mod object;

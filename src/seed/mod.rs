@@ -52,3 +52,13 @@ fn rebuild_reference() -> anyhow::Result<reference::Reference> {
     let administrators = reference::administrators(&territories);
     Ok(reference::Reference { territories, orgs, administrators })
 }
+
+/// Seeds reference and scale-1 demo data when the database has no budget lines yet (for
+/// `serve --demo`); returns what was inserted, or `None` when data was already there.
+pub async fn run_demo_if_empty(db: &Db) -> AppResult<Option<demo::DemoCounts>> {
+    let q = Query::select().expr(Func::count(Expr::col("id"))).from("budget_lines").to_owned();
+    if db.scalar_i64(&q).await? > 0 {
+        return Ok(None);
+    }
+    Ok(run(db, Some(1), true).await?.demo)
+}

@@ -1,7 +1,6 @@
 //! Caller-supplied filters, validated and compiled to SQL conditions.
 
 use async_graphql::InputObject;
-use chrono::NaiveDate;
 use sea_query::{Condition, Expr, ExprTrait};
 
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
@@ -33,7 +32,7 @@ pub struct BudgetLineFilter {
     pub phases: Option<Vec<BudgetPhase>>,
     /// Execution snapshot date: EXECUTED rows are kept only when cumulative as of this date;
     /// rows of other phases are not affected.
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<crate::domain::date::Date>,
     /// All of these filters must match.
     pub and: Option<Vec<BudgetLineFilter>>,
     /// At least one of these filters must match.
@@ -97,7 +96,7 @@ impl BudgetLineFilter {
             c = c.add(
                 Condition::any()
                     .add(Expr::col(("a", "as_of")).is_null())
-                    .add(Expr::col(("a", "as_of")).eq(as_of)),
+                    .add(Expr::col(("a", "as_of")).eq(as_of.0)),
             );
         }
         if let Some(all) = &self.and {

@@ -1,0 +1,164 @@
+//! The command line: `serve`, `migrate`, `seed`, `import`, `export-schema`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::GlobalOptions;
+use crate::domain::lang::Lang;
+use crate::import::budget_csv::{self, ImportError};
+use crate::store::Db;
+use crate::{graphql, http, seed, telemetry};
+
+/// audit-hub: read-only budget data hub for Kazakhstan's oversight bodies.
+#[derive(Debug, Parser)]
+#[command(name = "audit-hub", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalOptions,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (migrations are applied first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "AUDIT_HUB_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Seed reference and demo data first when the database has none.
+        #[arg(long, env = "AUDIT_HUB_DEMO")]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Insert reference data, and optionally synthetic demo data.
+    Seed {
+        /// Regions, budget classification, organizations and their head users.
+        #[arg(long)]
+        reference: bool,
+        /// Synthetic budgets, objects and documents (implies --reference).
+        #[arg(long)]
+        demo: bool,
+        /// Size of the demo data: about 100 000 amount rows per unit.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        scale: u32,
+    },
+    /// Import data files.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Print the GraphQL schema (SDL).
+    ExportSchema,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A budget CSV (see README): all rows or none.
+    Budget {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+async fn open(global: &GlobalOptions) -> anyhow::Result<Db> {
+    let db = Db::connect(&global.connect_options()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run() -> anyhow::Result<i32> {
+    let cli = Cli::parse();
+    let g = &cli.global;
+    telemetry::init(&g.log, g.log_format == "json")?;
+    let lang = Lang::from_code(&g.lang).unwrap_or_default();
+    match cli.command {
+        Command::ExportSchema => {
+            print!("{}", graphql::sdl());
+        }
+        Command::Migrate => {
+            open(g).await?;
+            eprintln!("migrations applied");
+        }
+        Command::Seed { reference, demo, scale } => {
+            if !reference && !demo {
+                anyhow::bail!("nothing to seed: pass --reference and/or --demo");
+            }
+            let db = open(g).await?;
+            let started = std::time::Instant::now();
+            let report = seed::run(&db, demo.then_some(scale as usize), true).await?;
+            if !report.reference_inserted {
+                eprintln!("reference data already present");
+            }
+            if let Some(c) = report.demo {
+                eprintln!(
+                    "demo data: {} budget lines, {} amounts, {} objects, {} documents in {:.1}s",
+                    c.lines,
+                    c.amounts,
+                    c.objects,
+                    c.documents,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        Command::Import { what: ImportCommand::Budget { file } } => {
+            let db = open(g).await?;
+            let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            match budget_csv::import(&db, std::io::BufReader::new(f)).await {
+                Ok(r) => eprintln!("imported {} rows from {}", r.rows, file.display()),
+                Err(ImportError::Invalid { errors, more }) => {
+                    for e in &errors {
+                        eprintln!("{}: {}", file.display(), e.message(lang));
+                    }
+                    if more > 0 {
+                        eprintln!("... and {more} more");
+                    }
+                    eprintln!("nothing imported");
+                    return Ok(2);
+                }
+                Err(ImportError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Command::Serve { listen, demo } => {
+            let db = open(g).await?;
+            if demo {
+                let report = seed::run_demo_if_empty(&db).await?;
+                if let Some(c) = report {
+                    eprintln!("seeded demo data: {} amounts, {} objects, {} documents", c.amounts, c.objects, c.documents);
+                }
+            }
+            let server = http::bind(&listen).await?;
+            let addr = server.addr;
+            tracing::info!(%addr, backend = db.backend().name(), "serving");
+            eprintln!("audit-hub listening on http://{addr}  (playground: http://{addr}/playground)");
+            server.serve(http::AppState::new(db.clone()), shutdown_signal()).await?;
+            db.close().await;
+        }
+    }
+    Ok(0)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,148 @@
+//! Per-request state: the caller's scope and language, and DataLoaders built with that scope.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, ErrorExtensions};
+
+use crate::authz::Scope;
+use crate::domain::lang::Lang;
+use crate::error::AppError;
+use crate::store::documents::{self, DocumentRow};
+use crate::store::objects::{self, FundingRow, ObjectRow, StageRow};
+use crate::store::orgs::{self, OrgRow};
+use crate::store::Db;
+
+/// Everything a resolver needs about the request it serves.
+pub struct RequestCtx {
+    /// The database.
+    pub db: Db,
+    /// The caller's scope: every read goes through it.
+    pub scope: Arc<Scope>,
+    /// The language of messages.
+    pub lang: Lang,
+    /// Organizations by id.
+    pub orgs: DataLoader<ScopedLoader<OrgsById>>,
+    /// Objects by id.
+    pub objects: DataLoader<ScopedLoader<ObjectsById>>,
+    /// Stage history by object id.
+    pub stages: DataLoader<ScopedLoader<StagesByObject>>,
+    /// Funding lines by object id.
+    pub funding: DataLoader<ScopedLoader<FundingByObject>>,
+    /// Documents by object id.
+    pub documents: DataLoader<ScopedLoader<DocumentsByObject>>,
+}
+
+impl RequestCtx {
+    /// A context for one request; its loaders carry the same scope.
+    pub fn new(db: Db, scope: Scope, lang: Lang) -> RequestCtx {
+        let scope = Arc::new(scope);
+        RequestCtx {
+            orgs: scoped_loader(&db, &scope, lang, OrgsById),
+            objects: scoped_loader(&db, &scope, lang, ObjectsById),
+            stages: scoped_loader(&db, &scope, lang, StagesByObject),
+            funding: scoped_loader(&db, &scope, lang, FundingByObject),
+            documents: scoped_loader(&db, &scope, lang, DocumentsByObject),
+            db,
+            scope,
+            lang,
+        }
+    }
+
+    /// Converts an error to a GraphQL error in the caller's language, logging internal causes.
+    pub fn error(&self, e: AppError) -> async_graphql::Error {
+        to_graphql_error(e, self.lang)
+    }
+}
+
+/// A GraphQL error with a stable `code` (and `field`) extension; internal causes are logged only.
+pub fn to_graphql_error(e: AppError, lang: Lang) -> async_graphql::Error {
+    if matches!(e, AppError::Database(_) | AppError::Internal(_)) {
+        tracing::error!(error = %e, "request failed");
+    }
+    let field = e.field().map(str::to_owned);
+    async_graphql::Error::new(e.message(lang)).extend_with(|_, ext| {
+        ext.set("code", e.code().as_str());
+        if let Some(f) = &field {
+            ext.set("field", f.as_str());
+        }
+    })
+}
+
+/// The request context of a resolver.
+pub fn req<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a RequestCtx> {
+    ctx.data::<RequestCtx>()
+}
+
+/// A batch loader that reads through the request's scope; `K` says what it loads.
+pub struct ScopedLoader<K> {
+    db: Db,
+    scope: Arc<Scope>,
+    lang: Lang,
+    _kind: K,
+}
+
+fn scoped_loader<K: Send + Sync + 'static>(db: &Db, scope: &Arc<Scope>, lang: Lang, kind: K) -> DataLoader<ScopedLoader<K>> {
+    DataLoader::new(
+        ScopedLoader { db: db.clone(), scope: scope.clone(), lang, _kind: kind },
+        tokio::spawn,
+    )
+}
+
+/// Key kind: organizations by id.
+pub struct OrgsById;
+/// Key kind: objects by id.
+pub struct ObjectsById;
+/// Key kind: stage history by object id.
+pub struct StagesByObject;
+/// Key kind: funding lines by object id.
+pub struct FundingByObject;
+/// Key kind: documents by object id.
+pub struct DocumentsByObject;
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
+    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
+    for r in rows {
+        map.entry(key(&r)).or_default().push(r);
+    }
+    map
+}
+
+macro_rules! loader {
+    ($kind:ty, $value:ty, |$l:ident, $keys:ident| $body:expr) => {
+        impl Loader<i64> for ScopedLoader<$kind> {
+            type Value = $value;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, $keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+                let $l = self;
+                let result: Result<HashMap<i64, $value>, AppError> = async { $body }.await;
+                result.map_err(|e| to_graphql_error(e, self.lang))
+            }
+        }
+    };
+}
+
+loader!(OrgsById, OrgRow, |l, keys| Ok(orgs::by_ids(&l.db, &l.scope, keys)
+    .await?
+    .into_iter()
+    .map(|o| (o.id, o))
+    .collect()));
+loader!(ObjectsById, ObjectRow, |l, keys| Ok(objects::by_ids(&l.db, &l.scope, keys)
+    .await?
+    .into_iter()
+    .map(|o| (o.id, o))
+    .collect()));
+loader!(StagesByObject, Vec<StageRow>, |l, keys| Ok(group(
+    objects::stages(&l.db, &l.scope, keys).await?,
+    |r| r.object_id
+)));
+loader!(FundingByObject, Vec<FundingRow>, |l, keys| Ok(group(
+    objects::funding(&l.db, &l.scope, keys).await?,
+    |r| r.object_id
+)));
+loader!(DocumentsByObject, Vec<DocumentRow>, |l, keys| Ok(group(
+    documents::by_objects(&l.db, &l.scope, keys).await?,
+    |r| r.object_id
+)));

@@ -1,0 +1,169 @@
+//! The query root: every field reads through the request's scope.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, Object, OutputType, Result, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::context::{RequestCtx, req};
+use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
+use crate::error::{AppError, Expected};
+use crate::store::budget::{self, BudgetDimension};
+use crate::store::documents::{self, DocumentFilter};
+use crate::store::filter::BudgetLineFilter;
+use crate::store::objects::{self, InformatizationObjectFilter};
+use crate::store::orgs::{self, OrganizationFilter};
+use crate::store::page::{Page, PageRequest};
+
+/// Extra fields of a connection.
+#[derive(SimpleObject, Default)]
+pub struct ConnectionTotals {
+    /// Number of items matching the filter within the caller's scope (computed only when asked).
+    pub total_count: Option<i64>,
+}
+
+type Conn<T> = Connection<String, T, ConnectionTotals>;
+
+fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("c1:{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<i64> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    String::from_utf8(bytes).ok()?.strip_prefix("c1:")?.parse().ok()
+}
+
+fn page_request(r: &RequestCtx, first: Option<i32>, after: Option<String>) -> Result<PageRequest> {
+    if let Some(f) = first
+        && f < 0
+    {
+        return Err(r.error(AppError::invalid("first", Expected::IntegerIn(0, crate::store::page::MAX_PAGE as i64))));
+    }
+    let after = match after {
+        Some(c) => Some(decode_cursor(&c).ok_or_else(|| r.error(AppError::invalid("after", Expected::Cursor)))?),
+        None => None,
+    };
+    Ok(PageRequest::new(first, after))
+}
+
+fn connection<R, T: OutputType>(
+    page: Page<R>,
+    req: PageRequest,
+    total: Option<i64>,
+    id: impl Fn(&R) -> i64,
+    node: impl Fn(R) -> T,
+) -> Conn<T> {
+    let mut c = Connection::with_additional_fields(req.after.is_some(), page.has_next, ConnectionTotals { total_count: total });
+    c.edges = page.items.into_iter().map(|r| Edge::new(encode_cursor(id(&r)), node(r))).collect();
+    c
+}
+
+fn parse_id(r: &RequestCtx, id: &ID) -> Result<i64> {
+    id.parse::<i64>().map_err(|_| r.error(AppError::invalid("id", Expected::IntegerIn(1, i64::MAX))))
+}
+
+fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
+/// Read-only queries over budgets, informatization objects, documents and organizations.
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// Budget amount rows (one per line, phase and execution date), in id order.
+    async fn budget_lines(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<BudgetLineFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<BudgetLine>> {
+        let r = req(ctx)?;
+        let page = page_request(r, first, after)?;
+        let f = filter.as_ref();
+        let rows = budget::list_lines(&r.db, &r.scope, f, page).await.map_err(|e| r.error(e))?;
+        let total = if wants_total(ctx) {
+            Some(budget::count_lines(&r.db, &r.scope, f).await.map_err(|e| r.error(e))?)
+        } else {
+            None
+        };
+        Ok(connection(rows, page, total, |l| l.id, BudgetLine))
+    }
+
+    /// Exact sums of budget amounts grouped by the given dimensions, ordered by the keys.
+    async fn budget_summary(
+        &self,
+        ctx: &Context<'_>,
+        group_by: Vec<BudgetDimension>,
+        filter: Option<BudgetLineFilter>,
+    ) -> Result<Vec<BudgetAggregate>> {
+        let r = req(ctx)?;
+        let rows = budget::summary(&r.db, &r.scope, &group_by, filter.as_ref()).await.map_err(|e| r.error(e))?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Informatization objects, in id order.
+    async fn informatization_objects(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InformatizationObjectFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<InformatizationObject>> {
+        let r = req(ctx)?;
+        let page = page_request(r, first, after)?;
+        let rows = objects::list(&r.db, &r.scope, filter.as_ref(), page).await.map_err(|e| r.error(e))?;
+        Ok(connection(rows, page, None, |o| o.id, InformatizationObject))
+    }
+
+    /// One informatization object; null when it does not exist or is outside the caller's scope.
+    async fn informatization_object(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InformatizationObject>> {
+        let r = req(ctx)?;
+        let id = parse_id(r, &id)?;
+        Ok(r.objects.load_one(id).await?.map(InformatizationObject))
+    }
+
+    /// Technical documents, in id order.
+    async fn documents(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DocumentFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Document>> {
+        let r = req(ctx)?;
+        let page = page_request(r, first, after)?;
+        let rows = documents::list(&r.db, &r.scope, filter.as_ref(), page).await.map_err(|e| r.error(e))?;
+        Ok(connection(rows, page, None, |d| d.id, Document))
+    }
+
+    /// One document; null when it does not exist or is outside the caller's scope.
+    async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
+        let r = req(ctx)?;
+        let id = parse_id(r, &id)?;
+        let rows = documents::by_ids(&r.db, &r.scope, &[id]).await.map_err(|e| r.error(e))?;
+        Ok(rows.into_iter().next().map(Document))
+    }
+
+    /// Organizations, in id order.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrganizationFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Organization>> {
+        let r = req(ctx)?;
+        let page = page_request(r, first, after)?;
+        let rows = orgs::list(&r.db, &r.scope, filter.as_ref(), page).await.map_err(|e| r.error(e))?;
+        Ok(connection(rows, page, None, |o| o.id, Organization))
+    }
+
+    /// One organization; null when it does not exist or is outside the caller's scope.
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
+        let r = req(ctx)?;
+        let id = parse_id(r, &id)?;
+        Ok(r.orgs.load_one(id).await?.map(Organization))
+    }
+}

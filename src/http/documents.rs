@@ -1,0 +1,55 @@
+//! `GET /documents/{id}/content`: the stored file of a document in the caller's scope, with its
+//! SHA-256 as a strong ETag.
+
+use futures::stream;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Path};
+use poem::{Body, Request, Response, handler};
+
+use super::{AppState, problem, request_lang};
+use crate::error::AppError;
+use crate::store::documents;
+
+/// Chunk size of the streamed body.
+const CHUNK: usize = 64 * 1024;
+
+/// Streams a document's content; 404 alike for missing and out-of-scope ids; 304 on a matching
+/// `If-None-Match`.
+#[handler]
+pub async fn content(req: &Request, Path(id): Path<String>, Data(state): Data<&AppState>) -> Response {
+    let lang = request_lang(req);
+    let scope = state.scope_for(req);
+    let Ok(id) = id.parse::<i64>() else {
+        return problem(StatusCode::NOT_FOUND, &AppError::NotFound, lang);
+    };
+    let (doc, bytes) = match documents::content(&state.db, &scope, id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, &AppError::NotFound, lang),
+        Err(e) => {
+            tracing::error!(error = %e, document = id, "document download failed");
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang);
+        }
+    };
+    let etag = format!("\"{}\"", doc.sha256);
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Response::builder().status(StatusCode::NOT_MODIFIED).header(header::ETAG, etag).finish();
+    }
+    let len = bytes.len();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(CHUNK).map(|c| Ok(c.to_vec())).collect();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, doc.format.media_type())
+        .header(header::CONTENT_LENGTH, len)
+        .header(header::ETAG, etag)
+        .header(header::CACHE_CONTROL, "private, no-cache")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", doc.file_name.replace('"', "")),
+        )
+        .body(Body::from_bytes_stream(stream::iter(chunks)))
+}

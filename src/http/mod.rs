@@ -1,0 +1,108 @@
+//! HTTP routes: `/graphql`, `/playground`, `/healthz`, and document downloads.
+
+pub mod documents;
+pub mod playground;
+
+use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
+use poem::http::{StatusCode, header};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::middleware::Tracing;
+use poem::web::Data;
+use poem::{EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
+
+use crate::authz::Scope;
+use crate::domain::lang::Lang;
+use crate::error::AppError;
+use crate::graphql::{AppSchema, RequestCtx, build_schema};
+use crate::store::Db;
+
+/// Shared state of the server.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The GraphQL schema.
+    pub schema: AppSchema,
+}
+
+impl AppState {
+    /// State over `db` with a fresh schema.
+    pub fn new(db: Db) -> AppState {
+        AppState { db, schema: build_schema() }
+    }
+
+    /// The scope a request reads with.
+    ///
+    /// Until authentication lands every request reads with the national scope; this is the one
+    /// place that changes when it does, since every read already takes the scope it returns.
+    pub fn scope_for(&self, _req: &Request) -> Scope {
+        Scope::national()
+    }
+}
+
+/// The caller's language from `Accept-Language`.
+pub fn request_lang(req: &Request) -> Lang {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// A JSON error body `{code, message}` in the caller's language.
+pub fn problem(status: StatusCode, e: &AppError, lang: Lang) -> Response {
+    let body = serde_json::json!({ "code": e.code().as_str(), "message": e.message(lang) });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+#[handler]
+async fn graphql(req: &Request, Data(state): Data<&AppState>, gql: GraphQLRequest) -> GraphQLResponse {
+    let ctx = RequestCtx::new(state.db.clone(), state.scope_for(req), request_lang(req));
+    state.schema.execute(gql.0.data(ctx)).await.into()
+}
+
+#[handler]
+fn healthz() -> impl IntoResponse {
+    "ok"
+}
+
+/// The application: every route, with shared state.
+pub fn app(state: AppState) -> impl poem::Endpoint {
+    Route::new()
+        .at("/graphql", get(graphql).post(graphql))
+        .at("/playground", get(playground::page))
+        .at("/healthz", get(healthz))
+        .at("/documents/:id/content", get(documents::content))
+        .data(state)
+        .with(Tracing)
+}
+
+/// A bound listener, ready to serve: the address is known before serving starts (port 0 works).
+pub struct BoundServer {
+    acceptor: poem::listener::TcpAcceptor,
+    /// The address actually bound.
+    pub addr: std::net::SocketAddr,
+}
+
+/// Binds `listen`.
+pub async fn bind(listen: &str) -> anyhow::Result<BoundServer> {
+    let acceptor = TcpListener::bind(listen.to_owned()).into_acceptor().await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| anyhow::anyhow!("could not read the bound address of {listen}"))?;
+    Ok(BoundServer { acceptor, addr })
+}
+
+impl BoundServer {
+    /// Serves `state` until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn serve(self, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send) -> std::io::Result<()> {
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app(state), shutdown, Some(std::time::Duration::from_secs(30)))
+            .await
+    }
+}
