@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, ErrorExtensions};
 
 use crate::authz::Scope;
@@ -23,15 +23,15 @@ pub struct RequestCtx {
     /// The language of messages.
     pub lang: Lang,
     /// Organizations by id.
-    pub orgs: DataLoader<ScopedLoader<OrgsById>>,
+    pub orgs: Loaders<ScopedLoader<OrgsById>>,
     /// Objects by id.
-    pub objects: DataLoader<ScopedLoader<ObjectsById>>,
+    pub objects: Loaders<ScopedLoader<ObjectsById>>,
     /// Stage history by object id.
-    pub stages: DataLoader<ScopedLoader<StagesByObject>>,
+    pub stages: Loaders<ScopedLoader<StagesByObject>>,
     /// Funding lines by object id.
-    pub funding: DataLoader<ScopedLoader<FundingByObject>>,
+    pub funding: Loaders<ScopedLoader<FundingByObject>>,
     /// Documents by object id.
-    pub documents: DataLoader<ScopedLoader<DocumentsByObject>>,
+    pub documents: Loaders<ScopedLoader<DocumentsByObject>>,
 }
 
 impl RequestCtx {
@@ -48,6 +48,41 @@ impl RequestCtx {
             scope,
             lang,
         }
+    }
+
+    /// Loads the children of a page of objects that the query selects, one statement per kind,
+    /// and primes the loaders with them, so nested fields cost no further statements however the
+    /// executor interleaves their resolution.
+    pub async fn prefetch_object_children(
+        &self,
+        selection: async_graphql::SelectionField<'_>,
+        rows: &[ObjectRow],
+    ) -> Result<(), AppError> {
+        let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let wants = |name: &str| selection.selection_set().any(|f| f.name() == name);
+        if wants("documents") {
+            let rows = documents::by_objects(&self.db, &self.scope, &ids).await?;
+            self.documents.feed_many(every_key(&ids, group(rows, |d| d.object_id))).await;
+        }
+        if wants("fundingLines") {
+            let rows = objects::funding(&self.db, &self.scope, &ids).await?;
+            self.funding.feed_many(every_key(&ids, group(rows, |f| f.object_id))).await;
+        }
+        if wants("stageHistory") {
+            let rows = objects::stages(&self.db, &self.scope, &ids).await?;
+            self.stages.feed_many(every_key(&ids, group(rows, |s| s.object_id))).await;
+        }
+        if wants("owner") || wants("possessor") {
+            let mut org_ids: Vec<i64> = rows.iter().flat_map(|o| [o.owner_id, o.possessor_id]).collect();
+            org_ids.sort_unstable();
+            org_ids.dedup();
+            let found = orgs::by_ids(&self.db, &self.scope, &org_ids).await?;
+            self.orgs.feed_many(found.into_iter().map(|o| (o.id, o))).await;
+        }
+        Ok(())
     }
 
     /// Converts an error to a GraphQL error in the caller's language, logging internal causes.
@@ -75,6 +110,9 @@ pub fn req<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a RequestCtx> {
     ctx.data::<RequestCtx>()
 }
 
+/// A per-request loader with a cache, so rows primed by a list resolver are not read again.
+pub type Loaders<T> = DataLoader<T, HashMapCache>;
+
 /// A batch loader that reads through the request's scope; `K` says what it loads.
 pub struct ScopedLoader<K> {
     db: Db,
@@ -83,10 +121,11 @@ pub struct ScopedLoader<K> {
     _kind: K,
 }
 
-fn scoped_loader<K: Send + Sync + 'static>(db: &Db, scope: &Arc<Scope>, lang: Lang, kind: K) -> DataLoader<ScopedLoader<K>> {
-    DataLoader::new(
+fn scoped_loader<K: Send + Sync + 'static>(db: &Db, scope: &Arc<Scope>, lang: Lang, kind: K) -> Loaders<ScopedLoader<K>> {
+    DataLoader::with_cache(
         ScopedLoader { db: db.clone(), scope: scope.clone(), lang, _kind: kind },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }
 
@@ -100,6 +139,14 @@ pub struct StagesByObject;
 pub struct FundingByObject;
 /// Key kind: documents by object id.
 pub struct DocumentsByObject;
+
+/// Every key of `ids` with its rows, empty when it has none (so the loader does not ask again).
+fn every_key<T>(ids: &[i64], mut grouped: HashMap<i64, Vec<T>>) -> HashMap<i64, Vec<T>> {
+    for id in ids {
+        grouped.entry(*id).or_default();
+    }
+    grouped
+}
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
     let mut map: HashMap<i64, Vec<T>> = HashMap::new();

@@ -114,6 +114,9 @@ impl QueryRoot {
         let r = req(ctx)?;
         let page = page_request(r, first, after)?;
         let rows = objects::list(&r.db, &r.scope, filter.as_ref(), page).await.map_err(|e| r.error(e))?;
+        if let Some(node) = ctx.look_ahead().field("edges").field("node").selection_fields().first() {
+            r.prefetch_object_children(*node, &rows.items).await.map_err(|e| r.error(e))?;
+        }
         Ok(connection(rows, page, None, |o| o.id, InformatizationObject))
     }
 

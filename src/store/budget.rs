@@ -1,7 +1,7 @@
 //! Budget lines and amounts: scoped listing, aggregation and the natural-key upsert of imports.
 
 use chrono::NaiveDate;
-use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement};
 
 use super::page::{Page, PageRequest};
 use super::{Db, Tx};
@@ -232,7 +232,8 @@ pub async fn summary(
         }
         seen.push(*dim);
         q.add_group_by([Expr::col(dim.column())]);
-        q.order_by_expr(Expr::col(dim.column()), Order::Asc);
+        // Explicit NULLS FIRST: the backends disagree on the default (republican rows have no region).
+        q.order_by_with_nulls(dim.column(), Order::Asc, NullOrdering::First);
     }
     // SUM over no rows is NULL; an empty scope slice must give no groups, not one empty group.
     q.and_having(Func::count(Expr::col(("a", "id"))).gt(0));

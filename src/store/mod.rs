@@ -332,3 +332,10 @@ macro_rules! runners {
 }
 runners!(Conn);
 runners!(Tx);
+
+/// Runs one fixed maintenance statement outside a transaction (e.g. `CREATE DATABASE`, which
+/// PostgreSQL refuses inside one). Never pass caller input.
+pub async fn maintenance(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    conn.raw(sql).await
+}

@@ -1,0 +1,162 @@
+//! Shared test harness: a fresh database per test on the backend chosen by
+//! `AUDIT_HUB_TEST_DATABASE` (`sqlite`, the default, or a PostgreSQL server URL such as
+//! `postgres://postgres@127.0.0.1:5432`), and the real HTTP server on an ephemeral port.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use audit_hub::http::{self, AppState};
+use audit_hub::store::{Backend, ConnectOptions, Db};
+use serde_json::{Value, json};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+/// The backend under test, as named in test output.
+pub fn backend_name() -> &'static str {
+    match std::env::var("AUDIT_HUB_TEST_DATABASE") {
+        Ok(v) if v.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+impl TestDb {
+    /// A fresh, migrated, empty database.
+    pub async fn new() -> TestDb {
+        let target = std::env::var("AUDIT_HUB_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_owned());
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let (url, dir, pg) = if target.starts_with("postgres") {
+            let server = target.trim_end_matches('/').to_owned();
+            let name = format!("ah_test_{}_{}_{}", std::process::id(), n, rand_suffix());
+            let admin = Db::connect(&ConnectOptions { url: format!("{server}/postgres"), max_connections: 1 })
+                .await
+                .expect("connect to PostgreSQL admin database");
+            admin_exec(&admin, &format!("CREATE DATABASE {name}")).await;
+            admin.close().await;
+            (format!("{server}/{name}"), None, Some((server, name)))
+        } else {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            (url, Some(dir), None)
+        };
+        let db = Db::connect(&ConnectOptions { url: url.clone(), max_connections: 8 }).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        eprintln!("backend: {}", db.backend().name());
+        TestDb { db, url, _dir: dir, pg }
+    }
+
+    /// A fresh database with reference data.
+    pub async fn with_reference() -> TestDb {
+        let t = TestDb::new().await;
+        audit_hub::seed::run(&t.db, None, false).await.expect("reference seed");
+        t
+    }
+
+    /// A fresh database with reference and demo data at `scale`.
+    pub async fn with_demo(scale: usize) -> TestDb {
+        let t = TestDb::new().await;
+        audit_hub::seed::run(&t.db, Some(scale), false).await.expect("demo seed");
+        t
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0)
+}
+
+async fn admin_exec(db: &Db, sql: &str) {
+    audit_hub::store::maintenance(db, sql).await.expect(sql);
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.pg.take() {
+            // Drop runs outside async context: use a private runtime on a helper thread. The test's
+            // own pool is not closed here (its connections live on the test's runtime, which is
+            // blocked on this join); `WITH (FORCE)` ends them.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    if let Ok(admin) = Db::connect(&ConnectOptions { url: format!("{server}/postgres"), max_connections: 1 }).await {
+                        let _ = audit_hub::store::maintenance(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The real server on an ephemeral port.
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(db: &Db) -> TestServer {
+        let bound = http::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", bound.addr);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(db.clone());
+        tokio::spawn(async move {
+            let _ = bound
+                .serve(state, async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        TestServer { base, client: reqwest::Client::new(), db: db.clone(), stop: Some(tx) }
+    }
+
+    /// POSTs a GraphQL operation; returns the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_lang(query, variables, None).await
+    }
+
+    /// POSTs a GraphQL operation with an `Accept-Language`.
+    pub async fn gql_lang(&self, query: &str, variables: Value, lang: Option<&str>) -> Value {
+        let mut req = self.client.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(l) = lang {
+            req = req.header("Accept-Language", l);
+        }
+        let resp = req.send().await.expect("request");
+        resp.json().await.expect("json body")
+    }
+
+    /// POSTs an operation and returns `data`, failing on errors.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let v = self.gql(query, variables).await;
+        assert!(v.get("errors").is_none(), "unexpected errors: {v}");
+        v["data"].clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
