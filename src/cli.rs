@@ -83,7 +83,11 @@ pub async fn run() -> anyhow::Result<i32> {
             open(g).await?;
             eprintln!("migrations applied");
         }
-        Command::Seed { reference, demo, scale } => {
+        Command::Seed {
+            reference,
+            demo,
+            scale,
+        } => {
             if !reference && !demo {
                 anyhow::bail!("nothing to seed: pass --reference and/or --demo");
             }
@@ -104,9 +108,12 @@ pub async fn run() -> anyhow::Result<i32> {
                 );
             }
         }
-        Command::Import { what: ImportCommand::Budget { file } } => {
+        Command::Import {
+            what: ImportCommand::Budget { file },
+        } => {
             let db = open(g).await?;
-            let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let f = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
             match budget_csv::import(&db, std::io::BufReader::new(f)).await {
                 Ok(r) => eprintln!("imported {} rows from {}", r.rows, file.display()),
                 Err(ImportError::Invalid { errors, more }) => {
@@ -127,14 +134,21 @@ pub async fn run() -> anyhow::Result<i32> {
             if demo {
                 let report = seed::run_demo_if_empty(&db).await?;
                 if let Some(c) = report {
-                    eprintln!("seeded demo data: {} amounts, {} objects, {} documents", c.amounts, c.objects, c.documents);
+                    eprintln!(
+                        "seeded demo data: {} amounts, {} objects, {} documents",
+                        c.amounts, c.objects, c.documents
+                    );
                 }
             }
             let server = http::bind(&listen).await?;
             let addr = server.addr;
             tracing::info!(%addr, backend = db.backend().name(), "serving");
-            eprintln!("audit-hub listening on http://{addr}  (playground: http://{addr}/playground)");
-            server.serve(http::AppState::new(db.clone()), shutdown_signal()).await?;
+            eprintln!(
+                "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
+            );
+            server
+                .serve(http::AppState::new(db.clone()), shutdown_signal())
+                .await?;
             db.close().await;
         }
     }

@@ -8,10 +8,20 @@ use crate::store::ConnectOptions;
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
     /// Database URL: `sqlite://FILE` (embedded, the default) or `postgres://USER@HOST:PORT/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://audit-hub.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://audit-hub.db",
+        global = true
+    )]
     pub database_url: String,
     /// Largest number of pooled database connections.
-    #[arg(long, env = "AUDIT_HUB_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "AUDIT_HUB_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
     pub db_max_connections: u32,
     /// Language of command-line messages: kk, ru or en.
     #[arg(long, env = "AUDIT_HUB_LANG", default_value = "en", global = true, value_parser = ["kk", "ru", "en"])]
@@ -27,6 +37,9 @@ pub struct GlobalOptions {
 impl GlobalOptions {
     /// The database connection options.
     pub fn connect_options(&self) -> ConnectOptions {
-        ConnectOptions { url: self.database_url.clone(), max_connections: self.db_max_connections.max(1) }
+        ConnectOptions {
+            url: self.database_url.clone(),
+            max_connections: self.db_max_connections.max(1),
+        }
     }
 }

@@ -85,7 +85,11 @@ impl Expected {
                 }
             }
             Expected::Date => lang
-                .pick("ISO күні (ЖЖЖЖ-АА-КК)", "дата ISO (ГГГГ-ММ-ДД)", "an ISO date (YYYY-MM-DD)")
+                .pick(
+                    "ISO күні (ЖЖЖЖ-АА-КК)",
+                    "дата ISO (ГГГГ-ММ-ДД)",
+                    "an ISO date (YYYY-MM-DD)",
+                )
                 .to_owned(),
             Expected::Amount => lang
                 .pick(
@@ -99,12 +103,22 @@ impl Expected {
                 Lang::Ru => format!("целое число от {lo} до {hi}"),
                 Lang::En => format!("a whole number from {lo} to {hi}"),
             },
-            Expected::Present => lang.pick("мән міндетті", "значение обязательно", "a value (required)").to_owned(),
+            Expected::Present => lang
+                .pick("мән міндетті", "значение обязательно", "a value (required)")
+                .to_owned(),
             Expected::Absent => lang
-                .pick("бос мән (бұл жерде толтырылмайды)", "пустое значение (здесь не заполняется)", "no value (must be empty here)")
+                .pick(
+                    "бос мән (бұл жерде толтырылмайды)",
+                    "пустое значение (здесь не заполняется)",
+                    "no value (must be empty here)",
+                )
                 .to_owned(),
             Expected::KnownRegion => lang
-                .pick("анықтамалықтағы өңір коды", "код региона из справочника", "the code of a known region")
+                .pick(
+                    "анықтамалықтағы өңір коды",
+                    "код региона из справочника",
+                    "the code of a known region",
+                )
                 .to_owned(),
             Expected::ValidIdentifier => lang
                 .pick(
@@ -114,7 +128,11 @@ impl Expected {
                 )
                 .to_owned(),
             Expected::Cursor => lang
-                .pick("алдыңғы беттің курсоры", "курсор предыдущей страницы", "a cursor from an earlier page")
+                .pick(
+                    "алдыңғы беттің курсоры",
+                    "курсор предыдущей страницы",
+                    "a cursor from an earlier page",
+                )
                 .to_owned(),
             Expected::Columns(n) => match lang {
                 Lang::Kk => format!("{n} баған"),
@@ -194,9 +212,15 @@ impl AppError {
             }
             AppError::NotFound => lang.pick("табылмады", "не найдено", "not found").to_owned(),
             AppError::Unauthenticated => lang
-                .pick("аутентификация қажет", "требуется аутентификация", "authentication required")
+                .pick(
+                    "аутентификация қажет",
+                    "требуется аутентификация",
+                    "authentication required",
+                )
                 .to_owned(),
-            AppError::Forbidden => lang.pick("рұқсат жоқ", "доступ запрещён", "forbidden").to_owned(),
+            AppError::Forbidden => lang
+                .pick("рұқсат жоқ", "доступ запрещён", "forbidden")
+                .to_owned(),
             AppError::Database(_) | AppError::Internal(_) => lang
                 .pick("ішкі қате", "внутренняя ошибка", "internal error")
                 .to_owned(),

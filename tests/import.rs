@@ -29,12 +29,19 @@ const ROWS: &str = "\
 ";
 
 async fn import_str(db: &audit_hub::store::Db, body: &str) -> Result<usize, ImportError> {
-    budget_csv::import(db, format!("{HEADER}{body}").as_bytes()).await.map(|r| r.rows)
+    budget_csv::import(db, format!("{HEADER}{body}").as_bytes())
+        .await
+        .map(|r| r.rows)
 }
 
 /// `budgetSummary` over HTTP as `{key value: (amount, lineCount)}`.
-async fn summary_by(server: &TestServer, dim: &str, field: &str) -> BTreeMap<String, (String, i64)> {
-    let q = format!("{{ budgetSummary(groupBy: [{dim}]) {{ key {{ {field} }} amount lineCount }} }}");
+async fn summary_by(
+    server: &TestServer,
+    dim: &str,
+    field: &str,
+) -> BTreeMap<String, (String, i64)> {
+    let q =
+        format!("{{ budgetSummary(groupBy: [{dim}]) {{ key {{ {field} }} amount lineCount }} }}");
     let data = server.data(&q, json!({})).await;
     data["budgetSummary"]
         .as_array()
@@ -42,13 +49,21 @@ async fn summary_by(server: &TestServer, dim: &str, field: &str) -> BTreeMap<Str
         .iter()
         .map(|row| {
             let key = row["key"][field].as_str().unwrap_or("null").to_owned();
-            (key, (row["amount"].as_str().expect("amount").to_owned(), row["lineCount"].as_i64().expect("count")))
+            (
+                key,
+                (
+                    row["amount"].as_str().expect("amount").to_owned(),
+                    row["lineCount"].as_i64().expect("count"),
+                ),
+            )
         })
         .collect()
 }
 
 fn expected(rows: &[(&str, &str, i64)]) -> BTreeMap<String, (String, i64)> {
-    rows.iter().map(|(k, a, n)| ((*k).to_owned(), ((*a).to_owned(), *n))).collect()
+    rows.iter()
+        .map(|(k, a, n)| ((*k).to_owned(), ((*a).to_owned(), *n)))
+        .collect()
 }
 
 #[tokio::test]
@@ -59,7 +74,11 @@ async fn hand_written_csv_sums_exactly_by_region_administrator_and_phase() {
 
     assert_eq!(
         summary_by(&server, "REGION", "region").await,
-        expected(&[("null", "3900.7", 3), ("110000000", "369.0", 6), ("710000000", "1333.2", 2)])
+        expected(&[
+            ("null", "3900.7", 3),
+            ("110000000", "369.0", 6),
+            ("710000000", "1333.2", 2)
+        ])
     );
     assert_eq!(
         summary_by(&server, "ADMINISTRATOR", "administrator").await,
@@ -75,7 +94,11 @@ async fn hand_written_csv_sums_exactly_by_region_administrator_and_phase() {
     );
     assert_eq!(
         summary_by(&server, "PHASE", "phase").await,
-        expected(&[("APPROVED", "4719.4", 8), ("EXECUTED", "733.5", 2), ("REQUESTED", "150.0", 1)])
+        expected(&[
+            ("APPROVED", "4719.4", 8),
+            ("EXECUTED", "733.5", 2),
+            ("REQUESTED", "150.0", 1)
+        ])
     );
 }
 
@@ -90,7 +113,9 @@ async fn large_amounts_sum_without_rounding() {
     import_str(&t.db, rows).await.expect("import");
     let server = TestServer::start(&t.db).await;
     assert_eq!(summary_by(&server, "YEAR", "year").await.len(), 1);
-    let data = server.data("{ budgetSummary(groupBy: [LEVEL]) { amount } }", json!({})).await;
+    let data = server
+        .data("{ budgetSummary(groupBy: [LEVEL]) { amount } }", json!({}))
+        .await;
     assert_eq!(data["budgetSummary"][0]["amount"], "100000000000000.1");
 }
 
@@ -99,21 +124,51 @@ async fn importing_the_same_file_twice_changes_nothing() {
     let t = TestDb::with_reference().await;
     import_str(&t.db, ROWS).await.expect("first import");
     let scope = Scope::national();
-    let dims = [BudgetDimension::Administrator, BudgetDimension::Phase, BudgetDimension::Territory];
-    let count_before = budget::count_lines(&t.db, &scope, None).await.expect("count");
-    let before = budget::summary(&t.db, &scope, &dims, None).await.expect("summary");
+    let dims = [
+        BudgetDimension::Administrator,
+        BudgetDimension::Phase,
+        BudgetDimension::Territory,
+    ];
+    let count_before = budget::count_lines(&t.db, &scope, None)
+        .await
+        .expect("count");
+    let before = budget::summary(&t.db, &scope, &dims, None)
+        .await
+        .expect("summary");
     import_str(&t.db, ROWS).await.expect("second import");
-    assert_eq!(budget::count_lines(&t.db, &scope, None).await.expect("count"), count_before);
-    assert_eq!(budget::summary(&t.db, &scope, &dims, None).await.expect("summary"), before);
+    assert_eq!(
+        budget::count_lines(&t.db, &scope, None)
+            .await
+            .expect("count"),
+        count_before
+    );
+    assert_eq!(
+        budget::summary(&t.db, &scope, &dims, None)
+            .await
+            .expect("summary"),
+        before
+    );
     assert_eq!(count_before, 11);
 }
 
 #[tokio::test]
 async fn a_changed_amount_replaces_the_old_one() {
     let t = TestDb::with_reference().await;
-    import_str(&t.db, "2025,REGIONAL,110000000,252,001,,111,03,APPROVED,,10.0\n").await.expect("import");
-    import_str(&t.db, "2025,REGIONAL,110000000,252,001,,111,03,APPROVED,,12.5\n").await.expect("re-import");
-    let rows = budget::summary(&t.db, &Scope::national(), &[], None).await.expect("summary");
+    import_str(
+        &t.db,
+        "2025,REGIONAL,110000000,252,001,,111,03,APPROVED,,10.0\n",
+    )
+    .await
+    .expect("import");
+    import_str(
+        &t.db,
+        "2025,REGIONAL,110000000,252,001,,111,03,APPROVED,,12.5\n",
+    )
+    .await
+    .expect("re-import");
+    let rows = budget::summary(&t.db, &Scope::national(), &[], None)
+        .await
+        .expect("summary");
     assert_eq!((rows[0].amount_tenths, rows[0].line_count), (125, 1));
 }
 
@@ -122,30 +177,80 @@ async fn bad_rows_name_line_and_column_and_leave_the_database_unchanged() {
     let t = TestDb::with_reference().await;
     import_str(&t.db, ROWS).await.expect("baseline import");
     let scope = Scope::national();
-    let dims = [BudgetDimension::Territory, BudgetDimension::Administrator, BudgetDimension::Phase];
-    let before = budget::summary(&t.db, &scope, &dims, None).await.expect("summary");
+    let dims = [
+        BudgetDimension::Territory,
+        BudgetDimension::Administrator,
+        BudgetDimension::Phase,
+    ];
+    let before = budget::summary(&t.db, &scope, &dims, None)
+        .await
+        .expect("summary");
     let good = "2026,REGIONAL,110000000,252,009,,111,03,APPROVED,,1.0\n";
     let cases = [
-        ("wrong level", "2026,OBLAST,110000000,252,001,,111,03,APPROVED,,10\n", 2, "level"),
-        ("8-digit KATO", "2026,REGIONAL,11000000,252,001,,111,03,APPROVED,,10\n", 3, "kato"),
-        ("letters in amount", "2026,REGIONAL,110000000,252,001,,111,03,APPROVED,,12a\n", 11, "amount"),
-        ("two decimals", "2026,REGIONAL,110000000,252,001,,111,03,APPROVED,,10.25\n", 11, "amount"),
-        ("unknown phase", "2026,REGIONAL,110000000,252,001,,111,03,PLANNED,,10\n", 9, "phase"),
-        ("missing column", "2026,REGIONAL,110000000,252,001,,111,03,APPROVED,10\n", 11, "amount"),
-        ("unknown region", "2026,REGIONAL,990000000,252,001,,111,03,APPROVED,,10\n", 3, "kato"),
+        (
+            "wrong level",
+            "2026,OBLAST,110000000,252,001,,111,03,APPROVED,,10\n",
+            2,
+            "level",
+        ),
+        (
+            "8-digit KATO",
+            "2026,REGIONAL,11000000,252,001,,111,03,APPROVED,,10\n",
+            3,
+            "kato",
+        ),
+        (
+            "letters in amount",
+            "2026,REGIONAL,110000000,252,001,,111,03,APPROVED,,12a\n",
+            11,
+            "amount",
+        ),
+        (
+            "two decimals",
+            "2026,REGIONAL,110000000,252,001,,111,03,APPROVED,,10.25\n",
+            11,
+            "amount",
+        ),
+        (
+            "unknown phase",
+            "2026,REGIONAL,110000000,252,001,,111,03,PLANNED,,10\n",
+            9,
+            "phase",
+        ),
+        (
+            "missing column",
+            "2026,REGIONAL,110000000,252,001,,111,03,APPROVED,10\n",
+            11,
+            "amount",
+        ),
+        (
+            "unknown region",
+            "2026,REGIONAL,990000000,252,001,,111,03,APPROVED,,10\n",
+            3,
+            "kato",
+        ),
     ];
     for (name, bad, column, field) in cases {
         // The bad row comes after a good one: nothing of the file may land.
         match import_str(&t.db, &format!("{good}{bad}")).await {
             Err(ImportError::Invalid { errors, .. }) => {
                 let e = &errors[0];
-                assert_eq!((e.line, e.column, e.field.as_str()), (3, column, field), "{name}");
+                assert_eq!(
+                    (e.line, e.column, e.field.as_str()),
+                    (3, column, field),
+                    "{name}"
+                );
                 let msg = e.message(audit_hub::domain::lang::Lang::En);
-                assert!(msg.contains("line 3") && msg.contains(&format!("column {column}")), "{name}: {msg}");
+                assert!(
+                    msg.contains("line 3") && msg.contains(&format!("column {column}")),
+                    "{name}: {msg}"
+                );
             }
             other => panic!("{name}: expected a refusal, got {other:?}"),
         }
-        let after = budget::summary(&t.db, &scope, &dims, None).await.expect("summary");
+        let after = budget::summary(&t.db, &scope, &dims, None)
+            .await
+            .expect("summary");
         assert_eq!(after, before, "{name}: database changed");
     }
 }

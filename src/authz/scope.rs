@@ -62,7 +62,12 @@ pub struct KeyColumns {
 impl KeyColumns {
     /// The key columns of a table aliased `table`, named `level`/`kato`/`administrator` unless
     /// the table names them otherwise.
-    pub fn of(table: &'static str, level: &'static str, kato: &'static str, administrator: &'static str) -> Self {
+    pub fn of(
+        table: &'static str,
+        level: &'static str,
+        kato: &'static str,
+        administrator: &'static str,
+    ) -> Self {
         KeyColumns {
             level: Expr::col((table, level)),
             kato: Expr::col((table, kato)),
@@ -128,7 +133,8 @@ impl Scope {
 
     /// The predicate for budget amount rows: keys in reach and phase from a granted system.
     pub fn budget_condition(&self, cols: &KeyColumns, phase: SimpleExpr) -> Condition {
-        let phases: Vec<&'static str> = self.phases().into_iter().map(BudgetPhase::as_str).collect();
+        let phases: Vec<&'static str> =
+            self.phases().into_iter().map(BudgetPhase::as_str).collect();
         Condition::all()
             .add(self.keys_condition(cols))
             .add(phase.is_in(phases))
@@ -164,7 +170,11 @@ fn reach_condition(reach: &Reach, c: &KeyColumns) -> Condition {
         Reach::RegionalAdministrators { region, codes } => Condition::all()
             .add(c.level.clone().eq(BudgetLevel::Regional.as_str()))
             .add(c.kato.clone().eq(region.as_str()))
-            .add(c.administrator.clone().is_in(codes.iter().map(String::as_str))),
+            .add(
+                c.administrator
+                    .clone()
+                    .is_in(codes.iter().map(String::as_str)),
+            ),
     }
 }
 

@@ -87,16 +87,18 @@ pub fn parse_amount_tenths(s: &str) -> Result<i64, AmountError> {
     let unsigned = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let digits_only = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !digits_only(int) || !digits_only(frac) || (s.contains('.') && frac.is_empty()) {
+    if int.is_empty()
+        || !digits_only(int)
+        || !digits_only(frac)
+        || (s.contains('.') && frac.is_empty())
+    {
         return Err(AmountError::NotANumber);
     }
     if frac.len() > 1 {
         return Err(AmountError::TooPrecise);
     }
     let d: Decimal = s.parse().map_err(|_| AmountError::OutOfRange)?;
-    let tenths = d
-        .checked_mul(Decimal::TEN)
-        .ok_or(AmountError::OutOfRange)?;
+    let tenths = d.checked_mul(Decimal::TEN).ok_or(AmountError::OutOfRange)?;
     i64::try_from(tenths).map_err(|_| AmountError::OutOfRange)
 }
 
@@ -148,7 +150,13 @@ mod tests {
 
     #[test]
     fn requested_rows_come_from_state_planning() {
-        assert_eq!(BudgetPhase::of_system(InformationSystem::StatePlanning), vec![BudgetPhase::Requested]);
-        assert_eq!(BudgetPhase::of_system(InformationSystem::AnalyticsCenter).len(), 4);
+        assert_eq!(
+            BudgetPhase::of_system(InformationSystem::StatePlanning),
+            vec![BudgetPhase::Requested]
+        );
+        assert_eq!(
+            BudgetPhase::of_system(InformationSystem::AnalyticsCenter).len(),
+            4
+        );
     }
 }

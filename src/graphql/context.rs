@@ -9,10 +9,10 @@ use async_graphql::{Context, ErrorExtensions};
 use crate::authz::Scope;
 use crate::domain::lang::Lang;
 use crate::error::AppError;
+use crate::store::Db;
 use crate::store::documents::{self, DocumentRow};
 use crate::store::objects::{self, FundingRow, ObjectRow, StageRow};
 use crate::store::orgs::{self, OrgRow};
-use crate::store::Db;
 
 /// Everything a resolver needs about the request it serves.
 pub struct RequestCtx {
@@ -65,22 +65,33 @@ impl RequestCtx {
         let wants = |name: &str| selection.selection_set().any(|f| f.name() == name);
         if wants("documents") {
             let rows = documents::by_objects(&self.db, &self.scope, &ids).await?;
-            self.documents.feed_many(every_key(&ids, group(rows, |d| d.object_id))).await;
+            self.documents
+                .feed_many(every_key(&ids, group(rows, |d| d.object_id)))
+                .await;
         }
         if wants("fundingLines") {
             let rows = objects::funding(&self.db, &self.scope, &ids).await?;
-            self.funding.feed_many(every_key(&ids, group(rows, |f| f.object_id))).await;
+            self.funding
+                .feed_many(every_key(&ids, group(rows, |f| f.object_id)))
+                .await;
         }
         if wants("stageHistory") {
             let rows = objects::stages(&self.db, &self.scope, &ids).await?;
-            self.stages.feed_many(every_key(&ids, group(rows, |s| s.object_id))).await;
+            self.stages
+                .feed_many(every_key(&ids, group(rows, |s| s.object_id)))
+                .await;
         }
         if wants("owner") || wants("possessor") {
-            let mut org_ids: Vec<i64> = rows.iter().flat_map(|o| [o.owner_id, o.possessor_id]).collect();
+            let mut org_ids: Vec<i64> = rows
+                .iter()
+                .flat_map(|o| [o.owner_id, o.possessor_id])
+                .collect();
             org_ids.sort_unstable();
             org_ids.dedup();
             let found = orgs::by_ids(&self.db, &self.scope, &org_ids).await?;
-            self.orgs.feed_many(found.into_iter().map(|o| (o.id, o))).await;
+            self.orgs
+                .feed_many(found.into_iter().map(|o| (o.id, o)))
+                .await;
         }
         Ok(())
     }
@@ -121,9 +132,19 @@ pub struct ScopedLoader<K> {
     _kind: K,
 }
 
-fn scoped_loader<K: Send + Sync + 'static>(db: &Db, scope: &Arc<Scope>, lang: Lang, kind: K) -> Loaders<ScopedLoader<K>> {
+fn scoped_loader<K: Send + Sync + 'static>(
+    db: &Db,
+    scope: &Arc<Scope>,
+    lang: Lang,
+    kind: K,
+) -> Loaders<ScopedLoader<K>> {
     DataLoader::with_cache(
-        ScopedLoader { db: db.clone(), scope: scope.clone(), lang, _kind: kind },
+        ScopedLoader {
+            db: db.clone(),
+            scope: scope.clone(),
+            lang,
+            _kind: kind,
+        },
         tokio::spawn,
         HashMapCache::default(),
     )
@@ -171,16 +192,20 @@ macro_rules! loader {
     };
 }
 
-loader!(OrgsById, OrgRow, |l, keys| Ok(orgs::by_ids(&l.db, &l.scope, keys)
-    .await?
-    .into_iter()
-    .map(|o| (o.id, o))
-    .collect()));
-loader!(ObjectsById, ObjectRow, |l, keys| Ok(objects::by_ids(&l.db, &l.scope, keys)
-    .await?
-    .into_iter()
-    .map(|o| (o.id, o))
-    .collect()));
+loader!(OrgsById, OrgRow, |l, keys| Ok(orgs::by_ids(
+    &l.db, &l.scope, keys
+)
+.await?
+.into_iter()
+.map(|o| (o.id, o))
+.collect()));
+loader!(ObjectsById, ObjectRow, |l, keys| Ok(objects::by_ids(
+    &l.db, &l.scope, keys
+)
+.await?
+.into_iter()
+.map(|o| (o.id, o))
+.collect()));
 loader!(StagesByObject, Vec<StageRow>, |l, keys| Ok(group(
     objects::stages(&l.db, &l.scope, keys).await?,
     |r| r.object_id

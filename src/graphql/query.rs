@@ -30,17 +30,27 @@ fn encode_cursor(id: i64) -> String {
 
 fn decode_cursor(cursor: &str) -> Option<i64> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    String::from_utf8(bytes).ok()?.strip_prefix("c1:")?.parse().ok()
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("c1:")?
+        .parse()
+        .ok()
 }
 
 fn page_request(r: &RequestCtx, first: Option<i32>, after: Option<String>) -> Result<PageRequest> {
     if let Some(f) = first
         && f < 0
     {
-        return Err(r.error(AppError::invalid("first", Expected::IntegerIn(0, crate::store::page::MAX_PAGE as i64))));
+        return Err(r.error(AppError::invalid(
+            "first",
+            Expected::IntegerIn(0, crate::store::page::MAX_PAGE as i64),
+        )));
     }
     let after = match after {
-        Some(c) => Some(decode_cursor(&c).ok_or_else(|| r.error(AppError::invalid("after", Expected::Cursor)))?),
+        Some(c) => Some(
+            decode_cursor(&c)
+                .ok_or_else(|| r.error(AppError::invalid("after", Expected::Cursor)))?,
+        ),
         None => None,
     };
     Ok(PageRequest::new(first, after))
@@ -53,13 +63,22 @@ fn connection<R, T: OutputType>(
     id: impl Fn(&R) -> i64,
     node: impl Fn(R) -> T,
 ) -> Conn<T> {
-    let mut c = Connection::with_additional_fields(req.after.is_some(), page.has_next, ConnectionTotals { total_count: total });
-    c.edges = page.items.into_iter().map(|r| Edge::new(encode_cursor(id(&r)), node(r))).collect();
+    let mut c = Connection::with_additional_fields(
+        req.after.is_some(),
+        page.has_next,
+        ConnectionTotals { total_count: total },
+    );
+    c.edges = page
+        .items
+        .into_iter()
+        .map(|r| Edge::new(encode_cursor(id(&r)), node(r)))
+        .collect();
     c
 }
 
 fn parse_id(r: &RequestCtx, id: &ID) -> Result<i64> {
-    id.parse::<i64>().map_err(|_| r.error(AppError::invalid("id", Expected::IntegerIn(1, i64::MAX))))
+    id.parse::<i64>()
+        .map_err(|_| r.error(AppError::invalid("id", Expected::IntegerIn(1, i64::MAX))))
 }
 
 fn wants_total(ctx: &Context<'_>) -> bool {
@@ -82,9 +101,15 @@ impl QueryRoot {
         let r = req(ctx)?;
         let page = page_request(r, first, after)?;
         let f = filter.as_ref();
-        let rows = budget::list_lines(&r.db, &r.scope, f, page).await.map_err(|e| r.error(e))?;
+        let rows = budget::list_lines(&r.db, &r.scope, f, page)
+            .await
+            .map_err(|e| r.error(e))?;
         let total = if wants_total(ctx) {
-            Some(budget::count_lines(&r.db, &r.scope, f).await.map_err(|e| r.error(e))?)
+            Some(
+                budget::count_lines(&r.db, &r.scope, f)
+                    .await
+                    .map_err(|e| r.error(e))?,
+            )
         } else {
             None
         };
@@ -99,7 +124,9 @@ impl QueryRoot {
         filter: Option<BudgetLineFilter>,
     ) -> Result<Vec<BudgetAggregate>> {
         let r = req(ctx)?;
-        let rows = budget::summary(&r.db, &r.scope, &group_by, filter.as_ref()).await.map_err(|e| r.error(e))?;
+        let rows = budget::summary(&r.db, &r.scope, &group_by, filter.as_ref())
+            .await
+            .map_err(|e| r.error(e))?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -113,15 +140,35 @@ impl QueryRoot {
     ) -> Result<Conn<InformatizationObject>> {
         let r = req(ctx)?;
         let page = page_request(r, first, after)?;
-        let rows = objects::list(&r.db, &r.scope, filter.as_ref(), page).await.map_err(|e| r.error(e))?;
-        if let Some(node) = ctx.look_ahead().field("edges").field("node").selection_fields().first() {
-            r.prefetch_object_children(*node, &rows.items).await.map_err(|e| r.error(e))?;
+        let rows = objects::list(&r.db, &r.scope, filter.as_ref(), page)
+            .await
+            .map_err(|e| r.error(e))?;
+        if let Some(node) = ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .selection_fields()
+            .first()
+        {
+            r.prefetch_object_children(*node, &rows.items)
+                .await
+                .map_err(|e| r.error(e))?;
         }
-        Ok(connection(rows, page, None, |o| o.id, InformatizationObject))
+        Ok(connection(
+            rows,
+            page,
+            None,
+            |o| o.id,
+            InformatizationObject,
+        ))
     }
 
     /// One informatization object; null when it does not exist or is outside the caller's scope.
-    async fn informatization_object(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InformatizationObject>> {
+    async fn informatization_object(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<InformatizationObject>> {
         let r = req(ctx)?;
         let id = parse_id(r, &id)?;
         Ok(r.objects.load_one(id).await?.map(InformatizationObject))
@@ -137,7 +184,9 @@ impl QueryRoot {
     ) -> Result<Conn<Document>> {
         let r = req(ctx)?;
         let page = page_request(r, first, after)?;
-        let rows = documents::list(&r.db, &r.scope, filter.as_ref(), page).await.map_err(|e| r.error(e))?;
+        let rows = documents::list(&r.db, &r.scope, filter.as_ref(), page)
+            .await
+            .map_err(|e| r.error(e))?;
         Ok(connection(rows, page, None, |d| d.id, Document))
     }
 
@@ -145,7 +194,9 @@ impl QueryRoot {
     async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
         let r = req(ctx)?;
         let id = parse_id(r, &id)?;
-        let rows = documents::by_ids(&r.db, &r.scope, &[id]).await.map_err(|e| r.error(e))?;
+        let rows = documents::by_ids(&r.db, &r.scope, &[id])
+            .await
+            .map_err(|e| r.error(e))?;
         Ok(rows.into_iter().next().map(Document))
     }
 
@@ -159,7 +210,9 @@ impl QueryRoot {
     ) -> Result<Conn<Organization>> {
         let r = req(ctx)?;
         let page = page_request(r, first, after)?;
-        let rows = orgs::list(&r.db, &r.scope, filter.as_ref(), page).await.map_err(|e| r.error(e))?;
+        let rows = orgs::list(&r.db, &r.scope, filter.as_ref(), page)
+            .await
+            .map_err(|e| r.error(e))?;
         Ok(connection(rows, page, None, |o| o.id, Organization))
     }
 

@@ -7,7 +7,9 @@ use super::context::req;
 use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem, tenths_to_decimal};
 use crate::domain::date::Date;
 use crate::domain::lang::Lang;
-use crate::domain::object::{AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind};
+use crate::domain::object::{
+    AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind,
+};
 use crate::domain::org::BodyKind;
 use crate::store::budget::{AggregateRow, BudgetLineRow};
 use crate::store::documents::DocumentRow;
@@ -167,7 +169,12 @@ impl Organization {
     /// Name in the request's language.
     async fn name(&self, ctx: &Context<'_>) -> Result<String> {
         let lang = req(ctx)?.lang;
-        Ok(localized(lang, &self.0.name_kk, &self.0.name_ru, self.0.name_en.as_deref()))
+        Ok(localized(
+            lang,
+            &self.0.name_kk,
+            &self.0.name_ru,
+            self.0.name_en.as_deref(),
+        ))
     }
     /// Name in Kazakh.
     async fn name_kk(&self) -> &str {
@@ -199,7 +206,9 @@ impl Organization {
     }
     /// Parent organization, when visible to the caller.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        let Some(id) = self.0.parent_id else { return Ok(None) };
+        let Some(id) = self.0.parent_id else {
+            return Ok(None);
+        };
         Ok(req(ctx)?.orgs.load_one(id).await?.map(Organization))
     }
 }
@@ -217,7 +226,11 @@ pub struct StageChange {
 
 impl From<StageRow> for StageChange {
     fn from(r: StageRow) -> Self {
-        StageChange { stage: r.stage, started_on: Date(r.started_on), basis: r.basis }
+        StageChange {
+            stage: r.stage,
+            started_on: Date(r.started_on),
+            basis: r.basis,
+        }
     }
 }
 
@@ -280,7 +293,12 @@ impl InformatizationObject {
     /// Name in the request's language.
     async fn name(&self, ctx: &Context<'_>) -> Result<String> {
         let lang = req(ctx)?.lang;
-        Ok(localized(lang, &self.0.name_kk, &self.0.name_ru, self.0.name_en.as_deref()))
+        Ok(localized(
+            lang,
+            &self.0.name_kk,
+            &self.0.name_ru,
+            self.0.name_en.as_deref(),
+        ))
     }
     /// Name in Kazakh.
     async fn name_kk(&self) -> &str {
@@ -308,25 +326,45 @@ impl InformatizationObject {
     }
     /// Owner organization.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(req(ctx)?.orgs.load_one(self.0.owner_id).await?.map(Organization))
+        Ok(req(ctx)?
+            .orgs
+            .load_one(self.0.owner_id)
+            .await?
+            .map(Organization))
     }
     /// Possessor organization, when visible to the caller.
     async fn possessor(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(req(ctx)?.orgs.load_one(self.0.possessor_id).await?.map(Organization))
+        Ok(req(ctx)?
+            .orgs
+            .load_one(self.0.possessor_id)
+            .await?
+            .map(Organization))
     }
     /// Lifecycle history, oldest first.
     async fn stage_history(&self, ctx: &Context<'_>) -> Result<Vec<StageChange>> {
-        let rows = req(ctx)?.stages.load_one(self.0.id).await?.unwrap_or_default();
+        let rows = req(ctx)?
+            .stages
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(Into::into).collect())
     }
     /// Budget lines that fund the object (those within the caller's scope).
     async fn funding_lines(&self, ctx: &Context<'_>) -> Result<Vec<FundingLine>> {
-        let rows = req(ctx)?.funding.load_one(self.0.id).await?.unwrap_or_default();
+        let rows = req(ctx)?
+            .funding
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(Into::into).collect())
     }
     /// Technical documents.
     async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
-        let rows = req(ctx)?.documents.load_one(self.0.id).await?.unwrap_or_default();
+        let rows = req(ctx)?
+            .documents
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(Document).collect())
     }
 }
@@ -387,6 +425,10 @@ impl Document {
     }
     /// The object documented.
     async fn object(&self, ctx: &Context<'_>) -> Result<Option<InformatizationObject>> {
-        Ok(req(ctx)?.objects.load_one(self.0.object_id).await?.map(InformatizationObject))
+        Ok(req(ctx)?
+            .objects
+            .load_one(self.0.object_id)
+            .await?
+            .map(InformatizationObject))
     }
 }

@@ -16,7 +16,11 @@ const CHUNK: usize = 64 * 1024;
 /// Streams a document's content; 404 alike for missing and out-of-scope ids; 304 on a matching
 /// `If-None-Match`.
 #[handler]
-pub async fn content(req: &Request, Path(id): Path<String>, Data(state): Data<&AppState>) -> Response {
+pub async fn content(
+    req: &Request,
+    Path(id): Path<String>,
+    Data(state): Data<&AppState>,
+) -> Response {
     let lang = request_lang(req);
     let scope = state.scope_for(req);
     let Ok(id) = id.parse::<i64>() else {
@@ -37,10 +41,14 @@ pub async fn content(req: &Request, Path(id): Path<String>, Data(state): Data<&A
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if matches {
-        return Response::builder().status(StatusCode::NOT_MODIFIED).header(header::ETAG, etag).finish();
+        return Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .header(header::ETAG, etag)
+            .finish();
     }
     let len = bytes.len();
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(CHUNK).map(|c| Ok(c.to_vec())).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        bytes.chunks(CHUNK).map(|c| Ok(c.to_vec())).collect();
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, doc.format.media_type())
@@ -49,7 +57,10 @@ pub async fn content(req: &Request, Path(id): Path<String>, Data(state): Data<&A
         .header(header::CACHE_CONTROL, "private, no-cache")
         .header(
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", doc.file_name.replace('"', "")),
+            format!(
+                "attachment; filename=\"{}\"",
+                doc.file_name.replace('"', "")
+            ),
         )
         .body(Body::from_bytes_stream(stream::iter(chunks)))
 }

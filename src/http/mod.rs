@@ -28,7 +28,10 @@ pub struct AppState {
 impl AppState {
     /// State over `db` with a fresh schema.
     pub fn new(db: Db) -> AppState {
-        AppState { db, schema: build_schema() }
+        AppState {
+            db,
+            schema: build_schema(),
+        }
     }
 
     /// The scope a request reads with.
@@ -59,7 +62,11 @@ pub fn problem(status: StatusCode, e: &AppError, lang: Lang) -> Response {
 }
 
 #[handler]
-async fn graphql(req: &Request, Data(state): Data<&AppState>, gql: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    req: &Request,
+    Data(state): Data<&AppState>,
+    gql: GraphQLRequest,
+) -> GraphQLResponse {
     let ctx = RequestCtx::new(state.db.clone(), state.scope_for(req), request_lang(req));
     state.schema.execute(gql.0.data(ctx)).await.into()
 }
@@ -100,9 +107,17 @@ pub async fn bind(listen: &str) -> anyhow::Result<BoundServer> {
 
 impl BoundServer {
     /// Serves `state` until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn serve(self, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send) -> std::io::Result<()> {
+    pub async fn serve(
+        self,
+        state: AppState,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app(state), shutdown, Some(std::time::Duration::from_secs(30)))
+            .run_with_graceful_shutdown(
+                app(state),
+                shutdown,
+                Some(std::time::Duration::from_secs(30)),
+            )
             .await
     }
 }

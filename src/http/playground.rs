@@ -7,11 +7,26 @@ const PAGE: &str = include_str!("../../playground/index.html");
 
 /// Example operations offered as tabs, in display order.
 pub const EXAMPLES: &[(&str, &str)] = &[
-    ("budget summary by region", include_str!("../../playground/examples/budget_summary_by_region.graphql")),
-    ("region dashboard", include_str!("../../playground/examples/region_dashboard.graphql")),
-    ("budget lines page", include_str!("../../playground/examples/budget_lines_page.graphql")),
-    ("objects with documents", include_str!("../../playground/examples/objects_with_documents.graphql")),
-    ("organizations", include_str!("../../playground/examples/organizations.graphql")),
+    (
+        "budget summary by region",
+        include_str!("../../playground/examples/budget_summary_by_region.graphql"),
+    ),
+    (
+        "region dashboard",
+        include_str!("../../playground/examples/region_dashboard.graphql"),
+    ),
+    (
+        "budget lines page",
+        include_str!("../../playground/examples/budget_lines_page.graphql"),
+    ),
+    (
+        "objects with documents",
+        include_str!("../../playground/examples/objects_with_documents.graphql"),
+    ),
+    (
+        "organizations",
+        include_str!("../../playground/examples/organizations.graphql"),
+    ),
 ];
 
 /// Renders the page once: the examples are inlined as JSON.

@@ -139,8 +139,15 @@ impl Checker<'_> {
     }
 
     fn row(&mut self, regions: &HashSet<String>) -> Option<Row> {
-        let year: Option<i32> = self.parse(0, Expected::IntegerIn(1990, 2100)).filter(|y| (1990..=2100).contains(y));
-        if year.is_none() && self.errors.last().is_none_or(|e| e.line != self.line || e.column != 1) {
+        let year: Option<i32> = self
+            .parse(0, Expected::IntegerIn(1990, 2100))
+            .filter(|y| (1990..=2100).contains(y));
+        if year.is_none()
+            && self
+                .errors
+                .last()
+                .is_none_or(|e| e.line != self.line || e.column != 1)
+        {
             self.fail(0, Expected::IntegerIn(1990, 2100));
         }
         let levels: Vec<&'static str> = BudgetLevel::ALL.iter().map(|l| l.as_str()).collect();
@@ -222,7 +229,10 @@ impl Checker<'_> {
 
 /// Reads and validates the whole file; returns the rows or every problem found.
 fn read_rows(input: impl Read, regions: &HashSet<String>) -> Result<Vec<Row>, ImportError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     let mut records = reader.records();
@@ -242,7 +252,12 @@ fn read_rows(input: impl Read, regions: &HashSet<String>) -> Result<Vec<Row>, Im
         }
     }
     if header.len() != COLUMNS.len() {
-        errors.push(RowError { line: 1, column: COLUMNS.len() + 1, field: "header".into(), expected: Expected::Columns(COLUMNS.len()) });
+        errors.push(RowError {
+            line: 1,
+            column: COLUMNS.len() + 1,
+            field: "header".into(),
+            expected: Expected::Columns(COLUMNS.len()),
+        });
         return Err(ImportError::Invalid { errors, more: 0 });
     }
     for (i, record) in records.enumerate() {
@@ -251,7 +266,12 @@ fn read_rows(input: impl Read, regions: &HashSet<String>) -> Result<Vec<Row>, Im
             Ok(r) => r,
             Err(_) => {
                 // Not valid UTF-8 or broken quoting: the line as a whole is unreadable.
-                errors.push(RowError { line, column: 1, field: "line".into(), expected: Expected::Columns(COLUMNS.len()) });
+                errors.push(RowError {
+                    line,
+                    column: 1,
+                    field: "line".into(),
+                    expected: Expected::Columns(COLUMNS.len()),
+                });
                 continue;
             }
         };
@@ -260,12 +280,20 @@ fn read_rows(input: impl Read, regions: &HashSet<String>) -> Result<Vec<Row>, Im
             errors.push(RowError {
                 line,
                 column: record.len().min(COLUMNS.len()) + 1,
-                field: COLUMNS.get(record.len()).copied().unwrap_or("line").to_owned(),
+                field: COLUMNS
+                    .get(record.len())
+                    .copied()
+                    .unwrap_or("line")
+                    .to_owned(),
                 expected: Expected::Columns(COLUMNS.len()),
             });
             continue;
         }
-        let mut checker = Checker { line, record: &record, errors: &mut errors };
+        let mut checker = Checker {
+            line,
+            record: &record,
+            errors: &mut errors,
+        };
         if let Some(row) = checker.row(regions) {
             rows.push(row);
         }
@@ -295,7 +323,12 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
             TerritoryKind::Capital.as_str(),
         ]))
         .to_owned();
-    let regions: HashSet<String> = db.all::<KatoRow>(&q).await?.into_iter().map(|r| r.kato).collect();
+    let regions: HashSet<String> = db
+        .all::<KatoRow>(&q)
+        .await?
+        .into_iter()
+        .map(|r| r.kato)
+        .collect();
     let rows = read_rows(input, &regions)?;
     let mut tx = db.begin().await?;
     ensure_reference(&mut tx, &rows).await?;
@@ -304,6 +337,7 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
         upsert_amount(&mut tx, line_id, row.phase, row.as_of, row.amount_tenths).await?;
     }
     tx.commit().await?;
+    crate::store::analyze(db).await?;
     Ok(ImportReport { rows: rows.len() })
 }
 
@@ -315,10 +349,22 @@ async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> 
         .map(|r| (r.key.kato.clone(), r.key.level))
         .collect();
     for (kato, level) in territories {
-        let kind = if level == BudgetLevel::District { TerritoryKind::District } else { TerritoryKind::Rural };
+        let kind = if level == BudgetLevel::District {
+            TerritoryKind::District
+        } else {
+            TerritoryKind::Rural
+        };
         let q = Query::insert()
             .into_table("territories")
-            .columns(["kato", "kind", "region_kato", "parent_kato", "name_kk", "name_ru", "name_en"])
+            .columns([
+                "kato",
+                "kind",
+                "region_kato",
+                "parent_kato",
+                "name_kk",
+                "name_ru",
+                "name_en",
+            ])
             .values_panic([
                 kato.as_str().into(),
                 kind.into(),
@@ -332,8 +378,16 @@ async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> 
             .to_owned();
         tx.execute(&q).await?;
     }
-    let admins: BTreeSet<(BudgetLevel, &str, &str)> =
-        rows.iter().map(|r| (r.key.level, r.key.kato.as_str(), r.key.administrator.as_str())).collect();
+    let admins: BTreeSet<(BudgetLevel, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.key.level,
+                r.key.kato.as_str(),
+                r.key.administrator.as_str(),
+            )
+        })
+        .collect();
     for (level, kato, code) in admins {
         let q = Query::insert()
             .into_table("administrators")
@@ -346,18 +400,37 @@ async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> 
                 format!("Администратор {code}").into(),
                 format!("Administrator {code}").into(),
             ])
-            .on_conflict(OnConflict::columns(["level", "kato", "code"]).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::columns(["level", "kato", "code"])
+                    .do_nothing()
+                    .to_owned(),
+            )
             .to_owned();
         tx.execute(&q).await?;
     }
     let programs: BTreeSet<(BudgetLevel, &str, &str, &str)> = rows
         .iter()
-        .map(|r| (r.key.level, r.key.kato.as_str(), r.key.administrator.as_str(), r.key.program.as_str()))
+        .map(|r| {
+            (
+                r.key.level,
+                r.key.kato.as_str(),
+                r.key.administrator.as_str(),
+                r.key.program.as_str(),
+            )
+        })
         .collect();
     for (level, kato, admin, program) in programs {
         let q = Query::insert()
             .into_table("budget_programs")
-            .columns(["level", "kato", "administrator", "program", "name_kk", "name_ru", "name_en"])
+            .columns([
+                "level",
+                "kato",
+                "administrator",
+                "program",
+                "name_kk",
+                "name_ru",
+                "name_en",
+            ])
             .values_panic([
                 level.into(),
                 kato.into(),
@@ -367,7 +440,11 @@ async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> 
                 format!("Бюджетная программа {program}").into(),
                 format!("Budget program {program}").into(),
             ])
-            .on_conflict(OnConflict::columns(["level", "kato", "administrator", "program"]).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::columns(["level", "kato", "administrator", "program"])
+                    .do_nothing()
+                    .to_owned(),
+            )
             .to_owned();
         tx.execute(&q).await?;
     }
@@ -386,7 +463,10 @@ mod tests {
 
     fn errors_of(body: &str) -> Vec<(u64, usize, String)> {
         match read_rows(format!("{HEADER}{body}").as_bytes(), &regions()) {
-            Err(ImportError::Invalid { errors, .. }) => errors.into_iter().map(|e| (e.line, e.column, e.field)).collect(),
+            Err(ImportError::Invalid { errors, .. }) => errors
+                .into_iter()
+                .map(|e| (e.line, e.column, e.field))
+                .collect(),
             Ok(_) => vec![],
             Err(e) => panic!("{e}"),
         }
@@ -395,16 +475,56 @@ mod tests {
     #[test]
     fn row_errors_name_line_and_column() {
         for (name, body, want) in [
-            ("wrong level", "2025,OBLAST,110000000,252,001,,,03,APPROVED,,10\n", (2, 2, "level")),
-            ("8-digit kato", "2025,REGIONAL,11000000,252,001,,,03,APPROVED,,10\n", (2, 3, "kato")),
-            ("letters in amount", "2025,REGIONAL,110000000,252,001,,,03,APPROVED,,1O.5\n", (2, 11, "amount")),
-            ("two decimals", "2025,REGIONAL,110000000,252,001,,,03,APPROVED,,10.55\n", (2, 11, "amount")),
-            ("unknown phase", "2025,REGIONAL,110000000,252,001,,,03,PLANNED,,10\n", (2, 9, "phase")),
-            ("missing column", "2025,REGIONAL,110000000,252,001,,,03,APPROVED,10\n", (2, 11, "amount")),
-            ("executed without date", "2025,REGIONAL,110000000,252,001,,,03,EXECUTED,,10\n", (2, 10, "as_of")),
-            ("date on a plan row", "2025,REGIONAL,110000000,252,001,,,03,APPROVED,2025-01-31,10\n", (2, 10, "as_of")),
-            ("unknown region", "2025,REGIONAL,990000000,252,001,,,03,APPROVED,,10\n", (2, 3, "kato")),
-            ("republican with local kato", "2025,REPUBLICAN,110000000,201,001,,,03,APPROVED,,10\n", (2, 3, "kato")),
+            (
+                "wrong level",
+                "2025,OBLAST,110000000,252,001,,,03,APPROVED,,10\n",
+                (2, 2, "level"),
+            ),
+            (
+                "8-digit kato",
+                "2025,REGIONAL,11000000,252,001,,,03,APPROVED,,10\n",
+                (2, 3, "kato"),
+            ),
+            (
+                "letters in amount",
+                "2025,REGIONAL,110000000,252,001,,,03,APPROVED,,1O.5\n",
+                (2, 11, "amount"),
+            ),
+            (
+                "two decimals",
+                "2025,REGIONAL,110000000,252,001,,,03,APPROVED,,10.55\n",
+                (2, 11, "amount"),
+            ),
+            (
+                "unknown phase",
+                "2025,REGIONAL,110000000,252,001,,,03,PLANNED,,10\n",
+                (2, 9, "phase"),
+            ),
+            (
+                "missing column",
+                "2025,REGIONAL,110000000,252,001,,,03,APPROVED,10\n",
+                (2, 11, "amount"),
+            ),
+            (
+                "executed without date",
+                "2025,REGIONAL,110000000,252,001,,,03,EXECUTED,,10\n",
+                (2, 10, "as_of"),
+            ),
+            (
+                "date on a plan row",
+                "2025,REGIONAL,110000000,252,001,,,03,APPROVED,2025-01-31,10\n",
+                (2, 10, "as_of"),
+            ),
+            (
+                "unknown region",
+                "2025,REGIONAL,990000000,252,001,,,03,APPROVED,,10\n",
+                (2, 3, "kato"),
+            ),
+            (
+                "republican with local kato",
+                "2025,REPUBLICAN,110000000,201,001,,,03,APPROVED,,10\n",
+                (2, 3, "kato"),
+            ),
         ] {
             let got = errors_of(body);
             assert_eq!(got, vec![(want.0, want.1, want.2.to_owned())], "{name}");
@@ -419,9 +539,20 @@ mod tests {
 
     #[test]
     fn messages_in_three_languages() {
-        let e = RowError { line: 4, column: 11, field: "amount".into(), expected: Expected::Amount };
-        assert!(e.message(Lang::En).starts_with("line 4, column 11 (amount)"));
-        assert!(e.message(Lang::Ru).starts_with("строка 4, столбец 11 (amount)"));
+        let e = RowError {
+            line: 4,
+            column: 11,
+            field: "amount".into(),
+            expected: Expected::Amount,
+        };
+        assert!(
+            e.message(Lang::En)
+                .starts_with("line 4, column 11 (amount)")
+        );
+        assert!(
+            e.message(Lang::Ru)
+                .starts_with("строка 4, столбец 11 (amount)")
+        );
         assert!(e.message(Lang::Kk).starts_with("4-жол, 11-баған (amount)"));
     }
 

@@ -14,9 +14,13 @@ use sea_query::Value;
 use sha2::{Digest, Sha256};
 
 use super::pdf;
-use super::reference::{self, CENTRAL_BODIES, DISTRICT_ADMINISTRATORS, REGIONAL_ADMINISTRATORS, Reference, SPECIFICS};
+use super::reference::{
+    self, CENTRAL_BODIES, DISTRICT_ADMINISTRATORS, REGIONAL_ADMINISTRATORS, Reference, SPECIFICS,
+};
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
-use crate::domain::object::{AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind};
+use crate::domain::object::{
+    AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind,
+};
 use crate::domain::org::BodyKind;
 use crate::domain::territory::region_of;
 use crate::error::AppResult;
@@ -67,7 +71,11 @@ fn functional_group(code: &str) -> &'static str {
 }
 
 fn month_end(year: i32, month: u32) -> Option<NaiveDate> {
-    let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (y, m) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
 }
 
@@ -79,14 +87,23 @@ fn scaled(base: i64, rng: &mut ChaCha8Rng, lo: i64, hi: i64) -> i64 {
 type Slot = (BudgetLevel, String, String);
 
 /// Inserts demo budgets, objects and documents on top of `reference`.
-pub async fn insert(tx: &mut Tx, reference: &Reference, scale: usize, progress: bool) -> AppResult<DemoCounts> {
+pub async fn insert(
+    tx: &mut Tx,
+    reference: &Reference,
+    scale: usize,
+    progress: bool,
+) -> AppResult<DemoCounts> {
     let mut rng = ChaCha8Rng::seed_from_u64(20_250_530);
     let slots: Vec<Slot> = reference
         .administrators
         .iter()
         .map(|(level, kato, code, _)| (*level, kato.clone(), code.clone()))
         .collect();
-    let total_lines: usize = slots.iter().map(|s| lines_per_slot(s.0) * scale).sum::<usize>() * YEARS.len();
+    let total_lines: usize = slots
+        .iter()
+        .map(|s| lines_per_slot(s.0) * scale)
+        .sum::<usize>()
+        * YEARS.len();
     let bar = if progress {
         ProgressBar::new(total_lines as u64)
     } else {
@@ -115,13 +132,30 @@ pub async fn insert(tx: &mut Tx, reference: &Reference, scale: usize, progress: 
             })
         })
         .collect();
-    insert_rows(tx, "budget_programs", &["level", "kato", "administrator", "program", "name_kk", "name_ru"], program_rows).await?;
+    insert_rows(
+        tx,
+        "budget_programs",
+        &[
+            "level",
+            "kato",
+            "administrator",
+            "program",
+            "name_kk",
+            "name_ru",
+        ],
+        program_rows,
+    )
+    .await?;
 
     let mut counts = DemoCounts::default();
     let mut line_id = 0i64;
     let mut slot_lines: HashMap<Slot, Vec<i64>> = HashMap::new();
     for year in YEARS {
-        let months = if year == YEARS[YEARS.len() - 1] { LAST_EXECUTED_MONTH_OF_LAST_YEAR } else { 12 };
+        let months = if year == YEARS[YEARS.len() - 1] {
+            LAST_EXECUTED_MONTH_OF_LAST_YEAR
+        } else {
+            12
+        };
         for slot in &slots {
             let (level, kato, admin) = slot;
             let n = lines_per_slot(*level) * scale;
@@ -143,7 +177,11 @@ pub async fn insert(tx: &mut Tx, reference: &Reference, scale: usize, progress: 
                     functional_group(admin).into(),
                 ]);
                 slot_lines.entry(slot.clone()).or_default().push(line_id);
-                let weight = if *level == BudgetLevel::Republican { 10 } else { 1 };
+                let weight = if *level == BudgetLevel::Republican {
+                    10
+                } else {
+                    1
+                };
                 let approved = rng.random_range(10_000..50_000_000i64) * weight;
                 let requested = scaled(approved, &mut rng, 100, 130);
                 let specified = scaled(approved, &mut rng, 95, 110);
@@ -155,7 +193,12 @@ pub async fn insert(tx: &mut Tx, reference: &Reference, scale: usize, progress: 
                     (BudgetPhase::Specified, specified),
                     (BudgetPhase::Corrected, corrected),
                 ] {
-                    amounts.push(vec![line_id.into(), phase.into(), Option::<NaiveDate>::None.into(), amount.into()]);
+                    amounts.push(vec![
+                        line_id.into(),
+                        phase.into(),
+                        Option::<NaiveDate>::None.into(),
+                        amount.into(),
+                    ]);
                 }
                 for m in 1..=months {
                     let executed = corrected * i64::from(m) * pace / 1200;
@@ -169,9 +212,26 @@ pub async fn insert(tx: &mut Tx, reference: &Reference, scale: usize, progress: 
             }
             counts.lines += lines.len();
             counts.amounts += amounts.len();
-            let cols = ["id", "year", "level", "kato", "region_kato", "administrator", "program", "subprogram", "specific", "functional_group"];
+            let cols = [
+                "id",
+                "year",
+                "level",
+                "kato",
+                "region_kato",
+                "administrator",
+                "program",
+                "subprogram",
+                "specific",
+                "functional_group",
+            ];
             insert_rows(tx, "budget_lines", &cols, lines).await?;
-            insert_rows(tx, "budget_amounts", &["line_id", "phase", "as_of", "amount_tenths"], amounts).await?;
+            insert_rows(
+                tx,
+                "budget_amounts",
+                &["line_id", "phase", "as_of", "amount_tenths"],
+                amounts,
+            )
+            .await?;
             bar.inc(n as u64);
         }
     }
@@ -185,15 +245,39 @@ pub async fn insert(tx: &mut Tx, reference: &Reference, scale: usize, progress: 
 }
 
 const THEMES: &[(&str, &str, &str)] = &[
-    ("Электрондық құжат айналымы", "Электронный документооборот", "Electronic document management"),
+    (
+        "Электрондық құжат айналымы",
+        "Электронный документооборот",
+        "Electronic document management",
+    ),
     ("Кадрлық есеп", "Кадровый учет", "Personnel records"),
-    ("Өтініштерді есепке алу", "Учет обращений", "Citizen requests"),
-    ("Жолдар мониторингі", "Мониторинг автомобильных дорог", "Road monitoring"),
+    (
+        "Өтініштерді есепке алу",
+        "Учет обращений",
+        "Citizen requests",
+    ),
+    (
+        "Жолдар мониторингі",
+        "Мониторинг автомобильных дорог",
+        "Road monitoring",
+    ),
     ("Е-білім", "Электронное обучение", "E-learning"),
-    ("Электрондық денсаулық сақтау", "Электронное здравоохранение", "E-health"),
-    ("Бюджеттік жоспарлау", "Бюджетное планирование", "Budget planning"),
+    (
+        "Электрондық денсаулық сақтау",
+        "Электронное здравоохранение",
+        "E-health",
+    ),
+    (
+        "Бюджеттік жоспарлау",
+        "Бюджетное планирование",
+        "Budget planning",
+    ),
     ("Әлеуметтік көмек", "Социальная помощь", "Social assistance"),
-    ("Қылмыстық статистика", "Уголовная статистика", "Crime statistics"),
+    (
+        "Қылмыстық статистика",
+        "Уголовная статистика",
+        "Crime statistics",
+    ),
     ("Жер кадастры", "Земельный кадастр", "Land cadastre"),
 ];
 
@@ -223,12 +307,24 @@ async fn insert_objects(
     let owners: Vec<&reference::Org> = reference
         .orgs
         .iter()
-        .filter(|o| matches!(o.kind, BodyKind::CentralStateBody | BodyKind::LocalExecutiveBody | BodyKind::AuthorizedBody))
+        .filter(|o| {
+            matches!(
+                o.kind,
+                BodyKind::CentralStateBody
+                    | BodyKind::LocalExecutiveBody
+                    | BodyKind::AuthorizedBody
+            )
+        })
         .filter(|o| o.administrator.is_some())
         .collect();
-    let integrator = reference.orgs.iter().find(|o| o.kind == BodyKind::Integrator).map(|o| o.id);
+    let integrator = reference
+        .orgs
+        .iter()
+        .find(|o| o.kind == BodyKind::Integrator)
+        .map(|o| o.id);
     let count = OBJECTS_PER_SCALE * scale;
-    let (mut objects, mut stages, mut funding, mut documents) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut objects, mut stages, mut funding, mut documents) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut contents: HashMap<String, Vec<u8>> = HashMap::new();
     let mut doc_count = 0usize;
     for i in 0..count {
@@ -240,16 +336,31 @@ async fn insert_objects(
         };
         let (kk, ru, en) = THEMES[rng.random_range(0..THEMES.len())];
         let kind = ObjectKind::ALL[rng.random_range(0..ObjectKind::ALL.len())];
-        let registered = NaiveDate::from_ymd_opt(2018, 1, 1).and_then(|d| d.checked_add_days(chrono::Days::new(rng.random_range(0..2500))));
-        let Some(registered) = registered else { continue };
+        let registered = NaiveDate::from_ymd_opt(2018, 1, 1)
+            .and_then(|d| d.checked_add_days(chrono::Days::new(rng.random_range(0..2500))));
+        let Some(registered) = registered else {
+            continue;
+        };
         let path_len = rng.random_range(1..=STAGE_PATH.len());
         let decommissioned = path_len >= 3 && rng.random_bool(0.1);
         let mut day = registered;
         let mut current = LifecycleStage::Creation;
-        for (s, stage) in STAGE_PATH.iter().take(path_len).chain(decommissioned.then_some(&LifecycleStage::Decommissioned)).enumerate() {
-            stages.push(vec![id.into(), (*stage).into(), day.into(), format!("Бұйрық / Приказ № {}-{}", id, s + 1).into()]);
+        for (s, stage) in STAGE_PATH
+            .iter()
+            .take(path_len)
+            .chain(decommissioned.then_some(&LifecycleStage::Decommissioned))
+            .enumerate()
+        {
+            stages.push(vec![
+                id.into(),
+                (*stage).into(),
+                day.into(),
+                format!("Бұйрық / Приказ № {}-{}", id, s + 1).into(),
+            ]);
             current = *stage;
-            day = day.checked_add_days(chrono::Days::new(rng.random_range(60..400))).unwrap_or(day);
+            day = day
+                .checked_add_days(chrono::Days::new(rng.random_range(60..400)))
+                .unwrap_or(day);
         }
         objects.push(vec![
             id.into(),
@@ -262,12 +373,23 @@ async fn insert_objects(
             owner.id.into(),
             possessor.into(),
             current.into(),
-            (if rng.random_bool(0.3) { AccessLevel::Restricted } else { AccessLevel::Public }).into(),
+            (if rng.random_bool(0.3) {
+                AccessLevel::Restricted
+            } else {
+                AccessLevel::Public
+            })
+            .into(),
             registered.into(),
         ]);
-        let slot = (owner.level, owner.kato.clone(), owner.administrator.clone().unwrap_or_default());
+        let slot = (
+            owner.level,
+            owner.kato.clone(),
+            owner.administrator.clone().unwrap_or_default(),
+        );
         if let Some(lines) = slot_lines.get(&slot) {
-            let mut picked: Vec<i64> = (0..rng.random_range(1..=3)).map(|_| lines[rng.random_range(0..lines.len())]).collect();
+            let mut picked: Vec<i64> = (0..rng.random_range(1..=3))
+                .map(|_| lines[rng.random_range(0..lines.len())])
+                .collect();
             picked.sort_unstable();
             picked.dedup();
             funding.extend(picked.into_iter().map(|l| vec![id.into(), l.into()]));
@@ -276,7 +398,11 @@ async fn insert_objects(
         for (n, doc_type) in DOCS_BY_STAGE.iter().take(ndocs).enumerate() {
             doc_count += 1;
             let number = format!("{}-{:02}/{}", id, n + 1, registered.year());
-            let lang = if n % 2 == 0 { DocumentLanguage::Ru } else { DocumentLanguage::Kk };
+            let lang = if n % 2 == 0 {
+                DocumentLanguage::Ru
+            } else {
+                DocumentLanguage::Kk
+            };
             let body = pdf::one_page(&[
                 "audit-hub demo document".to_owned(),
                 format!("Object AP-{id:06}: {en}"),
@@ -304,18 +430,47 @@ async fn insert_objects(
     }
     let n_objects = objects.len();
     let cols = [
-        "id", "kind", "object_class", "name_kk", "name_ru", "name_en", "account_code", "owner_id", "possessor_id", "stage",
-        "access_level", "registered_on",
+        "id",
+        "kind",
+        "object_class",
+        "name_kk",
+        "name_ru",
+        "name_en",
+        "account_code",
+        "owner_id",
+        "possessor_id",
+        "stage",
+        "access_level",
+        "registered_on",
     ];
     insert_rows(tx, "informatization_objects", &cols, objects).await?;
     resync_identity(tx, "informatization_objects").await?;
-    insert_rows(tx, "object_stage_history", &["object_id", "stage", "started_on", "basis"], stages).await?;
+    insert_rows(
+        tx,
+        "object_stage_history",
+        &["object_id", "stage", "started_on", "basis"],
+        stages,
+    )
+    .await?;
     insert_rows(tx, "object_funding", &["object_id", "line_id"], funding).await?;
-    let blobs = contents.into_iter().map(|(sha, body)| vec![sha.into(), body.into()]).collect();
+    let blobs = contents
+        .into_iter()
+        .map(|(sha, body)| vec![sha.into(), body.into()])
+        .collect();
     insert_rows(tx, "document_contents", &["sha256", "content"], blobs).await?;
     let cols = [
-        "id", "object_id", "doc_type", "title", "number", "approved_on", "version", "language", "format", "file_name",
-        "size_bytes", "sha256",
+        "id",
+        "object_id",
+        "doc_type",
+        "title",
+        "number",
+        "approved_on",
+        "version",
+        "language",
+        "format",
+        "file_name",
+        "size_bytes",
+        "sha256",
     ];
     insert_rows(tx, "documents", &cols, documents).await?;
     resync_identity(tx, "documents").await?;

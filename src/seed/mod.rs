@@ -31,9 +31,15 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
         Some(reference::insert(&mut tx).await?)
     };
     if let Some(scale) = demo_scale {
-        let q = Query::select().expr(Func::count(Expr::col("id"))).from("budget_lines").to_owned();
+        let q = Query::select()
+            .expr(Func::count(Expr::col("id")))
+            .from("budget_lines")
+            .to_owned();
         if tx.scalar_i64(&q).await? > 0 {
-            return Err(anyhow::anyhow!("demo data needs an empty budget store: budget lines are already present").into());
+            return Err(anyhow::anyhow!(
+                "demo data needs an empty budget store: budget lines are already present"
+            )
+            .into());
         }
         // Rebuilt from the same deterministic generators as the reference seed.
         let reference = match reference {
@@ -43,6 +49,7 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
         report.demo = Some(demo::insert(&mut tx, &reference, scale.max(1), progress).await?);
     }
     tx.commit().await?;
+    crate::store::analyze(db).await?;
     Ok(report)
 }
 
@@ -50,13 +57,20 @@ fn rebuild_reference() -> anyhow::Result<reference::Reference> {
     let territories = reference::territories()?;
     let orgs = reference::organizations(&territories);
     let administrators = reference::administrators(&territories);
-    Ok(reference::Reference { territories, orgs, administrators })
+    Ok(reference::Reference {
+        territories,
+        orgs,
+        administrators,
+    })
 }
 
 /// Seeds reference and scale-1 demo data when the database has no budget lines yet (for
 /// `serve --demo`); returns what was inserted, or `None` when data was already there.
 pub async fn run_demo_if_empty(db: &Db) -> AppResult<Option<demo::DemoCounts>> {
-    let q = Query::select().expr(Func::count(Expr::col("id"))).from("budget_lines").to_owned();
+    let q = Query::select()
+        .expr(Func::count(Expr::col("id")))
+        .from("budget_lines")
+        .to_owned();
     if db.scalar_i64(&q).await? > 0 {
         return Ok(None);
     }

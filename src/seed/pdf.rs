@@ -6,7 +6,13 @@ pub fn one_page(lines: &[String]) -> Vec<u8> {
     for line in lines {
         let safe: String = line
             .chars()
-            .map(|c| if c.is_ascii() && !matches!(c, '(' | ')' | '\\') && !c.is_ascii_control() { c } else { '?' })
+            .map(|c| {
+                if c.is_ascii() && !matches!(c, '(' | ')' | '\\') && !c.is_ascii_control() {
+                    c
+                } else {
+                    '?'
+                }
+            })
             .collect();
         text.push_str(&format!("({safe}) Tj T*\n"));
     }
@@ -25,12 +31,18 @@ pub fn one_page(lines: &[String]) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
     out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
     );
     out
 }
@@ -41,7 +53,15 @@ mod tests {
     fn xref_points_at_objects() {
         let pdf = super::one_page(&["Hello".to_owned()]);
         let s = String::from_utf8(pdf).unwrap();
-        let xref_at: usize = s.rsplit("startxref\n").next().unwrap().lines().next().unwrap().parse().unwrap();
+        let xref_at: usize = s
+            .rsplit("startxref\n")
+            .next()
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(s[xref_at..].starts_with("xref"));
         let first_obj: usize = s[xref_at..].lines().nth(3).unwrap()[..10].parse().unwrap();
         assert!(s[first_obj..].starts_with("1 0 obj"));

@@ -197,7 +197,11 @@ pub async fn list_lines(
 }
 
 /// Number of amount rows in scope matching the filter.
-pub async fn count_lines(db: &Db, scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<i64> {
+pub async fn count_lines(
+    db: &Db,
+    scope: &Scope,
+    filter: Option<&BudgetLineFilter>,
+) -> AppResult<i64> {
     let mut q = scoped_amounts(scope, filter)?;
     q.expr(Func::count(Expr::col(("a", "id"))));
     Ok(db.scalar_i64(&q).await?)
@@ -323,11 +327,18 @@ pub async fn upsert_amount(
         Some(_) => Expr::col("as_of").is_not_null(),
         None => Expr::col("as_of").is_null(),
     };
-    conflict.target_and_where(target_where).update_column("amount_tenths");
+    conflict
+        .target_and_where(target_where)
+        .update_column("amount_tenths");
     let q = Query::insert()
         .into_table("budget_amounts")
         .columns(["line_id", "phase", "as_of", "amount_tenths"])
-        .values_panic([line_id.into(), phase.into(), as_of.into(), amount_tenths.into()])
+        .values_panic([
+            line_id.into(),
+            phase.into(),
+            as_of.into(),
+            amount_tenths.into(),
+        ])
         .on_conflict(conflict)
         .to_owned();
     tx.execute(&q).await?;

@@ -45,7 +45,10 @@ pub struct BudgetLineFilter {
 fn check_codes(field: &str, codes: &[String], n: usize) -> AppResult<()> {
     for (i, c) in codes.iter().enumerate() {
         if c.len() != n || !c.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid(format!("{field}[{i}]"), Expected::Digits(n)));
+            return Err(AppError::invalid(
+                format!("{field}[{i}]"),
+                Expected::Digits(n),
+            ));
         }
     }
     Ok(())
@@ -60,7 +63,10 @@ impl BudgetLineFilter {
 
     fn condition_at(&self, path: &str, depth: usize) -> AppResult<Condition> {
         if depth > MAX_FILTER_DEPTH {
-            return Err(AppError::invalid(path, Expected::IntegerIn(0, MAX_FILTER_DEPTH as i64)));
+            return Err(AppError::invalid(
+                path,
+                Expected::IntegerIn(0, MAX_FILTER_DEPTH as i64),
+            ));
         }
         let col = |name: &'static str| Expr::col(("l", name));
         let mut c = Condition::all();
@@ -71,8 +77,12 @@ impl BudgetLineFilter {
             c = c.add(col("level").is_in(levels.iter().map(|l| l.as_str())));
         }
         if let Some(prefix) = &self.kato_prefix {
-            if prefix.is_empty() || prefix.len() > 9 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(AppError::invalid(format!("{path}.katoPrefix"), Expected::UpToDigits(9)));
+            if prefix.is_empty() || prefix.len() > 9 || !prefix.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(AppError::invalid(
+                    format!("{path}.katoPrefix"),
+                    Expected::UpToDigits(9),
+                ));
             }
             c = c.add(col("kato").like(format!("{prefix}%")));
         }
@@ -81,7 +91,12 @@ impl BudgetLineFilter {
             ("programs", "program", &self.programs, 3),
             ("subprograms", "subprogram", &self.subprograms, 3),
             ("specifics", "specific", &self.specifics, 3),
-            ("functionalGroups", "functional_group", &self.functional_groups, 2),
+            (
+                "functionalGroups",
+                "functional_group",
+                &self.functional_groups,
+                2,
+            ),
         ];
         for (field, column, values, n) in code_lists {
             if let Some(values) = values {

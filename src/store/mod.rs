@@ -21,7 +21,9 @@ use std::time::Duration;
 use sea_query::{PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// Which SQL dialect a database speaks.
@@ -59,7 +61,8 @@ pub struct Db {
 
 /// Rows that decode from both backends.
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
 
 /// Runs `$body` with `$ex` bound to the concrete executor and `$qb` to its query builder.
 macro_rules! dispatch {
@@ -158,7 +161,9 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
-        let q = sea_query::Query::select().expr(sea_query::Expr::val(1)).to_owned();
+        let q = sea_query::Query::select()
+            .expr(sea_query::Expr::val(1))
+            .to_owned();
         self.scalar_i64(&q).await.is_ok()
     }
 
@@ -253,8 +258,8 @@ impl Tx {
 impl Conn {
     fn executor(&mut self) -> Executor<'_> {
         match &mut self.inner {
-            ConnInner::Sqlite(c) => Executor::Sqlite(&mut **c),
-            ConnInner::Postgres(c) => Executor::Postgres(&mut **c),
+            ConnInner::Sqlite(c) => Executor::Sqlite(c),
+            ConnInner::Postgres(c) => Executor::Postgres(c),
         }
     }
 }
@@ -262,8 +267,8 @@ impl Conn {
 impl Tx {
     fn executor(&mut self) -> Executor<'_> {
         match &mut self.inner {
-            TxInner::Sqlite(t) => Executor::Sqlite(&mut **t),
-            TxInner::Postgres(t) => Executor::Postgres(&mut **t),
+            TxInner::Sqlite(t) => Executor::Sqlite(t),
+            TxInner::Postgres(t) => Executor::Postgres(t),
         }
     }
 }
@@ -319,19 +324,28 @@ macro_rules! runners {
                 })
             }
 
-            /// Runs an insert or update with `RETURNING` of one integer column.
-            pub async fn returning_i64<S: SqlxBinder>(&mut self, q: &S) -> Result<i64, sqlx::Error> {
-                self.statements.fetch_add(1, Ordering::Relaxed);
-                dispatch!(self.executor(), ex, qb => {
-                    let (sql, values) = q.build_sqlx(qb);
-                    sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(ex).await
-                })
-            }
         }
     };
 }
 runners!(Conn);
 runners!(Tx);
+
+impl Tx {
+    /// Runs an insert or update with `RETURNING` of one integer column.
+    pub async fn returning_i64<S: SqlxBinder>(&mut self, q: &S) -> Result<i64, sqlx::Error> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        dispatch!(self.executor(), ex, qb => {
+            let (sql, values) = q.build_sqlx(qb);
+            sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(ex).await
+        })
+    }
+}
+
+/// Refreshes the planner's statistics after bulk changes (seeds, imports): without them
+/// PostgreSQL plans joins over freshly loaded tables as if they were empty.
+pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
+    maintenance(db, "ANALYZE").await
+}
 
 /// Runs one fixed maintenance statement outside a transaction (e.g. `CREATE DATABASE`, which
 /// PostgreSQL refuses inside one). Never pass caller input.

@@ -138,8 +138,9 @@ pub fn parse_ids(field: &str, ids: &[async_graphql::ID]) -> AppResult<Vec<i64>> 
     ids.iter()
         .enumerate()
         .map(|(i, id)| {
-            id.parse::<i64>()
-                .map_err(|_| AppError::invalid(format!("{field}[{i}]"), Expected::IntegerIn(1, i64::MAX)))
+            id.parse::<i64>().map_err(|_| {
+                AppError::invalid(format!("{field}[{i}]"), Expected::IntegerIn(1, i64::MAX))
+            })
         })
         .collect()
 }
@@ -160,7 +161,10 @@ fn filter_condition(f: &InformatizationObjectFilter) -> AppResult<Condition> {
     }
     if let Some(prefix) = &f.kato_prefix {
         if prefix.is_empty() || prefix.len() > 9 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid("filter.katoPrefix", Expected::UpToDigits(9)));
+            return Err(AppError::invalid(
+                "filter.katoPrefix",
+                Expected::UpToDigits(9),
+            ));
         }
         c = c.add(Expr::col(("ow", "kato")).like(format!("{prefix}%")));
     }
@@ -195,7 +199,12 @@ pub async fn by_ids(db: &Db, scope: &Scope, ids: &[i64]) -> AppResult<Vec<Object
 /// Stage history of the given objects (those in scope), oldest first.
 pub async fn stages(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Vec<StageRow>> {
     let mut q = Query::select()
-        .columns([("h", "object_id"), ("h", "stage"), ("h", "started_on"), ("h", "basis")])
+        .columns([
+            ("h", "object_id"),
+            ("h", "stage"),
+            ("h", "started_on"),
+            ("h", "basis"),
+        ])
         .from_as("object_stage_history", "h")
         .join_as(
             JoinType::InnerJoin,

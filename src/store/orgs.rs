@@ -82,7 +82,10 @@ fn filter_condition(f: &OrganizationFilter) -> AppResult<Condition> {
     }
     if let Some(prefix) = &f.kato_prefix {
         if prefix.is_empty() || prefix.len() > 9 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid("filter.katoPrefix", Expected::UpToDigits(9)));
+            return Err(AppError::invalid(
+                "filter.katoPrefix",
+                Expected::UpToDigits(9),
+            ));
         }
         c = c.add(Expr::col(("g", "kato")).like(format!("{prefix}%")));
     }

@@ -30,14 +30,18 @@ pub fn backend_name() -> &'static str {
 impl TestDb {
     /// A fresh, migrated, empty database.
     pub async fn new() -> TestDb {
-        let target = std::env::var("AUDIT_HUB_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_owned());
+        let target =
+            std::env::var("AUDIT_HUB_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_owned());
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let (url, dir, pg) = if target.starts_with("postgres") {
             let server = target.trim_end_matches('/').to_owned();
             let name = format!("ah_test_{}_{}_{}", std::process::id(), n, rand_suffix());
-            let admin = Db::connect(&ConnectOptions { url: format!("{server}/postgres"), max_connections: 1 })
-                .await
-                .expect("connect to PostgreSQL admin database");
+            let admin = Db::connect(&ConnectOptions {
+                url: format!("{server}/postgres"),
+                max_connections: 1,
+            })
+            .await
+            .expect("connect to PostgreSQL admin database");
             admin_exec(&admin, &format!("CREATE DATABASE {name}")).await;
             admin.close().await;
             (format!("{server}/{name}"), None, Some((server, name)))
@@ -46,23 +50,37 @@ impl TestDb {
             let url = format!("sqlite://{}", dir.path().join("test.db").display());
             (url, Some(dir), None)
         };
-        let db = Db::connect(&ConnectOptions { url: url.clone(), max_connections: 8 }).await.expect("connect");
+        let db = Db::connect(&ConnectOptions {
+            url: url.clone(),
+            max_connections: 8,
+        })
+        .await
+        .expect("connect");
         db.migrate().await.expect("migrate");
         eprintln!("backend: {}", db.backend().name());
-        TestDb { db, url, _dir: dir, pg }
+        TestDb {
+            db,
+            url,
+            _dir: dir,
+            pg,
+        }
     }
 
     /// A fresh database with reference data.
     pub async fn with_reference() -> TestDb {
         let t = TestDb::new().await;
-        audit_hub::seed::run(&t.db, None, false).await.expect("reference seed");
+        audit_hub::seed::run(&t.db, None, false)
+            .await
+            .expect("reference seed");
         t
     }
 
     /// A fresh database with reference and demo data at `scale`.
     pub async fn with_demo(scale: usize) -> TestDb {
         let t = TestDb::new().await;
-        audit_hub::seed::run(&t.db, Some(scale), false).await.expect("demo seed");
+        audit_hub::seed::run(&t.db, Some(scale), false)
+            .await
+            .expect("demo seed");
         t
     }
 
@@ -89,10 +107,22 @@ impl Drop for TestDb {
             // own pool is not closed here (its connections live on the test's runtime, which is
             // blocked on this join); `WITH (FORCE)` ends them.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async move {
-                    if let Ok(admin) = Db::connect(&ConnectOptions { url: format!("{server}/postgres"), max_connections: 1 }).await {
-                        let _ = audit_hub::store::maintenance(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    if let Ok(admin) = Db::connect(&ConnectOptions {
+                        url: format!("{server}/postgres"),
+                        max_connections: 1,
+                    })
+                    .await
+                    {
+                        let _ = audit_hub::store::maintenance(
+                            &admin,
+                            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                        )
+                        .await;
                         admin.close().await;
                     }
                 });
@@ -123,7 +153,12 @@ impl TestServer {
                 })
                 .await;
         });
-        TestServer { base, client: reqwest::Client::new(), db: db.clone(), stop: Some(tx) }
+        TestServer {
+            base,
+            client: reqwest::Client::new(),
+            db: db.clone(),
+            stop: Some(tx),
+        }
     }
 
     /// POSTs a GraphQL operation; returns the whole JSON response.
@@ -133,7 +168,10 @@ impl TestServer {
 
     /// POSTs a GraphQL operation with an `Accept-Language`.
     pub async fn gql_lang(&self, query: &str, variables: Value, lang: Option<&str>) -> Value {
-        let mut req = self.client.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(l) = lang {
             req = req.header("Accept-Language", l);
         }

@@ -1,0 +1,128 @@
+//! The binary as a newcomer runs it: `serve --demo`, `import budget`, `export-schema`.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::TestDb;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_audit-hub");
+
+#[tokio::test]
+async fn serve_demo_seeds_serves_data_and_the_playground() {
+    let t = TestDb::new().await;
+    let mut child = Command::new(BIN)
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", &t.url)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn audit-hub");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let base = tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.expect("read stderr") {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest.split_whitespace().next().map(str::to_owned);
+            }
+        }
+        None
+    })
+    .await
+    .expect("server started in time")
+    .expect("server printed its address");
+    // Keep draining the log so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+    let client = reqwest::Client::new();
+    let page = client
+        .get(format!("{base}/playground"))
+        .send()
+        .await
+        .expect("playground");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("GraphiQL"));
+    let resp: Value = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "{ budgetSummary(groupBy: [LEVEL]) { key { level } amount } informatizationObjects(first: 1) { edges { node { id } } } }" }))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        resp["data"]["budgetSummary"].as_array().map(Vec::len),
+        Some(4),
+        "{resp}"
+    );
+    assert_eq!(
+        resp["data"]["informatizationObjects"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+
+    // SIGTERM: the server shuts down gracefully and exits cleanly.
+    let pid = child.id().expect("pid");
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn import_cli_names_line_and_column_in_the_chosen_language() {
+    let t = TestDb::with_reference().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bad.csv");
+    std::fs::write(
+        &file,
+        "year,level,kato,administrator,program,subprogram,specific,functional_group,phase,as_of,amount\n\
+         2025,REGIONAL,110000000,252,001,,111,03,APPROVED,,10\n\
+         2025,REGIONAL,110000000,252,001,,111,03,APPROVED,,1.25\n",
+    )
+    .expect("write csv");
+    for (lang, needle) in [
+        ("en", "line 3, column 11 (amount)"),
+        ("ru", "строка 3, столбец 11 (amount)"),
+        ("kk", "3-жол, 11-баған (amount)"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["import", "budget"])
+            .arg(&file)
+            .args(["--lang", lang])
+            .env("DATABASE_URL", &t.url)
+            .output()
+            .await
+            .expect("run import");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{lang}: {stderr}");
+        assert!(stderr.contains(needle), "{lang}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn export_schema_prints_the_checked_in_sdl() {
+    let out = Command::new(BIN)
+        .arg("export-schema")
+        .output()
+        .await
+        .expect("run export-schema");
+    assert!(out.status.success());
+    let on_disk = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/schema.graphql"
+    ))
+    .expect("sdl");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), on_disk);
+}

@@ -1,0 +1,185 @@
+//! Reference and demo seeding: coverage of every body kind, valid identifiers, the police
+//! administrators, linear scale and determinism.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use audit_hub::authz::Scope;
+use audit_hub::domain::ident::{Bin, Iin};
+use audit_hub::domain::org::BodyKind;
+use audit_hub::store::Db;
+use audit_hub::store::budget::{self, BudgetDimension};
+use common::TestDb;
+use sea_query::{Expr, ExprTrait, Func, Order, Query};
+
+#[derive(sqlx::FromRow)]
+struct Text {
+    v: String,
+}
+
+async fn texts(db: &Db, table: &'static str, column: &'static str) -> Vec<String> {
+    let q = Query::select()
+        .expr_as(Expr::col(column), "v")
+        .from(table)
+        .order_by(column, Order::Asc)
+        .to_owned();
+    db.all::<Text>(&q)
+        .await
+        .expect("select")
+        .into_iter()
+        .map(|t| t.v)
+        .collect()
+}
+
+async fn count(db: &Db, table: &'static str) -> i64 {
+    let q = Query::select()
+        .expr(Func::count(Expr::col("id")))
+        .from(table)
+        .to_owned();
+    db.scalar_i64(&q).await.expect("count")
+}
+
+#[tokio::test]
+async fn reference_covers_every_body_kind_with_valid_identifiers() {
+    let t = TestDb::with_reference().await;
+    let kinds: BTreeSet<String> = texts(&t.db, "organizations", "kind")
+        .await
+        .into_iter()
+        .collect();
+    for kind in BodyKind::ALL {
+        assert!(
+            kinds.contains(kind.as_str()),
+            "no organization of kind {kind}"
+        );
+    }
+    for bin in texts(&t.db, "organizations", "bin").await {
+        assert!(Bin::parse(&bin).is_ok(), "invalid BIN {bin}");
+    }
+    let iins = texts(&t.db, "users", "iin").await;
+    assert!(
+        iins.len() as i64 >= count(&t.db, "organizations").await,
+        "a head user per organization"
+    );
+    for iin in iins {
+        assert!(Iin::parse(&iin).is_ok(), "invalid IIN {iin}");
+    }
+    let q = Query::select()
+        .expr_as(Expr::col("kato"), "v")
+        .from("territories")
+        .and_where(Expr::col("kind").is_in(["OBLAST", "CITY_REPUBLICAN", "CAPITAL"]))
+        .to_owned();
+    assert_eq!(t.db.all::<Text>(&q).await.expect("regions").len(), 20);
+}
+
+#[tokio::test]
+async fn police_administrators_are_252_in_oblasts_and_352_in_cities() {
+    let t = TestDb::with_reference().await;
+    for (code, kinds, expected) in [
+        ("252", vec!["OBLAST"], 17),
+        ("352", vec!["CITY_REPUBLICAN", "CAPITAL"], 3),
+    ] {
+        let q = Query::select()
+            .expr_as(Expr::col(("a", "kato")), "v")
+            .from_as("administrators", "a")
+            .inner_join(
+                "territories",
+                Expr::col(("territories", "kato")).equals(("a", "kato")),
+            )
+            .and_where(Expr::col(("a", "code")).eq(code))
+            .and_where(Expr::col(("a", "level")).eq("REGIONAL"))
+            .and_where(Expr::col(("territories", "kind")).is_in(kinds))
+            .to_owned();
+        assert_eq!(
+            t.db.all::<Text>(&q).await.expect("administrators").len(),
+            expected,
+            "administrator {code}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn excluded_internal_audit_services_are_flagged() {
+    let t = TestDb::with_reference().await;
+    let q = Query::select()
+        .expr_as(Expr::col("name_en"), "v")
+        .from("organizations")
+        .and_where(Expr::col("audit_excluded").eq(true))
+        .order_by("name_en", Order::Asc)
+        .to_owned();
+    let names: Vec<String> =
+        t.db.all::<Text>(&q)
+            .await
+            .expect("excluded")
+            .into_iter()
+            .map(|t| t.v)
+            .collect();
+    assert_eq!(names.len(), 2);
+    assert!(
+        names.iter().any(|n| n.contains("National Bank")),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn demo_size_grows_linearly_with_scale() {
+    let one = TestDb::with_demo(1).await;
+    let two = TestDb::with_demo(2).await;
+    let (a1, a2) = (
+        count(&one.db, "budget_amounts").await,
+        count(&two.db, "budget_amounts").await,
+    );
+    assert!(
+        (80_000..=120_000).contains(&a1),
+        "scale 1 gave {a1} amount rows"
+    );
+    assert_eq!(a2, 2 * a1);
+    assert_eq!(
+        count(&two.db, "informatization_objects").await,
+        2 * count(&one.db, "informatization_objects").await
+    );
+}
+
+#[tokio::test]
+async fn demo_data_is_deterministic() {
+    let a = TestDb::with_demo(1).await;
+    let b = TestDb::with_demo(1).await;
+    let dims = [
+        BudgetDimension::Year,
+        BudgetDimension::Territory,
+        BudgetDimension::Administrator,
+        BudgetDimension::Phase,
+    ];
+    let scope = Scope::national();
+    let sa = budget::summary(&a.db, &scope, &dims, None)
+        .await
+        .expect("summary a");
+    let sb = budget::summary(&b.db, &scope, &dims, None)
+        .await
+        .expect("summary b");
+    assert!(!sa.is_empty());
+    assert_eq!(sa, sb);
+    assert_eq!(
+        texts(&a.db, "documents", "sha256").await,
+        texts(&b.db, "documents", "sha256").await
+    );
+}
+
+#[tokio::test]
+async fn every_level_and_phase_is_present_for_three_years() {
+    let t = TestDb::with_demo(1).await;
+    let rows = budget::summary(
+        &t.db,
+        &Scope::national(),
+        &[
+            BudgetDimension::Year,
+            BudgetDimension::Level,
+            BudgetDimension::Phase,
+        ],
+        None,
+    )
+    .await
+    .expect("summary");
+    assert_eq!(rows.len(), 3 * 4 * 5, "years × levels × phases");
+    assert!(rows.iter().all(|r| r.amount_tenths > 0 && r.line_count > 0));
+}
