@@ -81,6 +81,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
     Route::new()
         .at("/graphql", get(graphql).post(graphql))
         .at("/playground", get(playground::page))
+        .at("/playground/assets/:name", get(playground::asset))
         .at("/healthz", get(healthz))
         .at("/documents/:id/content", get(documents::content))
         .data(state)

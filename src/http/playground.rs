@@ -1,7 +1,9 @@
-//! The GraphiQL playground page with the example operations from `playground/examples`.
+//! The GraphiQL playground page with the example operations from `playground/examples`, and
+//! its vendored assets (no CDN needed).
 
-use poem::handler;
-use poem::web::Html;
+use poem::http::{StatusCode, header};
+use poem::web::{Html, Path};
+use poem::{Response, handler};
 
 const PAGE: &str = include_str!("../../playground/index.html");
 
@@ -44,4 +46,41 @@ pub fn render() -> String {
 #[handler]
 pub fn page() -> Html<String> {
     Html(render())
+}
+
+/// Vendored assets: name, media type, bytes.
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../playground/vendor/graphiql.min.js"),
+    ),
+    (
+        "graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../playground/vendor/graphiql.min.css"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../playground/vendor/react.production.min.js"),
+    ),
+    (
+        "react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../playground/vendor/react-dom.production.min.js"),
+    ),
+];
+
+/// `GET /playground/assets/{name}`.
+#[handler]
+pub fn asset(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, media_type, bytes)) => Response::builder()
+            .header(header::CONTENT_TYPE, *media_type)
+            // Versioned vendored files: they change only with a new release.
+            .header(header::CACHE_CONTROL, "public, max-age=86400")
+            .body(*bytes),
+        None => Response::builder().status(StatusCode::NOT_FOUND).finish(),
+    }
 }
