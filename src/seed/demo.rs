@@ -25,6 +25,7 @@ use crate::domain::org::BodyKind;
 use crate::domain::territory::region_of;
 use crate::error::AppResult;
 use crate::store::Tx;
+use crate::store::budget::LineKey;
 use crate::store::bulk::{insert_rows, resync_identity};
 
 /// The budget years generated.
@@ -164,18 +165,20 @@ pub async fn insert(
             for j in 0..n {
                 line_id += 1;
                 let specific = SPECIFICS[(j % 3 + 3 * (j / 3 % 3)) % SPECIFICS.len()].0;
-                lines.push(vec![
-                    line_id.into(),
-                    year.into(),
-                    (*level).into(),
-                    kato.as_str().into(),
-                    region_of(kato).into(),
-                    admin.as_str().into(),
-                    format!("{:03}", 1 + j / 3).into(),
-                    (if j % 2 == 0 { "" } else { "015" }).into(),
-                    specific.into(),
-                    functional_group(admin).into(),
-                ]);
+                let key = LineKey {
+                    year,
+                    level: *level,
+                    kato: kato.clone(),
+                    region_kato: region_of(kato),
+                    administrator: admin.clone(),
+                    program: format!("{:03}", 1 + j / 3),
+                    subprogram: (if j % 2 == 0 { "" } else { "015" }).to_owned(),
+                    specific: specific.to_owned(),
+                    functional_group: functional_group(admin).to_owned(),
+                };
+                let mut row = vec![line_id.into()];
+                row.extend(key.values());
+                lines.push(row);
                 slot_lines.entry(slot.clone()).or_default().push(line_id);
                 let weight = if *level == BudgetLevel::Republican {
                     10
@@ -212,18 +215,8 @@ pub async fn insert(
             }
             counts.lines += lines.len();
             counts.amounts += amounts.len();
-            let cols = [
-                "id",
-                "year",
-                "level",
-                "kato",
-                "region_kato",
-                "administrator",
-                "program",
-                "subprogram",
-                "specific",
-                "functional_group",
-            ];
+            let mut cols = vec!["id"];
+            cols.extend(LineKey::COLUMNS);
             insert_rows(tx, "budget_lines", &cols, lines).await?;
             insert_rows(
                 tx,

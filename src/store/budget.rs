@@ -267,47 +267,57 @@ pub struct LineKey {
     pub functional_group: String,
 }
 
+impl LineKey {
+    /// The `budget_lines` columns [`LineKey::values`] fills, in order.
+    pub const COLUMNS: [&'static str; 9] = [
+        "year",
+        "level",
+        "kato",
+        "region_kato",
+        "administrator",
+        "program",
+        "subprogram",
+        "specific",
+        "functional_group",
+    ];
+
+    /// The values of [`LineKey::COLUMNS`].
+    pub fn values(&self) -> Vec<sea_query::Value> {
+        vec![
+            self.year.into(),
+            self.level.into(),
+            self.kato.as_str().into(),
+            self.region_kato.clone().into(),
+            self.administrator.as_str().into(),
+            self.program.as_str().into(),
+            self.subprogram.as_str().into(),
+            self.specific.as_str().into(),
+            self.functional_group.as_str().into(),
+        ]
+    }
+}
+
 /// Inserts a line or updates its functional group; returns its id.
 pub async fn upsert_line(tx: &mut Tx, key: &LineKey) -> AppResult<i64> {
-    let q = Query::insert()
-        .into_table("budget_lines")
-        .columns([
+    let mut q = Query::insert();
+    q.into_table("budget_lines")
+        .columns(LineKey::COLUMNS)
+        .values(key.values().into_iter().map(Into::into))
+        .map_err(|e| anyhow::anyhow!("budget line insert: {e}"))?;
+    q.on_conflict(
+        sea_query::OnConflict::columns([
             "year",
             "level",
             "kato",
-            "region_kato",
             "administrator",
             "program",
             "subprogram",
             "specific",
-            "functional_group",
         ])
-        .values_panic([
-            key.year.into(),
-            key.level.into(),
-            key.kato.as_str().into(),
-            key.region_kato.clone().into(),
-            key.administrator.as_str().into(),
-            key.program.as_str().into(),
-            key.subprogram.as_str().into(),
-            key.specific.as_str().into(),
-            key.functional_group.as_str().into(),
-        ])
-        .on_conflict(
-            sea_query::OnConflict::columns([
-                "year",
-                "level",
-                "kato",
-                "administrator",
-                "program",
-                "subprogram",
-                "specific",
-            ])
-            .update_column("functional_group")
-            .to_owned(),
-        )
-        .returning_col("id")
-        .to_owned();
+        .update_column("functional_group")
+        .to_owned(),
+    )
+    .returning_col("id");
     Ok(tx.returning_i64(&q).await?)
 }
 
