@@ -318,3 +318,13 @@ async fn playground_and_health_answer() {
         .expect("healthz");
     assert_eq!(health.status(), 200);
 }
+
+#[tokio::test]
+async fn the_standard_introspection_query_is_answered() {
+    let t = TestDb::new().await;
+    let s = TestServer::start(&t.db).await;
+    let query = include_str!("fixtures/introspection.graphql");
+    let d = s.data(query, json!({})).await;
+    let types = d["__schema"]["types"].as_array().expect("types");
+    assert!(types.iter().any(|t| t["name"] == "BudgetLineFilter"));
+}

@@ -12,8 +12,9 @@ pub use query::QueryRoot;
 /// The audit-hub schema.
 pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
-/// Deepest query nesting accepted.
-pub const MAX_DEPTH: usize = 12;
+/// Deepest query nesting accepted: the standard introspection query that GraphiQL and other
+/// tools send needs 15.
+pub const MAX_DEPTH: usize = 16;
 
 /// Builds the schema. Per-request state ([`RequestCtx`]) is attached to each request, never to
 /// the schema, so no scope can outlive the request it belongs to.
