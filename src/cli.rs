@@ -7,7 +7,13 @@ use clap::{Parser, Subcommand};
 use crate::config::GlobalOptions;
 use crate::domain::lang::Lang;
 use crate::import::budget_csv::{self, ImportError};
+use std::sync::Arc;
+
+use crate::authz::policy::Policy;
+use crate::authz::token::TokenKeys;
+use crate::clock::Clock;
 use crate::store::Db;
+use crate::store::users;
 use crate::{graphql, http, seed, telemetry};
 
 /// audit-hub: read-only budget data hub for Kazakhstan's oversight bodies.
@@ -52,6 +58,15 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+    /// Issue a bearer token for a registered user.
+    Token {
+        /// The user's IIN.
+        #[arg(long)]
+        iin: String,
+        /// How long the token is valid (e.g. `8h`, `30m`, `7d`).
+        #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,8 +144,30 @@ pub async fn run() -> anyhow::Result<i32> {
                 Err(ImportError::Store(e)) => return Err(e.into()),
             }
         }
-        Command::Serve { listen, demo } => {
+        Command::Token { iin, ttl } => {
+            let keys = g.token_keys()?;
             let db = open(g).await?;
+            let clock = Clock::default();
+            match users::by_iin(&db, &iin).await? {
+                None => anyhow::bail!("no user with IIN {iin}"),
+                Some(u) if u.is_blocked() => anyhow::bail!("user {iin} is blocked"),
+                Some(_) => println!("{}", keys.issue(&iin, ttl, clock.now())?),
+            }
+        }
+        Command::Serve { listen, demo } => {
+            let policy = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
+            let keys = match (&g.token_key, demo) {
+                (None, true) => {
+                    tracing::warn!(
+                        "no AUDIT_HUB_TOKEN_KEY: using a random key; tokens die with this process"
+                    );
+                    let secret: [u8; 32] = rand::random();
+                    TokenKeys::new(hex::encode(secret).as_bytes())?
+                }
+                _ => g.token_keys()?,
+            };
+            let db = open(g).await?;
+            let clock = Clock::default();
             if demo {
                 let report = seed::run_demo_if_empty(&db).await?;
                 if let Some(c) = report {
@@ -139,6 +176,7 @@ pub async fn run() -> anyhow::Result<i32> {
                         c.amounts, c.objects, c.documents
                     );
                 }
+                print_demo_tokens(&db, &keys, &clock).await?;
             }
             let server = http::bind(&listen).await?;
             let addr = server.addr;
@@ -147,12 +185,34 @@ pub async fn run() -> anyhow::Result<i32> {
                 "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
             );
             server
-                .serve(http::AppState::new(db.clone()), shutdown_signal())
+                .serve(
+                    http::AppState::new(db.clone(), policy, keys, clock),
+                    shutdown_signal(),
+                )
                 .await?;
             db.close().await;
         }
     }
     Ok(0)
+}
+
+/// Prints a token for one demo user of every body kind (8 hours).
+async fn print_demo_tokens(db: &Db, keys: &TokenKeys, clock: &Clock) -> anyhow::Result<()> {
+    eprintln!("demo users (paste a token into the playground's Bearer token field):");
+    for (kind, user, org) in seed::demo_users(db).await? {
+        let token = keys.issue(
+            &user.iin,
+            std::time::Duration::from_secs(8 * 3600),
+            clock.now(),
+        )?;
+        eprintln!(
+            "  {:<34} {} — {}\n    {token}",
+            kind.as_str(),
+            user.iin,
+            org
+        );
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

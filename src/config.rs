@@ -26,6 +26,18 @@ pub struct GlobalOptions {
     /// Language of command-line messages: kk, ru or en.
     #[arg(long, env = "AUDIT_HUB_LANG", default_value = "en", global = true, value_parser = ["kk", "ru", "en"])]
     pub lang: String,
+    /// Secret (at least 32 bytes) that signs bearer tokens. `serve --demo` makes a random one
+    /// for the life of the process when none is set.
+    #[arg(
+        long,
+        env = "AUDIT_HUB_TOKEN_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub token_key: Option<String>,
+    /// Folder with `model.conf` and `policy.csv`; the copies built into the binary otherwise.
+    #[arg(long, env = "AUDIT_HUB_POLICY_DIR", global = true)]
+    pub policy_dir: Option<std::path::PathBuf>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `audit_hub=debug`.
     #[arg(long, env = "AUDIT_HUB_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -35,6 +47,16 @@ pub struct GlobalOptions {
 }
 
 impl GlobalOptions {
+    /// The token keys from `--token-key`, or an error saying how to set one.
+    pub fn token_keys(&self) -> anyhow::Result<crate::authz::token::TokenKeys> {
+        let key = self
+            .token_key
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("no token signing key: set AUDIT_HUB_TOKEN_KEY (or --token-key) to a secret of at least 32 bytes"))?;
+        crate::authz::token::TokenKeys::new(key.as_bytes())
+            .map_err(|e| anyhow::anyhow!("AUDIT_HUB_TOKEN_KEY: {e}"))
+    }
+
     /// The database connection options.
     pub fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {

@@ -188,6 +188,18 @@ impl AppError {
         }
     }
 
+    /// The error for a refusal code (`Unauthenticated`, `Forbidden`; anything else is internal).
+    pub fn denied(code: ErrorCode) -> AppError {
+        match code {
+            ErrorCode::Unauthenticated => AppError::Unauthenticated,
+            ErrorCode::Forbidden => AppError::Forbidden,
+            ErrorCode::NotFound => AppError::NotFound,
+            ErrorCode::BadUserInput | ErrorCode::Internal => AppError::Internal(anyhow::anyhow!(
+                "request refused earlier; cause logged there"
+            )),
+        }
+    }
+
     /// The stable code.
     pub fn code(&self) -> ErrorCode {
         match self {

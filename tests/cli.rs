@@ -25,17 +25,24 @@ async fn serve_demo_seeds_serves_data_and_the_playground() {
         .expect("spawn audit-hub");
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
-    let base = tokio::time::timeout(Duration::from_secs(120), async {
+    // The demo prints a token per body kind, then the address it listens on.
+    let (token, base) = tokio::time::timeout(Duration::from_secs(120), async {
+        let (mut token, mut after_parliament) = (None, false);
         while let Some(line) = lines.next_line().await.expect("read stderr") {
+            if after_parliament && token.is_none() {
+                token = Some(line.trim().to_owned());
+            }
+            after_parliament = line.trim_start().starts_with("PARLIAMENT ");
             if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest.split_whitespace().next().map(str::to_owned);
+                return (token, rest.split_whitespace().next().map(str::to_owned));
             }
         }
-        None
+        (token, None)
     })
     .await
-    .expect("server started in time")
-    .expect("server printed its address");
+    .expect("server started in time");
+    let base = base.expect("server printed its address");
+    let token = token.expect("a demo token for Parliament was printed");
     // Keep draining the log so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
@@ -49,6 +56,7 @@ async fn serve_demo_seeds_serves_data_and_the_playground() {
     assert!(page.text().await.expect("html").contains("GraphiQL"));
     let resp: Value = client
         .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
         .json(&json!({ "query": "{ budgetSummary(groupBy: [LEVEL]) { key { level } amount } informatizationObjects(first: 1) { edges { node { id } } } }" }))
         .send()
         .await
@@ -124,5 +132,8 @@ async fn export_schema_prints_the_checked_in_sdl() {
         "/schema/schema.graphql"
     ))
     .expect("sdl");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), on_disk);
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == on_disk,
+        "export-schema differs from schema/schema.graphql"
+    );
 }

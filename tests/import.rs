@@ -70,7 +70,7 @@ fn expected(rows: &[(&str, &str, i64)]) -> BTreeMap<String, (String, i64)> {
 async fn hand_written_csv_sums_exactly_by_region_administrator_and_phase() {
     let t = TestDb::with_reference().await;
     assert_eq!(import_str(&t.db, ROWS).await.expect("import"), 11);
-    let server = TestServer::start(&t.db).await;
+    let server = TestServer::start_national(&t.db).await;
 
     assert_eq!(
         summary_by(&server, "REGION", "region").await,
@@ -111,7 +111,7 @@ async fn large_amounts_sum_without_rounding() {
 2026,REPUBLICAN,000000000,226,002,,111,05,APPROVED,,0.1
 ";
     import_str(&t.db, rows).await.expect("import");
-    let server = TestServer::start(&t.db).await;
+    let server = TestServer::start_national(&t.db).await;
     assert_eq!(summary_by(&server, "YEAR", "year").await.len(), 1);
     let data = server
         .data("{ budgetSummary(groupBy: [LEVEL]) { amount } }", json!({}))

@@ -1,6 +1,8 @@
 //! Access decisions: the caller's scope and its compilation into SQL predicates.
 
 pub mod policy;
+pub mod principal;
 pub mod scope;
+pub mod token;
 
 pub use scope::{Reach, Scope};

@@ -50,7 +50,10 @@ pub struct PolicyError {
 }
 
 fn policy_error(what: &'static str, detail: impl std::fmt::Display) -> PolicyError {
-    PolicyError { what, detail: detail.to_string() }
+    PolicyError {
+        what,
+        detail: detail.to_string(),
+    }
 }
 
 fn parse_scope(kind: &str, codes: &str) -> Result<ScopeKind, String> {
@@ -61,8 +64,13 @@ fn parse_scope(kind: &str, codes: &str) -> Result<ScopeKind, String> {
         "none" => ScopeKind::None,
         "territory_administrators" => {
             let list: Vec<String> = codes.split('|').map(|c| c.trim().to_owned()).collect();
-            if list.iter().any(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_digit())) {
-                return Err(format!("administrator codes `{codes}` must be 3-digit codes separated by `|`"));
+            if list
+                .iter()
+                .any(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(format!(
+                    "administrator codes `{codes}` must be 3-digit codes separated by `|`"
+                ));
             }
             return Ok(ScopeKind::TerritoryAdministrators(list));
         }
@@ -75,7 +83,9 @@ fn parse_scope(kind: &str, codes: &str) -> Result<ScopeKind, String> {
     if codes.trim().is_empty() {
         Ok(scope)
     } else {
-        Err(format!("scope kind `{kind}` takes no administrator codes (got `{codes}`)"))
+        Err(format!(
+            "scope kind `{kind}` takes no administrator codes (got `{codes}`)"
+        ))
     }
 }
 
@@ -85,10 +95,12 @@ impl Policy {
     pub async fn load(dir: Option<&Path>) -> Result<Policy, PolicyError> {
         let (model, policy) = match dir {
             Some(d) => (
-                std::fs::read_to_string(d.join("model.conf"))
-                    .map_err(|e| policy_error("model", format!("{}: {e}", d.join("model.conf").display())))?,
-                std::fs::read_to_string(d.join("policy.csv"))
-                    .map_err(|e| policy_error("rules", format!("{}: {e}", d.join("policy.csv").display())))?,
+                std::fs::read_to_string(d.join("model.conf")).map_err(|e| {
+                    policy_error("model", format!("{}: {e}", d.join("model.conf").display()))
+                })?,
+                std::fs::read_to_string(d.join("policy.csv")).map_err(|e| {
+                    policy_error("rules", format!("{}: {e}", d.join("policy.csv").display()))
+                })?,
             ),
             None => (MODEL.to_owned(), POLICY.to_owned()),
         };
@@ -97,9 +109,13 @@ impl Policy {
 
     /// Loads a policy from its text.
     pub async fn from_text(model: &str, policy: &str) -> Result<Policy, PolicyError> {
-        let model = DefaultModel::from_str(model).await.map_err(|e| policy_error("model", e))?;
+        let model = DefaultModel::from_str(model)
+            .await
+            .map_err(|e| policy_error("model", e))?;
         let adapter = StringAdapter::new(policy.to_owned());
-        let enforcer = Enforcer::new(model, adapter).await.map_err(|e| policy_error("rules", e))?;
+        let enforcer = Enforcer::new(model, adapter)
+            .await
+            .map_err(|e| policy_error("rules", e))?;
         let p = Policy { enforcer };
         p.validate()?;
         Ok(p)
@@ -108,40 +124,60 @@ impl Policy {
     fn validate(&self) -> Result<(), PolicyError> {
         let rules = self.enforcer.get_policy();
         if rules.is_empty() {
-            return Err(policy_error("rules", "no `p` rules were loaded (is the model's [policy_definition] `p = sub, obj, act, scope, codes`?)"));
+            return Err(policy_error(
+                "rules",
+                "no `p` rules were loaded (is the model's [policy_definition] `p = sub, obj, act, scope, codes`?)",
+            ));
         }
         if let Err(e) = self.enforcer.enforce(("PARLIAMENT", "budget", "read")) {
-            return Err(policy_error("model", format!("cannot decide a request: {e}")));
+            return Err(policy_error(
+                "model",
+                format!("cannot decide a request: {e}"),
+            ));
         }
         for rule in rules {
             let [_, _, _, scope, codes] = &rule[..] else {
-                return Err(policy_error("rule", format!("`{}` must have 5 fields", rule.join(", "))));
+                return Err(policy_error(
+                    "rule",
+                    format!("`{}` must have 5 fields", rule.join(", ")),
+                ));
             };
-            parse_scope(scope, codes).map_err(|e| policy_error("rule", format!("`{}`: {e}", rule.join(", "))))?;
+            parse_scope(scope, codes)
+                .map_err(|e| policy_error("rule", format!("`{}`: {e}", rule.join(", "))))?;
         }
         for g in self.enforcer.get_grouping_policy() {
             let subject = g.first().map(String::as_str).unwrap_or("");
             if subject.parse::<BodyKind>().is_err() && !self.is_role(subject) {
-                return Err(policy_error("role assignment", format!("`{}`: `{subject}` is not a body kind", g.join(", "))));
+                return Err(policy_error(
+                    "role assignment",
+                    format!("`{}`: `{subject}` is not a body kind", g.join(", ")),
+                ));
             }
         }
         Ok(())
     }
 
     fn is_role(&self, name: &str) -> bool {
-        self.enforcer.get_policy().iter().any(|p| p.first().map(String::as_str) == Some(name))
+        self.enforcer
+            .get_policy()
+            .iter()
+            .any(|p| p.first().map(String::as_str) == Some(name))
     }
 
     /// Every permission `subject` holds, directly or through its roles.
     pub fn permissions(&self, subject: &str) -> Vec<Permission> {
-        let mut enforcer_rows = self.enforcer.get_filtered_policy(0, vec![subject.to_owned()]);
+        let mut enforcer_rows = self
+            .enforcer
+            .get_filtered_policy(0, vec![subject.to_owned()]);
         for role in self.roles(subject) {
             enforcer_rows.extend(self.enforcer.get_filtered_policy(0, vec![role]));
         }
         enforcer_rows
             .into_iter()
             .filter_map(|r| {
-                let [_, resource, action, scope, codes] = &r[..] else { return None };
+                let [_, resource, action, scope, codes] = &r[..] else {
+                    return None;
+                };
                 Some(Permission {
                     resource: resource.clone(),
                     action: action.clone(),
@@ -170,7 +206,9 @@ impl Policy {
 
     /// Whether `subject` may do `action` on `resource` (Casbin's own decision).
     pub fn allows(&self, subject: &str, resource: &str, action: &str) -> bool {
-        self.enforcer.enforce((subject, resource, action)).unwrap_or(false)
+        self.enforcer
+            .enforce((subject, resource, action))
+            .unwrap_or(false)
     }
 
     /// The scope kinds under which `subject` reads `resource`.
@@ -196,11 +234,20 @@ mod tests {
             (BodyKind::InternalStateAuditAuthority, vec![ScopeKind::All]),
             (BodyKind::Maslikhat, vec![ScopeKind::Territory]),
             (BodyKind::RevisionCommission, vec![ScopeKind::Territory]),
-            (BodyKind::CentralBodyInternalAudit, vec![ScopeKind::Administrator]),
-            (BodyKind::RegionalExecutiveInternalAudit, vec![ScopeKind::Territory]),
+            (
+                BodyKind::CentralBodyInternalAudit,
+                vec![ScopeKind::Administrator],
+            ),
+            (
+                BodyKind::RegionalExecutiveInternalAudit,
+                vec![ScopeKind::Territory],
+            ),
             (
                 BodyKind::PoliceInternalAudit,
-                vec![ScopeKind::TerritoryAdministrators(vec!["252".into(), "352".into()])],
+                vec![ScopeKind::TerritoryAdministrators(vec![
+                    "252".into(),
+                    "352".into(),
+                ])],
             ),
             (BodyKind::AuthorizedBody, vec![]),
             (BodyKind::Integrator, vec![]),
@@ -227,10 +274,26 @@ mod tests {
     #[tokio::test]
     async fn malformed_policies_fail_with_a_message_naming_the_rule() {
         for (name, rules, needle) in [
-            ("unknown scope kind", "p, r, budget, read, everywhere,\ng, PARLIAMENT, r\n", "unknown scope kind `everywhere`"),
-            ("bad codes", "p, r, budget, read, territory_administrators, 25|352\ng, PARLIAMENT, r\n", "3-digit codes"),
-            ("codes on a plain scope", "p, r, budget, read, all, 252\ng, PARLIAMENT, r\n", "takes no administrator codes"),
-            ("unknown body kind", "p, r, budget, read, all,\ng, PARLAMENT, r\n", "`PARLAMENT` is not a body kind"),
+            (
+                "unknown scope kind",
+                "p, r, budget, read, everywhere,\ng, PARLIAMENT, r\n",
+                "unknown scope kind `everywhere`",
+            ),
+            (
+                "bad codes",
+                "p, r, budget, read, territory_administrators, 25|352\ng, PARLIAMENT, r\n",
+                "3-digit codes",
+            ),
+            (
+                "codes on a plain scope",
+                "p, r, budget, read, all, 252\ng, PARLIAMENT, r\n",
+                "takes no administrator codes",
+            ),
+            (
+                "unknown body kind",
+                "p, r, budget, read, all,\ng, PARLAMENT, r\n",
+                "`PARLAMENT` is not a body kind",
+            ),
         ] {
             let err = match Policy::from_text(MODEL, rules).await {
                 Ok(_) => panic!("{name}: accepted"),
@@ -238,6 +301,11 @@ mod tests {
             };
             assert!(err.contains(needle), "{name}: {err}");
         }
-        assert!(Policy::from_text("[request_definition]\nr = sub\n", POLICY).await.is_err(), "broken model");
+        assert!(
+            Policy::from_text("[request_definition]\nr = sub\n", POLICY)
+                .await
+                .is_err(),
+            "broken model"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod date;
+pub mod grant;
 pub mod ident;
 pub mod lang;
 pub mod object;

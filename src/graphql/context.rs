@@ -7,8 +7,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, ErrorExtensions};
 
 use crate::authz::Scope;
+use crate::authz::principal::Principal;
 use crate::domain::lang::Lang;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::store::Db;
 use crate::store::documents::{self, DocumentRow};
 use crate::store::objects::{self, FundingRow, ObjectRow, StageRow};
@@ -16,6 +17,16 @@ use crate::store::orgs::{self, OrgRow};
 
 /// Everything a resolver needs about the request it serves.
 pub struct RequestCtx {
+    /// The database.
+    pub db: Db,
+    /// The language of messages.
+    pub lang: Lang,
+    principal: Result<Arc<Principal>, ErrorCode>,
+    reader: Result<Reader, ErrorCode>,
+}
+
+/// Reads within the caller's scope: the scope and the loaders built with it.
+pub struct Reader {
     /// The database.
     pub db: Db,
     /// The caller's scope: every read goes through it.
@@ -35,10 +46,47 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    /// A context for one request; its loaders carry the same scope.
-    pub fn new(db: Db, scope: Scope, lang: Lang) -> RequestCtx {
-        let scope = Arc::new(scope);
+    /// A context for one request: who calls (or why nobody does) and what they may read.
+    pub fn new(
+        db: Db,
+        lang: Lang,
+        principal: Result<Arc<Principal>, ErrorCode>,
+        scope: Result<Scope, ErrorCode>,
+    ) -> RequestCtx {
+        let reader = scope.map(|s| Reader::new(db.clone(), s, lang));
         RequestCtx {
+            db,
+            lang,
+            principal,
+            reader,
+        }
+    }
+
+    /// The reader, or the refusal (`UNAUTHENTICATED` / `FORBIDDEN`) before any SQL runs.
+    pub fn reader(&self) -> async_graphql::Result<&Reader> {
+        self.reader
+            .as_ref()
+            .map_err(|c| self.error(AppError::denied(*c)))
+    }
+
+    /// The caller, or `UNAUTHENTICATED`.
+    pub fn principal(&self) -> async_graphql::Result<&Principal> {
+        self.principal
+            .as_deref()
+            .map_err(|c| self.error(AppError::denied(*c)))
+    }
+
+    /// Converts an error to a GraphQL error in the caller's language, logging internal causes.
+    pub fn error(&self, e: AppError) -> async_graphql::Error {
+        to_graphql_error(e, self.lang)
+    }
+}
+
+impl Reader {
+    /// A reader for one request; its loaders carry the same scope.
+    pub fn new(db: Db, scope: Scope, lang: Lang) -> Reader {
+        let scope = Arc::new(scope);
+        Reader {
             orgs: scoped_loader(&db, &scope, lang, OrgsById),
             objects: scoped_loader(&db, &scope, lang, ObjectsById),
             stages: scoped_loader(&db, &scope, lang, StagesByObject),
@@ -119,6 +167,11 @@ pub fn to_graphql_error(e: AppError, lang: Lang) -> async_graphql::Error {
 /// The request context of a resolver.
 pub fn req<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a RequestCtx> {
     ctx.data::<RequestCtx>()
+}
+
+/// The scoped reader of a resolver's request, or the refusal.
+pub fn reader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Reader> {
+    req(ctx)?.reader()
 }
 
 /// A per-request loader with a cache, so rows primed by a list resolver are not read again.

@@ -3,6 +3,7 @@
 pub mod context;
 pub mod query;
 pub mod types;
+pub mod viewer;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 

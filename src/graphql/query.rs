@@ -5,8 +5,9 @@ use async_graphql::{Context, ID, Object, OutputType, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::context::{RequestCtx, req};
+use super::context::{Reader, reader, req};
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
+use super::viewer::Viewer;
 use crate::error::{AppError, Expected};
 use crate::store::budget::{self, BudgetDimension};
 use crate::store::documents::{self, DocumentFilter};
@@ -37,7 +38,7 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
         .ok()
 }
 
-fn page_request(r: &RequestCtx, first: Option<i32>, after: Option<String>) -> Result<PageRequest> {
+fn page_request(r: &Reader, first: Option<i32>, after: Option<String>) -> Result<PageRequest> {
     if let Some(f) = first
         && f < 0
     {
@@ -76,7 +77,7 @@ fn connection<R, T: OutputType>(
     c
 }
 
-fn parse_id(r: &RequestCtx, id: &ID) -> Result<i64> {
+fn parse_id(r: &Reader, id: &ID) -> Result<i64> {
     id.parse::<i64>()
         .map_err(|_| r.error(AppError::invalid("id", Expected::IntegerIn(1, i64::MAX))))
 }
@@ -90,6 +91,12 @@ pub struct QueryRoot;
 
 #[Object]
 impl QueryRoot {
+    /// The caller: user, organization, grants and effective scope.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        req(ctx)?.principal()?;
+        Ok(Viewer)
+    }
+
     /// Budget amount rows (one per line, phase and execution date), in id order.
     async fn budget_lines(
         &self,
@@ -98,7 +105,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<BudgetLine>> {
-        let r = req(ctx)?;
+        let r = reader(ctx)?;
         let page = page_request(r, first, after)?;
         let f = filter.as_ref();
         let rows = budget::list_lines(&r.db, &r.scope, f, page)
@@ -123,7 +130,7 @@ impl QueryRoot {
         group_by: Vec<BudgetDimension>,
         filter: Option<BudgetLineFilter>,
     ) -> Result<Vec<BudgetAggregate>> {
-        let r = req(ctx)?;
+        let r = reader(ctx)?;
         let rows = budget::summary(&r.db, &r.scope, &group_by, filter.as_ref())
             .await
             .map_err(|e| r.error(e))?;
@@ -138,7 +145,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<InformatizationObject>> {
-        let r = req(ctx)?;
+        let r = reader(ctx)?;
         let page = page_request(r, first, after)?;
         let rows = objects::list(&r.db, &r.scope, filter.as_ref(), page)
             .await
@@ -169,7 +176,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<InformatizationObject>> {
-        let r = req(ctx)?;
+        let r = reader(ctx)?;
         let id = parse_id(r, &id)?;
         Ok(r.objects.load_one(id).await?.map(InformatizationObject))
     }
@@ -182,7 +189,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Document>> {
-        let r = req(ctx)?;
+        let r = reader(ctx)?;
         let page = page_request(r, first, after)?;
         let rows = documents::list(&r.db, &r.scope, filter.as_ref(), page)
             .await
@@ -192,7 +199,7 @@ impl QueryRoot {
 
     /// One document; null when it does not exist or is outside the caller's scope.
     async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
-        let r = req(ctx)?;
+        let r = reader(ctx)?;
         let id = parse_id(r, &id)?;
         let rows = documents::by_ids(&r.db, &r.scope, &[id])
             .await
@@ -208,7 +215,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Organization>> {
-        let r = req(ctx)?;
+        let r = reader(ctx)?;
         let page = page_request(r, first, after)?;
         let rows = orgs::list(&r.db, &r.scope, filter.as_ref(), page)
             .await
@@ -218,7 +225,7 @@ impl QueryRoot {
 
     /// One organization; null when it does not exist or is outside the caller's scope.
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
-        let r = req(ctx)?;
+        let r = reader(ctx)?;
         let id = parse_id(r, &id)?;
         Ok(r.orgs.load_one(id).await?.map(Organization))
     }

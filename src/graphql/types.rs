@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use rust_decimal::Decimal;
 
-use super::context::req;
+use super::context::{reader, req};
 use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem, tenths_to_decimal};
 use crate::domain::date::Date;
 use crate::domain::lang::Lang;
@@ -209,7 +209,7 @@ impl Organization {
         let Some(id) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(req(ctx)?.orgs.load_one(id).await?.map(Organization))
+        Ok(reader(ctx)?.orgs.load_one(id).await?.map(Organization))
     }
 }
 
@@ -326,7 +326,7 @@ impl InformatizationObject {
     }
     /// Owner organization.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(req(ctx)?
+        Ok(reader(ctx)?
             .orgs
             .load_one(self.0.owner_id)
             .await?
@@ -334,7 +334,7 @@ impl InformatizationObject {
     }
     /// Possessor organization, when visible to the caller.
     async fn possessor(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(req(ctx)?
+        Ok(reader(ctx)?
             .orgs
             .load_one(self.0.possessor_id)
             .await?
@@ -342,7 +342,7 @@ impl InformatizationObject {
     }
     /// Lifecycle history, oldest first.
     async fn stage_history(&self, ctx: &Context<'_>) -> Result<Vec<StageChange>> {
-        let rows = req(ctx)?
+        let rows = reader(ctx)?
             .stages
             .load_one(self.0.id)
             .await?
@@ -351,7 +351,7 @@ impl InformatizationObject {
     }
     /// Budget lines that fund the object (those within the caller's scope).
     async fn funding_lines(&self, ctx: &Context<'_>) -> Result<Vec<FundingLine>> {
-        let rows = req(ctx)?
+        let rows = reader(ctx)?
             .funding
             .load_one(self.0.id)
             .await?
@@ -360,7 +360,7 @@ impl InformatizationObject {
     }
     /// Technical documents.
     async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
-        let rows = req(ctx)?
+        let rows = reader(ctx)?
             .documents
             .load_one(self.0.id)
             .await?
@@ -425,7 +425,7 @@ impl Document {
     }
     /// The object documented.
     async fn object(&self, ctx: &Context<'_>) -> Result<Option<InformatizationObject>> {
-        Ok(req(ctx)?
+        Ok(reader(ctx)?
             .objects
             .load_one(self.0.object_id)
             .await?

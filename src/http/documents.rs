@@ -7,7 +7,7 @@ use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 
 use super::{AppState, problem, request_lang};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::store::documents;
 
 /// Chunk size of the streamed body.
@@ -22,7 +22,24 @@ pub async fn content(
     Data(state): Data<&AppState>,
 ) -> Response {
     let lang = request_lang(req);
-    let scope = state.scope_for(req);
+    let scope = match super::auth::resolve(state, req).await.scope {
+        Ok(s) => s,
+        Err(code) => {
+            let status = match code {
+                ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let mut resp = problem(status, &AppError::denied(code), lang);
+            if status == StatusCode::UNAUTHORIZED {
+                resp.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    poem::http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            return resp;
+        }
+    };
     let Ok(id) = id.parse::<i64>() else {
         return problem(StatusCode::NOT_FOUND, &AppError::NotFound, lang);
     };

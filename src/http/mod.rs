@@ -1,5 +1,6 @@
 //! HTTP routes: `/graphql`, `/playground`, `/healthz`, and document downloads.
 
+pub mod auth;
 pub mod documents;
 pub mod playground;
 
@@ -10,7 +11,11 @@ use poem::middleware::Tracing;
 use poem::web::Data;
 use poem::{EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
 
-use crate::authz::Scope;
+use std::sync::Arc;
+
+use crate::authz::policy::Policy;
+use crate::authz::token::TokenKeys;
+use crate::clock::Clock;
 use crate::domain::lang::Lang;
 use crate::error::AppError;
 use crate::graphql::{AppSchema, RequestCtx, build_schema};
@@ -23,23 +28,24 @@ pub struct AppState {
     pub db: Db,
     /// The GraphQL schema.
     pub schema: AppSchema,
+    /// The access policy.
+    pub policy: Arc<Policy>,
+    /// Token signing keys.
+    pub keys: TokenKeys,
+    /// The clock grants are judged by.
+    pub clock: Clock,
 }
 
 impl AppState {
     /// State over `db` with a fresh schema.
-    pub fn new(db: Db) -> AppState {
+    pub fn new(db: Db, policy: Arc<Policy>, keys: TokenKeys, clock: Clock) -> AppState {
         AppState {
             db,
             schema: build_schema(),
+            policy,
+            keys,
+            clock,
         }
-    }
-
-    /// The scope a request reads with.
-    ///
-    /// Until authentication lands every request reads with the national scope; this is the one
-    /// place that changes when it does, since every read already takes the scope it returns.
-    pub fn scope_for(&self, _req: &Request) -> Scope {
-        Scope::national()
     }
 }
 
@@ -67,7 +73,13 @@ async fn graphql(
     Data(state): Data<&AppState>,
     gql: GraphQLRequest,
 ) -> GraphQLResponse {
-    let ctx = RequestCtx::new(state.db.clone(), state.scope_for(req), request_lang(req));
+    let caller = auth::resolve(state, req).await;
+    let ctx = RequestCtx::new(
+        state.db.clone(),
+        request_lang(req),
+        caller.principal,
+        caller.scope,
+    );
     state.schema.execute(gql.0.data(ctx)).await.into()
 }
 

@@ -46,6 +46,8 @@ pub struct DemoCounts {
     pub objects: usize,
     /// Documents.
     pub documents: usize,
+    /// Grants given to demo users.
+    pub grants: usize,
 }
 
 fn lines_per_slot(level: BudgetLevel) -> usize {
@@ -234,6 +236,7 @@ pub async fn insert(
     let (objects, documents) = insert_objects(tx, reference, &slot_lines, scale, &mut rng).await?;
     counts.objects = objects;
     counts.documents = documents;
+    counts.grants = insert_demo_grants(tx).await?;
     Ok(counts)
 }
 
@@ -468,4 +471,88 @@ async fn insert_objects(
     insert_rows(tx, "documents", &cols, documents).await?;
     resync_identity(tx, "documents").await?;
     Ok((n_objects, doc_count))
+}
+
+#[derive(sqlx::FromRow)]
+struct IdRow {
+    id: i64,
+}
+
+/// Gives the head of every oversight body (those the law excludes aside) a one-year grant to
+/// both systems that started 30 days ago, and a training record, so demo users read data at once.
+async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
+    use sea_query::{Expr, ExprTrait, Query};
+    let kinds: Vec<&str> = BodyKind::ALL
+        .iter()
+        .filter(|k| k.is_oversight_body())
+        .map(|k| k.as_str())
+        .collect();
+    let q = Query::select()
+        .column(("u", "id"))
+        .from_as("users", "u")
+        .inner_join(
+            "organizations",
+            Expr::col(("organizations", "id")).equals(("u", "organization_id")),
+        )
+        .and_where(Expr::col(("u", "is_head")).eq(true))
+        .and_where(Expr::col(("organizations", "audit_excluded")).eq(false))
+        .and_where(Expr::col(("organizations", "kind")).is_in(kinds))
+        .to_owned();
+    let heads: Vec<IdRow> = tx.all(&q).await?;
+    let now = chrono::Utc::now();
+    let today = crate::authz::principal::local_day(now);
+    let from = today - chrono::Days::new(30);
+    let until = crate::domain::grant::valid_until(from)
+        .ok_or_else(|| anyhow::anyhow!("grant end date out of range"))?;
+    let trained = from + chrono::Days::new(3);
+    let mut grants = Vec::new();
+    let mut training = Vec::new();
+    for h in &heads {
+        for system in crate::domain::budget::InformationSystem::ALL {
+            grants.push(vec![
+                h.id.into(),
+                (*system).into(),
+                from.into(),
+                until.into(),
+                "ACTIVE".into(),
+                now.into(),
+            ]);
+        }
+        training.push(vec![
+            h.id.into(),
+            trained.into(),
+            "RU".into(),
+            now.into(),
+            now.into(),
+        ]);
+    }
+    let n = grants.len();
+    insert_rows(
+        tx,
+        "access_grants",
+        &[
+            "user_id",
+            "system",
+            "valid_from",
+            "valid_until",
+            "status",
+            "granted_at",
+        ],
+        grants,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "training_records",
+        &[
+            "user_id",
+            "completed_on",
+            "language",
+            "recorded_at",
+            "report_due",
+        ],
+        training,
+    )
+    .await?;
+    Ok(n)
 }

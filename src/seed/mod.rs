@@ -7,8 +7,14 @@ pub mod reference;
 
 use sea_query::{Expr, Func, Query};
 
+use std::collections::HashMap;
+
+use crate::authz::Scope;
+use crate::domain::org::BodyKind;
 use crate::error::AppResult;
 use crate::store::Db;
+use crate::store::orgs::OrgRow;
+use crate::store::users::UserRow;
 
 /// What a seed run did.
 #[derive(Debug, Clone, Default)]
@@ -75,4 +81,32 @@ pub async fn run_demo_if_empty(db: &Db) -> AppResult<Option<demo::DemoCounts>> {
         return Ok(None);
     }
     Ok(run(db, Some(1), true).await?.demo)
+}
+
+/// One demo user per body kind: the head of the first organization of that kind (the law's
+/// excluded bodies skipped), with the organization's name.
+pub async fn demo_users(db: &Db) -> AppResult<Vec<(BodyKind, UserRow, String)>> {
+    let users = crate::store::users::all(db).await?;
+    let org_ids: Vec<i64> = users.iter().map(|u| u.organization_id).collect();
+    let orgs: HashMap<i64, OrgRow> = crate::store::orgs::by_ids(db, &Scope::national(), &org_ids)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let mut out: Vec<(BodyKind, UserRow, String)> = Vec::new();
+    for kind in BodyKind::ALL {
+        let pick = users.iter().filter(|u| u.is_head).find_map(|u| {
+            let o = orgs.get(&u.organization_id)?;
+            (o.kind == *kind && !o.audit_excluded).then(|| {
+                (
+                    u.clone(),
+                    o.name_en.clone().unwrap_or_else(|| o.name_ru.clone()),
+                )
+            })
+        });
+        if let Some((u, name)) = pick {
+            out.push((*kind, u, name));
+        }
+    }
+    Ok(out)
 }

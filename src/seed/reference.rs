@@ -1068,10 +1068,12 @@ async fn insert_users(tx: &mut Tx, orgs: &[Org]) -> AppResult<()> {
     let now = Utc::now();
     let mut rows = Vec::new();
     for o in orgs {
-        let staff = if matches!(o.kind, BodyKind::AuthorizedBody | BodyKind::Integrator) {
-            4
-        } else {
-            1
+        // The access administrators have staff to process applications; a chamber of Parliament
+        // has one employee besides its head, who holds no grant in the demo data.
+        let staff = match o.kind {
+            BodyKind::AuthorizedBody | BodyKind::Integrator => 4,
+            BodyKind::Parliament => 2,
+            _ => 1,
         };
         for n in 0..staff {
             let p = names.person();

@@ -12,6 +12,7 @@ pub mod filter;
 pub mod objects;
 pub mod orgs;
 pub mod page;
+pub mod users;
 
 use std::str::FromStr;
 use std::sync::Arc;

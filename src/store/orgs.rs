@@ -119,3 +119,10 @@ pub async fn list(
     q.order_by(("g", "id"), Order::Asc).limit(page.limit());
     Ok(Page::from_overfetch(db.all(&q).await?, page))
 }
+
+/// One organization by id, whatever the scope: the caller's own, while establishing who calls.
+pub async fn by_id_unscoped(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
+    let mut q = select(&Scope::national());
+    q.and_where(Expr::col(("g", "id")).eq(id));
+    Ok(db.optional(&q).await?)
+}

@@ -5,9 +5,121 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use std::sync::Arc;
+
+use audit_hub::authz::policy::Policy;
+use audit_hub::authz::token::TokenKeys;
+use audit_hub::clock::Clock;
 use audit_hub::http::{self, AppState};
+use audit_hub::store::bulk::insert_rows;
 use audit_hub::store::{Backend, ConnectOptions, Db};
+use sea_query::{Expr, ExprTrait, Order, Query};
 use serde_json::{Value, json};
+
+/// The signing key of test servers.
+pub const TEST_KEY: &[u8] = b"test-signing-key-0123456789abcdef";
+
+pub fn keys() -> TokenKeys {
+    TokenKeys::new(TEST_KEY).expect("test key")
+}
+
+/// A token for `iin`, valid for an hour.
+pub fn token(iin: &str) -> String {
+    keys()
+        .issue(
+            iin,
+            std::time::Duration::from_secs(3600),
+            chrono::Utc::now(),
+        )
+        .expect("token")
+}
+
+#[derive(sqlx::FromRow)]
+pub struct UserPick {
+    pub id: i64,
+    pub iin: String,
+}
+
+/// The head (or, with `head = false`, a non-head employee) of the first organization of `kind`
+/// whose KATO starts with `kato_prefix`.
+pub async fn user_of(db: &Db, kind: &str, kato_prefix: &str, head: bool) -> UserPick {
+    let q = Query::select()
+        .columns([("u", "id"), ("u", "iin")])
+        .from_as("users", "u")
+        .inner_join(
+            "organizations",
+            Expr::col(("organizations", "id")).equals(("u", "organization_id")),
+        )
+        .and_where(Expr::col(("organizations", "kind")).eq(kind))
+        .and_where(Expr::col(("organizations", "kato")).like(format!("{kato_prefix}%")))
+        .and_where(Expr::col(("organizations", "audit_excluded")).eq(false))
+        .and_where(Expr::col(("u", "is_head")).eq(head))
+        .order_by(("u", "id"), Order::Asc)
+        .limit(1)
+        .to_owned();
+    db.optional::<UserPick>(&q)
+        .await
+        .expect("select user")
+        .unwrap_or_else(|| panic!("no {kind} user in {kato_prefix}"))
+}
+
+/// Gives a user a current grant to both systems and a training record (test set-up).
+pub async fn grant_both_systems(db: &Db, user_id: i64) {
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Days::new(10);
+    let until = today + chrono::Days::new(300);
+    let now = chrono::Utc::now();
+    let mut tx = db.begin().await.expect("begin");
+    let grants = ["ANALYTICS_CENTER", "STATE_PLANNING"]
+        .iter()
+        .map(|s| {
+            vec![
+                user_id.into(),
+                (*s).into(),
+                from.into(),
+                until.into(),
+                "ACTIVE".into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        &mut tx,
+        "access_grants",
+        &[
+            "user_id",
+            "system",
+            "valid_from",
+            "valid_until",
+            "status",
+            "granted_at",
+        ],
+        grants,
+    )
+    .await
+    .expect("grants");
+    insert_rows(
+        &mut tx,
+        "training_records",
+        &[
+            "user_id",
+            "completed_on",
+            "language",
+            "recorded_at",
+            "report_due",
+        ],
+        vec![vec![
+            user_id.into(),
+            from.into(),
+            "KK".into(),
+            now.into(),
+            now.into(),
+        ]],
+    )
+    .await
+    .expect("training");
+    tx.commit().await.expect("commit");
+}
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -132,20 +244,26 @@ impl Drop for TestDb {
     }
 }
 
-/// The real server on an ephemeral port.
+/// The real server on an ephemeral port, with the shipped policy.
 pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub clock: Clock,
+    /// Bearer token sent with every request, if any.
+    pub token: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl TestServer {
+    /// A server; requests go anonymous until [`TestServer::as_user`].
     pub async fn start(db: &Db) -> TestServer {
         let bound = http::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", bound.addr);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(db.clone());
+        let clock = Clock::default();
+        let policy = Arc::new(Policy::load(None).await.expect("policy"));
+        let state = AppState::new(db.clone(), policy, keys(), clock.clone());
         tokio::spawn(async move {
             let _ = bound
                 .serve(state, async move {
@@ -157,7 +275,39 @@ impl TestServer {
             base,
             client: reqwest::Client::new(),
             db: db.clone(),
+            clock,
+            token: None,
             stop: Some(tx),
+        }
+    }
+
+    /// A server whose requests come from a Parliament head with grants to both systems: a
+    /// caller who reads everything.
+    pub async fn start_national(db: &Db) -> TestServer {
+        let user = user_of(db, "PARLIAMENT", "", true).await;
+        let q = Query::select()
+            .expr(sea_query::Func::count(Expr::col("id")))
+            .from("access_grants")
+            .and_where(Expr::col("user_id").eq(user.id))
+            .to_owned();
+        if db.scalar_i64(&q).await.expect("count grants") == 0 {
+            grant_both_systems(db, user.id).await;
+        }
+        TestServer::start(db).await.as_user(&user.iin)
+    }
+
+    /// Sends requests as the user with `iin`.
+    pub fn as_user(mut self, iin: &str) -> TestServer {
+        self.token = Some(token(iin));
+        self
+    }
+
+    /// A GET with the server's token.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        let req = self.client.get(self.url(path));
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
         }
     }
 
@@ -174,6 +324,9 @@ impl TestServer {
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(l) = lang {
             req = req.header("Accept-Language", l);
+        }
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
         }
         let resp = req.send().await.expect("request");
         resp.json().await.expect("json body")

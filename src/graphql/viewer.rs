@@ -1,0 +1,141 @@
+//! `me`: the caller, their organization, grants and effective scope.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::context::{reader, req};
+use super::types::Organization;
+use crate::authz::principal::GrantStatus;
+use crate::domain::budget::InformationSystem;
+use crate::domain::date::Date;
+use crate::store::users::{GrantRow, UserRow};
+
+/// A user.
+pub struct User(pub UserRow);
+
+#[Object]
+impl User {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Individual identification number.
+    async fn iin(&self) -> &str {
+        &self.0.iin
+    }
+    /// Surname.
+    async fn surname(&self) -> &str {
+        &self.0.surname
+    }
+    /// Given name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Patronymic, if any.
+    async fn patronymic(&self) -> Option<&str> {
+        self.0.patronymic.as_deref()
+    }
+    /// Surname, name and patronymic.
+    async fn full_name(&self) -> String {
+        self.0.full_name()
+    }
+    /// Position.
+    async fn position(&self) -> &str {
+        &self.0.position
+    }
+    /// Structural unit.
+    async fn structural_unit(&self) -> &str {
+        &self.0.structural_unit
+    }
+    /// Whether the user heads the organization.
+    async fn is_head(&self) -> bool {
+        self.0.is_head
+    }
+    /// `ACTIVE` or `BLOCKED`.
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+    /// The user's organization, when visible to the caller.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        Ok(reader(ctx)?
+            .orgs
+            .load_one(self.0.organization_id)
+            .await?
+            .map(Organization))
+    }
+}
+
+/// Access of one user to one system for one year.
+pub struct AccessGrant {
+    /// The grant.
+    pub row: GrantRow,
+    /// Its holder.
+    pub user: UserRow,
+    /// Its state today.
+    pub status: GrantStatus,
+}
+
+#[Object]
+impl AccessGrant {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+    /// The holder.
+    async fn user(&self) -> User {
+        User(self.user.clone())
+    }
+    /// The system access is granted to.
+    async fn system(&self) -> InformationSystem {
+        self.row.system
+    }
+    /// First day of validity.
+    async fn valid_from(&self) -> Date {
+        Date(self.row.valid_from)
+    }
+    /// Last day of validity (access ends at the end of this day, Asia/Almaty).
+    async fn valid_until(&self) -> Date {
+        Date(self.row.valid_until)
+    }
+    /// State today.
+    async fn status(&self) -> GrantStatus {
+        self.status
+    }
+}
+
+/// The caller.
+pub struct Viewer;
+
+#[Object]
+impl Viewer {
+    /// The authenticated user.
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(req(ctx)?.principal()?.user.clone()))
+    }
+    /// The user's organization.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+        Ok(Organization(req(ctx)?.principal()?.organization.clone()))
+    }
+    /// Every grant of the user, newest first, with its state today.
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<AccessGrant>> {
+        let p = req(ctx)?.principal()?;
+        Ok(p.grants
+            .iter()
+            .map(|g| AccessGrant {
+                row: g.clone(),
+                user: p.user.clone(),
+                status: p.status_of(g),
+            })
+            .collect())
+    }
+    /// What the caller may read, in words.
+    async fn scope(&self, ctx: &Context<'_>) -> Result<String> {
+        let r = req(ctx)?;
+        r.principal()?;
+        Ok(match r.reader() {
+            Ok(rd) => rd.scope.describe(),
+            Err(_) => "no budget data: the body reads none under the policy, or the user holds no active grant \\
+                       (granted, trained, not expired, not blocked)"
+                .to_owned(),
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! Resolving the caller of a request: bearer token → user → organization, grants → scope.
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem::http::header;
+
+use super::AppState;
+use crate::authz::Scope;
+use crate::authz::principal::Principal;
+use crate::error::{AppError, ErrorCode};
+
+/// Who calls, and what they may read; each part is a refusal code when absent.
+pub struct Caller {
+    /// The authenticated caller.
+    pub principal: Result<Arc<Principal>, ErrorCode>,
+    /// Their compiled scope.
+    pub scope: Result<Scope, ErrorCode>,
+}
+
+fn refusal(e: AppError) -> ErrorCode {
+    if e.code() == ErrorCode::Internal {
+        tracing::error!(error = %e, "resolving the caller failed");
+    }
+    e.code()
+}
+
+/// Resolves the caller once per request.
+pub async fn resolve(state: &AppState, req: &Request) -> Caller {
+    let principal = match bearer(req) {
+        None => Err(ErrorCode::Unauthenticated),
+        Some(token) => match state.keys.verify(token) {
+            Err(e) => {
+                tracing::debug!(error = %e, "token refused");
+                Err(ErrorCode::Unauthenticated)
+            }
+            Ok(iin) => Principal::load(&state.db, &iin, state.clock.now())
+                .await
+                .map(Arc::new)
+                .map_err(refusal),
+        },
+    };
+    let scope = match &principal {
+        Ok(p) => p.scope(&state.policy).map_err(refusal),
+        Err(c) => Err(*c),
+    };
+    Caller { principal, scope }
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
