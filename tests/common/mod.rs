@@ -256,7 +256,7 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// A server; requests go anonymous until [`TestServer::as_user`].
+    /// A server; requests go anonymous until [`TestServer::with_user`].
     pub async fn start(db: &Db) -> TestServer {
         let bound = http::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", bound.addr);
@@ -293,11 +293,11 @@ impl TestServer {
         if db.scalar_i64(&q).await.expect("count grants") == 0 {
             grant_both_systems(db, user.id).await;
         }
-        TestServer::start(db).await.as_user(&user.iin)
+        TestServer::start(db).await.with_user(&user.iin)
     }
 
     /// Sends requests as the user with `iin`.
-    pub fn as_user(mut self, iin: &str) -> TestServer {
+    pub fn with_user(mut self, iin: &str) -> TestServer {
         self.token = Some(token(iin));
         self
     }
