@@ -58,6 +58,11 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+    /// Inspect the access policy.
+    Policy {
+        #[command(subcommand)]
+        what: PolicyCommand,
+    },
     /// Issue a bearer token for a registered user.
     Token {
         /// The user's IIN.
@@ -66,6 +71,16 @@ enum Command {
         /// How long the token is valid (e.g. `8h`, `30m`, `7d`).
         #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Print a user's roles, grants and compiled scope (with its SQL).
+    Explain {
+        /// The user's IIN.
+        #[arg(long)]
+        iin: String,
     },
 }
 
@@ -142,6 +157,19 @@ pub async fn run() -> anyhow::Result<i32> {
                     return Ok(2);
                 }
                 Err(ImportError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Command::Policy {
+            what: PolicyCommand::Explain { iin },
+        } => {
+            let policy = Policy::load(g.policy_dir.as_deref()).await?;
+            let db = open(g).await?;
+            match crate::authz::explain::explain(&db, &policy, &iin, Clock::default().now()).await {
+                Ok(report) => print!("{report}"),
+                Err(crate::error::AppError::Unauthenticated) => {
+                    anyhow::bail!("no active user with IIN {iin}")
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         Command::Token { iin, ttl } => {

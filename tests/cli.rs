@@ -137,3 +137,90 @@ async fn export_schema_prints_the_checked_in_sdl() {
         "export-schema differs from schema/schema.graphql"
     );
 }
+
+#[tokio::test]
+async fn token_and_policy_explain_for_a_demo_user() {
+    let t = TestDb::with_demo(1).await;
+    let police = common::user_of(&t.db, "POLICE_INTERNAL_AUDIT", "71", true).await;
+    let key = "cli-test-signing-key-0123456789abcdef";
+    let out = Command::new(BIN)
+        .args(["token", "--iin", &police.iin, "--ttl", "30m"])
+        .env("DATABASE_URL", &t.url)
+        .env("AUDIT_HUB_TOKEN_KEY", key)
+        .output()
+        .await
+        .expect("run token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let keys = audit_hub::authz::token::TokenKeys::new(key.as_bytes()).expect("keys");
+    assert_eq!(keys.verify(&token).expect("valid token"), police.iin);
+
+    let unknown = Command::new(BIN)
+        .args(["token", "--iin", "000000000000"])
+        .env("DATABASE_URL", &t.url)
+        .env("AUDIT_HUB_TOKEN_KEY", key)
+        .output()
+        .await
+        .expect("run token");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user with IIN 000000000000"));
+
+    let out = Command::new(BIN)
+        .args(["policy", "explain", "--iin", &police.iin])
+        .env("DATABASE_URL", &t.url)
+        .output()
+        .await
+        .expect("run policy explain");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for needle in [
+        "POLICE_INTERNAL_AUDIT",
+        "police_auditor",
+        "administrator 352 of the regional budget of 710000000",
+        "SQL (",
+        "'352'",
+    ] {
+        assert!(report.contains(needle), "missing `{needle}` in:\n{report}");
+    }
+}
+
+#[tokio::test]
+async fn serve_refuses_to_start_with_a_malformed_policy() {
+    let t = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/policies/model.conf"),
+        dir.path().join("model.conf"),
+    )
+    .expect("model");
+    std::fs::write(
+        dir.path().join("policy.csv"),
+        "p, national_auditor, budget, read, everywhere,\ng, PARLIAMENT, national_auditor\n",
+    )
+    .expect("policy");
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", &t.url)
+        .env(
+            "AUDIT_HUB_TOKEN_KEY",
+            "cli-test-signing-key-0123456789abcdef",
+        )
+        .env("AUDIT_HUB_POLICY_DIR", dir.path())
+        .output()
+        .await
+        .expect("run serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("unknown scope kind `everywhere`"),
+        "{stderr}"
+    );
+}

@@ -167,6 +167,17 @@ fn scoped_amounts(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult
     Ok(q)
 }
 
+/// The SQL of an unfiltered scoped read of amount rows, with values inlined (for `policy
+/// explain`; never sent to the database).
+pub fn scoped_sql(scope: &Scope, backend: crate::store::Backend) -> AppResult<String> {
+    let mut q = scoped_amounts(scope, None)?;
+    q.column(("a", "id"));
+    Ok(match backend {
+        crate::store::Backend::Sqlite => q.to_string(sea_query::SqliteQueryBuilder),
+        crate::store::Backend::Postgres => q.to_string(sea_query::PostgresQueryBuilder),
+    })
+}
+
 /// A page of amount rows in scope matching the filter, in id order.
 pub async fn list_lines(
     db: &Db,
