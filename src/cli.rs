@@ -9,6 +9,7 @@ use crate::domain::lang::Lang;
 use crate::import::budget_csv::{self, ImportError};
 use std::sync::Arc;
 
+use crate::authz::certificate::TrustAnchors;
 use crate::authz::policy::Policy;
 use crate::authz::token::TokenKeys;
 use crate::clock::Clock;
@@ -33,6 +34,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "AUDIT_HUB_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// PEM file of the certification authorities trusted for certificate login (NCA RK root
+        /// and intermediates); certificate login is off without it.
+        #[arg(long, env = "AUDIT_HUB_TRUST_ANCHORS")]
+        trust_anchors: Option<PathBuf>,
         /// Seed reference and demo data first when the database has none.
         #[arg(long, env = "AUDIT_HUB_DEMO")]
         demo: bool,
@@ -182,7 +187,11 @@ pub async fn run() -> anyhow::Result<i32> {
                 Some(_) => println!("{}", keys.issue(&iin, ttl, clock.now())?),
             }
         }
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            trust_anchors,
+        } => {
             let policy = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
             let keys = match (&g.token_key, demo) {
                 (None, true) => {
@@ -193,6 +202,15 @@ pub async fn run() -> anyhow::Result<i32> {
                     TokenKeys::new(hex::encode(secret).as_bytes())?
                 }
                 _ => g.token_keys()?,
+            };
+            let anchors = match &trust_anchors {
+                Some(path) => {
+                    let pem = std::fs::read(path).map_err(|e| {
+                        anyhow::anyhow!("AUDIT_HUB_TRUST_ANCHORS {}: {e}", path.display())
+                    })?;
+                    Some(Arc::new(TrustAnchors::from_pem(&pem)?))
+                }
+                None => None,
             };
             let db = open(g).await?;
             let clock = Clock::default();
@@ -212,12 +230,11 @@ pub async fn run() -> anyhow::Result<i32> {
             eprintln!(
                 "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
             );
-            server
-                .serve(
-                    http::AppState::new(db.clone(), policy, keys, clock),
-                    shutdown_signal(),
-                )
-                .await?;
+            let mut state = http::AppState::new(db.clone(), policy, keys, clock);
+            if let Some(a) = anchors {
+                state = state.with_trust_anchors(a);
+            }
+            server.serve(state, shutdown_signal()).await?;
             db.close().await;
         }
     }

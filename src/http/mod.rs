@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod documents;
+pub mod login;
 pub mod playground;
 
 use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
@@ -13,6 +14,7 @@ use poem::{EndpointExt, IntoResponse, Request, Response, Route, Server, get, han
 
 use std::sync::Arc;
 
+use crate::authz::certificate::TrustAnchors;
 use crate::authz::policy::Policy;
 use crate::authz::token::TokenKeys;
 use crate::clock::Clock;
@@ -34,6 +36,10 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// The clock grants are judged by.
     pub clock: Clock,
+    /// Certification authorities trusted for certificate login (none: login disabled).
+    pub trust_anchors: Option<Arc<TrustAnchors>>,
+    /// Lifetime of tokens issued by certificate login.
+    pub token_ttl: std::time::Duration,
 }
 
 impl AppState {
@@ -45,7 +51,15 @@ impl AppState {
             policy,
             keys,
             clock,
+            trust_anchors: None,
+            token_ttl: std::time::Duration::from_secs(8 * 3600),
         }
+    }
+
+    /// Enables certificate login with these trust anchors.
+    pub fn with_trust_anchors(mut self, anchors: Arc<TrustAnchors>) -> AppState {
+        self.trust_anchors = Some(anchors);
+        self
     }
 }
 
@@ -95,6 +109,8 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/playground", get(playground::page))
         .at("/playground/assets/:name", get(playground::asset))
         .at("/healthz", get(healthz))
+        .at("/auth/challenge", poem::post(login::challenge))
+        .at("/auth/login", poem::post(login::login))
         .at("/documents/:id/content", get(documents::content))
         .data(state)
         .with(Tracing)

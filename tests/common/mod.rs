@@ -258,12 +258,17 @@ pub struct TestServer {
 impl TestServer {
     /// A server; requests go anonymous until [`TestServer::with_user`].
     pub async fn start(db: &Db) -> TestServer {
+        TestServer::start_with(db, |s| s).await
+    }
+
+    /// A server whose state `configure` adjusts (trust anchors, ...).
+    pub async fn start_with(db: &Db, configure: impl FnOnce(AppState) -> AppState) -> TestServer {
         let bound = http::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", bound.addr);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let clock = Clock::default();
         let policy = Arc::new(Policy::load(None).await.expect("policy"));
-        let state = AppState::new(db.clone(), policy, keys(), clock.clone());
+        let state = configure(AppState::new(db.clone(), policy, keys(), clock.clone()));
         tokio::spawn(async move {
             let _ = bound
                 .serve(state, async move {

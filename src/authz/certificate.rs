@@ -1,0 +1,236 @@
+//! Certificate login modelled on NCA RK legal-entity certificates: the chain is verified up to
+//! configured trust anchors, the leaf must allow client authentication and carry the legal-entity
+//! role (1.2.398.3.3.4.1.2 or a child), and it must have signed the login challenge. The subject
+//! names the person (`SERIALNUMBER=IIN…`) and the organization (`OU=BIN…`).
+//!
+//! Supported signatures: RSA (PKCS#1 v1.5, PSS) and ECDSA (P-256, P-384). GOST algorithms
+//! (GOST R 34.10-2015) used by NCA RK are not supported yet.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
+use webpki::{EndEntityCert, KeyUsage};
+use x509_parser::oid_registry::OID_X509_SERIALNUMBER;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::domain::ident::{Bin, Iin};
+
+/// The legal-entity role: an employee of an organization signing on its behalf.
+pub const LEGAL_ENTITY_ROLE: &str = "1.2.398.3.3.4.1.2";
+/// The individual role: a person acting for themselves.
+pub const INDIVIDUAL_ROLE: &str = "1.2.398.3.3.4.1.1";
+
+const ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+    webpki::ring::ECDSA_P256_SHA256,
+    webpki::ring::ECDSA_P384_SHA384,
+    webpki::ring::ECDSA_P256_SHA384,
+    webpki::ring::ECDSA_P384_SHA256,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA384,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA512,
+    webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    webpki::ring::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+];
+
+/// Why a certificate login was refused. Each has a stable reason code for clients.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    /// The chain could not be read.
+    #[error("the certificate chain is not a valid PEM or DER certificate list")]
+    Malformed,
+    /// Past its validity period.
+    #[error("the certificate has expired")]
+    Expired,
+    /// Before its validity period.
+    #[error("the certificate is not valid yet")]
+    NotYetValid,
+    /// Issued by itself rather than a certification authority.
+    #[error("the certificate is self-signed")]
+    SelfSigned,
+    /// Not issued (through the given intermediates) by a trusted authority.
+    #[error("the certificate is not issued by a trusted certification authority")]
+    UntrustedIssuer,
+    /// No client-authentication extended key usage.
+    #[error("the certificate does not allow client authentication")]
+    NotClientAuth,
+    /// A certificate of an individual, or without the legal-entity role.
+    #[error("the certificate is not a legal-entity certificate (role {LEGAL_ENTITY_ROLE})")]
+    NotLegalEntity,
+    /// No valid `SERIALNUMBER=IIN…` in the subject.
+    #[error("the certificate subject has no valid IIN (SERIALNUMBER=IIN…)")]
+    MissingIin,
+    /// No valid `OU=BIN…` in the subject.
+    #[error("the certificate subject has no valid BIN (OU=BIN…)")]
+    MissingBin,
+    /// The signature over the challenge does not verify with the certificate's key.
+    #[error("the signature over the challenge does not verify with the certificate's key")]
+    BadSignature,
+    /// Any other chain problem.
+    #[error("the certificate chain is invalid: {0}")]
+    Invalid(String),
+}
+
+impl CertError {
+    /// Stable reason code.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            CertError::Malformed => "CERT_MALFORMED",
+            CertError::Expired => "CERT_EXPIRED",
+            CertError::NotYetValid => "CERT_NOT_YET_VALID",
+            CertError::SelfSigned => "CERT_SELF_SIGNED",
+            CertError::UntrustedIssuer => "CERT_UNTRUSTED_ISSUER",
+            CertError::NotClientAuth => "CERT_NOT_CLIENT_AUTH",
+            CertError::NotLegalEntity => "CERT_NOT_LEGAL_ENTITY",
+            CertError::MissingIin => "CERT_NO_IIN",
+            CertError::MissingBin => "CERT_NO_BIN",
+            CertError::BadSignature => "SIGNATURE_INVALID",
+            CertError::Invalid(_) => "CERT_INVALID",
+        }
+    }
+}
+
+/// Certification authorities whose certificates are trusted for login.
+pub struct TrustAnchors {
+    certs: Vec<CertificateDer<'static>>,
+}
+
+impl TrustAnchors {
+    /// Reads one or more PEM certificates.
+    pub fn from_pem(pem: &[u8]) -> anyhow::Result<TrustAnchors> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("trust anchors: {e}"))?;
+        if certs.is_empty() {
+            anyhow::bail!("trust anchors: no certificate found");
+        }
+        for c in &certs {
+            webpki::anchor_from_trusted_cert(c)
+                .map_err(|e| anyhow::anyhow!("trust anchors: {e:?}"))?;
+        }
+        Ok(TrustAnchors { certs })
+    }
+
+    fn anchors(&self) -> Vec<TrustAnchor<'_>> {
+        self.certs
+            .iter()
+            .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
+            .collect()
+    }
+}
+
+/// Reads a chain given as PEM blocks and/or base64 DER strings, leaf first.
+pub fn parse_chain(items: &[String]) -> Result<Vec<CertificateDer<'static>>, CertError> {
+    let mut out = Vec::new();
+    for item in items {
+        if item.contains("-----BEGIN") {
+            for c in CertificateDer::pem_slice_iter(item.as_bytes()) {
+                out.push(c.map_err(|_| CertError::Malformed)?);
+            }
+        } else {
+            let der = STANDARD
+                .decode(item.trim())
+                .map_err(|_| CertError::Malformed)?;
+            out.push(CertificateDer::from(der));
+        }
+    }
+    if out.is_empty() {
+        Err(CertError::Malformed)
+    } else {
+        Ok(out)
+    }
+}
+
+/// Who a verified certificate names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertifiedIdentity {
+    /// The person.
+    pub iin: Iin,
+    /// The organization.
+    pub bin: Bin,
+}
+
+fn subject_value(
+    cert: &X509Certificate<'_>,
+    oid: &x509_parser::der_parser::Oid<'_>,
+    prefix: &str,
+) -> Option<String> {
+    cert.subject()
+        .iter_by_oid(oid)
+        .filter_map(|a| a.as_str().ok())
+        .find_map(|v| v.strip_prefix(prefix).map(str::to_owned))
+}
+
+/// Verifies a login: `chain` (leaf first) up to `anchors` at `now`, the leaf's usage and role,
+/// and its `signature` over `challenge`.
+pub fn verify_login(
+    anchors: &TrustAnchors,
+    chain: &[CertificateDer<'_>],
+    challenge: &[u8],
+    signature: &[u8],
+    now: DateTime<Utc>,
+) -> Result<CertifiedIdentity, CertError> {
+    let (leaf_der, intermediates) = chain.split_first().ok_or(CertError::Malformed)?;
+    let (_, leaf) = X509Certificate::from_der(leaf_der).map_err(|_| CertError::Malformed)?;
+    let end_entity = EndEntityCert::try_from(leaf_der).map_err(|_| CertError::Malformed)?;
+
+    let secs = u64::try_from(now.timestamp()).unwrap_or(0);
+    let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+    let anchors = anchors.anchors();
+    if let Err(e) = end_entity.verify_for_usage(
+        ALGORITHMS,
+        &anchors,
+        intermediates,
+        time,
+        KeyUsage::client_auth(),
+        None,
+        None,
+    ) {
+        return Err(match e {
+            webpki::Error::CertExpired { .. } => CertError::Expired,
+            webpki::Error::CertNotValidYet { .. } => CertError::NotYetValid,
+            webpki::Error::UnknownIssuer if leaf.subject() == leaf.issuer() => {
+                CertError::SelfSigned
+            }
+            webpki::Error::UnknownIssuer => CertError::UntrustedIssuer,
+            webpki::Error::RequiredEkuNotFoundContext(_) => CertError::NotClientAuth,
+            other => CertError::Invalid(format!("{other:?}")),
+        });
+    }
+
+    let eku = leaf
+        .extended_key_usage()
+        .ok()
+        .flatten()
+        .ok_or(CertError::NotClientAuth)?;
+    if !eku.value.client_auth {
+        return Err(CertError::NotClientAuth);
+    }
+    let roles: Vec<String> = eku.value.other.iter().map(|o| o.to_id_string()).collect();
+    let is_role = |r: &String, base: &str| r == base || r.starts_with(&format!("{base}."));
+    if !roles.iter().any(|r| is_role(r, LEGAL_ENTITY_ROLE))
+        || roles.iter().any(|r| is_role(r, INDIVIDUAL_ROLE))
+    {
+        return Err(CertError::NotLegalEntity);
+    }
+
+    let iin = subject_value(&leaf, &OID_X509_SERIALNUMBER, "IIN")
+        .and_then(|v| Iin::parse(&v).ok())
+        .ok_or(CertError::MissingIin)?;
+    let ou = x509_parser::oid_registry::OID_X509_ORGANIZATIONAL_UNIT;
+    let bin = subject_value(&leaf, &ou, "BIN")
+        .and_then(|v| Bin::parse(&v).ok())
+        .ok_or(CertError::MissingBin)?;
+
+    let signed = ALGORITHMS.iter().any(|alg| {
+        end_entity
+            .verify_signature(*alg, challenge, signature)
+            .is_ok()
+    });
+    if !signed {
+        return Err(CertError::BadSignature);
+    }
+    Ok(CertifiedIdentity { iin, bin })
+}
