@@ -231,6 +231,7 @@ pub async fn run() -> anyhow::Result<i32> {
                 "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
             );
             let mut state = http::AppState::new(db.clone(), policy, keys, clock);
+            state.demo = demo;
             if let Some(a) = anchors {
                 state = state.with_trust_anchors(a);
             }

@@ -323,3 +323,51 @@ async fn the_standard_introspection_query_is_answered() {
     let types = d["__schema"]["types"].as_array().expect("types");
     assert!(types.iter().any(|t| t["name"] == "BudgetLineFilter"));
 }
+
+#[tokio::test]
+async fn demo_user_picker_only_in_demo_mode() {
+    let t = TestDb::with_demo(1).await;
+    let plain = TestServer::start(&t.db).await;
+    assert_eq!(
+        plain
+            .get("/playground/demo-users")
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        404
+    );
+    let demo = TestServer::start_with(&t.db, |mut s| {
+        s.demo = true;
+        s
+    })
+    .await;
+    let users: Value = demo
+        .get("/playground/demo-users")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let users = users.as_array().expect("list");
+    let kinds: Vec<&str> = users.iter().filter_map(|u| u["kind"].as_str()).collect();
+    for kind in [
+        "PARLIAMENT",
+        "MASLIKHAT",
+        "POLICE_INTERNAL_AUDIT",
+        "INTEGRATOR",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    let maslikhat = users
+        .iter()
+        .find(|u| u["kind"] == "MASLIKHAT")
+        .expect("maslikhat");
+    let mut as_maslikhat = TestServer::start(&t.db).await;
+    as_maslikhat.token = maslikhat["token"].as_str().map(str::to_owned);
+    let d = as_maslikhat
+        .data("{ me { organization { kind } } }", json!({}))
+        .await;
+    assert_eq!(d["me"]["organization"]["kind"], "MASLIKHAT");
+}

@@ -40,6 +40,8 @@ pub struct AppState {
     pub trust_anchors: Option<Arc<TrustAnchors>>,
     /// Lifetime of tokens issued by certificate login.
     pub token_ttl: std::time::Duration,
+    /// Demo mode: the playground may hand out tokens for the demo users. Never on in production.
+    pub demo: bool,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             clock,
             trust_anchors: None,
             token_ttl: std::time::Duration::from_secs(8 * 3600),
+            demo: false,
         }
     }
 
@@ -108,6 +111,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/graphql", get(graphql).post(graphql))
         .at("/playground", get(playground::page))
         .at("/playground/assets/:name", get(playground::asset))
+        .at("/playground/demo-users", get(playground::demo_users))
         .at("/healthz", get(healthz))
         .at("/auth/challenge", poem::post(login::challenge))
         .at("/auth/login", poem::post(login::login))

@@ -2,8 +2,10 @@
 //! its vendored assets (no CDN needed).
 
 use poem::http::{StatusCode, header};
-use poem::web::{Html, Path};
+use poem::web::{Data, Html, Path};
 use poem::{Response, handler};
+
+use super::AppState;
 
 const PAGE: &str = include_str!("../../playground/index.html");
 
@@ -83,4 +85,33 @@ pub fn asset(Path(name): Path<String>) -> Response {
             .body(*bytes),
         None => Response::builder().status(StatusCode::NOT_FOUND).finish(),
     }
+}
+
+/// `GET /playground/demo-users`: in demo mode only, one user of every body kind with a fresh
+/// token, for the playground's picker; 404 otherwise.
+#[handler]
+pub async fn demo_users(Data(state): Data<&AppState>) -> Response {
+    if !state.demo {
+        return Response::builder().status(StatusCode::NOT_FOUND).finish();
+    }
+    let users = match crate::seed::demo_users(&state.db).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!(error = %e, "listing demo users failed");
+            return Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .finish();
+        }
+    };
+    let ttl = std::time::Duration::from_secs(8 * 3600);
+    let list: Vec<serde_json::Value> = users
+        .into_iter()
+        .filter_map(|(kind, user, org)| {
+            let token = state.keys.issue(&user.iin, ttl, state.clock.now()).ok()?;
+            Some(serde_json::json!({ "kind": kind.as_str(), "iin": user.iin, "organization": org, "token": token }))
+        })
+        .collect();
+    Response::builder()
+        .content_type("application/json")
+        .body(serde_json::Value::from(list).to_string())
 }
