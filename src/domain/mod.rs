@@ -1,6 +1,7 @@
 //! Pure types and rules of the domain: identifiers, budget classification, bodies, objects.
 
 pub mod budget;
+pub mod calendar;
 pub mod date;
 pub mod grant;
 pub mod ident;

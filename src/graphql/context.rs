@@ -7,7 +7,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, ErrorExtensions};
 
 use crate::authz::Scope;
+use crate::authz::policy::Policy;
 use crate::authz::principal::Principal;
+use crate::clock::Clock;
 use crate::domain::lang::Lang;
 use crate::error::{AppError, ErrorCode};
 use crate::store::Db;
@@ -21,6 +23,10 @@ pub struct RequestCtx {
     pub db: Db,
     /// The language of messages.
     pub lang: Lang,
+    /// The access policy (for mutations' permission checks).
+    pub policy: Arc<Policy>,
+    /// The clock requests are judged by.
+    pub clock: Clock,
     principal: Result<Arc<Principal>, ErrorCode>,
     reader: Result<Reader, ErrorCode>,
 }
@@ -50,6 +56,8 @@ impl RequestCtx {
     pub fn new(
         db: Db,
         lang: Lang,
+        policy: Arc<Policy>,
+        clock: Clock,
         principal: Result<Arc<Principal>, ErrorCode>,
         scope: Result<Scope, ErrorCode>,
     ) -> RequestCtx {
@@ -57,8 +65,21 @@ impl RequestCtx {
         RequestCtx {
             db,
             lang,
+            policy,
+            clock,
             principal,
             reader,
+        }
+    }
+
+    /// The caller, if the policy lets their body do `action` on `resource`; `FORBIDDEN`
+    /// otherwise (and `UNAUTHENTICATED` without a caller). Every mutation starts here.
+    pub fn require(&self, resource: &str, action: &str) -> async_graphql::Result<&Principal> {
+        let p = self.principal()?;
+        if p.may(&self.policy, resource, action) {
+            Ok(p)
+        } else {
+            Err(self.error(AppError::Forbidden))
         }
     }
 

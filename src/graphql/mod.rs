@@ -1,17 +1,27 @@
 //! The GraphQL schema: query root, output types and per-request loaders.
 
+pub mod calendar;
 pub mod context;
 pub mod query;
 pub mod types;
 pub mod viewer;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use context::RequestCtx;
 pub use query::QueryRoot;
 
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct Query(QueryRoot, calendar::CalendarQuery);
+
+/// Every mutation. Each starts with the caller's permission check (`RequestCtx::require`):
+/// auditor roles hold `read` only, so every mutation refuses them.
+#[derive(MergedObject, Default)]
+pub struct Mutation(calendar::CalendarMutation);
+
 /// The audit-hub schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Deepest query nesting accepted: the standard introspection query that GraphiQL and other
 /// tools send needs 15.
@@ -20,7 +30,7 @@ pub const MAX_DEPTH: usize = 16;
 /// Builds the schema. Per-request state ([`RequestCtx`]) is attached to each request, never to
 /// the schema, so no scope can outlive the request it belongs to.
 pub fn build_schema() -> AppSchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .finish()
 }

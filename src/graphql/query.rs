@@ -87,6 +87,7 @@ fn wants_total(ctx: &Context<'_>) -> bool {
 }
 
 /// Read-only queries over budgets, informatization objects, documents and organizations.
+#[derive(Default)]
 pub struct QueryRoot;
 
 #[Object]

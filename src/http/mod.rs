@@ -94,6 +94,8 @@ async fn graphql(
     let ctx = RequestCtx::new(
         state.db.clone(),
         request_lang(req),
+        state.policy.clone(),
+        state.clock.clone(),
         caller.principal,
         caller.scope,
     );

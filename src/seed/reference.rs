@@ -1054,6 +1054,7 @@ pub async fn insert(tx: &mut Tx) -> AppResult<Reference> {
     resync_identity(tx, "organizations").await?;
 
     insert_users(tx, &orgs).await?;
+    crate::store::calendar::seed_kurban_ait(tx, Utc::now()).await?;
     Ok(Reference {
         territories,
         orgs,

@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod bulk;
+pub mod calendar;
 pub mod challenges;
 pub mod documents;
 pub mod filter;

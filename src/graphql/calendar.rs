@@ -1,0 +1,146 @@
+//! The working-day calendar over GraphQL: reading it, computing deadlines, and the integrator's
+//! corrections (`setCalendarDay`).
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use chrono::{Datelike, Days, NaiveDate};
+
+use super::context::req;
+use crate::domain::calendar::{Calendar, DayKind};
+use crate::domain::date::Date;
+use crate::error::{AppError, Expected};
+use crate::store::calendar as store;
+
+/// What kind of day a calendar day is.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarDayKind {
+    /// An ordinary working day.
+    Working,
+    /// Saturday or Sunday.
+    Weekend,
+    /// A public holiday.
+    Holiday,
+    /// The working day a weekend holiday moved to.
+    CarryOver,
+    /// A day off that does not move (7 January, Kurban Ait).
+    DayOffNoCarry,
+    /// Set for this date by decree (a weekday off, or a weekend day worked).
+    Override,
+}
+
+/// One day of the calendar.
+#[derive(SimpleObject)]
+pub struct CalendarDay {
+    /// The date.
+    pub date: Date,
+    /// Whether it is a working day.
+    pub working: bool,
+    /// Why.
+    pub kind: CalendarDayKind,
+    /// The decree or reason of an override.
+    pub note: Option<String>,
+}
+
+fn day(cal: &Calendar, date: NaiveDate, note: Option<String>) -> CalendarDay {
+    let kind = cal.kind(date);
+    CalendarDay {
+        date: Date(date),
+        working: kind.is_working(),
+        kind: match kind {
+            DayKind::Working => CalendarDayKind::Working,
+            DayKind::Weekend => CalendarDayKind::Weekend,
+            DayKind::Holiday => CalendarDayKind::Holiday,
+            DayKind::CarryOver => CalendarDayKind::CarryOver,
+            DayKind::DayOffNoCarry => CalendarDayKind::DayOffNoCarry,
+            DayKind::Override { .. } => CalendarDayKind::Override,
+        },
+        note,
+    }
+}
+
+/// Calendar queries.
+#[derive(Default)]
+pub struct CalendarQuery;
+
+#[Object]
+impl CalendarQuery {
+    /// Every day of `year` that is not an ordinary working day or ordinary weekend: holidays,
+    /// carry-overs, days off without carry-over and decree overrides.
+    async fn calendar(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<CalendarDay>> {
+        let r = req(ctx)?;
+        r.principal()?;
+        if !(1990..=2100).contains(&year) {
+            return Err(r.error(AppError::invalid("year", Expected::IntegerIn(1990, 2100))));
+        }
+        let cal = store::load(&r.db).await.map_err(|e| r.error(e))?;
+        let notes = store::rows(&r.db).await.map_err(|e| r.error(e))?;
+        let mut out = Vec::new();
+        let mut date = NaiveDate::from_ymd_opt(year, 1, 1);
+        while let Some(d) = date.filter(|d| d.year() == year) {
+            if !matches!(cal.kind(d), DayKind::Working | DayKind::Weekend) {
+                let note = notes
+                    .iter()
+                    .find(|n| n.day == d)
+                    .and_then(|n| n.note.clone());
+                out.push(day(&cal, d, note));
+            }
+            date = d.checked_add_days(Days::new(1));
+        }
+        Ok(out)
+    }
+
+    /// The date whose end is the deadline `days` working days after `from` (the day of receipt).
+    async fn working_day_deadline(&self, ctx: &Context<'_>, from: Date, days: i32) -> Result<Date> {
+        let r = req(ctx)?;
+        r.principal()?;
+        let n = u32::try_from(days)
+            .ok()
+            .filter(|n| *n <= 366)
+            .ok_or_else(|| r.error(AppError::invalid("days", Expected::IntegerIn(0, 366))))?;
+        let cal = store::load(&r.db).await.map_err(|e| r.error(e))?;
+        cal.add_working_days(from.0, n)
+            .map(Date)
+            .ok_or_else(|| r.error(AppError::invalid("from", Expected::Date)))
+    }
+}
+
+/// Calendar corrections.
+#[derive(Default)]
+pub struct CalendarMutation;
+
+#[Object]
+impl CalendarMutation {
+    /// Sets `date` as a working day (`working: true`) or a day off (`false`) by decree, or with
+    /// `working` omitted removes the override so the rules apply again. Integrator only.
+    async fn set_calendar_day(
+        &self,
+        ctx: &Context<'_>,
+        date: Date,
+        working: Option<bool>,
+        note: Option<String>,
+    ) -> Result<CalendarDay> {
+        let r = req(ctx)?;
+        let p = r.require("calendar", "update")?;
+        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        match working {
+            Some(w) => store::set(
+                &mut tx,
+                date.0,
+                w,
+                store::KIND_OVERRIDE,
+                note.as_deref(),
+                Some(p.user.id),
+                r.clock.now(),
+            )
+            .await
+            .map_err(|e| r.error(e))?,
+            None => {
+                store::clear(&mut tx, date.0)
+                    .await
+                    .map_err(|e| r.error(e))?;
+            }
+        }
+        tx.commit().await.map_err(|e| r.error(e.into()))?;
+        let cal = store::load(&r.db).await.map_err(|e| r.error(e))?;
+        Ok(day(&cal, date.0, note.filter(|_| working.is_some())))
+    }
+}
