@@ -63,6 +63,11 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+    /// The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        what: CalendarCommand,
+    },
     /// Inspect the access policy.
     Policy {
         #[command(subcommand)]
@@ -76,6 +81,36 @@ enum Command {
         /// How long the token is valid (e.g. `8h`, `30m`, `7d`).
         #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Print the date whose end is the deadline N working days after FROM (the day of receipt).
+    Due {
+        /// Day of receipt (YYYY-MM-DD).
+        from: chrono::NaiveDate,
+        /// Working days.
+        n: u32,
+    },
+    /// Set a date as worked or off by decree.
+    Set {
+        /// The date (YYYY-MM-DD).
+        date: chrono::NaiveDate,
+        /// The day is worked (e.g. a transferred Saturday).
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        working: bool,
+        /// The day is off (e.g. a transferred weekday).
+        #[arg(long)]
+        off: bool,
+        /// The decree or reason.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Remove a date's override: the rules apply again.
+    Clear {
+        /// The date (YYYY-MM-DD).
+        date: chrono::NaiveDate,
     },
 }
 
@@ -162,6 +197,55 @@ pub async fn run() -> anyhow::Result<i32> {
                     return Ok(2);
                 }
                 Err(ImportError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Command::Calendar { what } => {
+            let db = open(g).await?;
+            match what {
+                CalendarCommand::Due { from, n } => {
+                    let cal = crate::store::calendar::load(&db).await?;
+                    let due = cal
+                        .add_working_days(from, n)
+                        .ok_or_else(|| anyhow::anyhow!("date out of range"))?;
+                    println!("{due}");
+                }
+                CalendarCommand::Set {
+                    date,
+                    working,
+                    off: _,
+                    note,
+                } => {
+                    let mut tx = db.begin().await?;
+                    let kind = crate::store::calendar::KIND_OVERRIDE;
+                    crate::store::calendar::set(
+                        &mut tx,
+                        date,
+                        working,
+                        kind,
+                        note.as_deref(),
+                        None,
+                        Clock::default().now(),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    eprintln!(
+                        "{date} is now a {} day",
+                        if working { "working" } else { "non-working" }
+                    );
+                }
+                CalendarCommand::Clear { date } => {
+                    let mut tx = db.begin().await?;
+                    let removed = crate::store::calendar::clear(&mut tx, date).await?;
+                    tx.commit().await?;
+                    eprintln!(
+                        "{}",
+                        if removed {
+                            "override removed"
+                        } else {
+                            "no override on that date"
+                        }
+                    );
+                }
             }
         }
         Command::Policy {

@@ -224,3 +224,47 @@ async fn serve_refuses_to_start_with_a_malformed_policy() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn calendar_due_follows_the_rules_and_the_overrides() {
+    let t = TestDb::with_reference().await;
+    let run = |args: Vec<&'static str>| {
+        let url = t.url.clone();
+        async move {
+            let out = Command::new(BIN)
+                .args(&args)
+                .env("DATABASE_URL", url)
+                .output()
+                .await
+                .expect("run calendar");
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        }
+    };
+    assert_eq!(
+        run(vec!["calendar", "due", "2026-03-20", "2"]).await,
+        "2026-03-27"
+    );
+    run(vec![
+        "calendar",
+        "set",
+        "2026-03-28",
+        "--working",
+        "--note",
+        "transferred Saturday",
+    ])
+    .await;
+    assert_eq!(
+        run(vec!["calendar", "due", "2026-03-27", "1"]).await,
+        "2026-03-28"
+    );
+    run(vec!["calendar", "clear", "2026-03-28"]).await;
+    assert_eq!(
+        run(vec!["calendar", "due", "2026-03-27", "1"]).await,
+        "2026-03-30"
+    );
+}
