@@ -14,6 +14,8 @@ pub enum ErrorCode {
     NotFound,
     /// The input is malformed; the message names the field.
     BadUserInput,
+    /// A workflow step the current state does not allow; the wire code names the step.
+    Conflict,
     /// Something failed inside the server; the cause is logged.
     Internal,
 }
@@ -26,6 +28,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -60,6 +63,16 @@ pub enum Expected {
     Columns(usize),
     /// A value consistent with another field.
     ConsistentWith(&'static str),
+    /// An e-mail address.
+    Email,
+    /// A phone number (10 to 15 digits, optionally with + and separators).
+    Phone,
+    /// A value not repeated elsewhere in the list.
+    Unique,
+    /// An employee without a current grant to the requested system.
+    NoActiveGrant,
+    /// At least one item.
+    NonEmpty,
 }
 
 impl Expected {
@@ -139,6 +152,19 @@ impl Expected {
                 Lang::Ru => format!("{n} столбцов"),
                 Lang::En => format!("{n} columns"),
             },
+            Expected::Email => lang.pick("электрондық пошта мекенжайы", "адрес электронной почты", "an e-mail address").to_owned(),
+            Expected::Phone => lang
+                .pick("телефон нөмірі (10–15 цифр)", "номер телефона (10–15 цифр)", "a phone number (10 to 15 digits)")
+                .to_owned(),
+            Expected::Unique => lang.pick("қайталанбайтын мән", "неповторяющееся значение", "a value not repeated in the list").to_owned(),
+            Expected::NoActiveGrant => lang
+                .pick(
+                    "осы жүйеге қолданыстағы рұқсаты жоқ қызметкер (ұзарту рұқсаттың соңғы 30 күнінде беріледі)",
+                    "сотрудник без действующего доступа к этой системе (продление подаётся в последние 30 дней доступа)",
+                    "an employee without a current grant to this system (a renewal may be filed in a grant's last 30 days)",
+                )
+                .to_owned(),
+            Expected::NonEmpty => lang.pick("кемінде бір элемент", "хотя бы один элемент", "at least one item").to_owned(),
             Expected::ConsistentWith(other) => match lang {
                 Lang::Kk => format!("{other} өрісіне сәйкес мән"),
                 Lang::Ru => format!("значение, согласованное с полем {other}"),
@@ -168,6 +194,9 @@ pub enum AppError {
     /// Not allowed.
     #[error("forbidden")]
     Forbidden,
+    /// A workflow step the current state does not allow.
+    #[error("{0}")]
+    Transition(#[from] crate::domain::workflow::TransitionError),
     /// A database failure.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -194,9 +223,11 @@ impl AppError {
             ErrorCode::Unauthenticated => AppError::Unauthenticated,
             ErrorCode::Forbidden => AppError::Forbidden,
             ErrorCode::NotFound => AppError::NotFound,
-            ErrorCode::BadUserInput | ErrorCode::Internal => AppError::Internal(anyhow::anyhow!(
-                "request refused earlier; cause logged there"
-            )),
+            ErrorCode::BadUserInput | ErrorCode::Conflict | ErrorCode::Internal => {
+                AppError::Internal(anyhow::anyhow!(
+                    "request refused earlier; cause logged there"
+                ))
+            }
         }
     }
 
@@ -207,7 +238,17 @@ impl AppError {
             AppError::NotFound => ErrorCode::NotFound,
             AppError::Unauthenticated => ErrorCode::Unauthenticated,
             AppError::Forbidden => ErrorCode::Forbidden,
+            AppError::Transition(_) => ErrorCode::Conflict,
             AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The code sent to clients: the step's own code for workflow refusals
+    /// (`APPLICATION_ALREADY_REVIEWED`, ...), the general code otherwise.
+    pub fn wire_code(&self) -> &'static str {
+        match self {
+            AppError::Transition(t) => t.code(),
+            other => other.code().as_str(),
         }
     }
 
@@ -230,6 +271,32 @@ impl AppError {
                     "authentication required",
                 )
                 .to_owned(),
+            AppError::Transition(t) => {
+                use crate::domain::workflow::TransitionError as T;
+                match t {
+                    T::AlreadyReviewed => lang.pick(
+                        "өтінім қаралып қойған",
+                        "заявка уже рассмотрена",
+                        "the application was already reviewed",
+                    ),
+                    T::NotApproved => lang.pick(
+                        "тек мақұлданған өтінім бойынша қолжетімділік беріледі",
+                        "доступ предоставляется только по одобренной заявке",
+                        "only an approved application can be granted",
+                    ),
+                    T::ReasonRequired => lang.pick(
+                        "бас тарту себебі көрсетілуі тиіс",
+                        "для отказа нужна причина",
+                        "a rejection needs a reason",
+                    ),
+                    T::UserBlocked => lang.pick(
+                        "пайдаланушы бұғатталған",
+                        "пользователь заблокирован",
+                        "the user is blocked",
+                    ),
+                }
+                .to_owned()
+            }
             AppError::Forbidden => lang
                 .pick("рұқсат жоқ", "доступ запрещён", "forbidden")
                 .to_owned(),

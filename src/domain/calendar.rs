@@ -177,13 +177,22 @@ impl Calendar {
     /// The deadline for something received at `received`: the end of the Nth working day after
     /// the day of receipt, in Asia/Almaty, as an instant (the last moment of that day).
     pub fn deadline(&self, received: DateTime<Utc>, n: u32) -> Option<DateTime<Utc>> {
-        let day = self.add_working_days(received.with_timezone(&Almaty).date_naive(), n)?;
-        let end = day.and_time(NaiveTime::from_hms_milli_opt(23, 59, 59, 999)?);
-        Almaty
-            .from_local_datetime(&end)
-            .single()
-            .map(|t| t.with_timezone(&Utc))
+        end_of_day(self.add_working_days(received.with_timezone(&Almaty).date_naive(), n)?)
     }
+
+    /// The deadline N working days after a calendar day (a training or a termination date).
+    pub fn deadline_after_day(&self, day: NaiveDate, n: u32) -> Option<DateTime<Utc>> {
+        end_of_day(self.add_working_days(day, n)?)
+    }
+}
+
+/// The last moment of `day` in Asia/Almaty.
+pub fn end_of_day(day: NaiveDate) -> Option<DateTime<Utc>> {
+    let end = day.and_time(NaiveTime::from_hms_milli_opt(23, 59, 59, 999)?);
+    Almaty
+        .from_local_datetime(&end)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod lang;
 pub mod object;
 pub mod org;
 pub mod territory;
+pub mod workflow;
 
 /// A text value that names no variant of the expected enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

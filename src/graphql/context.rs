@@ -178,7 +178,7 @@ pub fn to_graphql_error(e: AppError, lang: Lang) -> async_graphql::Error {
     }
     let field = e.field().map(str::to_owned);
     async_graphql::Error::new(e.message(lang)).extend_with(|_, ext| {
-        ext.set("code", e.code().as_str());
+        ext.set("code", e.wire_code());
         if let Some(f) = &field {
             ext.set("field", f.as_str());
         }

@@ -5,6 +5,7 @@ pub mod context;
 pub mod query;
 pub mod types;
 pub mod viewer;
+pub mod workflow;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -13,12 +14,12 @@ pub use query::QueryRoot;
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct Query(QueryRoot, calendar::CalendarQuery);
+pub struct Query(QueryRoot, calendar::CalendarQuery, workflow::WorkflowQuery);
 
 /// Every mutation. Each starts with the caller's permission check (`RequestCtx::require`):
 /// auditor roles hold `read` only, so every mutation refuses them.
 #[derive(MergedObject, Default)]
-pub struct Mutation(calendar::CalendarMutation);
+pub struct Mutation(workflow::WorkflowMutation, calendar::CalendarMutation);
 
 /// The audit-hub schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -5,6 +5,7 @@
 //!
 //! [`Scope`]: crate::authz::Scope
 
+pub mod applications;
 pub mod budget;
 pub mod bulk;
 pub mod calendar;

@@ -143,3 +143,210 @@ pub async fn trained_on(db: &Db, user_id: i64) -> AppResult<Option<NaiveDate>> {
         .to_owned();
     Ok(db.optional::<Day>(&q).await?.map(|d| d.completed_on))
 }
+
+/// A user by id, inside a transaction.
+pub async fn get(tx: &mut super::Tx, id: i64) -> AppResult<Option<UserRow>> {
+    let q = Query::select()
+        .columns(USER_COLUMNS)
+        .from("users")
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    Ok(tx.optional(&q).await?)
+}
+
+/// A user by IIN, inside a transaction.
+pub async fn get_by_iin(tx: &mut super::Tx, iin: &str) -> AppResult<Option<UserRow>> {
+    let q = Query::select()
+        .columns(USER_COLUMNS)
+        .from("users")
+        .and_where(Expr::col("iin").eq(iin))
+        .to_owned();
+    Ok(tx.optional(&q).await?)
+}
+
+/// Creates the user of an application row, or brings an existing one (same IIN) up to date and
+/// into the applying organization; returns the user's id.
+pub async fn upsert_from_employee(
+    tx: &mut super::Tx,
+    e: &super::applications::EmployeeRow,
+    organization_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<i64> {
+    let values: [(&str, sea_query::Value); 9] = [
+        ("surname", e.surname.as_str().into()),
+        ("name", e.name.as_str().into()),
+        ("patronymic", e.patronymic.clone().into()),
+        ("position", e.position.as_str().into()),
+        ("structural_unit", e.structural_unit.as_str().into()),
+        ("phone", e.phone.as_str().into()),
+        ("email", e.email.as_str().into()),
+        ("eqyzmet_qr", e.eqyzmet_qr.as_str().into()),
+        ("organization_id", organization_id.into()),
+    ];
+    if let Some(existing) = get_by_iin(tx, &e.iin).await? {
+        let q = Query::update()
+            .table("users")
+            .values(values.map(|(c, v)| (c, Expr::from(v))))
+            .and_where(Expr::col("id").eq(existing.id))
+            .to_owned();
+        tx.execute(&q).await?;
+        return Ok(existing.id);
+    }
+    let mut cols: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
+    cols.extend(["iin", "created_at"]);
+    let mut vals: Vec<sea_query::Value> = values.into_iter().map(|(_, v)| v).collect();
+    vals.extend([e.iin.as_str().into(), now.into()]);
+    let mut q = Query::insert();
+    q.into_table("users")
+        .columns(cols)
+        .values(vals.into_iter().map(Into::into))
+        .map_err(|err| anyhow::anyhow!("user insert: {err}"))?;
+    q.returning_col("id");
+    Ok(tx.returning_i64(&q).await?)
+}
+
+/// The last day of the user's latest active grant to `system`, if any.
+pub async fn active_grant_end(
+    tx: &mut super::Tx,
+    user_id: i64,
+    system: InformationSystem,
+    today: NaiveDate,
+) -> AppResult<Option<NaiveDate>> {
+    let q = Query::select()
+        .column("valid_until")
+        .from("access_grants")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("system").eq(system.as_str()))
+        .and_where(Expr::col("status").eq("ACTIVE"))
+        .and_where(Expr::col("valid_until").gte(today))
+        .order_by("valid_until", Order::Desc)
+        .limit(1)
+        .to_owned();
+    #[derive(sqlx::FromRow)]
+    struct Until {
+        valid_until: NaiveDate,
+    }
+    Ok(tx.optional::<Until>(&q).await?.map(|u| u.valid_until))
+}
+
+/// Stores a grant; returns its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_grant(
+    tx: &mut super::Tx,
+    user_id: i64,
+    application_id: i64,
+    system: InformationSystem,
+    valid_from: NaiveDate,
+    valid_until: NaiveDate,
+    by: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<i64> {
+    let q = Query::insert()
+        .into_table("access_grants")
+        .columns([
+            "user_id",
+            "application_id",
+            "system",
+            "valid_from",
+            "valid_until",
+            "status",
+            "granted_by",
+            "granted_at",
+        ])
+        .values_panic([
+            user_id.into(),
+            application_id.into(),
+            system.into(),
+            valid_from.into(),
+            valid_until.into(),
+            "ACTIVE".into(),
+            by.into(),
+            at.into(),
+        ])
+        .returning_col("id")
+        .to_owned();
+    Ok(tx.returning_i64(&q).await?)
+}
+
+/// Records a completed training.
+pub async fn insert_training(
+    tx: &mut super::Tx,
+    user_id: i64,
+    completed_on: NaiveDate,
+    language: &str,
+    by: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    report_due: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let q = Query::insert()
+        .into_table("training_records")
+        .columns([
+            "user_id",
+            "completed_on",
+            "language",
+            "recorded_by",
+            "recorded_at",
+            "report_due",
+        ])
+        .values_panic([
+            user_id.into(),
+            completed_on.into(),
+            language.into(),
+            by.into(),
+            at.into(),
+            report_due.into(),
+        ])
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Blocks a user and revokes every grant still active.
+pub async fn block(
+    tx: &mut super::Tx,
+    user_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table("users")
+        .values([("status", "BLOCKED".into()), ("blocked_at", at.into())])
+        .and_where(Expr::col("id").eq(user_id))
+        .to_owned();
+    tx.execute(&q).await?;
+    let q = Query::update()
+        .table("access_grants")
+        .values([("status", "REVOKED".into()), ("revoked_at", at.into())])
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("status").eq("ACTIVE"))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Grants of these ids.
+pub async fn grants_by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<GrantRow>> {
+    let q = Query::select()
+        .columns([
+            "id",
+            "user_id",
+            "system",
+            "valid_from",
+            "valid_until",
+            "status",
+        ])
+        .from("access_grants")
+        .and_where(Expr::col("id").is_in(ids.iter().copied()))
+        .order_by("id", Order::Asc)
+        .to_owned();
+    Ok(db.all(&q).await?)
+}
+
+/// Users of these ids.
+pub async fn by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<UserRow>> {
+    let q = Query::select()
+        .columns(USER_COLUMNS)
+        .from("users")
+        .and_where(Expr::col("id").is_in(ids.iter().copied()))
+        .to_owned();
+    Ok(db.all(&q).await?)
+}

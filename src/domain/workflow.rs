@@ -1,0 +1,161 @@
+//! The access workflow as a state machine: application → review → grant, and the users' side
+//! (training, blocking). Every step is a pure function from a state to the next state or a
+//! refusal with a stable code; the store applies it in one transaction.
+
+use super::text_enum;
+
+text_enum!(
+    /// Where an access application stands.
+    ApplicationStatus {
+        /// Received by the authorized body, awaiting review (2 working days).
+        Submitted => "SUBMITTED",
+        /// Approved and forwarded to the integrator, awaiting the grant (2 working days).
+        Approved => "APPROVED",
+        /// Rejected by the authorized body (with a reason).
+        Rejected => "REJECTED",
+        /// Access granted by the integrator.
+        Granted => "GRANTED",
+    }
+);
+
+text_enum!(
+    /// The authorized body's decision on an application.
+    ReviewDecision {
+        /// Forward to the integrator.
+        Approve => "APPROVE",
+        /// Refuse (a reason is required).
+        Reject => "REJECT",
+    }
+);
+
+/// A step that the current state does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The application was already reviewed (approved, rejected or granted).
+    #[error("the application was already reviewed")]
+    AlreadyReviewed,
+    /// Only an approved application can be granted.
+    #[error("only an approved application can be granted")]
+    NotApproved,
+    /// A rejection needs a reason.
+    #[error("a rejection needs a reason")]
+    ReasonRequired,
+    /// The user is blocked.
+    #[error("the user is blocked")]
+    UserBlocked,
+}
+
+impl TransitionError {
+    /// Stable error code.
+    pub fn code(self) -> &'static str {
+        match self {
+            TransitionError::AlreadyReviewed => "APPLICATION_ALREADY_REVIEWED",
+            TransitionError::NotApproved => "APPLICATION_NOT_APPROVED",
+            TransitionError::ReasonRequired => "REASON_REQUIRED",
+            TransitionError::UserBlocked => "USER_BLOCKED",
+        }
+    }
+}
+
+/// The state after a review.
+pub fn review(
+    current: ApplicationStatus,
+    decision: ReviewDecision,
+    comment: Option<&str>,
+) -> Result<ApplicationStatus, TransitionError> {
+    if current != ApplicationStatus::Submitted {
+        return Err(TransitionError::AlreadyReviewed);
+    }
+    match decision {
+        ReviewDecision::Approve => Ok(ApplicationStatus::Approved),
+        ReviewDecision::Reject if comment.is_some_and(|c| !c.trim().is_empty()) => {
+            Ok(ApplicationStatus::Rejected)
+        }
+        ReviewDecision::Reject => Err(TransitionError::ReasonRequired),
+    }
+}
+
+/// The state after the integrator grants access.
+pub fn grant(current: ApplicationStatus) -> Result<ApplicationStatus, TransitionError> {
+    match current {
+        ApplicationStatus::Approved => Ok(ApplicationStatus::Granted),
+        _ => Err(TransitionError::NotApproved),
+    }
+}
+
+/// Whether a user may be trained (or granted): not when blocked.
+pub fn require_active(blocked: bool) -> Result<(), TransitionError> {
+    if blocked {
+        Err(TransitionError::UserBlocked)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ApplicationStatus::*;
+
+    #[test]
+    fn every_transition() {
+        for (name, from, decision, comment, want) in [
+            (
+                "approve",
+                Submitted,
+                ReviewDecision::Approve,
+                None,
+                Ok(Approved),
+            ),
+            (
+                "reject with reason",
+                Submitted,
+                ReviewDecision::Reject,
+                Some("incomplete form"),
+                Ok(Rejected),
+            ),
+            (
+                "reject without reason",
+                Submitted,
+                ReviewDecision::Reject,
+                None,
+                Err(TransitionError::ReasonRequired),
+            ),
+            (
+                "reject with blank reason",
+                Submitted,
+                ReviewDecision::Reject,
+                Some("  "),
+                Err(TransitionError::ReasonRequired),
+            ),
+            (
+                "review twice",
+                Approved,
+                ReviewDecision::Approve,
+                None,
+                Err(TransitionError::AlreadyReviewed),
+            ),
+            (
+                "review a rejected one",
+                Rejected,
+                ReviewDecision::Approve,
+                None,
+                Err(TransitionError::AlreadyReviewed),
+            ),
+            (
+                "review a granted one",
+                Granted,
+                ReviewDecision::Reject,
+                Some("x"),
+                Err(TransitionError::AlreadyReviewed),
+            ),
+        ] {
+            assert_eq!(review(from, decision, comment), want, "{name}");
+        }
+        assert_eq!(grant(Approved), Ok(Granted));
+        for s in [Submitted, Rejected, Granted] {
+            assert_eq!(grant(s), Err(TransitionError::NotApproved), "grant {s}");
+        }
+        assert_eq!(require_active(true), Err(TransitionError::UserBlocked));
+    }
+}

@@ -1,0 +1,340 @@
+//! Access applications, their employees, and the grants, training and blocks they lead to.
+//! Every write here runs inside the caller's transaction: a workflow step lands whole or not at all.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_query::{Condition, Expr, ExprTrait, Order, Query};
+
+use super::page::{Page, PageRequest};
+use super::{Db, Tx};
+use crate::domain::budget::InformationSystem;
+use crate::domain::workflow::ApplicationStatus;
+use crate::error::AppResult;
+
+/// An application.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApplicationRow {
+    /// Id.
+    pub id: i64,
+    /// Applying organization.
+    pub organization_id: i64,
+    /// The head who submitted it.
+    pub submitted_by: i64,
+    /// Systems requested, comma-separated.
+    pub systems: String,
+    /// Head of the organization.
+    pub head_full_name: String,
+    /// Executor's phone.
+    pub executor_phone: String,
+    /// Executor's e-mail.
+    pub executor_email: String,
+    /// Outgoing document number.
+    pub outgoing_number: Option<String>,
+    /// Outgoing document date.
+    pub outgoing_date: Option<NaiveDate>,
+    /// Status.
+    #[sqlx(try_from = "String")]
+    pub status: ApplicationStatus,
+    /// Received.
+    pub received_at: DateTime<Utc>,
+    /// Review due (end of the 2nd working day after receipt).
+    pub review_due: DateTime<Utc>,
+    /// Reviewer.
+    pub reviewed_by: Option<i64>,
+    /// Reviewed.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// Reviewer's comment (the reason of a rejection).
+    pub review_comment: Option<String>,
+    /// Grant due (end of the 2nd working day after forwarding).
+    pub grant_due: Option<DateTime<Utc>>,
+    /// Integrator who granted.
+    pub granted_by: Option<i64>,
+    /// Granted.
+    pub granted_at: Option<DateTime<Utc>>,
+}
+
+impl ApplicationRow {
+    /// The systems requested.
+    pub fn systems(&self) -> Vec<InformationSystem> {
+        self.systems
+            .split(',')
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    }
+}
+
+/// One employee row of an application (the appendix form).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EmployeeRow {
+    /// Row number on the form.
+    pub row_no: i32,
+    /// Surname.
+    pub surname: String,
+    /// Name.
+    pub name: String,
+    /// Patronymic.
+    pub patronymic: Option<String>,
+    /// IIN.
+    pub iin: String,
+    /// Position.
+    pub position: String,
+    /// Structural unit.
+    pub structural_unit: String,
+    /// E-Qyzmet QR identifier.
+    pub eqyzmet_qr: String,
+    /// Phone.
+    pub phone: String,
+    /// E-mail.
+    pub email: String,
+    /// Purpose of access.
+    pub purpose: String,
+}
+
+const COLUMNS: [&str; 18] = [
+    "id",
+    "organization_id",
+    "submitted_by",
+    "systems",
+    "head_full_name",
+    "executor_phone",
+    "executor_email",
+    "outgoing_number",
+    "outgoing_date",
+    "status",
+    "received_at",
+    "review_due",
+    "reviewed_by",
+    "reviewed_at",
+    "review_comment",
+    "grant_due",
+    "granted_by",
+    "granted_at",
+];
+
+/// A new application as submitted.
+pub struct NewApplication<'a> {
+    /// Applying organization.
+    pub organization_id: i64,
+    /// Submitting head.
+    pub submitted_by: i64,
+    /// Systems.
+    pub systems: &'a [InformationSystem],
+    /// Head's full name.
+    pub head_full_name: &'a str,
+    /// Executor phone.
+    pub executor_phone: &'a str,
+    /// Executor e-mail.
+    pub executor_email: &'a str,
+    /// Outgoing number.
+    pub outgoing_number: Option<&'a str>,
+    /// Outgoing date.
+    pub outgoing_date: Option<NaiveDate>,
+    /// Received.
+    pub received_at: DateTime<Utc>,
+    /// Review due.
+    pub review_due: DateTime<Utc>,
+    /// Employees.
+    pub employees: &'a [EmployeeRow],
+}
+
+/// Stores a submitted application; returns its id.
+pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
+    let systems: Vec<&str> = a.systems.iter().map(|s| s.as_str()).collect();
+    let q = Query::insert()
+        .into_table("access_applications")
+        .columns([
+            "organization_id",
+            "submitted_by",
+            "systems",
+            "head_full_name",
+            "executor_phone",
+            "executor_email",
+            "outgoing_number",
+            "outgoing_date",
+            "status",
+            "received_at",
+            "review_due",
+        ])
+        .values_panic([
+            a.organization_id.into(),
+            a.submitted_by.into(),
+            systems.join(",").into(),
+            a.head_full_name.into(),
+            a.executor_phone.into(),
+            a.executor_email.into(),
+            a.outgoing_number.map(str::to_owned).into(),
+            a.outgoing_date.into(),
+            ApplicationStatus::Submitted.into(),
+            a.received_at.into(),
+            a.review_due.into(),
+        ])
+        .returning_col("id")
+        .to_owned();
+    let id = tx.returning_i64(&q).await?;
+    for e in a.employees {
+        let q = Query::insert()
+            .into_table("application_employees")
+            .columns([
+                "application_id",
+                "row_no",
+                "surname",
+                "name",
+                "patronymic",
+                "iin",
+                "position",
+                "structural_unit",
+                "eqyzmet_qr",
+                "phone",
+                "email",
+                "purpose",
+            ])
+            .values_panic([
+                id.into(),
+                e.row_no.into(),
+                e.surname.as_str().into(),
+                e.name.as_str().into(),
+                e.patronymic.clone().into(),
+                e.iin.as_str().into(),
+                e.position.as_str().into(),
+                e.structural_unit.as_str().into(),
+                e.eqyzmet_qr.as_str().into(),
+                e.phone.as_str().into(),
+                e.email.as_str().into(),
+                e.purpose.as_str().into(),
+            ])
+            .to_owned();
+        tx.execute(&q).await?;
+    }
+    Ok(id)
+}
+
+/// An application by id, read inside a transaction (to decide the next step).
+pub async fn get(tx: &mut Tx, id: i64) -> AppResult<Option<ApplicationRow>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from("access_applications")
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    Ok(tx.optional(&q).await?)
+}
+
+/// Applications by id (for reads after a step).
+pub async fn by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<ApplicationRow>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from("access_applications")
+        .and_where(Expr::col("id").is_in(ids.iter().copied()))
+        .to_owned();
+    Ok(db.all(&q).await?)
+}
+
+/// The employees of an application, in form order.
+pub async fn employees(tx: &mut Tx, application_id: i64) -> AppResult<Vec<EmployeeRow>> {
+    let q = Query::select()
+        .columns([
+            "row_no",
+            "surname",
+            "name",
+            "patronymic",
+            "iin",
+            "position",
+            "structural_unit",
+            "eqyzmet_qr",
+            "phone",
+            "email",
+            "purpose",
+        ])
+        .from("application_employees")
+        .and_where(Expr::col("application_id").eq(application_id))
+        .order_by("row_no", Order::Asc)
+        .to_owned();
+    Ok(tx.all(&q).await?)
+}
+
+/// Records a review.
+pub async fn set_reviewed(
+    tx: &mut Tx,
+    id: i64,
+    status: ApplicationStatus,
+    by: i64,
+    at: DateTime<Utc>,
+    comment: Option<&str>,
+    grant_due: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table("access_applications")
+        .values([
+            ("status", status.into()),
+            ("reviewed_by", by.into()),
+            ("reviewed_at", at.into()),
+            ("review_comment", comment.map(str::to_owned).into()),
+            ("grant_due", grant_due.into()),
+        ])
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Records the grant.
+pub async fn set_granted(tx: &mut Tx, id: i64, by: i64, at: DateTime<Utc>) -> AppResult<()> {
+    let q = Query::update()
+        .table("access_applications")
+        .values([
+            ("status", ApplicationStatus::Granted.into()),
+            ("granted_by", by.into()),
+            ("granted_at", at.into()),
+        ])
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Which applications to list.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationQuery {
+    /// Only this organization's (heads of bodies see their own).
+    pub organization_id: Option<i64>,
+    /// Only these statuses.
+    pub statuses: Option<Vec<ApplicationStatus>>,
+    /// Only those whose current step is past its due time at this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+/// A page of applications, oldest first.
+pub async fn list(
+    db: &Db,
+    f: &ApplicationQuery,
+    page: PageRequest,
+) -> AppResult<Page<ApplicationRow>> {
+    let mut q = Query::select()
+        .columns(COLUMNS)
+        .from("access_applications")
+        .to_owned();
+    if let Some(org) = f.organization_id {
+        q.and_where(Expr::col("organization_id").eq(org));
+    }
+    if let Some(s) = &f.statuses {
+        q.and_where(Expr::col("status").is_in(s.iter().map(|s| s.as_str())));
+    }
+    if let Some(now) = f.overdue_at {
+        q.cond_where(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(Expr::col("status").eq(ApplicationStatus::Submitted.as_str()))
+                        .add(Expr::col("review_due").lt(now)),
+                )
+                .add(
+                    Condition::all()
+                        .add(Expr::col("status").eq(ApplicationStatus::Approved.as_str()))
+                        .add(Expr::col("grant_due").lt(now)),
+                ),
+        );
+    }
+    if let Some(after) = page.after {
+        q.and_where(Expr::col("id").gt(after));
+    }
+    q.order_by("id", Order::Asc).limit(page.limit());
+    Ok(Page::from_overfetch(db.all(&q).await?, page))
+}

@@ -1,0 +1,449 @@
+//! The access lifecycle over GraphQL: application → review → grant → training → data, expiry and
+//! blocking; and every refusal leaving the data unchanged.
+
+mod common;
+
+use audit_hub::domain::ident;
+use audit_hub::store::Db;
+use common::{TestDb, TestServer, token, user_of};
+use sea_query::{Expr, ExprTrait, Func, Query};
+use serde_json::{Value, json};
+
+const SUBMIT: &str = "mutation($input: AccessApplicationInput!) {
+  submitAccessApplication(input: $input) { id status systems reviewDue overdue } }";
+const REVIEW: &str = "mutation($id: ID!, $d: ReviewDecision!, $c: String) {
+  reviewAccessApplication(id: $id, decision: $d, comment: $c) { id status grantDue reviewComment } }";
+const GRANT: &str = "mutation($id: ID!) { grantAccess(applicationId: $id) { id system validFrom validUntil status user { id iin } } }";
+const TRAIN: &str = "mutation($u: ID!, $on: Date!) { recordTraining(userId: $u, completedOn: $on, language: KK) { id } }";
+const BLOCK: &str = "mutation($u: ID!) { blockUser(userId: $u) { id status } }";
+const DATA: &str = "{ budgetSummary(groupBy: [REGION]) { key { region } amount } }";
+
+fn iin(serial: u32) -> String {
+    (serial..)
+        .find_map(|s| {
+            let d = |p: u32| ((s / 10u32.pow(p)) % 10) as u8;
+            ident::complete([9, 0, 0, 1, 0, 1, 3, d(3), d(2), d(1), d(0)])
+        })
+        .expect("an IIN")
+}
+
+fn employee(iin: &str, surname: &str) -> Value {
+    json!({
+        "surname": surname, "name": "Айгерім", "patronymic": null, "iin": iin,
+        "position": "Бас маман", "structuralUnit": "Тексеру бөлімі", "eqyzmetQrCode": format!("EQ-{iin}"),
+        "phone": "+7 701 123 45 67", "email": format!("{iin}@maslikhat.kz"), "purpose": "Бюджетті бақылау"
+    })
+}
+
+fn application(employees: Vec<Value>) -> Value {
+    json!({ "input": {
+        "systems": ["ANALYTICS_CENTER", "STATE_PLANNING"], "employees": employees,
+        "headFullName": "Ахметов Асқар Серікұлы", "executorPhone": "+77011234567", "executorEmail": "exec@maslikhat.kz",
+        "outgoingNumber": "01-15/123", "outgoingDate": "2026-11-20"
+    }})
+}
+
+/// Rows of the workflow tables, to show a refused step changed nothing.
+async fn counts(db: &Db) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in [
+        "access_applications",
+        "application_employees",
+        "access_grants",
+        "training_records",
+        "users",
+    ] {
+        let q = Query::select()
+            .expr(Func::count(Expr::col("id")))
+            .from(table)
+            .to_owned();
+        out.push(db.scalar_i64(&q).await.expect("count"));
+    }
+    let q = Query::select()
+        .expr(Func::count(Expr::col("id")))
+        .from("users")
+        .and_where(Expr::col("status").eq("BLOCKED"))
+        .to_owned();
+    out.push(db.scalar_i64(&q).await.expect("blocked"));
+    out
+}
+
+fn code(v: &Value) -> String {
+    v["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+struct Actors {
+    head: String,
+    reviewer: String,
+    integrator: String,
+}
+
+async fn actors(db: &Db) -> Actors {
+    Actors {
+        head: user_of(db, "MASLIKHAT", "110000000", true).await.iin,
+        reviewer: user_of(db, "AUTHORIZED_BODY", "", true).await.iin,
+        integrator: user_of(db, "INTEGRATOR", "", true).await.iin,
+    }
+}
+
+async fn as_user(s: &mut TestServer, iin: &str, q: &str, vars: Value) -> Value {
+    s.token = Some(token(iin));
+    s.gql(q, vars).await
+}
+
+#[tokio::test]
+async fn application_to_data_then_expiry_and_block() {
+    let t = TestDb::with_demo(1).await;
+    let a = actors(&t.db).await;
+    let mut s = TestServer::start(&t.db).await;
+    let (emp_a, emp_b) = (iin(4100), iin(4200));
+
+    // Submit.
+    let v = as_user(
+        &mut s,
+        &a.head,
+        SUBMIT,
+        application(vec![
+            employee(&emp_a, "Сейтқали"),
+            employee(&emp_b, "Омаров"),
+        ]),
+    )
+    .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let app = v["data"]["submitAccessApplication"].clone();
+    assert_eq!(app["status"], "SUBMITTED");
+    let id = app["id"].as_str().expect("id").to_owned();
+
+    // Review and grant.
+    let v = as_user(
+        &mut s,
+        &a.reviewer,
+        REVIEW,
+        json!({ "id": id, "d": "APPROVE" }),
+    )
+    .await;
+    assert_eq!(
+        v["data"]["reviewAccessApplication"]["status"], "APPROVED",
+        "{v}"
+    );
+    assert!(v["data"]["reviewAccessApplication"]["grantDue"].is_string());
+    let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": id })).await;
+    let grants = v["data"]["grantAccess"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .clone();
+    assert_eq!(grants.len(), 4, "two employees × two systems");
+    assert!(
+        grants.iter().all(|g| g["status"] == "AWAITING_TRAINING"),
+        "{grants:?}"
+    );
+    let user_id = |iin: &str| {
+        grants
+            .iter()
+            .find(|g| g["user"]["iin"] == iin)
+            .expect("grant")["user"]["id"]
+            .clone()
+    };
+    let (uid_a, uid_b) = (user_id(&emp_a), user_id(&emp_b));
+
+    // Data is refused until training.
+    let v = as_user(&mut s, &emp_a, DATA, json!({})).await;
+    assert_eq!(code(&v), "FORBIDDEN", "{v}");
+    let today = chrono::Utc::now().date_naive().to_string();
+    for uid in [&uid_a, &uid_b] {
+        let v = as_user(
+            &mut s,
+            &a.integrator,
+            TRAIN,
+            json!({ "u": uid, "on": today }),
+        )
+        .await;
+        assert!(v.get("errors").is_none(), "{v}");
+    }
+    let v = as_user(&mut s, &emp_a, DATA, json!({})).await;
+    let regions: Vec<&Value> = v["data"]["budgetSummary"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| &r["key"]["region"])
+        .collect();
+    assert_eq!(
+        regions,
+        vec![&json!("110000000")],
+        "the maslikhat's employee reads Akmola's local budgets only"
+    );
+
+    // A block takes effect on the very next request.
+    let v = as_user(&mut s, &a.integrator, BLOCK, json!({ "u": uid_a })).await;
+    assert_eq!(v["data"]["blockUser"]["status"], "BLOCKED", "{v}");
+    let v = as_user(&mut s, &emp_a, DATA, json!({})).await;
+    assert_eq!(code(&v), "UNAUTHENTICATED", "{v}");
+    let v = as_user(&mut s, &emp_b, DATA, json!({})).await;
+    assert!(
+        v.get("errors").is_none(),
+        "the other employee still reads: {v}"
+    );
+
+    // One year later the grant has ended.
+    s.clock.advance(chrono::Duration::days(366));
+    let v = as_user(&mut s, &emp_b, DATA, json!({})).await;
+    assert_eq!(code(&v), "FORBIDDEN", "{v}");
+    let v = as_user(&mut s, &emp_b, "{ me { grants { status } } }", json!({})).await;
+    assert!(
+        v["data"]["me"]["grants"]
+            .as_array()
+            .expect("grants")
+            .iter()
+            .all(|g| g["status"] == "EXPIRED"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn refusals_and_illegal_transitions_change_nothing() {
+    let t = TestDb::with_demo(1).await;
+    let a = actors(&t.db).await;
+    let mut s = TestServer::start(&t.db).await;
+    let emp = iin(5100);
+
+    // Bad forms name the field and store nothing.
+    let before = counts(&t.db).await;
+    for (name, vars, field) in [
+        (
+            "bad IIN",
+            application(vec![employee(&emp, "A"), employee("123456789012", "B")]),
+            "input.employees[1].iin",
+        ),
+        (
+            "repeated IIN",
+            application(vec![employee(&emp, "A"), employee(&emp, "B")]),
+            "input.employees[1].iin",
+        ),
+        ("no employees", application(vec![]), "input.employees"),
+        (
+            "bad e-mail",
+            {
+                let mut e = employee(&emp, "A");
+                e["email"] = json!("not-an-email");
+                application(vec![e])
+            },
+            "input.employees[0].email",
+        ),
+        (
+            "blank position",
+            {
+                let mut e = employee(&emp, "A");
+                e["position"] = json!("  ");
+                application(vec![e])
+            },
+            "input.employees[0].position",
+        ),
+    ] {
+        let v = as_user(&mut s, &a.head, SUBMIT, vars).await;
+        assert_eq!(code(&v), "BAD_USER_INPUT", "{name}: {v}");
+        assert_eq!(v["errors"][0]["extensions"]["field"], field, "{name}");
+    }
+    assert_eq!(counts(&t.db).await, before, "bad forms stored nothing");
+
+    // Bodies that may not apply.
+    let excluded = common::UserPick {
+        ..user_excluded(&t.db).await
+    };
+    for (name, who) in [
+        ("integrator", a.integrator.clone()),
+        ("authorized body", a.reviewer.clone()),
+        ("National Bank internal audit", excluded.iin),
+    ] {
+        let v = as_user(&mut s, &who, SUBMIT, application(vec![employee(&emp, "A")])).await;
+        assert_eq!(code(&v), "FORBIDDEN", "{name}: {v}");
+    }
+    // An employee who already holds a current grant to the same system.
+    let holder = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+    let v = as_user(
+        &mut s,
+        &a.head,
+        SUBMIT,
+        application(vec![employee(&holder.iin, "A")]),
+    )
+    .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    assert_eq!(
+        counts(&t.db).await,
+        before,
+        "refused applications stored nothing"
+    );
+
+    // A rejected application cannot be granted; a reviewed one cannot be reviewed again.
+    let id = as_user(
+        &mut s,
+        &a.head,
+        SUBMIT,
+        application(vec![employee(&emp, "A")]),
+    )
+    .await["data"]["submitAccessApplication"]["id"]
+        .clone();
+    let v = as_user(
+        &mut s,
+        &a.reviewer,
+        REVIEW,
+        json!({ "id": id, "d": "REJECT" }),
+    )
+    .await;
+    assert_eq!(code(&v), "REASON_REQUIRED", "{v}");
+    let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": id })).await;
+    assert_eq!(
+        code(&v),
+        "APPLICATION_NOT_APPROVED",
+        "granting before review: {v}"
+    );
+    let v = as_user(
+        &mut s,
+        &a.integrator,
+        REVIEW,
+        json!({ "id": id, "d": "APPROVE" }),
+    )
+    .await;
+    assert_eq!(code(&v), "FORBIDDEN", "the integrator does not review: {v}");
+    as_user(
+        &mut s,
+        &a.reviewer,
+        REVIEW,
+        json!({ "id": id, "d": "REJECT", "c": "incomplete" }),
+    )
+    .await;
+    let state = counts(&t.db).await;
+    for (name, who, q, vars, want) in [
+        (
+            "granting a rejected application",
+            &a.integrator,
+            GRANT,
+            json!({ "id": id }),
+            "APPLICATION_NOT_APPROVED",
+        ),
+        (
+            "reviewing twice",
+            &a.reviewer,
+            REVIEW,
+            json!({ "id": id, "d": "APPROVE" }),
+            "APPLICATION_ALREADY_REVIEWED",
+        ),
+        (
+            "reviewing a missing application",
+            &a.reviewer,
+            REVIEW,
+            json!({ "id": "999999", "d": "APPROVE" }),
+            "NOT_FOUND",
+        ),
+    ] {
+        let v = as_user(&mut s, who, q, vars).await;
+        assert_eq!(code(&v), want, "{name}: {v}");
+        assert_eq!(counts(&t.db).await, state, "{name} changed nothing");
+    }
+
+    // Training or blocking a blocked user.
+    let victim = user_of(&t.db, "MASLIKHAT", "75", true).await;
+    as_user(
+        &mut s,
+        &a.integrator,
+        BLOCK,
+        json!({ "u": victim.id.to_string() }),
+    )
+    .await;
+    let state = counts(&t.db).await;
+    for (name, q, vars) in [
+        (
+            "training a blocked user",
+            TRAIN,
+            json!({ "u": victim.id.to_string(), "on": "2026-11-20" }),
+        ),
+        (
+            "blocking twice",
+            BLOCK,
+            json!({ "u": victim.id.to_string() }),
+        ),
+    ] {
+        let v = as_user(&mut s, &a.integrator, q, vars).await;
+        assert_eq!(code(&v), "USER_BLOCKED", "{name}: {v}");
+        assert_eq!(counts(&t.db).await, state, "{name} changed nothing");
+    }
+}
+
+async fn user_excluded(db: &Db) -> common::UserPick {
+    let q = Query::select()
+        .columns([("users", "id"), ("users", "iin")])
+        .from("users")
+        .inner_join(
+            "organizations",
+            Expr::col(("organizations", "id")).equals(("users", "organization_id")),
+        )
+        .and_where(Expr::col(("organizations", "audit_excluded")).eq(true))
+        .limit(1)
+        .to_owned();
+    db.optional(&q)
+        .await
+        .expect("select")
+        .expect("an excluded body's user")
+}
+
+#[tokio::test]
+async fn overdue_reviews_are_listed_for_the_authorized_body() {
+    let t = TestDb::with_demo(1).await;
+    let a = actors(&t.db).await;
+    let mut s = TestServer::start(&t.db).await;
+    as_user(
+        &mut s,
+        &a.head,
+        SUBMIT,
+        application(vec![employee(&iin(6100), "A")]),
+    )
+    .await;
+    let list = "{ accessApplications(filter: { overdue: true }) { items { id status overdue } } }";
+    let v = as_user(&mut s, &a.reviewer, list, json!({})).await;
+    assert_eq!(
+        v["data"]["accessApplications"]["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "{v}"
+    );
+    s.clock.advance(chrono::Duration::days(10));
+    let v = as_user(&mut s, &a.reviewer, list, json!({})).await;
+    let items = v["data"]["accessApplications"]["items"]
+        .as_array()
+        .expect("items")
+        .clone();
+    assert_eq!(items.len(), 1, "{v}");
+    assert_eq!(items[0]["overdue"], true);
+    let v = as_user(
+        &mut s,
+        &a.head,
+        "{ accessApplications { items { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        v["data"]["accessApplications"]["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "the head sees their own: {v}"
+    );
+    let parliament = user_of(&t.db, "PARLIAMENT", "", true).await;
+    let v = as_user(
+        &mut s,
+        &parliament.iin,
+        "{ accessApplications { items { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        v["data"]["accessApplications"]["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "other bodies see none of it: {v}"
+    );
+}
