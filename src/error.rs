@@ -294,6 +294,11 @@ impl AppError {
                         "пользователь заблокирован",
                         "the user is blocked",
                     ),
+                    T::AlreadyReported => lang.pick(
+                        "оқыту туралы есеп жіберіліп қойған",
+                        "отчёт об обучении уже направлен",
+                        "the training was already reported",
+                    ),
                 }
                 .to_owned()
             }

@@ -142,6 +142,14 @@ const MUTATIONS: &[(&str, &str)] = &[
         "mutation { recordTraining(userId: \"1\", completedOn: \"2026-11-20\", language: KK) { id } }",
     ),
     ("blockUser", "mutation { blockUser(userId: \"1\") { id } }"),
+    (
+        "requestBlock",
+        "mutation { requestBlock(userId: \"1\", terminatedOn: \"2026-11-20\", reason: \"dismissed\") { id } }",
+    ),
+    (
+        "reportTraining",
+        "mutation { reportTraining(trainingId: \"1\") { id } }",
+    ),
 ];
 
 #[tokio::test]
@@ -180,9 +188,9 @@ async fn every_mutation_is_refused_to_every_auditor_role() {
         let user = user_of(&t.db, kind, kato, true).await;
         let auditor = TestServer::start(&t.db).await.with_user(&user.iin);
         for (name, doc) in MUTATIONS {
-            // Heads of oversight bodies may apply for access: their only write, and it reads no
-            // data. Every other mutation is refused.
-            if *name == "submitAccessApplication" {
+            // Heads of oversight bodies may apply for access and ask to block their own leavers:
+            // workflow writes that read no data. Every other mutation is refused.
+            if matches!(*name, "submitAccessApplication" | "requestBlock") {
                 continue;
             }
             let v: Value = auditor.gql(doc, json!({})).await;

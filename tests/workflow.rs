@@ -447,3 +447,182 @@ async fn overdue_reviews_are_listed_for_the_authorized_body() {
         "other bodies see none of it: {v}"
     );
 }
+
+const REQUEST_BLOCK: &str = "mutation($u: ID!, $on: Date!, $why: String!) {
+  requestBlock(userId: $u, terminatedOn: $on, reason: $why) { id late due executedAt } }";
+
+#[tokio::test]
+async fn block_requests_training_reports_expiry_and_renewal() {
+    let t = TestDb::with_demo(1).await;
+    let a = actors(&t.db).await;
+    let mut s = TestServer::start(&t.db).await;
+    let emp = iin(7100);
+
+    // Grant, train, and check the training report is owed.
+    let id = as_user(
+        &mut s,
+        &a.head,
+        SUBMIT,
+        application(vec![employee(&emp, "A")]),
+    )
+    .await["data"]["submitAccessApplication"]["id"]
+        .clone();
+    as_user(
+        &mut s,
+        &a.reviewer,
+        REVIEW,
+        json!({ "id": id, "d": "APPROVE" }),
+    )
+    .await;
+    let grants =
+        as_user(&mut s, &a.integrator, GRANT, json!({ "id": id })).await["data"]["grantAccess"]
+            .clone();
+    let uid = grants[0]["user"]["id"].clone();
+    let first_until = grants[0]["validUntil"].as_str().expect("until").to_owned();
+    let today = chrono::Utc::now().date_naive().to_string();
+    as_user(
+        &mut s,
+        &a.integrator,
+        TRAIN,
+        json!({ "u": uid, "on": today }),
+    )
+    .await;
+    let reports = "{ trainingReports { id userId overdue reportedAt } }";
+    let v = as_user(&mut s, &a.reviewer, reports, json!({})).await;
+    let mine: Vec<Value> = v["data"]["trainingReports"]
+        .as_array()
+        .expect("reports")
+        .iter()
+        .filter(|r| r["userId"] == uid)
+        .cloned()
+        .collect();
+    assert_eq!(mine.len(), 1, "{v}");
+    assert_eq!(mine[0]["overdue"], false);
+    s.clock.advance(chrono::Duration::days(10));
+    let v = as_user(&mut s, &a.reviewer, reports, json!({})).await;
+    let report = v["data"]["trainingReports"]
+        .as_array()
+        .expect("reports")
+        .iter()
+        .find(|r| r["userId"] == uid)
+        .cloned()
+        .expect("report");
+    assert_eq!(
+        report["overdue"], true,
+        "10 days later the report is overdue"
+    );
+    let report_q = "mutation($id: ID!) { reportTraining(trainingId: $id) { reportedAt overdue } }";
+    let v = as_user(
+        &mut s,
+        &a.integrator,
+        report_q,
+        json!({ "id": report["id"] }),
+    )
+    .await;
+    assert_eq!(v["data"]["reportTraining"]["overdue"], false, "{v}");
+    let v = as_user(
+        &mut s,
+        &a.integrator,
+        report_q,
+        json!({ "id": report["id"] }),
+    )
+    .await;
+    assert_eq!(code(&v), "TRAINING_ALREADY_REPORTED", "{v}");
+
+    // Near the end of the year the grant is listed as expiring, and a renewal continues it
+    // from the next day.
+    s.clock.advance(chrono::Duration::days(340));
+    let v = as_user(
+        &mut s,
+        &a.integrator,
+        "{ expiringGrants(withinDays: 30) { user { iin } validUntil } }",
+        json!({}),
+    )
+    .await;
+    let expiring = v["data"]["expiringGrants"].as_array().expect("grants");
+    assert!(
+        expiring
+            .iter()
+            .any(|g| g["user"]["iin"] == emp && g["validUntil"] == first_until),
+        "{v}"
+    );
+    let id = as_user(
+        &mut s,
+        &a.head,
+        SUBMIT,
+        application(vec![employee(&emp, "A")]),
+    )
+    .await["data"]["submitAccessApplication"]["id"]
+        .clone();
+    assert!(id.is_string(), "a renewal in the last 30 days is accepted");
+    as_user(
+        &mut s,
+        &a.reviewer,
+        REVIEW,
+        json!({ "id": id, "d": "APPROVE" }),
+    )
+    .await;
+    let renewed =
+        as_user(&mut s, &a.integrator, GRANT, json!({ "id": id })).await["data"]["grantAccess"]
+            .clone();
+    let next_day = (first_until.parse::<chrono::NaiveDate>().expect("date") + chrono::Days::new(1))
+        .to_string();
+    assert!(
+        renewed
+            .as_array()
+            .expect("grants")
+            .iter()
+            .all(|g| g["validFrom"] == next_day),
+        "{renewed}"
+    );
+    s.clock.advance(chrono::Duration::days(20));
+    let v = as_user(&mut s, &emp, DATA, json!({})).await;
+    assert!(
+        v.get("errors").is_none(),
+        "after the first year ends the renewal carries on: {v}"
+    );
+
+    // The body asks to block its leaver; late requests are accepted and flagged.
+    let long_ago = "2026-01-05";
+    let v = as_user(
+        &mut s,
+        &a.head,
+        REQUEST_BLOCK,
+        json!({ "u": uid, "on": long_ago, "why": "dismissed" }),
+    )
+    .await;
+    assert_eq!(v["data"]["requestBlock"]["late"], true, "{v}");
+    let other_head = user_of(&t.db, "MASLIKHAT", "75", true).await;
+    let v = as_user(
+        &mut s,
+        &other_head.iin,
+        REQUEST_BLOCK,
+        json!({ "u": uid, "on": long_ago, "why": "x" }),
+    )
+    .await;
+    assert_eq!(
+        code(&v),
+        "NOT_FOUND",
+        "another body's user looks missing: {v}"
+    );
+    let pending = "{ pendingBlockRequests { userId late } }";
+    let v = as_user(&mut s, &a.integrator, pending, json!({})).await;
+    assert!(
+        v["data"]["pendingBlockRequests"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|b| b["userId"] == uid),
+        "{v}"
+    );
+    as_user(&mut s, &a.integrator, BLOCK, json!({ "u": uid })).await;
+    let v = as_user(&mut s, &a.integrator, pending, json!({})).await;
+    assert!(
+        !v["data"]["pendingBlockRequests"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|b| b["userId"] == uid),
+        "executed: {v}"
+    );
+}

@@ -43,6 +43,9 @@ pub enum TransitionError {
     /// The user is blocked.
     #[error("the user is blocked")]
     UserBlocked,
+    /// The training was already reported.
+    #[error("the training was already reported")]
+    AlreadyReported,
 }
 
 impl TransitionError {
@@ -53,6 +56,7 @@ impl TransitionError {
             TransitionError::NotApproved => "APPLICATION_NOT_APPROVED",
             TransitionError::ReasonRequired => "REASON_REQUIRED",
             TransitionError::UserBlocked => "USER_BLOCKED",
+            TransitionError::AlreadyReported => "TRAINING_ALREADY_REPORTED",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod context;
+pub mod oversight;
 pub mod query;
 pub mod types;
 pub mod viewer;
@@ -14,12 +15,21 @@ pub use query::QueryRoot;
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct Query(QueryRoot, calendar::CalendarQuery, workflow::WorkflowQuery);
+pub struct Query(
+    QueryRoot,
+    calendar::CalendarQuery,
+    workflow::WorkflowQuery,
+    oversight::OversightQuery,
+);
 
 /// Every mutation. Each starts with the caller's permission check (`RequestCtx::require`):
 /// auditor roles hold `read` only, so every mutation refuses them.
 #[derive(MergedObject, Default)]
-pub struct Mutation(workflow::WorkflowMutation, calendar::CalendarMutation);
+pub struct Mutation(
+    workflow::WorkflowMutation,
+    oversight::OversightMutation,
+    calendar::CalendarMutation,
+);
 
 /// The audit-hub schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -570,7 +570,7 @@ impl WorkflowMutation {
     /// grants are revoked. Their history stays queryable.
     async fn block_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
         let r = req(ctx)?;
-        r.require("user", "block")?;
+        let p = r.require("user", "block")?;
         let uid = parse_id(r, "userId", &user_id)?;
         let now = r.clock.now();
         let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
@@ -580,6 +580,9 @@ impl WorkflowMutation {
             .ok_or_else(|| r.error(AppError::NotFound))?;
         workflow::require_active(user.is_blocked()).map_err(|e| r.error(e.into()))?;
         users::block(&mut tx, uid, now)
+            .await
+            .map_err(|e| r.error(e))?;
+        applications::execute_block_requests(&mut tx, uid, p.user.id, now)
             .await
             .map_err(|e| r.error(e))?;
         let blocked = users::get(&mut tx, uid)

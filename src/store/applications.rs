@@ -338,3 +338,192 @@ pub async fn list(
     q.order_by("id", Order::Asc).limit(page.limit());
     Ok(Page::from_overfetch(db.all(&q).await?, page))
 }
+
+/// A request to block a user whose powers ended.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BlockRequestRow {
+    /// Id.
+    pub id: i64,
+    /// The user to block.
+    pub user_id: i64,
+    /// The requesting organization (the user's own).
+    pub organization_id: i64,
+    /// Who asked.
+    pub requested_by: i64,
+    /// Last day of the user's powers.
+    pub terminated_on: NaiveDate,
+    /// Reason (dismissal, transfer...).
+    pub reason: String,
+    /// When it was received.
+    pub requested_at: DateTime<Utc>,
+    /// End of the 3rd working day after the termination date.
+    pub due: DateTime<Utc>,
+    /// Whether it came after `due`.
+    pub late: bool,
+    /// When the integrator blocked the user.
+    pub executed_at: Option<DateTime<Utc>>,
+}
+
+const BLOCK_COLUMNS: [&str; 10] = [
+    "id",
+    "user_id",
+    "organization_id",
+    "requested_by",
+    "terminated_on",
+    "reason",
+    "requested_at",
+    "due",
+    "late",
+    "executed_at",
+];
+
+/// A new block request.
+pub struct NewBlockRequest<'a> {
+    /// User.
+    pub user_id: i64,
+    /// Organization.
+    pub organization_id: i64,
+    /// Requested by.
+    pub requested_by: i64,
+    /// Termination date.
+    pub terminated_on: NaiveDate,
+    /// Reason.
+    pub reason: &'a str,
+    /// Received.
+    pub requested_at: DateTime<Utc>,
+    /// Due.
+    pub due: DateTime<Utc>,
+}
+
+/// Stores a block request (flagged late when received after its due time); returns its id.
+pub async fn insert_block_request(tx: &mut Tx, b: &NewBlockRequest<'_>) -> AppResult<i64> {
+    let q = Query::insert()
+        .into_table("block_requests")
+        .columns([
+            "user_id",
+            "organization_id",
+            "requested_by",
+            "terminated_on",
+            "reason",
+            "requested_at",
+            "due",
+            "late",
+        ])
+        .values_panic([
+            b.user_id.into(),
+            b.organization_id.into(),
+            b.requested_by.into(),
+            b.terminated_on.into(),
+            b.reason.into(),
+            b.requested_at.into(),
+            b.due.into(),
+            (b.requested_at > b.due).into(),
+        ])
+        .returning_col("id")
+        .to_owned();
+    Ok(tx.returning_i64(&q).await?)
+}
+
+/// Marks the pending block requests of a user executed.
+pub async fn execute_block_requests(
+    tx: &mut Tx,
+    user_id: i64,
+    by: i64,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table("block_requests")
+        .values([("executed_by", by.into()), ("executed_at", at.into())])
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("executed_at").is_null())
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Block requests by id, or every pending one when `ids` is `None`.
+pub async fn block_requests(db: &Db, ids: Option<&[i64]>) -> AppResult<Vec<BlockRequestRow>> {
+    let mut q = Query::select()
+        .columns(BLOCK_COLUMNS)
+        .from("block_requests")
+        .order_by("id", Order::Asc)
+        .to_owned();
+    match ids {
+        Some(ids) => q.and_where(Expr::col("id").is_in(ids.iter().copied())),
+        None => q.and_where(Expr::col("executed_at").is_null()),
+    };
+    Ok(db.all(&q).await?)
+}
+
+/// A training record with its report deadline.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TrainingRow {
+    /// Id.
+    pub id: i64,
+    /// Trained user.
+    pub user_id: i64,
+    /// Day of the training.
+    pub completed_on: NaiveDate,
+    /// `KK` or `RU`.
+    pub language: String,
+    /// End of the 5th working day after the training.
+    pub report_due: DateTime<Utc>,
+    /// When the integrator reported it to the authorized body.
+    pub reported_at: Option<DateTime<Utc>>,
+}
+
+/// Training records, unreported first then by id; only unreported ones when `pending`.
+pub async fn trainings(db: &Db, pending: bool) -> AppResult<Vec<TrainingRow>> {
+    let mut q = Query::select()
+        .columns([
+            "id",
+            "user_id",
+            "completed_on",
+            "language",
+            "report_due",
+            "reported_at",
+        ])
+        .from("training_records")
+        .order_by("id", Order::Asc)
+        .to_owned();
+    if pending {
+        q.and_where(Expr::col("reported_at").is_null());
+    }
+    Ok(db.all(&q).await?)
+}
+
+/// Marks a training reported; `false` when it does not exist or was already reported.
+pub async fn mark_training_reported(tx: &mut Tx, id: i64, at: DateTime<Utc>) -> AppResult<bool> {
+    let q = Query::update()
+        .table("training_records")
+        .value("reported_at", at)
+        .and_where(Expr::col("id").eq(id))
+        .and_where(Expr::col("reported_at").is_null())
+        .to_owned();
+    Ok(tx.execute(&q).await? == 1)
+}
+
+/// Active grants ending on or before `until` (and not before `today`), soonest first.
+pub async fn expiring_grants(
+    db: &Db,
+    today: NaiveDate,
+    until: NaiveDate,
+) -> AppResult<Vec<super::users::GrantRow>> {
+    let q = Query::select()
+        .columns([
+            "id",
+            "user_id",
+            "system",
+            "valid_from",
+            "valid_until",
+            "status",
+        ])
+        .from("access_grants")
+        .and_where(Expr::col("status").eq("ACTIVE"))
+        .and_where(Expr::col("valid_until").gte(today))
+        .and_where(Expr::col("valid_until").lte(until))
+        .order_by("valid_until", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned();
+    Ok(db.all(&q).await?)
+}

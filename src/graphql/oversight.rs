@@ -1,0 +1,255 @@
+//! The administrators' follow-up: blocking requests from bodies, training reports owed to the
+//! authorized body, and grants about to expire — each with its deadline flagged.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Days, Utc};
+
+use super::context::{RequestCtx, req};
+use super::viewer::AccessGrant;
+use crate::authz::principal::{grant_status, local_day};
+use crate::domain::date::Date;
+use crate::domain::workflow::{self, TransitionError};
+use crate::error::{AppError, Expected};
+use crate::store::applications::{self, BlockRequestRow, NewBlockRequest, TrainingRow};
+use crate::store::{calendar, users};
+
+/// Working days a body has to ask for a leaver's block, from the termination date.
+const BLOCK_REQUEST_DAYS: u32 = 3;
+
+/// A body's request to block one of its users.
+#[derive(SimpleObject)]
+pub struct BlockRequest {
+    /// Id.
+    pub id: ID,
+    /// The user to block.
+    pub user_id: ID,
+    /// Last day of the user's powers.
+    pub terminated_on: Date,
+    /// Reason.
+    pub reason: String,
+    /// When it was received.
+    pub requested_at: DateTime<Utc>,
+    /// End of the 3rd working day after the termination date.
+    pub due: DateTime<Utc>,
+    /// Received after `due` (accepted, but flagged).
+    pub late: bool,
+    /// When the user was blocked.
+    pub executed_at: Option<DateTime<Utc>>,
+}
+
+impl From<BlockRequestRow> for BlockRequest {
+    fn from(b: BlockRequestRow) -> Self {
+        BlockRequest {
+            id: ID(b.id.to_string()),
+            user_id: ID(b.user_id.to_string()),
+            terminated_on: Date(b.terminated_on),
+            reason: b.reason,
+            requested_at: b.requested_at,
+            due: b.due,
+            late: b.late,
+            executed_at: b.executed_at,
+        }
+    }
+}
+
+/// A training and the integrator's report of it to the authorized body.
+#[derive(SimpleObject)]
+pub struct TrainingReport {
+    /// Id of the training record.
+    pub id: ID,
+    /// Trained user.
+    pub user_id: ID,
+    /// Day of the training.
+    pub completed_on: Date,
+    /// Language (`KK` or `RU`).
+    pub language: String,
+    /// End of the 5th working day after the training.
+    pub report_due: DateTime<Utc>,
+    /// When it was reported.
+    pub reported_at: Option<DateTime<Utc>>,
+    /// Not reported and past due.
+    pub overdue: bool,
+}
+
+fn report(t: TrainingRow, now: DateTime<Utc>) -> TrainingReport {
+    TrainingReport {
+        id: ID(t.id.to_string()),
+        user_id: ID(t.user_id.to_string()),
+        completed_on: Date(t.completed_on),
+        language: t.language,
+        overdue: t.reported_at.is_none() && now > t.report_due,
+        report_due: t.report_due,
+        reported_at: t.reported_at,
+    }
+}
+
+fn administrator(r: &RequestCtx) -> Result<()> {
+    let p = r.principal()?;
+    if p.may(&r.policy, "application", "review") || p.may(&r.policy, "application", "grant") {
+        Ok(())
+    } else {
+        Err(r.error(AppError::Forbidden))
+    }
+}
+
+fn parse_id(r: &RequestCtx, field: &str, id: &ID) -> Result<i64> {
+    id.parse::<i64>()
+        .map_err(|_| r.error(AppError::invalid(field, Expected::IntegerIn(1, i64::MAX))))
+}
+
+/// Follow-up queries for the authorized body and the integrator.
+#[derive(Default)]
+pub struct OversightQuery;
+
+#[Object]
+impl OversightQuery {
+    /// Block requests not yet executed.
+    async fn pending_block_requests(&self, ctx: &Context<'_>) -> Result<Vec<BlockRequest>> {
+        let r = req(ctx)?;
+        administrator(r)?;
+        let rows = applications::block_requests(&r.db, None)
+            .await
+            .map_err(|e| r.error(e))?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Training reports; with `pendingOnly` (the default) only those not yet reported.
+    async fn training_reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = true)] pending_only: bool,
+    ) -> Result<Vec<TrainingReport>> {
+        let r = req(ctx)?;
+        administrator(r)?;
+        let now = r.clock.now();
+        let rows = applications::trainings(&r.db, pending_only)
+            .await
+            .map_err(|e| r.error(e))?;
+        Ok(rows.into_iter().map(|t| report(t, now)).collect())
+    }
+
+    /// Active grants whose last day is within the next `withinDays` days, soonest first.
+    async fn expiring_grants(
+        &self,
+        ctx: &Context<'_>,
+        within_days: i32,
+    ) -> Result<Vec<AccessGrant>> {
+        let r = req(ctx)?;
+        administrator(r)?;
+        let days = u64::try_from(within_days)
+            .ok()
+            .filter(|d| *d <= 366)
+            .ok_or_else(|| r.error(AppError::invalid("withinDays", Expected::IntegerIn(0, 366))))?;
+        let today = local_day(r.clock.now());
+        let until = today.checked_add_days(Days::new(days)).unwrap_or(today);
+        let grants = applications::expiring_grants(&r.db, today, until)
+            .await
+            .map_err(|e| r.error(e))?;
+        let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
+        let holders = users::by_ids(&r.db, &ids).await.map_err(|e| r.error(e))?;
+        let mut out = Vec::new();
+        for g in grants {
+            let Some(user) = holders.iter().find(|u| u.id == g.user_id).cloned() else {
+                continue;
+            };
+            let trained = users::trained_on(&r.db, user.id)
+                .await
+                .map_err(|e| r.error(e))?;
+            let status = grant_status(&g, &user, trained, today);
+            out.push(AccessGrant {
+                row: g,
+                user,
+                status,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Follow-up mutations.
+#[derive(Default)]
+pub struct OversightMutation;
+
+#[Object]
+impl OversightMutation {
+    /// Asks to block a user whose powers ended (the user's own body). Due within 3 working days
+    /// of the termination date; a late request is accepted and flagged.
+    async fn request_block(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        terminated_on: Date,
+        reason: String,
+    ) -> Result<BlockRequest> {
+        let r = req(ctx)?;
+        let p = r.require("block_request", "submit")?;
+        let uid = parse_id(r, "userId", &user_id)?;
+        if reason.trim().is_empty() {
+            return Err(r.error(AppError::invalid("reason", Expected::Present)));
+        }
+        let now = r.clock.now();
+        let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
+        let due = cal
+            .deadline_after_day(terminated_on.0, BLOCK_REQUEST_DAYS)
+            .ok_or_else(|| r.error(AppError::invalid("terminatedOn", Expected::Date)))?;
+        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        // Another body's user looks exactly like a missing one.
+        let user = users::get(&mut tx, uid)
+            .await
+            .map_err(|e| r.error(e))?
+            .filter(|u| u.organization_id == p.organization.id)
+            .ok_or_else(|| r.error(AppError::NotFound))?;
+        workflow::require_active(user.is_blocked()).map_err(|e| r.error(e.into()))?;
+        let new = NewBlockRequest {
+            user_id: uid,
+            organization_id: p.organization.id,
+            requested_by: p.user.id,
+            terminated_on: terminated_on.0,
+            reason: reason.trim(),
+            requested_at: now,
+            due,
+        };
+        let id = applications::insert_block_request(&mut tx, &new)
+            .await
+            .map_err(|e| r.error(e))?;
+        tx.commit().await.map_err(|e| r.error(e.into()))?;
+        let row = applications::block_requests(&r.db, Some(&[id]))
+            .await
+            .map_err(|e| r.error(e))?
+            .into_iter()
+            .next();
+        row.map(Into::into)
+            .ok_or_else(|| r.error(AppError::NotFound))
+    }
+
+    /// Records that a training was reported to the authorized body (integrator).
+    async fn report_training(&self, ctx: &Context<'_>, training_id: ID) -> Result<TrainingReport> {
+        let r = req(ctx)?;
+        r.require("training", "record")?;
+        let id = parse_id(r, "trainingId", &training_id)?;
+        let now = r.clock.now();
+        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let exists = applications::trainings(&r.db, false)
+            .await
+            .map_err(|e| r.error(e))?
+            .into_iter()
+            .any(|t| t.id == id);
+        if !exists {
+            return Err(r.error(AppError::NotFound));
+        }
+        if !applications::mark_training_reported(&mut tx, id, now)
+            .await
+            .map_err(|e| r.error(e))?
+        {
+            return Err(r.error(TransitionError::AlreadyReported.into()));
+        }
+        tx.commit().await.map_err(|e| r.error(e.into()))?;
+        let row = applications::trainings(&r.db, false)
+            .await
+            .map_err(|e| r.error(e))?
+            .into_iter()
+            .find(|t| t.id == id);
+        row.map(|t| report(t, now))
+            .ok_or_else(|| r.error(AppError::NotFound))
+    }
+}
