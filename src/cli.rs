@@ -68,6 +68,20 @@ enum Command {
         #[command(subcommand)]
         what: CalendarCommand,
     },
+    /// Access workflow steps for operators, run as a named administrator (`--as IIN`) through
+    /// the same checks as the API.
+    Workflow {
+        /// IIN of the administrator (or head of body) the step is taken as.
+        #[arg(long = "as")]
+        as_iin: String,
+        #[command(subcommand)]
+        what: WorkflowCommand,
+    },
+    /// Users.
+    Users {
+        #[command(subcommand)]
+        what: UsersCommand,
+    },
     /// Inspect the access policy.
     Policy {
         #[command(subcommand)]
@@ -111,6 +125,63 @@ enum CalendarCommand {
     Clear {
         /// The date (YYYY-MM-DD).
         date: chrono::NaiveDate,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkflowCommand {
+    /// List applications (all for administrators, the body's own for its head).
+    Applications {
+        /// Only those whose review or grant is past due.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// Review an application (authorized body).
+    Review {
+        /// Application id.
+        application: i64,
+        /// APPROVE or REJECT.
+        #[arg(long, value_parser = ["APPROVE", "REJECT"])]
+        decision: String,
+        /// Reason (required to reject).
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Grant an approved application (integrator).
+    Grant {
+        /// Application id.
+        application: i64,
+    },
+    /// Record a completed training (integrator).
+    Train {
+        /// IIN of the trained user.
+        #[arg(long)]
+        user: String,
+        /// Day of the training (YYYY-MM-DD).
+        #[arg(long)]
+        on: chrono::NaiveDate,
+        /// KK or RU.
+        #[arg(long, value_parser = ["KK", "RU"])]
+        language: String,
+    },
+    /// Block a user (integrator).
+    Block {
+        /// IIN of the user.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// List users: IIN, name, organization BIN, kind, territory, administrator, status.
+    List {
+        /// Only users of organizations of this kind.
+        #[arg(long)]
+        org_kind: Option<crate::domain::org::BodyKind>,
+        /// `text` or `csv`.
+        #[arg(long, default_value = "text", value_parser = ["text", "csv"])]
+        format: String,
     },
 }
 
@@ -198,6 +269,32 @@ pub async fn run() -> anyhow::Result<i32> {
                 }
                 Err(ImportError::Store(e)) => return Err(e.into()),
             }
+        }
+        Command::Workflow { as_iin, what } => {
+            let policy = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
+            let db = open(g).await?;
+            let (query, vars) = workflow_operation(&db, what).await?;
+            let response = crate::graphql::operator::run_as(
+                &db,
+                policy,
+                Clock::default(),
+                lang,
+                &as_iin,
+                query,
+                vars,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+            println!("{}", serde_json::to_string_pretty(&response)?);
+            if response.get("errors").is_some() {
+                return Ok(2);
+            }
+        }
+        Command::Users {
+            what: UsersCommand::List { org_kind, format },
+        } => {
+            let db = open(g).await?;
+            print_users(&db, org_kind, format == "csv").await?;
         }
         Command::Calendar { what } => {
             let db = open(g).await?;
@@ -324,6 +421,101 @@ pub async fn run() -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// The GraphQL operation and variables of a workflow command.
+async fn workflow_operation(
+    db: &Db,
+    what: WorkflowCommand,
+) -> anyhow::Result<(&'static str, serde_json::Value)> {
+    let user_id = |iin: String| async move {
+        users::by_iin(db, &iin)
+            .await?
+            .map(|u| u.id.to_string())
+            .ok_or_else(|| anyhow::anyhow!("no user with IIN {iin}"))
+    };
+    Ok(match what {
+        WorkflowCommand::Applications { overdue } => (
+            "query($o: Boolean) { accessApplications(filter: { overdue: $o }, first: 1000) { items { id status systems receivedAt reviewDue grantDue overdue organization { bin name } } } }",
+            serde_json::json!({ "o": overdue }),
+        ),
+        WorkflowCommand::Review {
+            application,
+            decision,
+            comment,
+        } => (
+            "mutation($id: ID!, $d: ReviewDecision!, $c: String) { reviewAccessApplication(id: $id, decision: $d, comment: $c) { id status grantDue } }",
+            serde_json::json!({ "id": application.to_string(), "d": decision, "c": comment }),
+        ),
+        WorkflowCommand::Grant { application } => (
+            "mutation($id: ID!) { grantAccess(applicationId: $id) { id system validFrom validUntil status user { iin fullName } } }",
+            serde_json::json!({ "id": application.to_string() }),
+        ),
+        WorkflowCommand::Train { user, on, language } => (
+            "mutation($u: ID!, $on: Date!, $l: DocumentLanguage!) { recordTraining(userId: $u, completedOn: $on, language: $l) { iin fullName } }",
+            serde_json::json!({ "u": user_id(user).await?, "on": on.to_string(), "l": language }),
+        ),
+        WorkflowCommand::Block { user } => (
+            "mutation($u: ID!) { blockUser(userId: $u) { iin status } }",
+            serde_json::json!({ "u": user_id(user).await? }),
+        ),
+    })
+}
+
+/// `users list`.
+async fn print_users(
+    db: &Db,
+    kind: Option<crate::domain::org::BodyKind>,
+    csv_out: bool,
+) -> anyhow::Result<()> {
+    let all = users::all(db).await?;
+    let ids: Vec<i64> = all.iter().map(|u| u.organization_id).collect();
+    let orgs = crate::store::orgs::by_ids(db, &crate::authz::Scope::national(), &ids).await?;
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    if csv_out {
+        out.write_record([
+            "iin",
+            "name",
+            "organization_bin",
+            "kind",
+            "territory",
+            "administrator",
+            "status",
+        ])?;
+    }
+    for u in all {
+        let Some(o) = orgs.iter().find(|o| o.id == u.organization_id) else {
+            continue;
+        };
+        if kind.is_some_and(|k| k != o.kind) {
+            continue;
+        }
+        let admin = o.administrator.clone().unwrap_or_default();
+        if csv_out {
+            out.write_record([
+                u.iin.as_str(),
+                &u.full_name(),
+                &o.bin,
+                o.kind.as_str(),
+                &o.kato,
+                &admin,
+                &u.status,
+            ])?;
+        } else {
+            println!(
+                "{}  {:<40} {} {:<34} {} {:>3} {}",
+                u.iin,
+                u.full_name(),
+                o.bin,
+                o.kind.as_str(),
+                o.kato,
+                admin,
+                u.status
+            );
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Prints a token for one demo user of every body kind (8 hours).

@@ -5,7 +5,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::TestDb;
+use common::{TestDb, TestServer};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -266,5 +266,115 @@ async fn calendar_due_follows_the_rules_and_the_overrides() {
     assert_eq!(
         run(vec!["calendar", "due", "2026-03-27", "1"]).await,
         "2026-03-30"
+    );
+}
+
+#[tokio::test]
+async fn operators_take_workflow_steps_through_the_same_checks() {
+    let t = TestDb::with_demo(1).await;
+    let head = common::user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+    let reviewer = common::user_of(&t.db, "AUTHORIZED_BODY", "", true).await;
+    let integrator = common::user_of(&t.db, "INTEGRATOR", "", true).await;
+    let s = TestServer::start(&t.db).await.with_user(&head.iin);
+    let v = s
+        .gql(
+            "mutation($input: AccessApplicationInput!) { submitAccessApplication(input: $input) { id } }",
+            json!({ "input": {
+                "systems": ["ANALYTICS_CENTER"],
+                "employees": [{ "surname": "Оспанов", "name": "Арман", "iin": "000000000101", "position": "Аудитор",
+                    "structuralUnit": "Бөлім", "eqyzmetQrCode": "EQ-1", "phone": "+77011234567", "email": "a@m.kz", "purpose": "audit" }],
+                "headFullName": "Head", "executorPhone": "+77011234567", "executorEmail": "e@m.kz" } }),
+        )
+        .await;
+    let id = v["data"]["submitAccessApplication"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let run = |args: Vec<String>| {
+        let url = t.url.clone();
+        async move {
+            let out = Command::new(BIN)
+                .args(&args)
+                .env("DATABASE_URL", url)
+                .output()
+                .await
+                .expect("run workflow");
+            (
+                out.status.code(),
+                serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let step = |who: &str, rest: &[&str]| {
+        let mut args = vec!["workflow".to_owned(), "--as".to_owned(), who.to_owned()];
+        args.extend(rest.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    let (code, v) = run(step(
+        &integrator.iin,
+        &["review", &id, "--decision", "APPROVE"],
+    ))
+    .await;
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "the integrator does not review: {v}"
+    );
+    let (code, v) = run(step(
+        &reviewer.iin,
+        &["review", &id, "--decision", "APPROVE"],
+    ))
+    .await;
+    assert_eq!(
+        (code, &v["data"]["reviewAccessApplication"]["status"]),
+        (Some(0), &json!("APPROVED")),
+        "{v}"
+    );
+    let (code, v) = run(step(&integrator.iin, &["grant", &id])).await;
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["data"]["grantAccess"][0]["status"], "AWAITING_TRAINING");
+    let (code, v) = run(step(
+        &integrator.iin,
+        &[
+            "train",
+            "--user",
+            "000000000101",
+            "--on",
+            "2026-11-20",
+            "--language",
+            "RU",
+        ],
+    ))
+    .await;
+    assert_eq!(code, Some(0), "{v}");
+    let (code, v) = run(step(&integrator.iin, &["block", "--user", "000000000101"])).await;
+    assert_eq!(
+        (code, &v["data"]["blockUser"]["status"]),
+        (Some(0), &json!("BLOCKED")),
+        "{v}"
+    );
+
+    let out = Command::new(BIN)
+        .args([
+            "users",
+            "list",
+            "--org-kind",
+            "INTEGRATOR",
+            "--format",
+            "csv",
+        ])
+        .env("DATABASE_URL", &t.url)
+        .output()
+        .await
+        .expect("users list");
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.starts_with("iin,name,organization_bin,kind,territory,administrator,status\n"),
+        "{csv}"
+    );
+    assert_eq!(
+        csv.lines().count(),
+        5,
+        "header and the integrator's four staff: {csv}"
     );
 }

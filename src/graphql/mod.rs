@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod context;
+pub mod operator;
 pub mod oversight;
 pub mod query;
 pub mod types;
