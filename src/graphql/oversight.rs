@@ -6,7 +6,7 @@ use chrono::{DateTime, Days, Utc};
 
 use super::context::{RequestCtx, req};
 use super::viewer::AccessGrant;
-use crate::authz::principal::{grant_status, local_day};
+use crate::authz::principal::local_day;
 use crate::domain::date::Date;
 use crate::domain::workflow::{self, TransitionError};
 use crate::error::{AppError, Expected};
@@ -145,24 +145,9 @@ impl OversightQuery {
         let grants = applications::expiring_grants(&r.db, today, until)
             .await
             .map_err(|e| r.error(e))?;
-        let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
-        let holders = users::by_ids(&r.db, &ids).await.map_err(|e| r.error(e))?;
-        let mut out = Vec::new();
-        for g in grants {
-            let Some(user) = holders.iter().find(|u| u.id == g.user_id).cloned() else {
-                continue;
-            };
-            let trained = users::trained_on(&r.db, user.id)
-                .await
-                .map_err(|e| r.error(e))?;
-            let status = grant_status(&g, &user, trained, today);
-            out.push(AccessGrant {
-                row: g,
-                user,
-                status,
-            });
-        }
-        Ok(out)
+        super::viewer::grants_with_status(&r.db, grants, today)
+            .await
+            .map_err(|e| r.error(e))
     }
 }
 

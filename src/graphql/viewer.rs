@@ -139,3 +139,27 @@ impl Viewer {
         })
     }
 }
+
+/// Grants with their holders and their state today, in the given order.
+pub async fn grants_with_status(
+    db: &crate::store::Db,
+    grants: Vec<GrantRow>,
+    today: chrono::NaiveDate,
+) -> crate::error::AppResult<Vec<AccessGrant>> {
+    let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
+    let holders = crate::store::users::by_ids(db, &ids).await?;
+    let mut out = Vec::new();
+    for g in grants {
+        let Some(user) = holders.iter().find(|u| u.id == g.user_id).cloned() else {
+            continue;
+        };
+        let trained = crate::store::users::trained_on(db, user.id).await?;
+        let status = crate::authz::principal::grant_status(&g, &user, trained, today);
+        out.push(AccessGrant {
+            row: g,
+            user,
+            status,
+        });
+    }
+    Ok(out)
+}

@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use super::context::{RequestCtx, req};
 use super::types::Organization;
 use super::viewer::{AccessGrant, User};
-use crate::authz::principal::grant_status;
 use crate::domain::budget::InformationSystem;
 use crate::domain::date::Date;
 use crate::domain::grant::valid_until;
@@ -500,26 +499,9 @@ impl WorkflowMutation {
         let grants = users::grants_by_ids(&r.db, &grant_ids)
             .await
             .map_err(|e| r.error(e))?;
-        let user_ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
-        let holders = users::by_ids(&r.db, &user_ids)
+        super::viewer::grants_with_status(&r.db, grants, today)
             .await
-            .map_err(|e| r.error(e))?;
-        let mut out = Vec::new();
-        for g in grants {
-            let Some(user) = holders.iter().find(|u| u.id == g.user_id).cloned() else {
-                continue;
-            };
-            let trained = users::trained_on(&r.db, user.id)
-                .await
-                .map_err(|e| r.error(e))?;
-            let status = grant_status(&g, &user, trained, today);
-            out.push(AccessGrant {
-                row: g,
-                user,
-                status,
-            });
-        }
-        Ok(out)
+            .map_err(|e| r.error(e))
     }
 
     /// Records a completed training (integrator). A grant gives no data until its user is trained;

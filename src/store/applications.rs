@@ -89,6 +89,21 @@ pub struct EmployeeRow {
     pub purpose: String,
 }
 
+/// The columns [`EmployeeRow`] decodes, in form order.
+const EMPLOYEE_COLUMNS: [&str; 11] = [
+    "row_no",
+    "surname",
+    "name",
+    "patronymic",
+    "iin",
+    "position",
+    "structural_unit",
+    "eqyzmet_qr",
+    "phone",
+    "email",
+    "purpose",
+];
+
 const COLUMNS: [&str; 18] = [
     "id",
     "organization_id",
@@ -173,20 +188,7 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
     for e in a.employees {
         let q = Query::insert()
             .into_table("application_employees")
-            .columns([
-                "application_id",
-                "row_no",
-                "surname",
-                "name",
-                "patronymic",
-                "iin",
-                "position",
-                "structural_unit",
-                "eqyzmet_qr",
-                "phone",
-                "email",
-                "purpose",
-            ])
+            .columns(std::iter::once("application_id").chain(EMPLOYEE_COLUMNS))
             .values_panic([
                 id.into(),
                 e.row_no.into(),
@@ -230,19 +232,7 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<ApplicationRow>> {
 /// The employees of an application, in form order.
 pub async fn employees(tx: &mut Tx, application_id: i64) -> AppResult<Vec<EmployeeRow>> {
     let q = Query::select()
-        .columns([
-            "row_no",
-            "surname",
-            "name",
-            "patronymic",
-            "iin",
-            "position",
-            "structural_unit",
-            "eqyzmet_qr",
-            "phone",
-            "email",
-            "purpose",
-        ])
+        .columns(EMPLOYEE_COLUMNS)
         .from("application_employees")
         .and_where(Expr::col("application_id").eq(application_id))
         .order_by("row_no", Order::Asc)
@@ -510,14 +500,7 @@ pub async fn expiring_grants(
     until: NaiveDate,
 ) -> AppResult<Vec<super::users::GrantRow>> {
     let q = Query::select()
-        .columns([
-            "id",
-            "user_id",
-            "system",
-            "valid_from",
-            "valid_until",
-            "status",
-        ])
+        .columns(super::users::GRANT_COLUMNS)
         .from("access_grants")
         .and_where(Expr::col("status").eq("ACTIVE"))
         .and_where(Expr::col("valid_until").gte(today))

@@ -72,6 +72,16 @@ pub struct GrantRow {
     pub status: String,
 }
 
+/// The columns [`GrantRow`] decodes.
+pub(crate) const GRANT_COLUMNS: [&str; 6] = [
+    "id",
+    "user_id",
+    "system",
+    "valid_from",
+    "valid_until",
+    "status",
+];
+
 const USER_COLUMNS: [&str; 12] = [
     "id",
     "iin",
@@ -111,14 +121,7 @@ pub async fn all(db: &Db) -> AppResult<Vec<UserRow>> {
 /// Every grant of a user, newest first.
 pub async fn grants(db: &Db, user_id: i64) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
-        .columns([
-            "id",
-            "user_id",
-            "system",
-            "valid_from",
-            "valid_until",
-            "status",
-        ])
+        .columns(GRANT_COLUMNS)
         .from("access_grants")
         .and_where(Expr::col("user_id").eq(user_id))
         .order_by("valid_from", Order::Desc)
@@ -326,14 +329,7 @@ pub async fn block(
 /// Grants of these ids.
 pub async fn grants_by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
-        .columns([
-            "id",
-            "user_id",
-            "system",
-            "valid_from",
-            "valid_until",
-            "status",
-        ])
+        .columns(GRANT_COLUMNS)
         .from("access_grants")
         .and_where(Expr::col("id").is_in(ids.iter().copied()))
         .order_by("id", Order::Asc)
