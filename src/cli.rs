@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         what: WorkflowCommand,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
     /// Users.
     Users {
         #[command(subcommand)]
@@ -169,6 +174,16 @@ enum WorkflowCommand {
         /// IIN of the user.
         #[arg(long)]
         user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits non-zero naming the first broken event.
+    Verify {
+        /// Start at this event (its predecessor is trusted).
+        #[arg(long, default_value_t = 1)]
+        from: i64,
     },
 }
 
@@ -288,6 +303,18 @@ pub async fn run() -> anyhow::Result<i32> {
             println!("{}", serde_json::to_string_pretty(&response)?);
             if response.get("errors").is_some() {
                 return Ok(2);
+            }
+        }
+        Command::Audit {
+            what: AuditCommand::Verify { from },
+        } => {
+            let db = open(g).await?;
+            match crate::audit::verify(&db, from.max(1)).await? {
+                Ok(n) => println!("audit trail intact: {n} events checked"),
+                Err(e) => {
+                    eprintln!("audit trail broken: {e}");
+                    return Ok(1);
+                }
             }
         }
         Command::Users {

@@ -200,6 +200,9 @@ async fn application_to_data_then_expiry_and_block() {
             .all(|g| g["status"] == "EXPIRED"),
         "{v}"
     );
+
+    // Each step (submit, review, grant, two trainings, block) is in the audit trail, chained.
+    assert_eq!(audit_hub::audit::verify(&t.db, 1).await.expect("verify"), Ok(6));
 }
 
 #[tokio::test]

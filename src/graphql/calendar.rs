@@ -139,6 +139,13 @@ impl CalendarMutation {
                     .map_err(|e| r.error(e))?;
             }
         }
+        r.record_step(
+            &mut tx,
+            p,
+            "setCalendarDay",
+            serde_json::json!({ "date": date.0.to_string(), "working": working, "note": note }),
+        )
+        .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         let cal = store::load(&r.db).await.map_err(|e| r.error(e))?;
         Ok(day(&cal, date.0, note.filter(|_| working.is_some())))

@@ -197,6 +197,7 @@ impl OversightMutation {
         let id = applications::insert_block_request(&mut tx, &new)
             .await
             .map_err(|e| r.error(e))?;
+        r.record_step(&mut tx, p, "requestBlock", serde_json::json!({ "userId": uid, "terminatedOn": terminated_on.0.to_string(), "requestId": id })).await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         let row = applications::block_requests(&r.db, Some(&[id]))
             .await
@@ -210,7 +211,7 @@ impl OversightMutation {
     /// Records that a training was reported to the authorized body (integrator).
     async fn report_training(&self, ctx: &Context<'_>, training_id: ID) -> Result<TrainingReport> {
         let r = req(ctx)?;
-        r.require("training", "record")?;
+        let p = r.require("training", "record")?;
         let id = parse_id(r, "trainingId", &training_id)?;
         let now = r.clock.now();
         let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
@@ -228,6 +229,13 @@ impl OversightMutation {
         {
             return Err(r.error(TransitionError::AlreadyReported.into()));
         }
+        r.record_step(
+            &mut tx,
+            p,
+            "reportTraining",
+            serde_json::json!({ "trainingId": id }),
+        )
+        .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         let row = applications::trainings(&r.db, false)
             .await

@@ -397,6 +397,7 @@ impl WorkflowMutation {
         let id = applications::insert(&mut tx, &new)
             .await
             .map_err(|e| r.error(e))?;
+        r.record_step(&mut tx, p, "submitAccessApplication", serde_json::json!({ "applicationId": id, "employees": employees.len(), "systems": systems.iter().map(|s| s.as_str()).collect::<Vec<_>>() })).await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         reload(r, id).await
     }
@@ -438,6 +439,7 @@ impl WorkflowMutation {
         )
         .await
         .map_err(|e| r.error(e))?;
+        r.record_step(&mut tx, p, "reviewAccessApplication", serde_json::json!({ "applicationId": id, "decision": decision.as_str(), "status": next.as_str(), "comment": comment })).await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         reload(r, id).await
     }
@@ -495,6 +497,13 @@ impl WorkflowMutation {
         applications::set_granted(&mut tx, id, p.user.id, now)
             .await
             .map_err(|e| r.error(e))?;
+        r.record_step(
+            &mut tx,
+            p,
+            "grantAccess",
+            serde_json::json!({ "applicationId": id, "grants": grant_ids }),
+        )
+        .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         let grants = users::grants_by_ids(&r.db, &grant_ids)
             .await
@@ -544,6 +553,7 @@ impl WorkflowMutation {
         )
         .await
         .map_err(|e| r.error(e))?;
+        r.record_step(&mut tx, p, "recordTraining", serde_json::json!({ "userId": uid, "completedOn": completed_on.0.to_string(), "language": language.as_str() })).await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         Ok(User(user))
     }
@@ -571,6 +581,13 @@ impl WorkflowMutation {
             .await
             .map_err(|e| r.error(e))?
             .ok_or_else(|| r.error(AppError::NotFound))?;
+        r.record_step(
+            &mut tx,
+            p,
+            "blockUser",
+            serde_json::json!({ "userId": uid }),
+        )
+        .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         Ok(User(blocked))
     }

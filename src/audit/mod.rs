@@ -1,0 +1,254 @@
+//! The append-only, hash-chained audit trail: every event carries the SHA-256 of its own content
+//! and of its predecessor's hash, so an edited, deleted, inserted or reordered event breaks the
+//! chain at a point `audit verify` can name.
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use sea_query::{Expr, ExprTrait, Order, Query};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppResult;
+use crate::store::{Backend, Db, Tx};
+
+/// The predecessor hash of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, by whom.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    /// When (truncated to microseconds, the precision both backends keep).
+    pub at: DateTime<Utc>,
+    /// The acting user.
+    pub user_id: Option<i64>,
+    /// The acting user's organization.
+    pub organization_id: Option<i64>,
+    /// Operation (e.g. the mutation's name).
+    pub operation: Option<String>,
+    /// SHA-256 of the query text.
+    pub query_hash: Option<String>,
+    /// Variables, as JSON (secrets redacted by the caller).
+    pub variables: Option<String>,
+    /// The scope applied, in words.
+    pub scope: Option<String>,
+    /// `OK` or an error code.
+    pub outcome: String,
+    /// Rows returned.
+    pub rows_returned: Option<i64>,
+    /// Duration in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Client address.
+    pub client_addr: Option<String>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredEvent {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// User.
+    pub user_id: Option<i64>,
+    /// Organization.
+    pub organization_id: Option<i64>,
+    /// Operation.
+    pub operation: Option<String>,
+    /// Query hash.
+    pub query_hash: Option<String>,
+    /// Variables.
+    pub variables: Option<String>,
+    /// Scope.
+    pub scope: Option<String>,
+    /// Outcome.
+    pub outcome: String,
+    /// Rows returned.
+    pub rows_returned: Option<i64>,
+    /// Duration.
+    pub duration_ms: Option<i64>,
+    /// Client address.
+    pub client_addr: Option<String>,
+    /// Predecessor's hash.
+    pub prev_hash: String,
+    /// This event's hash.
+    pub hash: String,
+}
+
+const COLUMNS: [&str; 14] = [
+    "seq",
+    "at",
+    "user_id",
+    "organization_id",
+    "operation",
+    "query_hash",
+    "variables",
+    "scope",
+    "outcome",
+    "rows_returned",
+    "duration_ms",
+    "client_addr",
+    "prev_hash",
+    "hash",
+];
+
+/// The hash of an event's content at `seq` after `prev_hash`.
+pub fn hash(seq: i64, e: &Event, prev_hash: &str) -> String {
+    let canonical = serde_json::json!([
+        seq,
+        e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        e.user_id,
+        e.organization_id,
+        e.operation,
+        e.query_hash,
+        e.variables,
+        e.scope,
+        e.outcome,
+        e.rows_returned,
+        e.duration_ms,
+        e.client_addr,
+        prev_hash,
+    ]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Appends an event inside `tx`; the event lands with the step it records or not at all.
+///
+/// Appends are serialized: PostgreSQL takes a transaction-level advisory lock; SQLite allows one
+/// writer at a time and the callers append after their own writes, so the lock is already held.
+pub async fn append(tx: &mut Tx, mut event: Event) -> AppResult<i64> {
+    event.at = event
+        .at
+        .duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(event.at);
+    if tx.backend() == Backend::Postgres {
+        tx.raw("SELECT pg_advisory_xact_lock(727270001)").await?;
+    }
+    let q = Query::select()
+        .columns(["seq", "hash"])
+        .from("audit_events")
+        .order_by("seq", Order::Desc)
+        .limit(1)
+        .to_owned();
+    #[derive(sqlx::FromRow)]
+    struct Last {
+        seq: i64,
+        hash: String,
+    }
+    let last: Option<Last> = tx.optional(&q).await?;
+    let (seq, prev) = match last {
+        Some(l) => (l.seq + 1, l.hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    let h = hash(seq, &event, &prev);
+    let q = Query::insert()
+        .into_table("audit_events")
+        .columns(COLUMNS)
+        .values_panic([
+            seq.into(),
+            event.at.into(),
+            event.user_id.into(),
+            event.organization_id.into(),
+            event.operation.clone().into(),
+            event.query_hash.clone().into(),
+            event.variables.clone().into(),
+            event.scope.clone().into(),
+            event.outcome.clone().into(),
+            event.rows_returned.into(),
+            event.duration_ms.into(),
+            event.client_addr.clone().into(),
+            prev.into(),
+            h.into(),
+        ])
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(seq)
+}
+
+/// Why the chain is broken, at the first bad event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    /// An event's content no longer matches its hash (edited).
+    #[error("event {seq}: content does not match its hash (edited)")]
+    Edited {
+        /// The event.
+        seq: i64,
+    },
+    /// An event does not follow its predecessor (deleted, inserted or reordered before it).
+    #[error(
+        "event {seq}: does not follow event {previous} (an event was deleted, inserted or reordered)"
+    )]
+    Broken {
+        /// The event.
+        seq: i64,
+        /// The event before it in the table.
+        previous: i64,
+    },
+    /// The first event checked does not start the chain.
+    #[error("event {seq}: the chain does not start here (events before it are missing or altered)")]
+    BadStart {
+        /// The event.
+        seq: i64,
+    },
+}
+
+/// Verifies the chain from `from` (1 = the start); returns how many events were checked.
+pub async fn verify(db: &Db, from: i64) -> AppResult<Result<u64, ChainError>> {
+    let mut checked = 0u64;
+    let mut prev: Option<StoredEvent> = None;
+    if from > 1 {
+        let q = Query::select()
+            .columns(COLUMNS)
+            .from("audit_events")
+            .and_where(Expr::col("seq").lt(from))
+            .order_by("seq", Order::Desc)
+            .limit(1)
+            .to_owned();
+        prev = db.optional(&q).await?;
+    }
+    let mut after = from - 1;
+    loop {
+        // Pages keep memory flat however long the trail is.
+        let q = Query::select()
+            .columns(COLUMNS)
+            .from("audit_events")
+            .and_where(Expr::col("seq").gt(after))
+            .order_by("seq", Order::Asc)
+            .limit(5000)
+            .to_owned();
+        let page: Vec<StoredEvent> = db.all(&q).await?;
+        if page.is_empty() {
+            return Ok(Ok(checked));
+        }
+        for e in page {
+            let content = Event {
+                at: e.at,
+                user_id: e.user_id,
+                organization_id: e.organization_id,
+                operation: e.operation.clone(),
+                query_hash: e.query_hash.clone(),
+                variables: e.variables.clone(),
+                scope: e.scope.clone(),
+                outcome: e.outcome.clone(),
+                rows_returned: e.rows_returned,
+                duration_ms: e.duration_ms,
+                client_addr: e.client_addr.clone(),
+            };
+            if hash(e.seq, &content, &e.prev_hash) != e.hash {
+                return Ok(Err(ChainError::Edited { seq: e.seq }));
+            }
+            match &prev {
+                None if e.seq != 1 || e.prev_hash != GENESIS => {
+                    return Ok(Err(ChainError::BadStart { seq: e.seq }));
+                }
+                Some(p) if e.seq != p.seq + 1 || e.prev_hash != p.hash => {
+                    return Ok(Err(ChainError::Broken {
+                        seq: e.seq,
+                        previous: p.seq,
+                    }));
+                }
+                _ => {}
+            }
+            checked += 1;
+            after = e.seq;
+            prev = Some(e);
+        }
+    }
+}
