@@ -186,6 +186,19 @@ async fn application_to_data_then_expiry_and_block() {
         v.get("errors").is_none(),
         "the other employee still reads: {v}"
     );
+    let history = "query($u: ID!) { grantHistory(userId: $u) { system status } }";
+    let v = as_user(&mut s, &a.reviewer, history, json!({ "u": uid_a })).await;
+    let statuses: Vec<&Value> = v["data"]["grantHistory"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|g| &g["status"])
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![&json!("REVOKED"), &json!("REVOKED")],
+        "the blocked user's history stays: {v}"
+    );
 
     // One year later the grant has ended.
     s.clock.advance(chrono::Duration::days(366));
@@ -202,7 +215,10 @@ async fn application_to_data_then_expiry_and_block() {
     );
 
     // Each step (submit, review, grant, two trainings, block) is in the audit trail, chained.
-    assert_eq!(audit_hub::audit::verify(&t.db, 1).await.expect("verify"), Ok(6));
+    assert_eq!(
+        audit_hub::audit::verify(&t.db, 1).await.expect("verify"),
+        Ok(6)
+    );
 }
 
 #[tokio::test]

@@ -128,6 +128,18 @@ impl OversightQuery {
         Ok(rows.into_iter().map(|t| report(t, now)).collect())
     }
 
+    /// Every grant a user has ever held, newest first, with its state today — kept after expiry
+    /// and after a block.
+    async fn grant_history(&self, ctx: &Context<'_>, user_id: ID) -> Result<Vec<AccessGrant>> {
+        let r = req(ctx)?;
+        administrator(r)?;
+        let uid = parse_id(r, "userId", &user_id)?;
+        let grants = users::grants(&r.db, uid).await.map_err(|e| r.error(e))?;
+        super::viewer::grants_with_status(&r.db, grants, local_day(r.clock.now()))
+            .await
+            .map_err(|e| r.error(e))
+    }
+
     /// Active grants whose last day is within the next `withinDays` days, soonest first.
     async fn expiring_grants(
         &self,
