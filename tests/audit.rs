@@ -12,7 +12,8 @@ use tokio::process::Command;
 const SET: &str =
     "mutation($d: Date!, $w: Boolean) { setCalendarDay(date: $d, working: $w) { date } }";
 
-/// A trail of `n` recorded steps (calendar corrections by the integrator).
+/// A trail of `n` calendar corrections by the integrator: each is a request event and a step
+/// event, so `2n` events.
 async fn trail(n: usize) -> TestDb {
     let t = TestDb::with_reference().await;
     let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
@@ -34,16 +35,16 @@ async fn verify(db: &Db) -> Result<u64, ChainError> {
 #[tokio::test]
 async fn every_step_is_recorded_and_the_chain_verifies() {
     let t = trail(5).await;
-    assert_eq!(verify(&t.db).await, Ok(5));
-    // A refused step records nothing (it never happened).
+    assert_eq!(verify(&t.db).await, Ok(10));
+    // A refused step is recorded as a refused request, and as no step.
     let parliament = user_of(&t.db, "PARLIAMENT", "", true).await;
     let s = TestServer::start(&t.db).await.with_user(&parliament.iin);
     let v = s.gql(SET, json!({ "d": "2026-03-01", "w": true })).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN");
-    assert_eq!(verify(&t.db).await, Ok(5));
+    assert_eq!(verify(&t.db).await, Ok(11));
     assert_eq!(
         audit::verify(&t.db, 3).await.expect("verify"),
-        Ok(3),
+        Ok(9),
         "from the middle"
     );
 }
@@ -93,7 +94,7 @@ async fn tampering_is_caught_and_named() {
             ChainError::Edited { seq: 2 },
         ),
     ] {
-        let t = trail(6).await;
+        let t = trail(3).await;
         assert_eq!(verify(&t.db).await, Ok(6), "{name}: intact before");
         for sql in tamper {
             maintenance(&t.db, sql).await.expect(sql);
@@ -110,4 +111,137 @@ async fn tampering_is_caught_and_named() {
         assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
         assert!(stderr.contains(&want.to_string()), "{name}: {stderr}");
     }
+}
+
+#[tokio::test]
+async fn one_event_per_request_refused_ones_included() {
+    let t = TestDb::with_demo(1).await;
+    let national = TestServer::start_national(&t.db).await;
+    let anonymous = TestServer::start(&t.db).await;
+    let before = verify(&t.db).await.expect("intact");
+    let mut requests = 0u64;
+    for i in 0..20 {
+        national
+            .data("{ budgetSummary(groupBy: [LEVEL]) { amount } }", json!({}))
+            .await;
+        let v = anonymous
+            .gql("{ budgetLines(first: 1) { totalCount } }", json!({}))
+            .await;
+        assert_eq!(v["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        let status = national
+            .get(&format!("/documents/{}/content", i + 1))
+            .send()
+            .await
+            .expect("download")
+            .status();
+        assert_eq!(status, 200);
+        requests += 3;
+    }
+    assert_eq!(verify(&t.db).await, Ok(before + requests));
+
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        operation: Option<String>,
+        outcome: String,
+        rows_returned: Option<i64>,
+        scope: Option<String>,
+        variables: Option<String>,
+    }
+    let q = sea_query::Query::select()
+        .columns([
+            "operation",
+            "outcome",
+            "rows_returned",
+            "scope",
+            "variables",
+        ])
+        .from("audit_events")
+        .order_by("seq", sea_query::Order::Desc)
+        .limit(3)
+        .to_owned();
+    let last: Vec<Row> = t.db.all(&q).await.expect("events");
+    assert_eq!(
+        last[0].operation.as_deref(),
+        Some("GET /documents/20/content")
+    );
+    assert_eq!(
+        (last[0].outcome.as_str(), last[0].rows_returned),
+        ("OK", Some(1))
+    );
+    assert_eq!(
+        (last[1].operation.as_deref(), last[1].outcome.as_str()),
+        (Some("budgetLines"), "UNAUTHENTICATED")
+    );
+    assert_eq!(last[2].operation.as_deref(), Some("budgetSummary"));
+    assert_eq!(last[2].rows_returned, Some(4), "four budget levels");
+    assert!(
+        last[2]
+            .scope
+            .as_deref()
+            .is_some_and(|s| s.contains("every local budget")),
+        "{:?}",
+        last[2].scope
+    );
+    assert_eq!(last[2].variables.as_deref(), Some("{}"));
+}
+
+#[tokio::test]
+async fn a_request_whose_event_cannot_be_written_is_refused() {
+    let t = TestDb::with_demo(1).await;
+    let s = TestServer::start_national(&t.db).await;
+    s.data("{ me { scope } }", json!({})).await;
+    maintenance(
+        &t.db,
+        "ALTER TABLE audit_events RENAME TO audit_events_elsewhere",
+    )
+    .await
+    .expect("rename");
+    let resp = s
+        .client
+        .post(s.url("/graphql"))
+        .bearer_auth(s.token.as_deref().expect("token"))
+        .json(&json!({ "query": "{ budgetSummary(groupBy: [LEVEL]) { amount } }" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 500);
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "INTERNAL");
+    assert!(
+        body.get("data").is_none(),
+        "no data leaves unrecorded: {body}"
+    );
+    let download = s
+        .get("/documents/1/content")
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(download.status(), 500);
+}
+
+#[tokio::test]
+async fn secrets_in_variables_are_redacted() {
+    let t = TestDb::with_reference().await;
+    let s = TestServer::start(&t.db).await;
+    s.gql(
+        "query($token: String, $f: BudgetLineFilter) { budgetLines(filter: $f) { totalCount } }",
+        json!({ "token": "s3cr3t", "f": { "years": [2025] } }),
+    )
+    .await;
+    #[derive(sqlx::FromRow)]
+    struct Vars {
+        variables: Option<String>,
+    }
+    let q = sea_query::Query::select()
+        .column("variables")
+        .from("audit_events")
+        .order_by("seq", sea_query::Order::Desc)
+        .limit(1)
+        .to_owned();
+    let v: Vars = t.db.optional(&q).await.expect("event").expect("an event");
+    let vars = v.variables.expect("variables");
+    assert!(
+        !vars.contains("s3cr3t") && vars.contains("***") && vars.contains("2025"),
+        "{vars}"
+    );
 }

@@ -2,6 +2,8 @@
 //! and of its predecessor's hash, so an edited, deleted, inserted or reordered event breaks the
 //! chain at a point `audit verify` can name.
 
+pub mod writer;
+
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_query::{Expr, ExprTrait, Order, Query};
 use sha2::{Digest, Sha256};

@@ -27,6 +27,8 @@ pub struct RequestCtx {
     pub policy: Arc<Policy>,
     /// The clock requests are judged by.
     pub clock: Clock,
+    /// Rows returned to the caller so far (for the audit trail).
+    pub rows: Arc<std::sync::atomic::AtomicU64>,
     principal: Result<Arc<Principal>, ErrorCode>,
     reader: Result<Reader, ErrorCode>,
 }
@@ -39,6 +41,8 @@ pub struct Reader {
     pub scope: Arc<Scope>,
     /// The language of messages.
     pub lang: Lang,
+    /// Rows returned to the caller so far (shared with the request context).
+    pub rows: Arc<std::sync::atomic::AtomicU64>,
     /// Organizations by id.
     pub orgs: Loaders<ScopedLoader<OrgsById>>,
     /// Objects by id.
@@ -61,12 +65,14 @@ impl RequestCtx {
         principal: Result<Arc<Principal>, ErrorCode>,
         scope: Result<Scope, ErrorCode>,
     ) -> RequestCtx {
-        let reader = scope.map(|s| Reader::new(db.clone(), s, lang));
+        let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let reader = scope.map(|s| Reader::new(db.clone(), s, lang, rows.clone()));
         RequestCtx {
             db,
             lang,
             policy,
             clock,
+            rows,
             principal,
             reader,
         }
@@ -128,7 +134,12 @@ impl RequestCtx {
 
 impl Reader {
     /// A reader for one request; its loaders carry the same scope.
-    pub fn new(db: Db, scope: Scope, lang: Lang) -> Reader {
+    pub fn new(
+        db: Db,
+        scope: Scope,
+        lang: Lang,
+        rows: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Reader {
         let scope = Arc::new(scope);
         Reader {
             orgs: scoped_loader(&db, &scope, lang, OrgsById),
@@ -139,7 +150,16 @@ impl Reader {
             db,
             scope,
             lang,
+            rows,
         }
+    }
+
+    /// Counts rows returned to the caller.
+    pub fn returned(&self, n: usize) {
+        self.rows.fetch_add(
+            u64::try_from(n).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Loads the children of a page of objects that the query selects, one statement per kind,

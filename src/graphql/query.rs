@@ -121,6 +121,7 @@ impl QueryRoot {
         } else {
             None
         };
+        r.returned(rows.items.len());
         Ok(connection(rows, page, total, |l| l.id, BudgetLine))
     }
 
@@ -135,6 +136,7 @@ impl QueryRoot {
         let rows = budget::summary(&r.db, &r.scope, &group_by, filter.as_ref())
             .await
             .map_err(|e| r.error(e))?;
+        r.returned(rows.len());
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -162,6 +164,7 @@ impl QueryRoot {
                 .await
                 .map_err(|e| r.error(e))?;
         }
+        r.returned(rows.items.len());
         Ok(connection(
             rows,
             page,
@@ -195,6 +198,7 @@ impl QueryRoot {
         let rows = documents::list(&r.db, &r.scope, filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
+        r.returned(rows.items.len());
         Ok(connection(rows, page, None, |d| d.id, Document))
     }
 
@@ -221,6 +225,7 @@ impl QueryRoot {
         let rows = orgs::list(&r.db, &r.scope, filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
+        r.returned(rows.items.len());
         Ok(connection(rows, page, None, |o| o.id, Organization))
     }
 

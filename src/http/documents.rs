@@ -21,8 +21,37 @@ pub async fn content(
     Path(id): Path<String>,
     Data(state): Data<&AppState>,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let caller = super::auth::resolve(state, req).await;
+    let mut event = super::audit_trail::request_event(state, req, &caller);
+    event.operation = Some(format!("GET /documents/{id}/content"));
+    let response = serve(req, &id, state, caller.scope).await;
+    let status = response.status();
+    event.outcome = if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        "OK".to_owned()
+    } else {
+        status.as_u16().to_string()
+    };
+    event.rows_returned = Some(i64::from(status == StatusCode::OK));
+    event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
+    // Fail closed: a download that cannot be recorded is not served.
+    match state.audit.record(event).await {
+        Ok(_) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "audit write failed");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, &e, request_lang(req))
+        }
+    }
+}
+
+async fn serve(
+    req: &Request,
+    id: &str,
+    state: &AppState,
+    scope: Result<crate::authz::Scope, ErrorCode>,
+) -> Response {
     let lang = request_lang(req);
-    let scope = match super::auth::resolve(state, req).await.scope {
+    let scope = match scope {
         Ok(s) => s,
         Err(code) => {
             let status = match code {

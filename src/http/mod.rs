@@ -1,5 +1,6 @@
 //! HTTP routes: `/graphql`, `/playground`, `/healthz`, and document downloads.
 
+pub mod audit_trail;
 pub mod auth;
 pub mod documents;
 pub mod login;
@@ -14,6 +15,7 @@ use poem::{EndpointExt, IntoResponse, Request, Response, Route, Server, get, han
 
 use std::sync::Arc;
 
+use crate::audit::writer::AuditWriter;
 use crate::authz::certificate::TrustAnchors;
 use crate::authz::policy::Policy;
 use crate::authz::token::TokenKeys;
@@ -42,12 +44,15 @@ pub struct AppState {
     pub token_ttl: std::time::Duration,
     /// Demo mode: the playground may hand out tokens for the demo users. Never on in production.
     pub demo: bool,
+    /// Records one event per request before the response leaves.
+    pub audit: AuditWriter,
 }
 
 impl AppState {
     /// State over `db` with a fresh schema.
     pub fn new(db: Db, policy: Arc<Policy>, keys: TokenKeys, clock: Clock) -> AppState {
         AppState {
+            audit: AuditWriter::spawn(db.clone()),
             db,
             schema: build_schema(),
             policy,
@@ -85,21 +90,51 @@ pub fn problem(status: StatusCode, e: &AppError, lang: Lang) -> Response {
 }
 
 #[handler]
-async fn graphql(
-    req: &Request,
-    Data(state): Data<&AppState>,
-    gql: GraphQLRequest,
-) -> GraphQLResponse {
+async fn graphql(req: &Request, Data(state): Data<&AppState>, gql: GraphQLRequest) -> Response {
+    let started = std::time::Instant::now();
+    let lang = request_lang(req);
     let caller = auth::resolve(state, req).await;
+    let request = gql.0;
+    let mut event = audit_trail::request_event(state, req, &caller);
+    event.operation = Some(
+        request
+            .operation_name
+            .clone()
+            .unwrap_or_else(|| audit_trail::operation_of(&request.query)),
+    );
+    event.query_hash = Some(audit_trail::sha256(&request.query));
+    event.variables = Some(audit_trail::redacted(&request.variables));
     let ctx = RequestCtx::new(
         state.db.clone(),
-        request_lang(req),
+        lang,
         state.policy.clone(),
         state.clock.clone(),
         caller.principal,
         caller.scope,
     );
-    state.schema.execute(gql.0.data(ctx)).await.into()
+    let rows = ctx.rows.clone();
+    let response = state.schema.execute(request.data(ctx)).await;
+    event.outcome = response
+        .errors
+        .first()
+        .map(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(|c| c.to_string().trim_matches('"').to_owned())
+                .unwrap_or_else(|| "GRAPHQL_ERROR".to_owned())
+        })
+        .unwrap_or_else(|| "OK".to_owned());
+    event.rows_returned = i64::try_from(rows.load(std::sync::atomic::Ordering::Relaxed)).ok();
+    event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
+    // Fail closed: a request that cannot be recorded is not answered.
+    match state.audit.record(event).await {
+        Ok(_) => GraphQLResponse(response).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "audit write failed");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang)
+        }
+    }
 }
 
 #[handler]

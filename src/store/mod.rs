@@ -171,10 +171,12 @@ impl Db {
         self.scalar_i64(&q).await.is_ok()
     }
 
-    /// Begins a transaction.
+    /// Begins a (write) transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let inner = match &self.pool {
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            // Every transaction here writes: taking SQLite's write lock up front (IMMEDIATE) makes
+            // concurrent writers wait their turn instead of failing on a lock upgrade.
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
         Ok(Tx {

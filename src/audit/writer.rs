@@ -1,0 +1,82 @@
+//! The audit writer: one task appends request events in batches (one transaction per batch, in
+//! arrival order), and each request waits for its own event to be committed — if the event
+//! cannot be written, the request fails instead of passing unrecorded.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Event, append};
+use crate::error::{AppError, AppResult};
+use crate::store::Db;
+
+/// Events appended per transaction at most.
+const BATCH: usize = 256;
+/// Events waiting to be written before senders wait for room.
+const QUEUE: usize = 4096;
+
+type Job = (Event, oneshot::Sender<Result<i64, String>>);
+
+/// Handle on the writer task.
+#[derive(Clone)]
+pub struct AuditWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl AuditWriter {
+    /// Starts the writer over `db`.
+    pub fn spawn(db: Db) -> AuditWriter {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(db, rx));
+        AuditWriter { jobs }
+    }
+
+    /// Records an event; returns its sequence number once committed.
+    pub async fn record(&self, event: Event) -> AppResult<i64> {
+        let (done, wait) = oneshot::channel();
+        self.jobs
+            .send((event, done))
+            .await
+            .map_err(|_| anyhow::anyhow!("audit writer stopped"))?;
+        match wait.await {
+            Ok(Ok(seq)) => Ok(seq),
+            Ok(Err(cause)) => Err(AppError::Internal(anyhow::anyhow!(
+                "audit write failed: {cause}"
+            ))),
+            Err(_) => Err(AppError::Internal(anyhow::anyhow!("audit writer stopped"))),
+        }
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match write(&db, batch.iter().map(|(e, _)| e.clone()).collect()).await {
+            Ok(seqs) => {
+                for ((_, done), seq) in batch.into_iter().zip(seqs) {
+                    let _ = done.send(Ok(seq));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = batch.len(), "audit write failed; the requests are refused");
+                for (_, done) in batch {
+                    let _ = done.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+async fn write(db: &Db, events: Vec<Event>) -> AppResult<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let mut seqs = Vec::with_capacity(events.len());
+    for e in events {
+        seqs.push(append(&mut tx, e).await?);
+    }
+    tx.commit().await?;
+    Ok(seqs)
+}

@@ -1,0 +1,82 @@
+//! Building the audit event of an HTTP request: who, from where, under which scope, what.
+
+use poem::Request;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::auth::Caller;
+use crate::audit::Event;
+
+/// Variable names whose values never reach the trail.
+const SECRET_WORDS: [&str; 5] = ["token", "password", "secret", "signature", "key"];
+
+/// Hex SHA-256 of a text.
+pub fn sha256(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The first root field of the first operation, when the request names no operation.
+pub fn operation_of(query: &str) -> String {
+    let field = async_graphql::parser::parse_query(query)
+        .ok()
+        .and_then(|doc| {
+            let (_, op) = doc.operations.iter().next()?;
+            op.node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .find_map(|s| match &s.node {
+                    async_graphql::parser::types::Selection::Field(f) => {
+                        Some(f.node.name.node.to_string())
+                    }
+                    _ => None,
+                })
+        });
+    field.unwrap_or_else(|| "anonymous".to_owned())
+}
+
+fn redact(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                let lower = k.to_ascii_lowercase();
+                if SECRET_WORDS.iter().any(|w| lower.contains(w)) {
+                    *val = serde_json::Value::String("***".to_owned());
+                } else {
+                    redact(val);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// The variables as JSON, secrets redacted.
+pub fn redacted(vars: &async_graphql::Variables) -> String {
+    let mut v = serde_json::to_value(vars).unwrap_or(serde_json::Value::Null);
+    redact(&mut v);
+    v.to_string()
+}
+
+/// An event for this request with the caller's identity, scope and address filled in.
+pub fn request_event(state: &AppState, req: &Request, caller: &Caller) -> Event {
+    let (user_id, organization_id) = match &caller.principal {
+        Ok(p) => (Some(p.user.id), Some(p.organization.id)),
+        Err(_) => (None, None),
+    };
+    let scope = match &caller.scope {
+        Ok(s) => s.describe(),
+        Err(code) => format!("none ({})", code.as_str()),
+    };
+    Event {
+        at: state.clock.now(),
+        user_id,
+        organization_id,
+        scope: Some(scope),
+        client_addr: Some(req.remote_addr().to_string()),
+        outcome: "OK".to_owned(),
+        ..Default::default()
+    }
+}
