@@ -245,3 +245,59 @@ async fn secrets_in_variables_are_redacted() {
         "{vars}"
     );
 }
+
+#[tokio::test]
+async fn audit_events_for_administrators_and_for_heads_of_their_own_staff() {
+    let t = TestDb::with_demo(1).await;
+    let head = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+    let parliament = user_of(&t.db, "PARLIAMENT", "", true).await;
+    for who in [&head, &parliament] {
+        let s = TestServer::start(&t.db).await.with_user(&who.iin);
+        s.data("{ budgetSummary(groupBy: [LEVEL]) { amount } }", json!({}))
+            .await;
+    }
+    let anonymous = TestServer::start(&t.db).await;
+    anonymous.gql("{ me { scope } }", json!({})).await;
+
+    let q = "query($f: AuditEventFilter) { auditEvents(filter: $f, first: 100) { items { userId operation outcome } } }";
+    let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
+    let admin = TestServer::start(&t.db).await.with_user(&integrator.iin);
+    let all = admin.data(q, json!({})).await["auditEvents"]["items"]
+        .as_array()
+        .expect("items")
+        .clone();
+    let users: std::collections::BTreeSet<String> = all
+        .iter()
+        .filter_map(|e| e["userId"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        users.contains(&head.id.to_string()) && users.contains(&parliament.id.to_string()),
+        "{all:?}"
+    );
+    let refused = admin
+        .data(q, json!({ "f": { "outcomes": ["UNAUTHENTICATED"] } }))
+        .await;
+    assert_eq!(
+        refused["auditEvents"]["items"].as_array().map(Vec::len),
+        Some(1),
+        "{refused}"
+    );
+
+    let own = TestServer::start(&t.db).await.with_user(&head.iin);
+    let mine = own.data(q, json!({})).await["auditEvents"]["items"]
+        .as_array()
+        .expect("items")
+        .clone();
+    assert!(!mine.is_empty());
+    assert!(
+        mine.iter().all(|e| e["userId"] == head.id.to_string()),
+        "a head sees only their own staff: {mine:?}"
+    );
+    let staff = user_of(&t.db, "PARLIAMENT", "", false).await;
+    let v = TestServer::start(&t.db)
+        .await
+        .with_user(&staff.iin)
+        .gql(q, json!({}))
+        .await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN");
+}

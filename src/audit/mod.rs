@@ -254,3 +254,54 @@ pub async fn verify(db: &Db, from: i64) -> AppResult<Result<u64, ChainError>> {
         }
     }
 }
+
+/// Which events to list.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// Only this user's.
+    pub user_id: Option<i64>,
+    /// Only this organization's users'.
+    pub organization_id: Option<i64>,
+    /// From this instant (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive).
+    pub until: Option<DateTime<Utc>>,
+    /// Only these outcomes (`OK`, `FORBIDDEN`, ...).
+    pub outcomes: Option<Vec<String>>,
+}
+
+/// A page of events, newest first, continuing below `before` (a sequence number).
+pub async fn list(
+    db: &Db,
+    f: &EventQuery,
+    first: u64,
+    before: Option<i64>,
+) -> AppResult<(Vec<StoredEvent>, bool)> {
+    let mut q = Query::select()
+        .columns(COLUMNS)
+        .from("audit_events")
+        .to_owned();
+    if let Some(u) = f.user_id {
+        q.and_where(Expr::col("user_id").eq(u));
+    }
+    if let Some(o) = f.organization_id {
+        q.and_where(Expr::col("organization_id").eq(o));
+    }
+    if let Some(t) = f.from {
+        q.and_where(Expr::col("at").gte(t));
+    }
+    if let Some(t) = f.until {
+        q.and_where(Expr::col("at").lt(t));
+    }
+    if let Some(o) = &f.outcomes {
+        q.and_where(Expr::col("outcome").is_in(o.iter().map(String::as_str)));
+    }
+    if let Some(b) = before {
+        q.and_where(Expr::col("seq").lt(b));
+    }
+    q.order_by("seq", Order::Desc).limit(first + 1);
+    let mut rows: Vec<StoredEvent> = db.all(&q).await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}

@@ -1,5 +1,6 @@
 //! The GraphQL schema: query root, output types and per-request loaders.
 
+pub mod audit;
 pub mod calendar;
 pub mod context;
 pub mod operator;
@@ -21,6 +22,7 @@ pub struct Query(
     calendar::CalendarQuery,
     workflow::WorkflowQuery,
     oversight::OversightQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation. Each starts with the caller's permission check (`RequestCtx::require`):

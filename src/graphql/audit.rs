@@ -1,0 +1,145 @@
+//! `auditEvents`: who saw what, when, under which scope — for the authorized body and the
+//! integrator; heads of bodies see their own staff's events.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::context::req;
+use crate::audit::{self, EventQuery, StoredEvent};
+use crate::error::{AppError, Expected};
+use crate::store::page::{DEFAULT_PAGE, MAX_PAGE};
+
+/// Filter on audit events.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct AuditEventFilter {
+    /// Only this user's events.
+    pub user_id: Option<ID>,
+    /// Only events of this organization's users.
+    pub organization_id: Option<ID>,
+    /// From this instant (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive).
+    pub until: Option<DateTime<Utc>>,
+    /// Only these outcomes (`OK`, `FORBIDDEN`, `UNAUTHENTICATED`, ...).
+    pub outcomes: Option<Vec<String>>,
+}
+
+/// One recorded request or workflow step.
+#[derive(SimpleObject)]
+pub struct AuditEvent {
+    /// Position in the chain.
+    pub seq: ID,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Acting user.
+    pub user_id: Option<ID>,
+    /// Acting user's organization.
+    pub organization_id: Option<ID>,
+    /// Operation.
+    pub operation: Option<String>,
+    /// SHA-256 of the query text.
+    pub query_hash: Option<String>,
+    /// Variables (secrets redacted).
+    pub variables: Option<String>,
+    /// Scope applied, in words.
+    pub scope: Option<String>,
+    /// Outcome.
+    pub outcome: String,
+    /// Rows returned.
+    pub rows_returned: Option<i64>,
+    /// Duration in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Client address.
+    pub client_addr: Option<String>,
+    /// This event's hash.
+    pub hash: String,
+}
+
+impl From<StoredEvent> for AuditEvent {
+    fn from(e: StoredEvent) -> Self {
+        let id = |v: Option<i64>| v.map(|v| ID(v.to_string()));
+        AuditEvent {
+            seq: ID(e.seq.to_string()),
+            at: e.at,
+            user_id: id(e.user_id),
+            organization_id: id(e.organization_id),
+            operation: e.operation,
+            query_hash: e.query_hash,
+            variables: e.variables,
+            scope: e.scope,
+            outcome: e.outcome,
+            rows_returned: e.rows_returned,
+            duration_ms: e.duration_ms,
+            client_addr: e.client_addr,
+            hash: e.hash,
+        }
+    }
+}
+
+/// A page of events, newest first.
+#[derive(SimpleObject)]
+pub struct AuditEventPage {
+    /// The events.
+    pub items: Vec<AuditEvent>,
+    /// Whether older ones follow.
+    pub has_next_page: bool,
+    /// Pass as `before` to continue.
+    pub end_cursor: Option<ID>,
+}
+
+/// Audit queries.
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Recorded events, newest first.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditEventFilter>,
+        first: Option<i32>,
+        before: Option<ID>,
+    ) -> Result<AuditEventPage> {
+        let r = req(ctx)?;
+        let p = r.principal()?;
+        let f = filter.unwrap_or_default();
+        let parse = |field: &str, v: &Option<ID>| -> Result<Option<i64>> {
+            v.as_ref()
+                .map(|id| {
+                    id.parse::<i64>().map_err(|_| {
+                        r.error(AppError::invalid(field, Expected::IntegerIn(1, i64::MAX)))
+                    })
+                })
+                .transpose()
+        };
+        let mut q = EventQuery {
+            user_id: parse("filter.userId", &f.user_id)?,
+            organization_id: parse("filter.organizationId", &f.organization_id)?,
+            from: f.from,
+            until: f.until,
+            outcomes: f.outcomes,
+        };
+        if !p.may(&r.policy, "audit", "read") {
+            // Heads of bodies see their own staff's events; nobody else sees any.
+            if !p.may(&r.policy, "application", "submit") {
+                return Err(r.error(AppError::Forbidden));
+            }
+            q.organization_id = Some(p.organization.id);
+        }
+        let first = first
+            .map(|n| u64::try_from(n.max(0)).unwrap_or(0))
+            .unwrap_or(DEFAULT_PAGE)
+            .min(MAX_PAGE);
+        let before = parse("before", &before)?;
+        let (rows, more) = audit::list(&r.db, &q, first, before)
+            .await
+            .map_err(|e| r.error(e))?;
+        let end_cursor = rows.last().map(|e| ID(e.seq.to_string()));
+        Ok(AuditEventPage {
+            items: rows.into_iter().map(Into::into).collect(),
+            has_next_page: more,
+            end_cursor,
+        })
+    }
+}
