@@ -290,7 +290,8 @@ async fn audit_events_for_administrators_and_for_heads_of_their_own_staff() {
         .clone();
     assert!(!mine.is_empty());
     assert!(
-        mine.iter().all(|e| e["userId"] == json!(head.id.to_string())),
+        mine.iter()
+            .all(|e| e["userId"] == json!(head.id.to_string())),
         "a head sees only their own staff: {mine:?}"
     );
     let staff = user_of(&t.db, "PARLIAMENT", "", false).await;

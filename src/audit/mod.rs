@@ -15,7 +15,7 @@ use crate::store::{Backend, Db, Tx};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What happened, by whom.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Event {
     /// When (truncated to microseconds, the precision both backends keep).
     pub at: DateTime<Utc>,
@@ -41,33 +41,14 @@ pub struct Event {
     pub client_addr: Option<String>,
 }
 
-/// A stored event.
+/// A stored event: its content, its place in the chain and the hashes.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredEvent {
     /// Position in the chain, from 1.
     pub seq: i64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// User.
-    pub user_id: Option<i64>,
-    /// Organization.
-    pub organization_id: Option<i64>,
-    /// Operation.
-    pub operation: Option<String>,
-    /// Query hash.
-    pub query_hash: Option<String>,
-    /// Variables.
-    pub variables: Option<String>,
-    /// Scope.
-    pub scope: Option<String>,
-    /// Outcome.
-    pub outcome: String,
-    /// Rows returned.
-    pub rows_returned: Option<i64>,
-    /// Duration.
-    pub duration_ms: Option<i64>,
-    /// Client address.
-    pub client_addr: Option<String>,
+    /// What was recorded.
+    #[sqlx(flatten)]
+    pub event: Event,
     /// Predecessor's hash.
     pub prev_hash: String,
     /// This event's hash.
@@ -220,20 +201,8 @@ pub async fn verify(db: &Db, from: i64) -> AppResult<Result<u64, ChainError>> {
             return Ok(Ok(checked));
         }
         for e in page {
-            let content = Event {
-                at: e.at,
-                user_id: e.user_id,
-                organization_id: e.organization_id,
-                operation: e.operation.clone(),
-                query_hash: e.query_hash.clone(),
-                variables: e.variables.clone(),
-                scope: e.scope.clone(),
-                outcome: e.outcome.clone(),
-                rows_returned: e.rows_returned,
-                duration_ms: e.duration_ms,
-                client_addr: e.client_addr.clone(),
-            };
-            if hash(e.seq, &content, &e.prev_hash) != e.hash {
+            let content = &e.event;
+            if hash(e.seq, content, &e.prev_hash) != e.hash {
                 return Ok(Err(ChainError::Edited { seq: e.seq }));
             }
             match &prev {

@@ -58,8 +58,9 @@ pub struct AuditEvent {
 impl From<StoredEvent> for AuditEvent {
     fn from(e: StoredEvent) -> Self {
         let id = |v: Option<i64>| v.map(|v| ID(v.to_string()));
+        let (seq, hash, e) = (e.seq, e.hash, e.event);
         AuditEvent {
-            seq: ID(e.seq.to_string()),
+            seq: ID(seq.to_string()),
             at: e.at,
             user_id: id(e.user_id),
             organization_id: id(e.organization_id),
@@ -71,7 +72,7 @@ impl From<StoredEvent> for AuditEvent {
             rows_returned: e.rows_returned,
             duration_ms: e.duration_ms,
             client_addr: e.client_addr,
-            hash: e.hash,
+            hash,
         }
     }
 }
