@@ -463,7 +463,7 @@ async fn workflow_operation(
     };
     Ok(match what {
         WorkflowCommand::Applications { overdue } => (
-            "query($o: Boolean) { accessApplications(filter: { overdue: $o }, first: 1000) { items { id status systems receivedAt reviewDue grantDue overdue organization { bin name } } } }",
+            "query($o: Boolean) { accessApplications(filter: { overdue: $o }, first: 1000) { nodes { id status systems receivedAt reviewDue grantDue overdue organization { bin name } } } }",
             serde_json::json!({ "o": overdue }),
         ),
         WorkflowCommand::Review {
@@ -479,7 +479,7 @@ async fn workflow_operation(
             serde_json::json!({ "id": application.to_string() }),
         ),
         WorkflowCommand::Train { user, on, language } => (
-            "mutation($u: ID!, $on: Date!, $l: DocumentLanguage!) { recordTraining(userId: $u, completedOn: $on, language: $l) { iin fullName } }",
+            "mutation($u: ID!, $on: Date!, $l: Language!) { recordTraining(userId: $u, completedOn: $on, language: $l) { iin fullName } }",
             serde_json::json!({ "u": user_id(user).await?, "on": on.to_string(), "l": language }),
         ),
         WorkflowCommand::Block { user } => (

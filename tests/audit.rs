@@ -259,10 +259,10 @@ async fn audit_events_for_administrators_and_for_heads_of_their_own_staff() {
     let anonymous = TestServer::start(&t.db).await;
     anonymous.gql("{ me { scope } }", json!({})).await;
 
-    let q = "query($f: AuditEventFilter) { auditEvents(filter: $f, first: 100) { items { userId operation outcome } } }";
+    let q = "query($f: AuditEventFilter) { auditEvents(filter: $f, first: 100) { nodes { userId operation outcome } } }";
     let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
     let admin = TestServer::start(&t.db).await.with_user(&integrator.iin);
-    let all = admin.data(q, json!({})).await["auditEvents"]["items"]
+    let all = admin.data(q, json!({})).await["auditEvents"]["nodes"]
         .as_array()
         .expect("items")
         .clone();
@@ -278,13 +278,13 @@ async fn audit_events_for_administrators_and_for_heads_of_their_own_staff() {
         .data(q, json!({ "f": { "outcomes": ["UNAUTHENTICATED"] } }))
         .await;
     assert_eq!(
-        refused["auditEvents"]["items"].as_array().map(Vec::len),
+        refused["auditEvents"]["nodes"].as_array().map(Vec::len),
         Some(1),
         "{refused}"
     );
 
     let own = TestServer::start(&t.db).await.with_user(&head.iin);
-    let mine = own.data(q, json!({})).await["auditEvents"]["items"]
+    let mine = own.data(q, json!({})).await["auditEvents"]["nodes"]
         .as_array()
         .expect("items")
         .clone();

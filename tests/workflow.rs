@@ -435,10 +435,10 @@ async fn overdue_reviews_are_listed_for_the_authorized_body() {
         application(vec![employee(&iin(6100), "A")]),
     )
     .await;
-    let list = "{ accessApplications(filter: { overdue: true }) { items { id status overdue } } }";
+    let list = "{ accessApplications(filter: { overdue: true }) { nodes { id status overdue } } }";
     let v = as_user(&mut s, &a.reviewer, list, json!({})).await;
     assert_eq!(
-        v["data"]["accessApplications"]["items"]
+        v["data"]["accessApplications"]["nodes"]
             .as_array()
             .map(Vec::len),
         Some(0),
@@ -446,7 +446,7 @@ async fn overdue_reviews_are_listed_for_the_authorized_body() {
     );
     s.clock.advance(chrono::Duration::days(10));
     let v = as_user(&mut s, &a.reviewer, list, json!({})).await;
-    let items = v["data"]["accessApplications"]["items"]
+    let items = v["data"]["accessApplications"]["nodes"]
         .as_array()
         .expect("items")
         .clone();
@@ -455,12 +455,12 @@ async fn overdue_reviews_are_listed_for_the_authorized_body() {
     let v = as_user(
         &mut s,
         &a.head,
-        "{ accessApplications { items { id } } }",
+        "{ accessApplications { nodes { id } } }",
         json!({}),
     )
     .await;
     assert_eq!(
-        v["data"]["accessApplications"]["items"]
+        v["data"]["accessApplications"]["nodes"]
             .as_array()
             .map(Vec::len),
         Some(1),
@@ -470,12 +470,12 @@ async fn overdue_reviews_are_listed_for_the_authorized_body() {
     let v = as_user(
         &mut s,
         &parliament.iin,
-        "{ accessApplications { items { id } } }",
+        "{ accessApplications { nodes { id } } }",
         json!({}),
     )
     .await;
     assert_eq!(
-        v["data"]["accessApplications"]["items"]
+        v["data"]["accessApplications"]["nodes"]
             .as_array()
             .map(Vec::len),
         Some(0),

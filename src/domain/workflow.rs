@@ -19,6 +19,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// A language training is given in.
+    Language {
+        /// Kazakh.
+        Kk => "KK",
+        /// Russian.
+        Ru => "RU",
+    }
+);
+
+text_enum!(
     /// The authorized body's decision on an application.
     ReviewDecision {
         /// Forward to the integrator.

@@ -5,9 +5,10 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::context::req;
+use super::query::{Conn, connection, page_request};
 use crate::audit::{self, EventQuery, StoredEvent};
 use crate::error::{AppError, Expected};
-use crate::store::page::{DEFAULT_PAGE, MAX_PAGE};
+use crate::store::page::Page;
 
 /// Filter on audit events.
 #[derive(InputObject, Debug, Clone, Default)]
@@ -77,17 +78,6 @@ impl From<StoredEvent> for AuditEvent {
     }
 }
 
-/// A page of events, newest first.
-#[derive(SimpleObject)]
-pub struct AuditEventPage {
-    /// The events.
-    pub items: Vec<AuditEvent>,
-    /// Whether older ones follow.
-    pub has_next_page: bool,
-    /// Pass as `before` to continue.
-    pub end_cursor: Option<ID>,
-}
-
 /// Audit queries.
 #[derive(Default)]
 pub struct AuditQuery;
@@ -100,8 +90,8 @@ impl AuditQuery {
         ctx: &Context<'_>,
         filter: Option<AuditEventFilter>,
         first: Option<i32>,
-        before: Option<ID>,
-    ) -> Result<AuditEventPage> {
+        after: Option<String>,
+    ) -> Result<Conn<AuditEvent>> {
         let r = req(ctx)?;
         let p = r.principal()?;
         let f = filter.unwrap_or_default();
@@ -128,19 +118,15 @@ impl AuditQuery {
             }
             q.organization_id = Some(p.organization.id);
         }
-        let first = first
-            .map(|n| u64::try_from(n.max(0)).unwrap_or(0))
-            .unwrap_or(DEFAULT_PAGE)
-            .min(MAX_PAGE);
-        let before = parse("before", &before)?;
-        let (rows, more) = audit::list(&r.db, &q, first, before)
+        // Newest first: the cursor is the last sequence number seen, the next page lies below it.
+        let page = page_request(r.lang, first, after)?;
+        let (rows, more) = audit::list(&r.db, &q, page.first, page.after)
             .await
             .map_err(|e| r.error(e))?;
-        let end_cursor = rows.last().map(|e| ID(e.seq.to_string()));
-        Ok(AuditEventPage {
-            items: rows.into_iter().map(Into::into).collect(),
-            has_next_page: more,
-            end_cursor,
-        })
+        let rows = Page {
+            items: rows,
+            has_next: more,
+        };
+        Ok(connection(rows, page, None, |e| e.seq, AuditEvent::from))
     }
 }

@@ -5,9 +5,10 @@ use async_graphql::{Context, ID, Object, OutputType, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::context::{Reader, reader, req};
+use super::context::{Reader, reader, req, to_graphql_error};
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
 use super::viewer::Viewer;
+use crate::domain::lang::Lang;
 use crate::error::{AppError, Expected};
 use crate::store::budget::{self, BudgetDimension};
 use crate::store::documents::{self, DocumentFilter};
@@ -23,7 +24,8 @@ pub struct ConnectionTotals {
     pub total_count: Option<i64>,
 }
 
-type Conn<T> = Connection<String, T, ConnectionTotals>;
+/// A Relay connection with an optional total count.
+pub(crate) type Conn<T> = Connection<String, T, ConnectionTotals>;
 
 fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("c1:{id}"))
@@ -38,26 +40,35 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
         .ok()
 }
 
-fn page_request(r: &Reader, first: Option<i32>, after: Option<String>) -> Result<PageRequest> {
+/// The page a `first`/`after` pair asks for; a bad value names its argument.
+pub(crate) fn page_request(
+    lang: Lang,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<PageRequest> {
     if let Some(f) = first
         && f < 0
     {
-        return Err(r.error(AppError::invalid(
-            "first",
-            Expected::IntegerIn(0, crate::store::page::MAX_PAGE as i64),
-        )));
+        return Err(to_graphql_error(
+            AppError::invalid(
+                "first",
+                Expected::IntegerIn(0, crate::store::page::MAX_PAGE as i64),
+            ),
+            lang,
+        ));
     }
-    let after = match after {
-        Some(c) => Some(
-            decode_cursor(&c)
-                .ok_or_else(|| r.error(AppError::invalid("after", Expected::Cursor)))?,
-        ),
-        None => None,
-    };
+    let after =
+        match after {
+            Some(c) => Some(decode_cursor(&c).ok_or_else(|| {
+                to_graphql_error(AppError::invalid("after", Expected::Cursor), lang)
+            })?),
+            None => None,
+        };
     Ok(PageRequest::new(first, after))
 }
 
-fn connection<R, T: OutputType>(
+/// A connection over a page of rows, with cursors from their ids.
+pub(crate) fn connection<R, T: OutputType>(
     page: Page<R>,
     req: PageRequest,
     total: Option<i64>,
@@ -107,7 +118,7 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<Conn<BudgetLine>> {
         let r = reader(ctx)?;
-        let page = page_request(r, first, after)?;
+        let page = page_request(r.lang, first, after)?;
         let f = filter.as_ref();
         let rows = budget::list_lines(&r.db, &r.scope, f, page)
             .await
@@ -149,7 +160,7 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<Conn<InformatizationObject>> {
         let r = reader(ctx)?;
-        let page = page_request(r, first, after)?;
+        let page = page_request(r.lang, first, after)?;
         let rows = objects::list(&r.db, &r.scope, filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
@@ -194,7 +205,7 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<Conn<Document>> {
         let r = reader(ctx)?;
-        let page = page_request(r, first, after)?;
+        let page = page_request(r.lang, first, after)?;
         let rows = documents::list(&r.db, &r.scope, filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
@@ -221,7 +232,7 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<Conn<Organization>> {
         let r = reader(ctx)?;
-        let page = page_request(r, first, after)?;
+        let page = page_request(r.lang, first, after)?;
         let rows = orgs::list(&r.db, &r.scope, filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;

@@ -5,10 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::context::{RequestCtx, req};
+use super::query::{Conn, connection, page_request};
 use super::types::Organization;
 use super::viewer::{AccessGrant, User};
 use crate::domain::budget::InformationSystem;
@@ -20,7 +21,6 @@ use crate::error::{AppError, Expected};
 use crate::store::applications::{
     self, ApplicationQuery, ApplicationRow, EmployeeRow, NewApplication,
 };
-use crate::store::page::PageRequest;
 use crate::store::{calendar, orgs, users};
 
 /// Working days the authorized body has to review, and the integrator to grant.
@@ -249,17 +249,6 @@ pub struct AccessApplicationFilter {
     pub overdue: Option<bool>,
 }
 
-/// A page of applications.
-#[derive(SimpleObject)]
-pub struct AccessApplicationPage {
-    /// The applications, oldest first.
-    pub items: Vec<AccessApplication>,
-    /// Whether more follow.
-    pub has_next_page: bool,
-    /// Id to continue after.
-    pub end_cursor: Option<ID>,
-}
-
 /// Workflow queries.
 #[derive(Default)]
 pub struct WorkflowQuery;
@@ -273,8 +262,8 @@ impl WorkflowQuery {
         ctx: &Context<'_>,
         filter: Option<AccessApplicationFilter>,
         first: Option<i32>,
-        after: Option<ID>,
-    ) -> Result<AccessApplicationPage> {
+        after: Option<String>,
+    ) -> Result<Conn<AccessApplication>> {
         let r = req(ctx)?;
         let p = r.principal()?;
         let organization_id = if p.may(&r.policy, "application", "review")
@@ -286,13 +275,7 @@ impl WorkflowQuery {
         } else {
             return Err(r.error(AppError::Forbidden));
         };
-        let after = match after {
-            Some(a) => Some(
-                a.parse::<i64>()
-                    .map_err(|_| r.error(AppError::invalid("after", Expected::Cursor)))?,
-            ),
-            None => None,
-        };
+        let page = page_request(r.lang, first, after)?;
         let now = r.clock.now();
         let f = filter.unwrap_or_default();
         let q = ApplicationQuery {
@@ -300,19 +283,16 @@ impl WorkflowQuery {
             statuses: f.statuses,
             overdue_at: f.overdue.filter(|o| *o).map(|_| now),
         };
-        let page = applications::list(&r.db, &q, PageRequest::new(first, after))
+        let rows = applications::list(&r.db, &q, page)
             .await
             .map_err(|e| r.error(e))?;
-        let end_cursor = page.items.last().map(|a| ID(a.id.to_string()));
-        Ok(AccessApplicationPage {
-            items: page
-                .items
-                .into_iter()
-                .map(|row| AccessApplication { row, now })
-                .collect(),
-            has_next_page: page.has_next,
-            end_cursor,
-        })
+        Ok(connection(
+            rows,
+            page,
+            None,
+            |a| a.id,
+            |row| AccessApplication { row, now },
+        ))
     }
 }
 
@@ -520,17 +500,11 @@ impl WorkflowMutation {
         ctx: &Context<'_>,
         user_id: ID,
         completed_on: Date,
-        language: crate::domain::object::DocumentLanguage,
+        language: crate::domain::workflow::Language,
     ) -> Result<User> {
         let r = req(ctx)?;
         let p = r.require("training", "record")?;
         let uid = parse_id(r, "userId", &user_id)?;
-        if language == crate::domain::object::DocumentLanguage::En {
-            return Err(r.error(AppError::invalid(
-                "language",
-                Expected::OneOf(vec!["KK", "RU"]),
-            )));
-        }
         let now = r.clock.now();
         let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
         let report_day = cal
