@@ -315,9 +315,27 @@ async fn playground_and_health_answer() {
 }
 
 #[tokio::test]
-async fn the_standard_introspection_query_is_answered() {
-    let t = TestDb::new().await;
-    let s = TestServer::start(&t.db).await;
+async fn the_standard_introspection_query_is_answered_to_authenticated_callers_only() {
+    let t = TestDb::with_reference().await;
+    let anonymous = TestServer::start(&t.db).await;
+    let v = anonymous
+        .gql(include_str!("fixtures/introspection.graphql"), json!({}))
+        .await;
+    assert!(v["data"]["__schema"].is_null(), "{v}");
+    // No field suggestions for anonymous callers either.
+    let typo = "{ budgetLinez { totalCount } }";
+    let v = anonymous.gql(typo, json!({})).await;
+    let message = v["errors"][0]["message"].as_str().expect("message");
+    assert!(!message.contains("Did you mean"), "{message}");
+    let s = TestServer::start_national(&t.db).await;
+    let v = s.gql(typo, json!({})).await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("budgetLines"),
+        "{v}"
+    );
     let query = include_str!("fixtures/introspection.graphql");
     let d = s.data(query, json!({})).await;
     let types = d["__schema"]["types"].as_array().expect("types");

@@ -44,9 +44,25 @@ pub const MAX_DEPTH: usize = 16;
 /// Builds the schema. Per-request state ([`RequestCtx`]) is attached to each request, never to
 /// the schema, so no scope can outlive the request it belongs to.
 pub fn build_schema() -> AppSchema {
+    builder().finish()
+}
+
+/// Deepest recursion of fragments and selections the validator follows.
+pub const MAX_RECURSIVE_DEPTH: usize = 32;
+/// Most directives on one field.
+pub const MAX_DIRECTIVES: usize = 16;
+
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
-        .finish()
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+        .limit_directives(MAX_DIRECTIVES)
+}
+
+/// The schema anonymous callers are answered with: no field suggestions in error messages (they
+/// would describe the schema to someone not allowed to introspect it).
+pub fn build_anonymous_schema() -> AppSchema {
+    builder().disable_suggestions().finish()
 }
 
 /// The schema in SDL, as checked in at `schema/schema.graphql`.

@@ -32,6 +32,8 @@ pub struct AppState {
     pub db: Db,
     /// The GraphQL schema.
     pub schema: AppSchema,
+    /// The same schema without field suggestions, for anonymous callers.
+    pub anonymous_schema: AppSchema,
     /// The access policy.
     pub policy: Arc<Policy>,
     /// Token signing keys.
@@ -55,6 +57,7 @@ impl AppState {
             audit: AuditWriter::spawn(db.clone()),
             db,
             schema: build_schema(),
+            anonymous_schema: crate::graphql::build_anonymous_schema(),
             policy,
             keys,
             clock,
@@ -104,6 +107,13 @@ async fn graphql(req: &Request, Data(state): Data<&AppState>, gql: GraphQLReques
     );
     event.query_hash = Some(audit_trail::sha256(&request.query));
     event.variables = Some(audit_trail::redacted(&request.variables));
+    // Introspection and field suggestions are for authenticated callers only.
+    let anonymous = caller.principal.is_err();
+    let request = if anonymous {
+        request.disable_introspection()
+    } else {
+        request
+    };
     let ctx = RequestCtx::new(
         state.db.clone(),
         lang,
@@ -113,7 +123,12 @@ async fn graphql(req: &Request, Data(state): Data<&AppState>, gql: GraphQLReques
         caller.scope,
     );
     let rows = ctx.rows.clone();
-    let response = state.schema.execute(request.data(ctx)).await;
+    let schema = if anonymous {
+        &state.anonymous_schema
+    } else {
+        &state.schema
+    };
+    let response = schema.execute(request.data(ctx)).await;
     event.outcome = response
         .errors
         .first()
