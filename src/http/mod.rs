@@ -3,10 +3,10 @@
 pub mod audit_trail;
 pub mod auth;
 pub mod documents;
+pub mod graphql_http;
 pub mod login;
 pub mod playground;
 
-use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
 use poem::http::{StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::Tracing;
@@ -48,6 +48,8 @@ pub struct AppState {
     pub demo: bool,
     /// Records one event per request before the response leaves.
     pub audit: AuditWriter,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             trust_anchors: None,
             token_ttl: std::time::Duration::from_secs(8 * 3600),
             demo: false,
+            max_body: graphql_http::DEFAULT_MAX_BODY,
         }
     }
 
@@ -93,12 +96,24 @@ pub fn problem(status: StatusCode, e: &AppError, lang: Lang) -> Response {
 }
 
 #[handler]
-async fn graphql(req: &Request, Data(state): Data<&AppState>, gql: GraphQLRequest) -> Response {
+async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) -> Response {
     let started = std::time::Instant::now();
     let lang = request_lang(req);
     let caller = auth::resolve(state, req).await;
-    let request = gql.0;
     let mut event = audit_trail::request_event(state, req, &caller);
+    let request = match graphql_http::read(req, body, state.max_body).await {
+        Ok(r) => r,
+        Err(refusal) => {
+            // Malformed requests are recorded too: who sent what kind of refusal.
+            event.operation = Some(format!("{} /graphql", req.method()));
+            event.outcome = refusal.code.to_owned();
+            event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
+            return match state.audit.record(event).await {
+                Ok(_) => refusal.response(),
+                Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
+            };
+        }
+    };
     event.operation = Some(
         request
             .operation_name
@@ -144,7 +159,7 @@ async fn graphql(req: &Request, Data(state): Data<&AppState>, gql: GraphQLReques
     event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
     // Fail closed: a request that cannot be recorded is not answered.
     match state.audit.record(event).await {
-        Ok(_) => GraphQLResponse(response).into_response(),
+        Ok(_) => graphql_http::write(req, response),
         Err(e) => {
             tracing::error!(error = %e, "audit write failed");
             problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang)
@@ -160,7 +175,15 @@ fn healthz() -> impl IntoResponse {
 /// The application: every route, with shared state.
 pub fn app(state: AppState) -> impl poem::Endpoint {
     Route::new()
-        .at("/graphql", get(graphql).post(graphql))
+        .at(
+            "/graphql",
+            poem::RouteMethod::new()
+                .get(graphql)
+                .post(graphql)
+                .put(graphql)
+                .delete(graphql)
+                .patch(graphql),
+        )
         .at("/playground", get(playground::page))
         .at("/playground/assets/:name", get(playground::asset))
         .at("/playground/demo-users", get(playground::demo_users))

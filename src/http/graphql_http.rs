@@ -1,0 +1,230 @@
+//! GraphQL over HTTP: reading a request (POST JSON, or GET for queries only) with the status codes
+//! the GraphQL-over-HTTP specification gives, and writing the response in the media type asked.
+
+use async_graphql::parser::types::OperationType;
+use poem::http::{Method, StatusCode, header};
+use poem::{Body, Request, Response};
+use serde::Deserialize;
+
+/// Largest request body accepted, in bytes (enforced while reading, whatever Content-Length says).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+/// The response media type of the GraphQL-over-HTTP specification.
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// Why a request could not be read as a GraphQL request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRefusal {
+    /// Status to answer with.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// What was wrong (no internal detail).
+    pub message: &'static str,
+}
+
+impl HttpRefusal {
+    /// The response body and headers.
+    pub fn response(&self) -> Response {
+        let body = serde_json::json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] });
+        let mut resp = Response::builder()
+            .status(self.status)
+            .content_type("application/json")
+            .body(body.to_string());
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            resp.headers_mut()
+                .insert(header::ALLOW, poem::http::HeaderValue::from_static("POST"));
+        }
+        resp
+    }
+}
+
+const fn refuse(status: StatusCode, code: &'static str, message: &'static str) -> HttpRefusal {
+    HttpRefusal {
+        status,
+        code,
+        message,
+    }
+}
+
+/// The wire form of a request (POST body or GET query string).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WireRequest {
+    query: String,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    extensions: Option<serde_json::Value>,
+}
+
+impl WireRequest {
+    fn into_request(self) -> Result<async_graphql::Request, HttpRefusal> {
+        let mut r = async_graphql::Request::new(self.query);
+        match self.variables {
+            None | Some(serde_json::Value::Null) => {}
+            Some(v @ serde_json::Value::Object(_)) => {
+                r = r.variables(async_graphql::Variables::from_json(v))
+            }
+            Some(_) => {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "`variables` must be an object",
+                ));
+            }
+        }
+        if let Some(op) = self.operation_name {
+            r = r.operation_name(op);
+        }
+        let _ = self.extensions;
+        Ok(r)
+    }
+}
+
+/// Reads the request, or says why not: 405 for GET mutations and other methods, 415 for bodies
+/// that are not JSON, 413 for bodies over `max_body`, 400 for malformed JSON, batches or fields
+/// of the wrong type.
+pub async fn read(
+    req: &Request,
+    body: Body,
+    max_body: usize,
+) -> Result<async_graphql::Request, HttpRefusal> {
+    if req.method() == Method::GET {
+        let wire = read_query_string(req.uri().query().unwrap_or(""))?;
+        let request = wire.into_request()?;
+        if is_mutation(&request) {
+            return Err(refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "mutations must be sent with POST",
+            ));
+        }
+        return Ok(request);
+    }
+    if req.method() != Method::POST {
+        return Err(refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "use POST (or GET for queries)",
+        ));
+    }
+    let media = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if media.as_deref() != Some("application/json") {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as application/json",
+        ));
+    }
+    let bytes = body.into_bytes_limit(max_body).await.map_err(|_| {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "the request body is too large",
+        )
+    })?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the request body is not valid UTF-8 JSON",
+        )
+    })?;
+    if value.is_array() {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "BATCH_NOT_SUPPORTED",
+            "batched requests are not supported",
+        ));
+    }
+    let wire: WireRequest = serde_json::from_value(value).map_err(|_| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the body must be an object with a string `query`, an object `variables` and a string `operationName`",
+        )
+    })?;
+    wire.into_request()
+}
+
+fn read_query_string(query: &str) -> Result<WireRequest, HttpRefusal> {
+    let bad = || {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "GET needs `query`, and `variables` as a JSON object",
+        )
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|_| bad())?;
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let variables = match get("variables") {
+        Some(v) if !v.is_empty() => Some(serde_json::from_str(&v).map_err(|_| bad())?),
+        _ => None,
+    };
+    Ok(WireRequest {
+        query: get("query").ok_or_else(bad)?,
+        variables,
+        operation_name: get("operationName"),
+        extensions: None,
+    })
+}
+
+/// Whether the operation the request would run is a mutation.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let op = match &request.operation_name {
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str()))
+            .map(|(_, o)| o),
+        None => doc.operations.iter().next().map(|(_, o)| o),
+    };
+    op.is_some_and(|o| o.node.ty == OperationType::Mutation)
+}
+
+/// Writes a GraphQL response: `application/graphql-response+json` when the client accepts it
+/// (request errors — nothing executed — then answer 400), `application/json` with 200 otherwise.
+pub fn write(req: &Request, response: async_graphql::Response) -> Response {
+    let wants_new = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(GRAPHQL_RESPONSE_JSON));
+    // Parse and validation errors carry no path and leave no data: nothing was executed.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned());
+    let (status, media) = if wants_new {
+        (
+            if request_error {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            },
+            GRAPHQL_RESPONSE_JSON,
+        )
+    } else {
+        (StatusCode::OK, "application/json")
+    };
+    Response::builder()
+        .status(status)
+        .content_type(media)
+        .body(body)
+}
