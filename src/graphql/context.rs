@@ -228,6 +228,16 @@ pub fn to_graphql_error(e: AppError, lang: Lang) -> async_graphql::Error {
     })
 }
 
+/// Parses a GraphQL id argument as a row id; a malformed one is `BAD_USER_INPUT` naming `field`.
+pub fn parse_id(lang: Lang, field: &str, id: &async_graphql::ID) -> async_graphql::Result<i64> {
+    id.parse::<i64>().map_err(|_| {
+        to_graphql_error(
+            AppError::invalid(field, crate::error::Expected::IntegerIn(1, i64::MAX)),
+            lang,
+        )
+    })
+}
+
 /// The request context of a resolver.
 pub fn req<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a RequestCtx> {
     ctx.data::<RequestCtx>()

@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Days, Utc};
 
-use super::context::{RequestCtx, req};
+use super::context::{RequestCtx, parse_id, req};
 use super::viewer::AccessGrant;
 use crate::authz::principal::local_day;
 use crate::domain::date::Date;
@@ -92,11 +92,6 @@ fn administrator(r: &RequestCtx) -> Result<()> {
     }
 }
 
-fn parse_id(r: &RequestCtx, field: &str, id: &ID) -> Result<i64> {
-    id.parse::<i64>()
-        .map_err(|_| r.error(AppError::invalid(field, Expected::IntegerIn(1, i64::MAX))))
-}
-
 /// Follow-up queries for the authorized body and the integrator.
 #[derive(Default)]
 pub struct OversightQuery;
@@ -133,7 +128,7 @@ impl OversightQuery {
     async fn grant_history(&self, ctx: &Context<'_>, user_id: ID) -> Result<Vec<AccessGrant>> {
         let r = req(ctx)?;
         administrator(r)?;
-        let uid = parse_id(r, "userId", &user_id)?;
+        let uid = parse_id(r.lang, "userId", &user_id)?;
         let grants = users::grants(&r.db, uid).await.map_err(|e| r.error(e))?;
         super::viewer::grants_with_status(&r.db, grants, local_day(r.clock.now()))
             .await
@@ -180,7 +175,7 @@ impl OversightMutation {
     ) -> Result<BlockRequest> {
         let r = req(ctx)?;
         let p = r.require("block_request", "submit")?;
-        let uid = parse_id(r, "userId", &user_id)?;
+        let uid = parse_id(r.lang, "userId", &user_id)?;
         if reason.trim().is_empty() {
             return Err(r.error(AppError::invalid("reason", Expected::Present)));
         }
@@ -224,7 +219,7 @@ impl OversightMutation {
     async fn report_training(&self, ctx: &Context<'_>, training_id: ID) -> Result<TrainingReport> {
         let r = req(ctx)?;
         let p = r.require("training", "record")?;
-        let id = parse_id(r, "trainingId", &training_id)?;
+        let id = parse_id(r.lang, "trainingId", &training_id)?;
         let now = r.clock.now();
         let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
         let exists = applications::trainings(&r.db, false)

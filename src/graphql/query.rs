@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, OutputType, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::context::{Reader, reader, req, to_graphql_error};
+use super::context::{parse_id, reader, req, to_graphql_error};
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
 use super::viewer::Viewer;
 use crate::domain::lang::Lang;
@@ -86,11 +86,6 @@ pub(crate) fn connection<R, T: OutputType>(
         .map(|r| Edge::new(encode_cursor(id(&r)), node(r)))
         .collect();
     c
-}
-
-fn parse_id(r: &Reader, id: &ID) -> Result<i64> {
-    id.parse::<i64>()
-        .map_err(|_| r.error(AppError::invalid("id", Expected::IntegerIn(1, i64::MAX))))
 }
 
 fn wants_total(ctx: &Context<'_>) -> bool {
@@ -192,7 +187,7 @@ impl QueryRoot {
         id: ID,
     ) -> Result<Option<InformatizationObject>> {
         let r = reader(ctx)?;
-        let id = parse_id(r, &id)?;
+        let id = parse_id(r.lang, "id", &id)?;
         Ok(r.objects.load_one(id).await?.map(InformatizationObject))
     }
 
@@ -216,7 +211,7 @@ impl QueryRoot {
     /// One document; null when it does not exist or is outside the caller's scope.
     async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
         let r = reader(ctx)?;
-        let id = parse_id(r, &id)?;
+        let id = parse_id(r.lang, "id", &id)?;
         let rows = documents::by_ids(&r.db, &r.scope, &[id])
             .await
             .map_err(|e| r.error(e))?;
@@ -243,7 +238,7 @@ impl QueryRoot {
     /// One organization; null when it does not exist or is outside the caller's scope.
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
         let r = reader(ctx)?;
-        let id = parse_id(r, &id)?;
+        let id = parse_id(r.lang, "id", &id)?;
         Ok(r.orgs.load_one(id).await?.map(Organization))
     }
 }

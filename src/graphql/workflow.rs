@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
-use super::context::{RequestCtx, req};
+use super::context::{RequestCtx, parse_id, req};
 use super::query::{Conn, connection, page_request};
 use super::types::Organization;
 use super::viewer::{AccessGrant, User};
@@ -296,11 +296,6 @@ impl WorkflowQuery {
     }
 }
 
-fn parse_id(r: &RequestCtx, field: &str, id: &ID) -> Result<i64> {
-    id.parse::<i64>()
-        .map_err(|_| r.error(AppError::invalid(field, Expected::IntegerIn(1, i64::MAX))))
-}
-
 async fn reload(r: &RequestCtx, id: i64) -> Result<AccessApplication> {
     let row = applications::by_ids(&r.db, &[id])
         .await
@@ -393,7 +388,7 @@ impl WorkflowMutation {
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
         let p = r.require("application", "review")?;
-        let id = parse_id(r, "id", &id)?;
+        let id = parse_id(r.lang, "id", &id)?;
         let now = r.clock.now();
         let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
         let app = applications::get(&mut tx, id)
@@ -434,7 +429,7 @@ impl WorkflowMutation {
     ) -> Result<Vec<AccessGrant>> {
         let r = req(ctx)?;
         let p = r.require("application", "grant")?;
-        let id = parse_id(r, "applicationId", &application_id)?;
+        let id = parse_id(r.lang, "applicationId", &application_id)?;
         let now = r.clock.now();
         let today = crate::authz::principal::local_day(now);
         let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
@@ -504,7 +499,7 @@ impl WorkflowMutation {
     ) -> Result<User> {
         let r = req(ctx)?;
         let p = r.require("training", "record")?;
-        let uid = parse_id(r, "userId", &user_id)?;
+        let uid = parse_id(r.lang, "userId", &user_id)?;
         let now = r.clock.now();
         let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
         let report_day = cal
@@ -537,7 +532,7 @@ impl WorkflowMutation {
     async fn block_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
         let r = req(ctx)?;
         let p = r.require("user", "block")?;
-        let uid = parse_id(r, "userId", &user_id)?;
+        let uid = parse_id(r.lang, "userId", &user_id)?;
         let now = r.clock.now();
         let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
         let user = users::get(&mut tx, uid)
