@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::GlobalOptions;
+use crate::config::{GlobalOptions, LimitOptions};
 use crate::domain::lang::Lang;
 use crate::import::budget_csv::{self, ImportError};
 use std::sync::Arc;
@@ -13,8 +13,8 @@ use crate::authz::certificate::TrustAnchors;
 use crate::authz::policy::Policy;
 use crate::authz::token::TokenKeys;
 use crate::clock::Clock;
-use crate::store::Db;
 use crate::store::users;
+use crate::store::{ConnectOptions, Db};
 use crate::{graphql, http, seed, telemetry};
 
 /// audit-hub: read-only budget data hub for Kazakhstan's oversight bodies.
@@ -41,6 +41,9 @@ enum Command {
         /// Seed reference and demo data first when the database has none.
         #[arg(long, env = "AUDIT_HUB_DEMO")]
         demo: bool,
+        /// Request limits.
+        #[command(flatten)]
+        limits: LimitOptions,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -399,7 +402,10 @@ pub async fn run() -> anyhow::Result<i32> {
             listen,
             demo,
             trust_anchors,
+            limits,
         } => {
+            // Checked before anything starts, so a bad setting is reported by its flag.
+            let server_limits = limits.server_limits()?;
             let policy = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
             let keys = match (&g.token_key, demo) {
                 (None, true) => {
@@ -420,6 +426,8 @@ pub async fn run() -> anyhow::Result<i32> {
                 }
                 None => None,
             };
+            // Seeding (below) may run long statements; the request-serving pool gets the
+            // statement timeout.
             let db = open(g).await?;
             let clock = Clock::default();
             if demo {
@@ -432,13 +440,22 @@ pub async fn run() -> anyhow::Result<i32> {
                 }
                 print_demo_tokens(&db, &keys, &clock).await?;
             }
+            let serving = Db::connect(&ConnectOptions {
+                statement_timeout: (!limits.statement_timeout.is_zero())
+                    .then_some(limits.statement_timeout),
+                ..g.connect_options()
+            })
+            .await?;
+            db.close().await;
+            let db = serving;
             let server = http::bind(&listen).await?;
             let addr = server.addr;
             tracing::info!(%addr, backend = db.backend().name(), "serving");
             eprintln!(
                 "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
             );
-            let mut state = http::AppState::new(db.clone(), policy, keys, clock);
+            let mut state =
+                http::AppState::new(db.clone(), policy, keys, clock).with_limits(server_limits);
             state.demo = demo;
             if let Some(a) = anchors {
                 state = state.with_trust_anchors(a);

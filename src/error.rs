@@ -16,6 +16,12 @@ pub enum ErrorCode {
     BadUserInput,
     /// A workflow step the current state does not allow; the wire code names the step.
     Conflict,
+    /// A database statement ran longer than the configured statement timeout.
+    Timeout,
+    /// The whole request ran longer than the configured request timeout.
+    RequestTimeout,
+    /// The caller sent more requests than the rate limit allows; retry later.
+    RateLimited,
     /// Something failed inside the server; the cause is logged.
     Internal,
 }
@@ -29,6 +35,9 @@ impl ErrorCode {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
             ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -197,6 +206,12 @@ pub enum AppError {
     /// A workflow step the current state does not allow.
     #[error("{0}")]
     Transition(#[from] crate::domain::workflow::TransitionError),
+    /// The request ran out of time.
+    #[error("request timeout")]
+    RequestTimeout,
+    /// Too many requests from this caller.
+    #[error("rate limited")]
+    RateLimited,
     /// A database failure.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -223,11 +238,14 @@ impl AppError {
             ErrorCode::Unauthenticated => AppError::Unauthenticated,
             ErrorCode::Forbidden => AppError::Forbidden,
             ErrorCode::NotFound => AppError::NotFound,
-            ErrorCode::BadUserInput | ErrorCode::Conflict | ErrorCode::Internal => {
-                AppError::Internal(anyhow::anyhow!(
-                    "request refused earlier; cause logged there"
-                ))
-            }
+            ErrorCode::BadUserInput
+            | ErrorCode::Conflict
+            | ErrorCode::Timeout
+            | ErrorCode::RequestTimeout
+            | ErrorCode::RateLimited
+            | ErrorCode::Internal => AppError::Internal(anyhow::anyhow!(
+                "request refused earlier; cause logged there"
+            )),
         }
     }
 
@@ -239,6 +257,9 @@ impl AppError {
             AppError::Unauthenticated => ErrorCode::Unauthenticated,
             AppError::Forbidden => ErrorCode::Forbidden,
             AppError::Transition(_) => ErrorCode::Conflict,
+            AppError::RequestTimeout => ErrorCode::RequestTimeout,
+            AppError::RateLimited => ErrorCode::RateLimited,
+            AppError::Database(e) if is_statement_timeout(e) => ErrorCode::Timeout,
             AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -305,6 +326,27 @@ impl AppError {
             AppError::Forbidden => lang
                 .pick("рұқсат жоқ", "доступ запрещён", "forbidden")
                 .to_owned(),
+            AppError::RequestTimeout => lang
+                .pick(
+                    "сұрау белгіленген уақытта орындалмады; сүзгіні тарылтыңыз",
+                    "запрос не уложился в отведённое время; сузьте фильтр",
+                    "the request did not finish in the time allowed; narrow the filter",
+                )
+                .to_owned(),
+            AppError::RateLimited => lang
+                .pick(
+                    "сұраулар тым жиі; Retry-After көрсеткен уақыттан кейін қайталаңыз",
+                    "слишком много запросов; повторите через время из Retry-After",
+                    "too many requests; retry after the time in Retry-After",
+                )
+                .to_owned(),
+            AppError::Database(e) if is_statement_timeout(e) => lang
+                .pick(
+                    "сұрау тым ұзақ орындалды; сүзгіні тарылтыңыз",
+                    "запрос выполнялся слишком долго; сузьте фильтр",
+                    "the query took too long; narrow the filter",
+                )
+                .to_owned(),
             AppError::Database(_) | AppError::Internal(_) => lang
                 .pick("ішкі қате", "внутренняя ошибка", "internal error")
                 .to_owned(),
@@ -317,5 +359,14 @@ impl AppError {
             AppError::Invalid { field, .. } => Some(field),
             _ => None,
         }
+    }
+}
+
+/// Whether a database error is a statement stopped by the statement timeout: PostgreSQL's
+/// `query_canceled` (57014), SQLite's `SQLITE_INTERRUPT` (9) raised by the progress handler.
+fn is_statement_timeout(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("57014") | Some("9")),
+        _ => false,
     }
 }

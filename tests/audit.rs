@@ -206,7 +206,7 @@ async fn a_request_whose_event_cannot_be_written_is_refused() {
         .expect("request");
     assert_eq!(resp.status(), 500);
     let body: serde_json::Value = resp.json().await.expect("json");
-    assert_eq!(body["code"], "INTERNAL");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
     assert!(
         body.get("data").is_none(),
         "no data leaves unrecorded: {body}"

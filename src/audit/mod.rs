@@ -39,6 +39,8 @@ pub struct Event {
     pub duration_ms: Option<i64>,
     /// Client address.
     pub client_addr: Option<String>,
+    /// The request id (also in the response and the request's log lines).
+    pub request_id: Option<String>,
 }
 
 /// A stored event: its content, its place in the chain and the hashes.
@@ -55,7 +57,7 @@ pub struct StoredEvent {
     pub hash: String,
 }
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "seq",
     "at",
     "user_id",
@@ -68,6 +70,7 @@ const COLUMNS: [&str; 14] = [
     "rows_returned",
     "duration_ms",
     "client_addr",
+    "request_id",
     "prev_hash",
     "hash",
 ];
@@ -89,6 +92,14 @@ pub fn hash(seq: i64, e: &Event, prev_hash: &str) -> String {
         e.client_addr,
         prev_hash,
     ]);
+    // Events written before request ids existed hash as they always did.
+    let canonical = match (&e.request_id, canonical) {
+        (Some(id), serde_json::Value::Array(mut items)) => {
+            items.push(id.clone().into());
+            serde_json::Value::Array(items)
+        }
+        (_, c) => c,
+    };
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
@@ -137,6 +148,7 @@ pub async fn append(tx: &mut Tx, mut event: Event) -> AppResult<i64> {
             event.rows_returned.into(),
             event.duration_ms.into(),
             event.client_addr.clone().into(),
+            event.request_id.clone().into(),
             prev.into(),
             h.into(),
         ])
@@ -237,6 +249,8 @@ pub struct EventQuery {
     pub until: Option<DateTime<Utc>>,
     /// Only these outcomes (`OK`, `FORBIDDEN`, ...).
     pub outcomes: Option<Vec<String>>,
+    /// Only the event of this request id.
+    pub request_id: Option<String>,
 }
 
 /// A page of events, newest first, continuing below `before` (a sequence number).
@@ -264,6 +278,9 @@ pub async fn list(
     }
     if let Some(o) = &f.outcomes {
         q.and_where(Expr::col("outcome").is_in(o.iter().map(String::as_str)));
+    }
+    if let Some(id) = &f.request_id {
+        q.and_where(Expr::col("request_id").eq(id.as_str()));
     }
     if let Some(b) = before {
         q.and_where(Expr::col("seq").lt(b));

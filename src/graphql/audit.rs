@@ -23,6 +23,8 @@ pub struct AuditEventFilter {
     pub until: Option<DateTime<Utc>>,
     /// Only these outcomes (`OK`, `FORBIDDEN`, `UNAUTHENTICATED`, ...).
     pub outcomes: Option<Vec<String>>,
+    /// Only the event of this request (the `requestId` of a response or error).
+    pub request_id: Option<String>,
 }
 
 /// One recorded request or workflow step.
@@ -52,6 +54,8 @@ pub struct AuditEvent {
     pub duration_ms: Option<i64>,
     /// Client address.
     pub client_addr: Option<String>,
+    /// The request id, as in the response's `X-Request-Id` header and error extensions.
+    pub request_id: Option<String>,
     /// This event's hash.
     pub hash: String,
 }
@@ -73,6 +77,7 @@ impl From<StoredEvent> for AuditEvent {
             rows_returned: e.rows_returned,
             duration_ms: e.duration_ms,
             client_addr: e.client_addr,
+            request_id: e.request_id,
             hash,
         }
     }
@@ -85,6 +90,7 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// Recorded events, newest first.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -110,6 +116,7 @@ impl AuditQuery {
             from: f.from,
             until: f.until,
             outcomes: f.outcomes,
+            request_id: f.request_id,
         };
         if !p.may(&r.policy, "audit", "read") {
             // Heads of bodies see their own staff's events; nobody else sees any.

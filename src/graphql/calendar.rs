@@ -65,6 +65,7 @@ pub struct CalendarQuery;
 impl CalendarQuery {
     /// Every day of `year` that is not an ordinary working day or ordinary weekend: holidays,
     /// carry-overs, days off without carry-over and decree overrides.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn calendar(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<CalendarDay>> {
         let r = req(ctx)?;
         r.principal()?;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod context;
+pub mod limits;
 pub mod operator;
 pub mod oversight;
 pub mod query;
@@ -37,32 +38,37 @@ pub struct Mutation(
 /// The audit-hub schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Deepest query nesting accepted: the standard introspection query that GraphiQL and other
-/// tools send needs 15.
-pub const MAX_DEPTH: usize = 16;
-
-/// Builds the schema. Per-request state ([`RequestCtx`]) is attached to each request, never to
-/// the schema, so no scope can outlive the request it belongs to.
+/// Builds the schema with the default [`limits::QueryLimits`]. Per-request state
+/// ([`RequestCtx`]) is attached to each request, never to the schema, so no scope can outlive the
+/// request it belongs to.
 pub fn build_schema() -> AppSchema {
-    builder().finish()
+    build_schema_with(&limits::QueryLimits::default())
 }
 
-/// Deepest recursion of fragments and selections the validator follows.
-pub const MAX_RECURSIVE_DEPTH: usize = 32;
-/// Most directives on one field.
-pub const MAX_DIRECTIVES: usize = 16;
+/// Builds the schema with these request limits.
+pub fn build_schema_with(limits: &limits::QueryLimits) -> AppSchema {
+    builder(limits).finish()
+}
 
-fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+/// Deepest recursion of fragments and selections async-graphql's own validator follows; the
+/// limits extension refuses deeper documents before it runs, this is the backstop.
+const BACKSTOP_RECURSIVE_DEPTH: usize = 32;
+
+fn builder(
+    limits: &limits::QueryLimits,
+) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    // The limits extension checks depth, directives and complexity first, with messages that
+    // name the limit only to signed-in callers; the built-in checks stay on as a backstop.
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
-        .limit_directives(MAX_DIRECTIVES)
+        .extension(limits::Limits(std::sync::Arc::new(limits.clone())))
+        .limit_recursive_depth(BACKSTOP_RECURSIVE_DEPTH.max(limits.max_depth))
+        .limit_directives(limits.max_directives)
 }
 
 /// The schema anonymous callers are answered with: no field suggestions in error messages (they
 /// would describe the schema to someone not allowed to introspect it).
-pub fn build_anonymous_schema() -> AppSchema {
-    builder().disable_suggestions().finish()
+pub fn build_anonymous_schema(limits: &limits::QueryLimits) -> AppSchema {
+    builder(limits).disable_suggestions().finish()
 }
 
 /// The schema in SDL, as checked in at `schema/schema.graphql`.

@@ -99,6 +99,7 @@ pub struct OversightQuery;
 #[Object]
 impl OversightQuery {
     /// Block requests not yet executed.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn pending_block_requests(&self, ctx: &Context<'_>) -> Result<Vec<BlockRequest>> {
         let r = req(ctx)?;
         administrator(r)?;
@@ -109,6 +110,7 @@ impl OversightQuery {
     }
 
     /// Training reports; with `pendingOnly` (the default) only those not yet reported.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn training_reports(
         &self,
         ctx: &Context<'_>,
@@ -125,6 +127,7 @@ impl OversightQuery {
 
     /// Every grant a user has ever held, newest first, with its state today — kept after expiry
     /// and after a block.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn grant_history(&self, ctx: &Context<'_>, user_id: ID) -> Result<Vec<AccessGrant>> {
         let r = req(ctx)?;
         administrator(r)?;
@@ -136,6 +139,7 @@ impl OversightQuery {
     }
 
     /// Active grants whose last day is within the next `withinDays` days, soonest first.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn expiring_grants(
         &self,
         ctx: &Context<'_>,

@@ -105,6 +105,7 @@ impl QueryRoot {
     }
 
     /// Budget amount rows (one per line, phase and execution date), in id order.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn budget_lines(
         &self,
         ctx: &Context<'_>,
@@ -132,6 +133,7 @@ impl QueryRoot {
     }
 
     /// Exact sums of budget amounts grouped by the given dimensions, ordered by the keys.
+    #[graphql(complexity = "super::limits::aggregate_cost(child_complexity)")]
     async fn budget_summary(
         &self,
         ctx: &Context<'_>,
@@ -147,6 +149,7 @@ impl QueryRoot {
     }
 
     /// Informatization objects, in id order.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn informatization_objects(
         &self,
         ctx: &Context<'_>,
@@ -192,6 +195,7 @@ impl QueryRoot {
     }
 
     /// Technical documents, in id order.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn documents(
         &self,
         ctx: &Context<'_>,
@@ -219,6 +223,7 @@ impl QueryRoot {
     }
 
     /// Organizations, in id order.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,

@@ -341,6 +341,7 @@ impl InformatizationObject {
             .map(Organization))
     }
     /// Lifecycle history, oldest first.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn stage_history(&self, ctx: &Context<'_>) -> Result<Vec<StageChange>> {
         let rows = reader(ctx)?
             .stages
@@ -350,6 +351,7 @@ impl InformatizationObject {
         Ok(rows.into_iter().map(Into::into).collect())
     }
     /// Budget lines that fund the object (those within the caller's scope).
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn funding_lines(&self, ctx: &Context<'_>) -> Result<Vec<FundingLine>> {
         let rows = reader(ctx)?
             .funding
@@ -359,6 +361,7 @@ impl InformatizationObject {
         Ok(rows.into_iter().map(Into::into).collect())
     }
     /// Technical documents.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
         let rows = reader(ctx)?
             .documents

@@ -116,6 +116,7 @@ impl Viewer {
         Ok(Organization(req(ctx)?.principal()?.organization.clone()))
     }
     /// Every grant of the user, newest first, with its state today.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<AccessGrant>> {
         let p = req(ctx)?.principal()?;
         Ok(p.grants

@@ -257,6 +257,7 @@ pub struct WorkflowQuery;
 impl WorkflowQuery {
     /// Applications: every one for the authorized body and the integrator, the body's own for
     /// the head of an oversight body.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn access_applications(
         &self,
         ctx: &Context<'_>,
@@ -422,6 +423,7 @@ impl WorkflowMutation {
     /// Grants access (integrator): creates or updates the users and one grant per employee and
     /// system, for one year. A renewal starts the day after the current grant ends, so access
     /// continues without a gap.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn grant_access(
         &self,
         ctx: &Context<'_>,

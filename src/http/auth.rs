@@ -47,7 +47,8 @@ pub async fn resolve(state: &AppState, req: &Request) -> Caller {
     Caller { principal, scope }
 }
 
-fn bearer(req: &Request) -> Option<&str> {
+/// The bearer token of a request, if any.
+pub fn bearer(req: &Request) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

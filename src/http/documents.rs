@@ -22,6 +22,15 @@ pub async fn content(
     Data(state): Data<&AppState>,
 ) -> Response {
     let started = std::time::Instant::now();
+    if let Err(wait) = super::rate_limit::check(state, req) {
+        let mut event = super::audit_trail::refused_event(state, req, ErrorCode::RateLimited);
+        event.operation = Some(format!("GET /documents/{id}/content"));
+        event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
+        return match state.audit.record(event).await {
+            Ok(_) => super::too_many_requests(wait, request_lang(req), false),
+            Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e, request_lang(req)),
+        };
+    }
     let caller = super::auth::resolve(state, req).await;
     let mut event = super::audit_trail::request_event(state, req, &caller);
     event.operation = Some(format!("GET /documents/{id}/content"));

@@ -6,10 +6,13 @@ pub mod documents;
 pub mod graphql_http;
 pub mod login;
 pub mod playground;
+pub mod rate_limit;
+pub mod request_id;
 
+use poem::http::Method;
 use poem::http::{StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::middleware::Tracing;
+use poem::middleware::{CatchPanic, Cors};
 use poem::web::Data;
 use poem::{EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
 
@@ -20,9 +23,10 @@ use crate::authz::certificate::TrustAnchors;
 use crate::authz::policy::Policy;
 use crate::authz::token::TokenKeys;
 use crate::clock::Clock;
+use crate::config::ServerLimits;
 use crate::domain::lang::Lang;
-use crate::error::AppError;
-use crate::graphql::{AppSchema, RequestCtx, build_schema};
+use crate::error::{AppError, ErrorCode};
+use crate::graphql::{AppSchema, RequestCtx, build_anonymous_schema, build_schema_with};
 use crate::store::Db;
 
 /// Shared state of the server.
@@ -48,26 +52,41 @@ pub struct AppState {
     pub demo: bool,
     /// Records one event per request before the response leaves.
     pub audit: AuditWriter,
-    /// Largest request body accepted, in bytes.
-    pub max_body: usize,
+    /// Request limits (shape, size, time, rate, CORS).
+    pub limits: Arc<ServerLimits>,
+    /// The per-caller rate limit (`None`: off).
+    pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
 }
 
 impl AppState {
-    /// State over `db` with a fresh schema.
+    /// State over `db` with a fresh schema and the default [`ServerLimits`].
     pub fn new(db: Db, policy: Arc<Policy>, keys: TokenKeys, clock: Clock) -> AppState {
+        let limits = ServerLimits::default();
         AppState {
             audit: AuditWriter::spawn(db.clone()),
             db,
-            schema: build_schema(),
-            anonymous_schema: crate::graphql::build_anonymous_schema(),
+            schema: build_schema_with(&limits.query),
+            anonymous_schema: build_anonymous_schema(&limits.query),
             policy,
             keys,
             clock,
             trust_anchors: None,
             token_ttl: std::time::Duration::from_secs(8 * 3600),
             demo: false,
-            max_body: graphql_http::DEFAULT_MAX_BODY,
+            rate_limit: rate_limit::RateLimit::new(limits.rate_per_second, limits.rate_burst)
+                .map(Arc::new),
+            limits: Arc::new(limits),
         }
+    }
+
+    /// The same state with these limits (the schemas are rebuilt with the query limits).
+    pub fn with_limits(mut self, limits: ServerLimits) -> AppState {
+        self.schema = build_schema_with(&limits.query);
+        self.anonymous_schema = build_anonymous_schema(&limits.query);
+        self.rate_limit =
+            rate_limit::RateLimit::new(limits.rate_per_second, limits.rate_burst).map(Arc::new);
+        self.limits = Arc::new(limits);
+        self
     }
 
     /// Enables certificate login with these trust anchors.
@@ -86,32 +105,69 @@ pub fn request_lang(req: &Request) -> Lang {
         .unwrap_or_default()
 }
 
-/// A JSON error body `{code, message}` in the caller's language.
+/// A JSON error body `{code, message, requestId}` in the caller's language.
 pub fn problem(status: StatusCode, e: &AppError, lang: Lang) -> Response {
-    let body = serde_json::json!({ "code": e.code().as_str(), "message": e.message(lang) });
+    let body = serde_json::json!({
+        "code": e.code().as_str(),
+        "message": e.message(lang),
+        "requestId": request_id::current(),
+    });
     Response::builder()
         .status(status)
         .content_type("application/json")
         .body(body.to_string())
 }
 
+/// A GraphQL-shaped error body `{errors: [{message, extensions: {code, requestId}}]}`, for
+/// refusals of `/graphql` that happen before anything executes.
+pub fn graphql_problem(status: StatusCode, e: &AppError, lang: Lang) -> Response {
+    let body = serde_json::json!({ "errors": [{
+        "message": e.message(lang),
+        "extensions": { "code": e.code().as_str(), "requestId": request_id::current() },
+    }] });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+/// The 429 answer: the error body (GraphQL-shaped for `/graphql`) and `Retry-After`.
+pub fn too_many_requests(retry_after_secs: u64, lang: Lang, graphql_shaped: bool) -> Response {
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    let mut resp = if graphql_shaped {
+        graphql_problem(status, &AppError::RateLimited, lang)
+    } else {
+        problem(status, &AppError::RateLimited, lang)
+    };
+    resp.headers_mut().insert(
+        header::RETRY_AFTER,
+        poem::http::HeaderValue::from(retry_after_secs),
+    );
+    resp
+}
+
 #[handler]
 async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) -> Response {
     let started = std::time::Instant::now();
     let lang = request_lang(req);
+    let operation = || Some(format!("{} /graphql", req.method()));
+    if let Err(wait) = rate_limit::check(state, req) {
+        let mut event = audit_trail::refused_event(state, req, ErrorCode::RateLimited);
+        event.operation = operation();
+        return finish(state, event, started, lang, || {
+            too_many_requests(wait, lang, true)
+        })
+        .await;
+    }
     let caller = auth::resolve(state, req).await;
     let mut event = audit_trail::request_event(state, req, &caller);
-    let request = match graphql_http::read(req, body, state.max_body).await {
+    let request = match graphql_http::read(req, body, state.limits.max_body).await {
         Ok(r) => r,
         Err(refusal) => {
             // Malformed requests are recorded too: who sent what kind of refusal.
-            event.operation = Some(format!("{} /graphql", req.method()));
+            event.operation = operation();
             event.outcome = refusal.code.to_owned();
-            event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
-            return match state.audit.record(event).await {
-                Ok(_) => refusal.response(),
-                Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
-            };
+            return finish(state, event, started, lang, || refusal.response()).await;
         }
     };
     event.operation = Some(
@@ -143,7 +199,27 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     } else {
         &state.schema
     };
-    let response = schema.execute(request.data(ctx)).await;
+    let execution = schema.execute(request.data(ctx));
+    let Ok(mut response) = tokio::time::timeout(state.limits.request_timeout, execution).await
+    else {
+        event.outcome = ErrorCode::RequestTimeout.as_str().to_owned();
+        return finish(state, event, started, lang, || {
+            graphql_problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &AppError::RequestTimeout,
+                lang,
+            )
+        })
+        .await;
+    };
+    let request_id = request_id::current();
+    for e in &mut response.errors {
+        if let Some(id) = &request_id {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("requestId", id.as_str());
+        }
+    }
     event.outcome = response
         .errors
         .first()
@@ -156,13 +232,27 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
         })
         .unwrap_or_else(|| "OK".to_owned());
     event.rows_returned = i64::try_from(rows.load(std::sync::atomic::Ordering::Relaxed)).ok();
+    finish(state, event, started, lang, || {
+        graphql_http::write(req, response)
+    })
+    .await
+}
+
+/// Records `event` (with its duration) and answers with `respond()`; fails closed: a request
+/// that cannot be recorded is not answered.
+async fn finish(
+    state: &AppState,
+    mut event: crate::audit::Event,
+    started: std::time::Instant,
+    lang: Lang,
+    respond: impl FnOnce() -> Response,
+) -> Response {
     event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
-    // Fail closed: a request that cannot be recorded is not answered.
     match state.audit.record(event).await {
-        Ok(_) => graphql_http::write(req, response),
+        Ok(_) => respond(),
         Err(e) => {
             tracing::error!(error = %e, "audit write failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang)
+            graphql_problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang)
         }
     }
 }
@@ -172,8 +262,10 @@ fn healthz() -> impl IntoResponse {
     "ok"
 }
 
-/// The application: every route, with shared state.
+/// The application: every route, with shared state, request ids, masked panics and (when
+/// origins are configured) CORS.
 pub fn app(state: AppState) -> impl poem::Endpoint {
+    let cors = cors(&state.limits.cors_origins);
     Route::new()
         .at(
             "/graphql",
@@ -191,8 +283,43 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/auth/challenge", poem::post(login::challenge))
         .at("/auth/login", poem::post(login::login))
         .at("/documents/:id/content", get(documents::content))
+        .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(state)
-        .with(Tracing)
+        .with(CatchPanic::new().with_handler(|_| {
+            // The cause is in the log (the panic hook), never in the body.
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &AppError::Internal(anyhow::anyhow!("panic")),
+                Lang::default(),
+            )
+        }))
+        .with(request_id::RequestId)
+}
+
+/// CORS for the configured origins only; `None` when there are none (same-origin only: no CORS
+/// headers at all, so browsers refuse cross-origin reads).
+fn cors(origins: &[String]) -> Option<Cors> {
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        Cors::new()
+            .allow_origins(origins.iter().map(String::as_str))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::ACCEPT_LANGUAGE,
+                header::IF_NONE_MATCH,
+            ])
+            .expose_headers([
+                header::HeaderName::from_static(request_id::HEADER),
+                header::RETRY_AFTER,
+                header::ETAG,
+            ])
+            .max_age(600),
+    )
 }
 
 /// A bound listener, ready to serve: the address is known before serving starts (port 0 works).

@@ -151,6 +151,7 @@ impl TestDb {
             let admin = Db::connect(&ConnectOptions {
                 url: format!("{server}/postgres"),
                 max_connections: 1,
+                statement_timeout: None,
             })
             .await
             .expect("connect to PostgreSQL admin database");
@@ -165,6 +166,7 @@ impl TestDb {
         let db = Db::connect(&ConnectOptions {
             url: url.clone(),
             max_connections: 8,
+            statement_timeout: None,
         })
         .await
         .expect("connect");
@@ -227,6 +229,7 @@ impl Drop for TestDb {
                     if let Ok(admin) = Db::connect(&ConnectOptions {
                         url: format!("{server}/postgres"),
                         max_connections: 1,
+                        statement_timeout: None,
                     })
                     .await
                     {
@@ -355,4 +358,22 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// `v` without its `requestId` fields: every response has its own, the rest of two refusals
+/// must be identical.
+#[allow(dead_code)]
+pub fn without_request_id(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                o.remove("requestId");
+                o.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
 }
