@@ -175,9 +175,14 @@ impl LimitOptions {
             "--rate-burst must be at least 1 when --rate-limit is on"
         );
         for origin in &self.cors_origins {
+            let uri = origin.parse::<poem::http::Uri>().ok();
+            let is_origin = uri.is_some_and(|u| {
+                matches!(u.scheme_str(), Some("https" | "http"))
+                    && u.authority().is_some()
+                    && u.path_and_query().is_none_or(|p| p.as_str() == "/")
+            }) && !origin.ends_with('/');
             anyhow::ensure!(
-                (origin.starts_with("https://") || origin.starts_with("http://"))
-                    && !origin.ends_with('/'),
+                is_origin,
                 "--cors-origins: `{origin}` is not an origin; write it as scheme://host[:port], without a path"
             );
         }

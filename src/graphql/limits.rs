@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use apollo_parser::{Lexer, TokenKind};
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Positioned, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{
+    Name, Positioned, Request, ServerError, ServerResult, ValidationResult, Variables,
+};
 use async_graphql_value::Value;
 
 use super::RequestCtx;
@@ -183,11 +185,9 @@ pub fn exceeded_error(
     e
 }
 
-/// The error for a page size out of range; it names the argument.
-fn page_size_error(found: i64, lang: Lang, reveal: bool) -> ServerError {
-    if !reveal {
-        return exceeded_error(Exceeded::Fields, 0, 0, lang, false);
-    }
+/// The error for a page size out of range; it names the argument and its range (the page size
+/// is part of the API's documented contract, not a defensive limit).
+fn page_size_error(found: i64, lang: Lang) -> ServerError {
     let e = crate::error::AppError::invalid(
         "first",
         crate::error::Expected::IntegerIn(0, MAX_PAGE as i64),
@@ -256,6 +256,7 @@ pub fn check_document(
         limits,
         memo: HashMap::new(),
         aliases: 0,
+        open_sets: 0,
     };
     for (_, op) in doc.operations.iter() {
         let shape = walker.selection_set(&op.node.selection_set, 0)?;
@@ -304,6 +305,9 @@ struct Walker<'a> {
     /// validation reports; it counts as empty here).
     memo: HashMap<Name, Option<Shape>>,
     aliases: usize,
+    /// Selection sets entered and not yet left, through fragments too: bounds the walk's own
+    /// recursion (a chain of thousands of fragments must not exhaust the stack).
+    open_sets: usize,
 }
 
 impl Walker<'_> {
@@ -312,6 +316,20 @@ impl Walker<'_> {
         set: &Positioned<SelectionSet>,
         level: usize,
     ) -> Result<Shape, Refusal> {
+        self.open_sets += 1;
+        if self.open_sets > self.limits.max_nesting {
+            return Err(Refusal::Limit(
+                Exceeded::Nesting,
+                self.open_sets,
+                self.limits.max_nesting,
+            ));
+        }
+        let shape = self.items(set, level);
+        self.open_sets -= 1;
+        shape
+    }
+
+    fn items(&mut self, set: &Positioned<SelectionSet>, level: usize) -> Result<Shape, Refusal> {
         let mut shape = Shape::default();
         for item in &set.node.items {
             let inner = match &item.node {
@@ -402,6 +420,16 @@ impl Walker<'_> {
     }
 }
 
+/// `e` with `code`, unless it has a code already: parse and validation errors of async-graphql
+/// come without one, and clients branch on codes, not messages.
+fn with_code(mut e: ServerError, code: &str) -> ServerError {
+    let ext = e.extensions.get_or_insert_with(Default::default);
+    if ext.get("code").is_none() {
+        ext.set("code", code);
+    }
+    e
+}
+
 /// The extension that applies [`QueryLimits`] to every request of a schema.
 pub struct Limits(pub Arc<QueryLimits>);
 
@@ -414,8 +442,8 @@ impl ExtensionFactory for Limits {
 struct LimitsExtension(Arc<QueryLimits>);
 
 /// The caller's language, and whether limits may be named to them (signed-in callers only).
-fn audience(ctx: &ExtensionContext<'_>) -> (Lang, bool) {
-    match ctx.data_opt::<RequestCtx>() {
+fn audience(ctx: Option<&RequestCtx>) -> (Lang, bool) {
+    match ctx {
         Some(r) => (r.lang, r.principal().is_ok()),
         None => (Lang::default(), false),
     }
@@ -423,24 +451,33 @@ fn audience(ctx: &ExtensionContext<'_>) -> (Lang, bool) {
 
 #[async_trait::async_trait]
 impl Extension for LimitsExtension {
-    async fn parse_query(
+    /// Measures the text, parses it once, measures the document, and hands the parsed document
+    /// on: async-graphql's own checks then see only documents already within the limits (some
+    /// of them expand fragments without memoizing).
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let (lang, reveal) = audience(ctx);
-        if let Err((what, found, limit)) = check_text(query, &self.0) {
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let caller = request
+            .data
+            .get(&std::any::TypeId::of::<RequestCtx>())
+            .and_then(|d| d.downcast_ref::<RequestCtx>());
+        let (lang, reveal) = audience(caller);
+        if let Err((what, found, limit)) = check_text(&request.query, &self.0) {
             return Err(exceeded_error(what, found, limit, lang, reveal));
         }
-        let doc = next.run(ctx, query, variables).await?;
-        match check_document(&doc, variables, &self.0) {
-            Ok(()) => Ok(doc),
+        let variables = request.variables.clone();
+        let doc = request
+            .parsed_query()
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
+        match check_document(doc, &variables, &self.0) {
+            Ok(()) => next.run(ctx, request).await,
             Err(Refusal::Limit(what, found, limit)) => {
                 Err(exceeded_error(what, found, limit, lang, reveal))
             }
-            Err(Refusal::PageSize(n)) => Err(page_size_error(n, lang, reveal)),
+            Err(Refusal::PageSize(n)) => Err(page_size_error(n, lang)),
         }
     }
 
@@ -449,9 +486,14 @@ impl Extension for LimitsExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
+        let result = next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .collect::<Vec<_>>()
+        })?;
         if result.complexity > self.0.max_complexity {
-            let (lang, reveal) = audience(ctx);
+            let (lang, reveal) = audience(ctx.data_opt::<RequestCtx>());
             return Err(vec![exceeded_error(
                 Exceeded::Complexity,
                 result.complexity,
@@ -528,6 +570,11 @@ mod tests {
             ));
         }
         bomb.push_str("fragment F10 on Query { me }\n");
+        let mut chain = String::from("{ ...C0 }\n");
+        for i in 0..5000 {
+            chain.push_str(&format!("fragment C{i} on Query {{ ...C{} }}\n", i + 1));
+        }
+        chain.push_str("fragment C5000 on Query { me }\n");
         let cases: Vec<(&str, String, Option<Exceeded>)> = vec![
             ("plain", "{ me { user { id } } }".into(), None),
             (
@@ -543,6 +590,7 @@ mod tests {
             ("17 directives", directives, Some(Exceeded::Directives)),
             ("depth 17", deep, Some(Exceeded::Depth)),
             ("fragment bomb", bomb, Some(Exceeded::Fields)),
+            ("chain of 5 000 fragments", chain, Some(Exceeded::Nesting)),
         ];
         for (name, q, want) in cases {
             let got = match check(&q) {

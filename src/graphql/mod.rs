@@ -50,10 +50,6 @@ pub fn build_schema_with(limits: &limits::QueryLimits) -> AppSchema {
     builder(limits).finish()
 }
 
-/// Deepest recursion of fragments and selections async-graphql's own validator follows; the
-/// limits extension refuses deeper documents before it runs, this is the backstop.
-const BACKSTOP_RECURSIVE_DEPTH: usize = 32;
-
 fn builder(
     limits: &limits::QueryLimits,
 ) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
@@ -61,7 +57,7 @@ fn builder(
     // name the limit only to signed-in callers; the built-in checks stay on as a backstop.
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .extension(limits::Limits(std::sync::Arc::new(limits.clone())))
-        .limit_recursive_depth(BACKSTOP_RECURSIVE_DEPTH.max(limits.max_depth))
+        .limit_recursive_depth(limits.max_nesting)
         .limit_directives(limits.max_directives)
 }
 

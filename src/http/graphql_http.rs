@@ -26,7 +26,10 @@ pub struct HttpRefusal {
 impl HttpRefusal {
     /// The response body and headers.
     pub fn response(&self) -> Response {
-        let body = serde_json::json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] });
+        let body = serde_json::json!({ "errors": [{
+            "message": self.message,
+            "extensions": { "code": self.code, "requestId": super::request_id::current() },
+        }] });
         let mut resp = Response::builder()
             .status(self.status)
             .content_type("application/json")

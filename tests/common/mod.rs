@@ -304,6 +304,13 @@ impl TestServer {
         TestServer::start(db).await.with_user(&user.iin)
     }
 
+    /// Sends requests with this token (or none).
+    #[allow(dead_code)]
+    pub fn with_token(mut self, token: Option<String>) -> TestServer {
+        self.token = token;
+        self
+    }
+
     /// Sends requests as the user with `iin`.
     pub fn with_user(mut self, iin: &str) -> TestServer {
         self.token = Some(token(iin));
