@@ -114,6 +114,47 @@ async fn tampering_is_caught_and_named() {
 }
 
 #[tokio::test]
+async fn deleting_the_newest_events_is_caught_against_an_anchor() {
+    let t = trail(3).await;
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_audit-hub"))
+            .args(args)
+            .env("DATABASE_URL", &t.url)
+            .output()
+    };
+    let head = cli(&["audit", "head"]).await.expect("audit head");
+    let anchor = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+    assert!(anchor.starts_with("6:"), "{anchor}");
+    let intact = cli(&["audit", "verify", "--anchor", &anchor])
+        .await
+        .expect("verify");
+    assert_eq!(intact.status.code(), Some(0));
+    maintenance(&t.db, "DELETE FROM audit_events WHERE seq >= 5")
+        .await
+        .expect("delete newest");
+    // The shorter chain is valid in itself ...
+    assert_eq!(verify(&t.db).await, Ok(4));
+    // ... but not against the anchor.
+    let out = cli(&["audit", "verify", "--anchor", &anchor])
+        .await
+        .expect("verify");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&ChainError::Truncated { seq: 6 }.to_string()),
+        "{stderr}"
+    );
+    let bad = cli(&["audit", "verify", "--anchor", "6:zz"])
+        .await
+        .expect("verify");
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a malformed anchor is a usage error"
+    );
+}
+
+#[tokio::test]
 async fn one_event_per_request_refused_ones_included() {
     let t = TestDb::with_demo(1).await;
     let national = TestServer::start_national(&t.db).await;

@@ -176,12 +176,62 @@ pub enum ChainError {
         /// The event before it in the table.
         previous: i64,
     },
+    /// An anchored event is gone: the trail was cut back (its newest events deleted).
+    #[error("event {seq}: missing, though anchored (the newest events were deleted)")]
+    Truncated {
+        /// The anchored event.
+        seq: i64,
+    },
+    /// An anchored event has another hash than the anchor recorded.
+    #[error("event {seq}: its hash differs from the anchor (the trail was rewritten)")]
+    AnchorMismatch {
+        /// The anchored event.
+        seq: i64,
+    },
     /// The first event checked does not start the chain.
     #[error("event {seq}: the chain does not start here (events before it are missing or altered)")]
     BadStart {
         /// The event.
         seq: i64,
     },
+}
+
+/// The newest event's number and hash: an anchor to keep outside the database (a signed log, a
+/// printed report), so that deleting the newest events — which leaves a valid shorter chain —
+/// is caught by [`check_anchor`].
+pub async fn head(db: &Db) -> AppResult<Option<(i64, String)>> {
+    let q = Query::select()
+        .columns(["seq", "hash"])
+        .from("audit_events")
+        .order_by("seq", Order::Desc)
+        .limit(1)
+        .to_owned();
+    #[derive(sqlx::FromRow)]
+    struct Head {
+        seq: i64,
+        hash: String,
+    }
+    let h: Option<Head> = db.optional(&q).await?;
+    Ok(h.map(|h| (h.seq, h.hash)))
+}
+
+/// Checks that event `seq` is still in the trail with `hash` (an anchor taken by [`head`]).
+pub async fn check_anchor(db: &Db, seq: i64, hash: &str) -> AppResult<Result<(), ChainError>> {
+    let q = Query::select()
+        .column("hash")
+        .from("audit_events")
+        .and_where(Expr::col("seq").eq(seq))
+        .to_owned();
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        hash: String,
+    }
+    let stored: Option<Stored> = db.optional(&q).await?;
+    Ok(match stored {
+        None => Err(ChainError::Truncated { seq }),
+        Some(s) if s.hash != hash => Err(ChainError::AnchorMismatch { seq }),
+        Some(_) => Ok(()),
+    })
 }
 
 /// Verifies the chain from `from` (1 = the start); returns how many events were checked.
