@@ -1,0 +1,440 @@
+//! The load benchmark: seeds `--scale N` demo data (kept between runs), starts the release
+//! server as its own process, drives a realistic mix over HTTP with C concurrent clients, and
+//! reports per query throughput, p50/p95/p99, errors, the server's peak memory, and the ratio of
+//! each scoped query to the same rows read by a national caller with the slice as a filter.
+//!
+//! `cargo bench --bench hub -- --backend sqlite --scale 50 --concurrency 16 --seconds 20`
+//! (`--backend postgres://postgres@127.0.0.1:5432` for PostgreSQL); `bench/run.sh` runs both.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use audit_hub::store::{ConnectOptions, Db};
+use clap::Parser;
+use sea_query::{Expr, ExprTrait, Func, Query};
+use serde_json::{Value, json};
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// `sqlite` or a PostgreSQL server URL (`postgres://postgres@127.0.0.1:5432`).
+    #[arg(long, default_value = "sqlite")]
+    backend: String,
+    /// Demo data scale (about 100 000 amount rows per unit).
+    #[arg(long, default_value_t = 1)]
+    scale: u32,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Seconds of measurement per query (after one second of warm-up).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Seed again even when data of this scale exists.
+    #[arg(long)]
+    fresh: bool,
+    /// `cargo bench` passes `--bench`; accepted and ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// One measured query: who sends what.
+struct Probe {
+    name: &'static str,
+    token: String,
+    query: String,
+    variables: Value,
+}
+
+/// Latencies and errors of one query.
+struct Measured {
+    latencies: Vec<Duration>,
+    errors: usize,
+    elapsed: Duration,
+}
+
+impl Measured {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut l = self.latencies.clone();
+        l.sort();
+        if l.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((l.len() as f64 - 1.0) * p).round() as usize;
+        l[i.min(l.len() - 1)]
+    }
+    fn throughput(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let exe = env!("CARGO_BIN_EXE_audit-hub");
+    let url = prepare_database(&args, exe).await?;
+    let db = Db::connect(&ConnectOptions {
+        url: url.clone(),
+        max_connections: 2,
+        statement_timeout: None,
+    })
+    .await?;
+    let year = db
+        .scalar_i64(
+            &Query::select()
+                .expr(Func::max(Expr::col("year")))
+                .from("budget_lines")
+                .to_owned(),
+        )
+        .await?;
+    let probes = probes(&db, year).await;
+    db.close().await;
+
+    let port = free_port()?;
+    let mut server = tokio::process::Command::new(exe)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--rate-limit",
+            "0",
+        ])
+        .env("DATABASE_URL", &url)
+        .env(
+            "AUDIT_HUB_TOKEN_KEY",
+            std::str::from_utf8(common::TEST_KEY)?,
+        )
+        .env("AUDIT_HUB_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = server.id().unwrap_or(0);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    wait_ready(&client, &base).await?;
+
+    println!(
+        "\n## {} — scale {}, {} clients, {} s per query, year {year}\n",
+        backend_label(&args.backend),
+        args.scale,
+        args.concurrency,
+        args.seconds
+    );
+    println!(
+        "| query | requests/s | p50 ms | p95 ms | p99 ms | errors | scoped ÷ unscoped (p50) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut results: Vec<(&str, Measured)> = Vec::new();
+    for p in &probes {
+        let m = drive(&client, &base, p, args.concurrency, args.seconds).await;
+        results.push((p.name, m));
+    }
+    for (name, m) in &results {
+        let ratio = name.strip_suffix(" (scoped)").and_then(|stem| {
+            results
+                .iter()
+                .find(|(n, _)| n.strip_suffix(" (unscoped)") == Some(stem))
+                .map(|(_, u)| {
+                    format!(
+                        "{:.2}",
+                        m.percentile(0.5).as_secs_f64() / u.percentile(0.5).as_secs_f64()
+                    )
+                })
+        });
+        println!(
+            "| {name} | {:.0} | {} | {} | {} | {} | {} |",
+            m.throughput(),
+            ms(m.percentile(0.5)),
+            ms(m.percentile(0.95)),
+            ms(m.percentile(0.99)),
+            m.errors,
+            ratio.unwrap_or_default()
+        );
+    }
+    println!(
+        "\nServer peak memory (VmHWM): {}",
+        peak_memory(pid).unwrap_or_else(|| "unknown".to_owned())
+    );
+    server.kill().await?;
+    Ok(())
+}
+
+fn backend_label(backend: &str) -> &'static str {
+    if backend.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
+/// The database for this scale: reused when already seeded (unless `--fresh`), otherwise seeded
+/// with the release binary, timing the seed.
+async fn prepare_database(args: &Args, exe: &str) -> anyhow::Result<String> {
+    let url = if args.backend.starts_with("postgres") {
+        let server = args.backend.trim_end_matches('/');
+        let name = format!("audit_hub_bench_s{}", args.scale);
+        let admin = Db::connect(&ConnectOptions {
+            url: format!("{server}/postgres"),
+            max_connections: 1,
+            statement_timeout: None,
+        })
+        .await?;
+        if args.fresh {
+            audit_hub::store::maintenance(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await?;
+        }
+        let exists = admin
+            .scalar_i64(
+                &Query::select()
+                    .expr(Func::count(Expr::col("datname")))
+                    .from("pg_database")
+                    .and_where(Expr::col("datname").eq(name.as_str()))
+                    .to_owned(),
+            )
+            .await?;
+        if exists == 0 {
+            audit_hub::store::maintenance(&admin, &format!("CREATE DATABASE {name}")).await?;
+        }
+        admin.close().await;
+        format!("{server}/{name}")
+    } else {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench");
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join(format!("scale-{}.db", args.scale));
+        if args.fresh {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+        format!("sqlite://{}", file.display())
+    };
+    let db = Db::connect(&ConnectOptions {
+        url: url.clone(),
+        max_connections: 1,
+        statement_timeout: None,
+    })
+    .await?;
+    db.migrate().await?;
+    let amounts = db
+        .scalar_i64(
+            &Query::select()
+                .expr(Func::count(Expr::col("id")))
+                .from("budget_amounts")
+                .to_owned(),
+        )
+        .await?;
+    db.close().await;
+    if amounts == 0 {
+        let started = Instant::now();
+        let status = tokio::process::Command::new(exe)
+            .args(["seed", "--demo", "--scale", &args.scale.to_string()])
+            .env("DATABASE_URL", &url)
+            .stdout(Stdio::null())
+            .status()
+            .await?;
+        anyhow::ensure!(status.success(), "seed failed");
+        println!(
+            "seed --demo --scale {} on {}: {:.1} s",
+            args.scale,
+            backend_label(&args.backend),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(url)
+}
+
+/// The mix of DESIGN's dashboards and ad-hoc reads, each scoped query beside its unscoped twin
+/// (a national caller reading the same slice through an explicit filter, as in
+/// `tests/golden/principals.json`).
+async fn probes(db: &Db, year: i64) -> Vec<Probe> {
+    let national = caller(db, "PARLIAMENT", "").await;
+    let maslikhat = caller(db, "MASLIKHAT", "110000000").await;
+    let police = caller(db, "POLICE_INTERNAL_AUDIT", "35").await;
+    let commission = caller(db, "REVISION_COMMISSION", "75").await;
+    let regional_slice =
+        |prefix: &str| json!({ "katoPrefix": prefix, "levels": ["REGIONAL", "DISTRICT", "RURAL"] });
+    let with_year = |mut slice: Value| {
+        slice["years"] = json!([year]);
+        slice
+    };
+    let dashboard = "query($f: BudgetLineFilter) { budgetSummary(groupBy: [ADMINISTRATOR, PHASE], filter: $f) { key { administrator phase } amount lineCount } }";
+    let summary = "query($f: BudgetLineFilter) { budgetSummary(groupBy: [REGION, PHASE], filter: $f) { key { region phase } amount lineCount } }";
+    let lines = "query($f: BudgetLineFilter) { budgetLines(first: 100, filter: $f) { edges { node { id year level territory administrator program phase amount } } pageInfo { hasNextPage endCursor } } }";
+    let objects = "query($f: InformatizationObjectFilter) { informatizationObjects(first: 100, filter: $f) { edges { node { id name stage owner { name } documents { id title sizeBytes } fundingLines { year program } } } } }";
+    let police_slice =
+        json!({ "katoPrefix": "350000000", "levels": ["REGIONAL"], "administrators": ["252"] });
+    let probe = |name, token: &String, query: &str, variables| Probe {
+        name,
+        token: token.clone(),
+        query: query.to_owned(),
+        variables,
+    };
+    vec![
+        probe(
+            "region dashboard (scoped)",
+            &maslikhat,
+            dashboard,
+            json!({ "f": { "years": [year] } }),
+        ),
+        probe(
+            "region dashboard (unscoped)",
+            &national,
+            dashboard,
+            json!({ "f": with_year(regional_slice("11")) }),
+        ),
+        probe(
+            "national summary",
+            &national,
+            summary,
+            json!({ "f": { "years": [year] } }),
+        ),
+        probe(
+            "police budgetLines page (scoped)",
+            &police,
+            lines,
+            json!({ "f": { "years": [year] } }),
+        ),
+        probe(
+            "police budgetLines page (unscoped)",
+            &national,
+            lines,
+            json!({ "f": with_year(police_slice) }),
+        ),
+        probe(
+            "100 objects with documents and funding (scoped)",
+            &commission,
+            objects,
+            json!({}),
+        ),
+        probe(
+            "100 objects with documents and funding (unscoped)",
+            &national,
+            objects,
+            json!({ "f": { "katoPrefix": "75" } }),
+        ),
+        probe("me", &maslikhat, "{ me { user { id } scope } }", json!({})),
+    ]
+}
+
+/// A token for the head of the first `kind` organization under `kato`, given grants if the demo
+/// data left them without.
+async fn caller(db: &Db, kind: &str, kato: &str) -> String {
+    let user = common::user_of(db, kind, kato, true).await;
+    let grants = db
+        .scalar_i64(
+            &Query::select()
+                .expr(Func::count(Expr::col("id")))
+                .from("access_grants")
+                .and_where(Expr::col("user_id").eq(user.id))
+                .to_owned(),
+        )
+        .await
+        .unwrap_or(0);
+    if grants == 0 {
+        common::grant_both_systems(db, user.id).await;
+    }
+    common::token(&user.iin)
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the server did not start")
+}
+
+/// Runs `p` from `concurrency` clients: one second of warm-up, then `seconds` measured.
+async fn drive(
+    client: &reqwest::Client,
+    base: &str,
+    p: &Probe,
+    concurrency: usize,
+    seconds: u64,
+) -> Measured {
+    let body = Arc::new(json!({ "query": p.query, "variables": p.variables }).to_string());
+    let url = Arc::new(format!("{base}/graphql"));
+    let run = |until: Instant| {
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (client, body, url, token) =
+                (client.clone(), body.clone(), url.clone(), p.token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0usize;
+                while Instant::now() < until {
+                    let started = Instant::now();
+                    let ok = match client
+                        .post(url.as_str())
+                        .bearer_auth(&token)
+                        .header("Content-Type", "application/json")
+                        .body(body.as_str().to_owned())
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => match r.bytes().await {
+                            Ok(b) => !b.windows(9).any(|w| w == b"\"errors\":"),
+                            Err(_) => false,
+                        },
+                        _ => false,
+                    };
+                    if ok {
+                        latencies.push(started.elapsed());
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (latencies, errors)
+            }));
+        }
+        tasks
+    };
+    for t in run(Instant::now() + Duration::from_secs(1)) {
+        let _ = t.await;
+    }
+    let started = Instant::now();
+    let mut m = Measured {
+        latencies: Vec::new(),
+        errors: 0,
+        elapsed: Duration::ZERO,
+    };
+    for t in run(started + Duration::from_secs(seconds)) {
+        if let Ok((l, e)) = t.await {
+            m.latencies.extend(l);
+            m.errors += e;
+        }
+    }
+    m.elapsed = started.elapsed();
+    m
+}
+
+/// Peak resident memory of process `pid` (Linux `VmHWM`).
+fn peak_memory(pid: u32) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{:.0} MB", kb / 1024.0))
+}
