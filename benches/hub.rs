@@ -4,7 +4,7 @@
 //! each scoped query to the same rows read by a national caller with the slice as a filter.
 //!
 //! `cargo bench --bench hub -- --backend sqlite --scale 50 --concurrency 16 --seconds 20`
-//! (`--backend postgres://postgres@127.0.0.1:5432` for PostgreSQL); `bench/run.sh` runs both.
+//! (`--backend postgres://postgres@127.0.0.1:5432` for PostgreSQL); `benches/run.sh` runs both.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
