@@ -95,8 +95,9 @@ impl AuditQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<AuditEventFilter>,
+        #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<AuditEvent>> {
         let r = req(ctx)?;
         let p = r.principal()?;

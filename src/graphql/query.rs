@@ -110,8 +110,9 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         filter: Option<BudgetLineFilter>,
+        #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<BudgetLine>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
@@ -154,8 +155,9 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         filter: Option<InformatizationObjectFilter>,
+        #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<InformatizationObject>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
@@ -200,8 +202,9 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         filter: Option<DocumentFilter>,
+        #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<Document>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
@@ -228,8 +231,9 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         filter: Option<OrganizationFilter>,
+        #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<Organization>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;

@@ -262,8 +262,9 @@ impl WorkflowQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<AccessApplicationFilter>,
+        #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<AccessApplication>> {
         let r = req(ctx)?;
         let p = r.principal()?;
