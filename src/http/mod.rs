@@ -1,4 +1,4 @@
-//! HTTP routes: `/graphql`, `/playground`, `/healthz`, and document downloads.
+//! HTTP routes: `/graphql`, `/playground`, `/healthz`, `/readyz`, and document downloads.
 
 pub mod audit_trail;
 pub mod auth;
@@ -262,6 +262,32 @@ fn healthz() -> impl IntoResponse {
     "ok"
 }
 
+/// How long `/readyz` waits for the database before calling it unreachable.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Ready to serve: the database answers within [`READY_WAIT`] and holds the schema (the policy
+/// is loaded before the server starts, so a running server always has one). 503 otherwise, so a
+/// load balancer stops sending requests until the database is back.
+#[handler]
+async fn readyz(Data(state): Data<&AppState>) -> Response {
+    let database = tokio::time::timeout(READY_WAIT, state.db.ping())
+        .await
+        .unwrap_or(false);
+    let body = serde_json::json!({
+        "ready": database,
+        "database": if database { "ok" } else { "unreachable" },
+        "policy": "loaded",
+    });
+    Response::builder()
+        .status(if database {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        })
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
 /// The application: every route, with shared state, request ids, masked panics and (when
 /// origins are configured) CORS.
 pub fn app(state: AppState) -> impl poem::Endpoint {
@@ -280,6 +306,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/playground/assets/:name", get(playground::asset))
         .at("/playground/demo-users", get(playground::demo_users))
         .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
         .at("/auth/challenge", poem::post(login::challenge))
         .at("/auth/login", poem::post(login::login))
         .at("/documents/:id/content", get(documents::content))

@@ -185,12 +185,14 @@ impl Db {
         }
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers and holds audit-hub's schema (its migration ledger is
+    /// readable): what `/readyz` reports.
     pub async fn ping(&self) -> bool {
         let q = sea_query::Query::select()
-            .expr(sea_query::Expr::val(1))
+            .expr(sea_query::Func::count(sea_query::Expr::col("version")))
+            .from("_sqlx_migrations")
             .to_owned();
-        self.scalar_i64(&q).await.is_ok()
+        self.scalar_i64(&q).await.is_ok_and(|n| n > 0)
     }
 
     /// Begins a (write) transaction.

@@ -1,0 +1,90 @@
+//! Operations endpoints: `/readyz` is false while the database is unreachable and true again
+//! once it is back; `/healthz` (the process lives) stays true throughout.
+
+mod common;
+
+use audit_hub::store::{Backend, ConnectOptions, Db, maintenance};
+use common::{TestDb, TestServer};
+use serde_json::Value;
+
+async fn readiness(s: &TestServer) -> (u16, Value) {
+    let resp = s.get("/readyz").send().await.expect("readyz");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("json"))
+}
+
+/// Makes the database unreachable for the server (`false`) or reachable again (`true`).
+/// PostgreSQL: the database refuses connections and the server's are cut. SQLite, embedded in
+/// the process, cannot lose its connection; its schema ledger disappearing is what it can lose.
+async fn reachable(t: &TestDb, yes: bool) {
+    match t.db.backend() {
+        Backend::Postgres => {
+            let (server, name) = t.url.rsplit_once('/').expect("database name");
+            let admin = Db::connect(&ConnectOptions {
+                url: format!("{server}/postgres"),
+                max_connections: 1,
+                statement_timeout: None,
+            })
+            .await
+            .expect("admin");
+            maintenance(
+                &admin,
+                &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}"),
+            )
+            .await
+            .expect("allow connections");
+            if !yes {
+                maintenance(
+                    &admin,
+                    &format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                    ),
+                )
+                .await
+                .expect("cut connections");
+            }
+            admin.close().await;
+        }
+        Backend::Sqlite => {
+            let sql = if yes {
+                "ALTER TABLE _sqlx_migrations_away RENAME TO _sqlx_migrations"
+            } else {
+                "ALTER TABLE _sqlx_migrations RENAME TO _sqlx_migrations_away"
+            };
+            maintenance(&t.db, sql).await.expect("rename");
+        }
+    }
+}
+
+#[tokio::test]
+async fn readyz_follows_the_database() {
+    let t = TestDb::new().await;
+    let s = TestServer::start(&t.db).await;
+    let (status, body) = readiness(&s).await;
+    assert_eq!(
+        (status, &body["ready"]),
+        (200, &Value::Bool(true)),
+        "{body}"
+    );
+
+    reachable(&t, false).await;
+    // A connection cut mid-flight may fail one probe in a way that still looks alive; the state
+    // the probe must reach is "not ready" while the database stays away.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(readiness(&s).await);
+    }
+    let (status, body) = seen.last().cloned().expect("probes");
+    assert_eq!(status, 503, "{seen:?}");
+    assert_eq!(body["database"], "unreachable");
+    let health = s.get("/healthz").send().await.expect("healthz");
+    assert_eq!(health.status(), 200, "the process itself is alive");
+
+    reachable(&t, true).await;
+    let (status, body) = readiness(&s).await;
+    assert_eq!(
+        (status, &body["ready"]),
+        (200, &Value::Bool(true)),
+        "{body}"
+    );
+}
