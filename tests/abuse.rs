@@ -459,13 +459,8 @@ async fn internal_errors_are_masked_and_their_request_id_finds_the_event() {
         .await
         .expect("drop");
     let resp = s
-        .client
-        .post(s.url("/graphql"))
-        .bearer_auth(s.token.as_deref().expect("token"))
-        .json(&json!({ "query": "{ budgetSummary(groupBy: [LEVEL]) { amount } }" }))
-        .send()
-        .await
-        .expect("request");
+        .post_query("{ budgetSummary(groupBy: [LEVEL]) { amount } }")
+        .await;
     let header_id = resp
         .headers()
         .get("x-request-id")

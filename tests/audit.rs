@@ -238,13 +238,8 @@ async fn a_request_whose_event_cannot_be_written_is_refused() {
     .await
     .expect("rename");
     let resp = s
-        .client
-        .post(s.url("/graphql"))
-        .bearer_auth(s.token.as_deref().expect("token"))
-        .json(&json!({ "query": "{ budgetSummary(groupBy: [LEVEL]) { amount } }" }))
-        .send()
-        .await
-        .expect("request");
+        .post_query("{ budgetSummary(groupBy: [LEVEL]) { amount } }")
+        .await;
     assert_eq!(resp.status(), 500);
     let body: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");

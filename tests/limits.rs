@@ -48,14 +48,7 @@ async fn a_caller_over_the_rate_gets_429_with_retry_after_and_others_do_not() {
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for _ in 0..5 {
-        let resp = s
-            .client
-            .post(s.url("/graphql"))
-            .bearer_auth(s.token.as_deref().expect("token"))
-            .json(&json!({ "query": "{ me { scope } }" }))
-            .send()
-            .await
-            .expect("request");
+        let resp = s.post_query("{ me { scope } }").await;
         statuses.push(resp.status().as_u16());
         if resp.status() == 429 {
             retry_after = resp
@@ -122,14 +115,7 @@ async fn a_request_over_its_time_is_answered_503_and_recorded() {
         .map(|(i, d)| format!("s{i}: budgetSummary(groupBy: [{d}, FUNCTIONAL_GROUP]) {{ amount }}"))
         .collect::<Vec<_>>()
         .join(" ");
-    let resp = s
-        .client
-        .post(s.url("/graphql"))
-        .bearer_auth(s.token.as_deref().expect("token"))
-        .json(&json!({ "query": format!("{{ {query} }}") }))
-        .send()
-        .await
-        .expect("request");
+    let resp = s.post_query(&format!("{{ {query} }}")).await;
     assert_eq!(resp.status(), 503);
     let v: Value = resp.json().await.expect("json");
     assert_eq!(v["errors"][0]["extensions"]["code"], "REQUEST_TIMEOUT");

@@ -103,6 +103,22 @@ pub fn hash(seq: i64, e: &Event, prev_hash: &str) -> String {
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
+/// The newest event's number and hash.
+#[derive(sqlx::FromRow)]
+struct Head {
+    seq: i64,
+    hash: String,
+}
+
+fn head_query() -> sea_query::SelectStatement {
+    Query::select()
+        .columns(["seq", "hash"])
+        .from("audit_events")
+        .order_by("seq", Order::Desc)
+        .limit(1)
+        .to_owned()
+}
+
 /// Appends an event inside `tx`; the event lands with the step it records or not at all.
 ///
 /// Appends are serialized: PostgreSQL takes a transaction-level advisory lock; SQLite allows one
@@ -115,18 +131,7 @@ pub async fn append(tx: &mut Tx, mut event: Event) -> AppResult<i64> {
     if tx.backend() == Backend::Postgres {
         tx.raw("SELECT pg_advisory_xact_lock(727270001)").await?;
     }
-    let q = Query::select()
-        .columns(["seq", "hash"])
-        .from("audit_events")
-        .order_by("seq", Order::Desc)
-        .limit(1)
-        .to_owned();
-    #[derive(sqlx::FromRow)]
-    struct Last {
-        seq: i64,
-        hash: String,
-    }
-    let last: Option<Last> = tx.optional(&q).await?;
+    let last: Option<Head> = tx.optional(&head_query()).await?;
     let (seq, prev) = match last {
         Some(l) => (l.seq + 1, l.hash),
         None => (1, GENESIS.to_owned()),
@@ -200,18 +205,7 @@ pub enum ChainError {
 /// printed report), so that deleting the newest events — which leaves a valid shorter chain —
 /// is caught by [`check_anchor`].
 pub async fn head(db: &Db) -> AppResult<Option<(i64, String)>> {
-    let q = Query::select()
-        .columns(["seq", "hash"])
-        .from("audit_events")
-        .order_by("seq", Order::Desc)
-        .limit(1)
-        .to_owned();
-    #[derive(sqlx::FromRow)]
-    struct Head {
-        seq: i64,
-        hash: String,
-    }
-    let h: Option<Head> = db.optional(&q).await?;
+    let h: Option<Head> = db.optional(&head_query()).await?;
     Ok(h.map(|h| (h.seq, h.hash)))
 }
 

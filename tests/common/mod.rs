@@ -326,6 +326,18 @@ impl TestServer {
         }
     }
 
+    /// POSTs a query with the server's token; returns the raw HTTP response.
+    pub async fn post_query(&self, query: &str) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query }));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
     /// POSTs a GraphQL operation; returns the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         self.gql_lang(query, variables, None).await
