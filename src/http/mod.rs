@@ -61,31 +61,31 @@ pub struct AppState {
 impl AppState {
     /// State over `db` with a fresh schema and the default [`ServerLimits`].
     pub fn new(db: Db, policy: Arc<Policy>, keys: TokenKeys, clock: Clock) -> AppState {
-        let limits = ServerLimits::default();
+        let (schema, anonymous_schema, rate_limit, limits) = limited(ServerLimits::default());
         AppState {
             audit: AuditWriter::spawn(db.clone()),
             db,
-            schema: build_schema_with(&limits.query),
-            anonymous_schema: build_anonymous_schema(&limits.query),
+            schema,
+            anonymous_schema,
             policy,
             keys,
             clock,
             trust_anchors: None,
             token_ttl: std::time::Duration::from_secs(8 * 3600),
             demo: false,
-            rate_limit: rate_limit::RateLimit::new(limits.rate_per_second, limits.rate_burst)
-                .map(Arc::new),
-            limits: Arc::new(limits),
+            rate_limit,
+            limits,
         }
     }
 
     /// The same state with these limits (the schemas are rebuilt with the query limits).
     pub fn with_limits(mut self, limits: ServerLimits) -> AppState {
-        self.schema = build_schema_with(&limits.query);
-        self.anonymous_schema = build_anonymous_schema(&limits.query);
-        self.rate_limit =
-            rate_limit::RateLimit::new(limits.rate_per_second, limits.rate_burst).map(Arc::new);
-        self.limits = Arc::new(limits);
+        (
+            self.schema,
+            self.anonymous_schema,
+            self.rate_limit,
+            self.limits,
+        ) = limited(limits);
         self
     }
 
@@ -94,6 +94,24 @@ impl AppState {
         self.trust_anchors = Some(anchors);
         self
     }
+}
+
+/// Everything derived from the limits: both schemas (built with the query limits) and the rate
+/// limiter.
+fn limited(
+    limits: ServerLimits,
+) -> (
+    AppSchema,
+    AppSchema,
+    Option<Arc<rate_limit::RateLimit>>,
+    Arc<ServerLimits>,
+) {
+    (
+        build_schema_with(&limits.query),
+        build_anonymous_schema(&limits.query),
+        rate_limit::RateLimit::new(limits.rate_per_second, limits.rate_burst).map(Arc::new),
+        Arc::new(limits),
+    )
 }
 
 /// The caller's language from `Accept-Language`.
