@@ -13,6 +13,7 @@ use crate::domain::lang::Lang;
 use crate::domain::territory::{REPUBLIC_KATO, TerritoryKind, is_kato, region_of};
 use crate::error::{AppError, Expected};
 use crate::store::budget::{LineKey, upsert_amount, upsert_line};
+use crate::store::rollup;
 use crate::store::{Db, Tx};
 
 /// The columns, in order.
@@ -331,11 +332,20 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
         .collect();
     let rows = read_rows(input, &regions)?;
     let mut tx = db.begin().await?;
+    rollup::lock_writers(&mut tx).await?;
     ensure_reference(&mut tx, &rows).await?;
+    let mut groups = BTreeSet::new();
     for row in &rows {
         let line_id = upsert_line(&mut tx, &row.key).await?;
         upsert_amount(&mut tx, line_id, row.phase, row.as_of, row.amount_tenths).await?;
+        groups.insert(rollup::Group {
+            year: row.key.year,
+            level: row.key.level,
+            kato: row.key.kato.clone(),
+            administrator: row.key.administrator.clone(),
+        });
     }
+    rollup::refresh(&mut tx, &groups).await?;
     tx.commit().await?;
     crate::store::analyze(db).await?;
     Ok(ImportReport { rows: rows.len() })

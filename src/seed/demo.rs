@@ -231,6 +231,8 @@ pub async fn insert(
         }
     }
     resync_identity(tx, "budget_lines").await?;
+    crate::store::rollup::lock_writers(tx).await?;
+    crate::store::rollup::rebuild(tx).await?;
     bar.finish_and_clear();
 
     let (objects, documents) = insert_objects(tx, reference, &slot_lines, scale, &mut rng).await?;

@@ -9,7 +9,7 @@ use crate::authz::Scope;
 use crate::authz::scope::KeyColumns;
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
 use crate::error::AppResult;
-use crate::store::filter::BudgetLineFilter;
+use crate::store::filter::{BudgetLineFilter, FilterTables};
 
 /// One amount of one budget line in one phase, with the line's classification.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -101,7 +101,19 @@ impl BudgetDimension {
         }
     }
 
-    const ALL: [BudgetDimension; 10] = [
+    /// Whether the budget rollup keeps this dimension.
+    fn in_rollup(self) -> bool {
+        !matches!(
+            self,
+            BudgetDimension::Program
+                | BudgetDimension::Subprogram
+                | BudgetDimension::Specific
+                | BudgetDimension::FunctionalGroup
+        )
+    }
+
+    /// Every dimension.
+    pub const ALL: [BudgetDimension; 10] = [
         BudgetDimension::Year,
         BudgetDimension::Level,
         BudgetDimension::Region,
@@ -218,17 +230,86 @@ pub async fn count_lines(
     Ok(db.scalar_i64(&q).await?)
 }
 
-/// Exact sums of amounts in scope matching the filter, grouped by `group_by`, ordered by the keys.
+/// What a summary sums: the amount rows themselves, or their exact pre-aggregation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummarySource {
+    /// `budget_amounts` joined with `budget_lines`: answers every summary.
+    Amounts,
+    /// `budget_rollup`: answers summaries whose grouping and filter use only its columns.
+    Rollup,
+}
+
+impl SummarySource {
+    /// The cheapest source that answers this grouping and filter exactly.
+    pub fn for_query(group_by: &[BudgetDimension], filter: Option<&BudgetLineFilter>) -> Self {
+        if group_by.iter().all(|d| d.in_rollup())
+            && filter.is_none_or(BudgetLineFilter::rollup_compatible)
+        {
+            SummarySource::Rollup
+        } else {
+            SummarySource::Amounts
+        }
+    }
+}
+
+/// Exact sums of amounts in scope matching the filter, grouped by `group_by`, ordered by the
+/// keys; read from the rollup whenever it can answer.
 pub async fn summary(
     db: &Db,
     scope: &Scope,
     group_by: &[BudgetDimension],
     filter: Option<&BudgetLineFilter>,
 ) -> AppResult<Vec<AggregateRow>> {
-    let mut q = scoped_amounts(scope, filter)?;
+    let source = SummarySource::for_query(group_by, filter);
+    summary_from(db, scope, group_by, filter, source).await
+}
+
+/// [`summary`] from a given source; the rollup is refused (as an internal error) for a query it
+/// cannot answer. Public so that tests can hold the two sources against each other.
+pub async fn summary_from(
+    db: &Db,
+    scope: &Scope,
+    group_by: &[BudgetDimension],
+    filter: Option<&BudgetLineFilter>,
+    source: SummarySource,
+) -> AppResult<Vec<AggregateRow>> {
+    let (mut q, table, count) = match source {
+        SummarySource::Amounts => (
+            scoped_amounts(scope, filter)?,
+            "a",
+            Func::count(Expr::col(("a", "id"))),
+        ),
+        SummarySource::Rollup => {
+            if SummarySource::for_query(group_by, filter) != SummarySource::Rollup {
+                return Err(anyhow::anyhow!("the rollup cannot answer this summary").into());
+            }
+            let mut q = Query::select()
+                .from_as("budget_rollup", "r")
+                .cond_where(scope.budget_condition(
+                    &KeyColumns::of("r", "level", "kato", "administrator"),
+                    Expr::col(("r", "phase")),
+                ))
+                .to_owned();
+            if let Some(f) = filter {
+                q.cond_where(f.condition_over(
+                    "filter",
+                    FilterTables {
+                        line: "r",
+                        amount: "r",
+                    },
+                )?);
+            }
+            (q, "r", Func::sum(Expr::col(("r", "row_count"))))
+        }
+    };
+    // The rollup names every column as the line and amount tables do, under one alias.
+    let column = |dim: BudgetDimension| match source {
+        SummarySource::Amounts => dim.column(),
+        SummarySource::Rollup => ("r", dim.column().1),
+    };
     for dim in BudgetDimension::ALL {
         if group_by.contains(&dim) {
-            q.expr_as(Expr::col(dim.column()), dim.alias());
+            q.expr_as(Expr::col(column(dim)), dim.alias());
         } else if dim == BudgetDimension::Year {
             q.expr_as(Expr::cust("CAST(NULL AS INTEGER)"), dim.alias());
         } else {
@@ -236,22 +317,22 @@ pub async fn summary(
         }
     }
     q.expr_as(
-        Func::cast_as(Func::sum(Expr::col(("a", "amount_tenths"))), "BIGINT"),
+        Func::cast_as(Func::sum(Expr::col((table, "amount_tenths"))), "BIGINT"),
         "amount_tenths",
     )
-    .expr_as(Func::count(Expr::col(("a", "id"))), "line_count");
+    .expr_as(Func::cast_as(count, "BIGINT"), "line_count");
     let mut seen = Vec::new();
     for dim in group_by {
         if seen.contains(dim) {
             continue;
         }
         seen.push(*dim);
-        q.add_group_by([Expr::col(dim.column())]);
+        q.add_group_by([Expr::col(column(*dim))]);
         // Explicit NULLS FIRST: the backends disagree on the default (republican rows have no region).
-        q.order_by_with_nulls(dim.column(), Order::Asc, NullOrdering::First);
+        q.order_by_with_nulls(column(*dim), Order::Asc, NullOrdering::First);
     }
     // SUM over no rows is NULL; an empty scope slice must give no groups, not one empty group.
-    q.and_having(Func::count(Expr::col(("a", "id"))).gt(0));
+    q.and_having(Func::count(Expr::col((table, "amount_tenths"))).gt(0));
     Ok(db.all(&q).await?)
 }
 

@@ -54,21 +54,62 @@ fn check_codes(field: &str, codes: &[String], n: usize) -> AppResult<()> {
     Ok(())
 }
 
+/// The table aliases a budget filter is rendered against.
+#[derive(Debug, Clone, Copy)]
+pub struct FilterTables {
+    /// Alias of the source of the line columns (year, level, kato, codes).
+    pub line: &'static str,
+    /// Alias of the source of the amount columns (phase, as_of).
+    pub amount: &'static str,
+}
+
+impl FilterTables {
+    /// Budget lines `l` joined with amounts `a`.
+    pub const LINES: FilterTables = FilterTables {
+        line: "l",
+        amount: "a",
+    };
+}
+
 impl BudgetLineFilter {
     /// Validates and compiles the filter over budget lines `l` and amounts `a`. `path` is the
     /// argument's name, used in error messages (`filter.and[0].programs[1]`).
     pub fn condition(&self, path: &str) -> AppResult<Condition> {
-        self.condition_at(path, 0)
+        self.condition_over(path, FilterTables::LINES)
     }
 
-    fn condition_at(&self, path: &str, depth: usize) -> AppResult<Condition> {
+    /// [`BudgetLineFilter::condition`] over other table aliases.
+    pub fn condition_over(&self, path: &str, tables: FilterTables) -> AppResult<Condition> {
+        self.condition_at(path, tables, 0)
+    }
+
+    /// Whether the filter reads only columns the budget rollup keeps (year, level, territory,
+    /// administrator, phase, snapshot date): no program, subprogram, specific or functional group.
+    pub fn rollup_compatible(&self) -> bool {
+        self.programs.is_none()
+            && self.subprograms.is_none()
+            && self.specifics.is_none()
+            && self.functional_groups.is_none()
+            && self
+                .and
+                .iter()
+                .chain(self.or.iter())
+                .flatten()
+                .all(BudgetLineFilter::rollup_compatible)
+            && self
+                .not
+                .as_deref()
+                .is_none_or(BudgetLineFilter::rollup_compatible)
+    }
+
+    fn condition_at(&self, path: &str, tables: FilterTables, depth: usize) -> AppResult<Condition> {
         if depth > MAX_FILTER_DEPTH {
             return Err(AppError::invalid(
                 path,
                 Expected::IntegerIn(0, MAX_FILTER_DEPTH as i64),
             ));
         }
-        let col = |name: &'static str| Expr::col(("l", name));
+        let col = |name: &'static str| Expr::col((tables.line, name));
         let mut c = Condition::all();
         if let Some(years) = &self.years {
             c = c.add(col("year").is_in(years.iter().copied()));
@@ -105,31 +146,34 @@ impl BudgetLineFilter {
             }
         }
         if let Some(phases) = &self.phases {
-            c = c.add(Expr::col(("a", "phase")).is_in(phases.iter().map(|p| p.as_str())));
+            c = c.add(Expr::col((tables.amount, "phase")).is_in(phases.iter().map(|p| p.as_str())));
         }
         if let Some(as_of) = self.as_of {
             c = c.add(
                 Condition::any()
-                    .add(Expr::col(("a", "as_of")).is_null())
-                    .add(Expr::col(("a", "as_of")).eq(as_of.0)),
+                    .add(Expr::col((tables.amount, "as_of")).is_null())
+                    .add(Expr::col((tables.amount, "as_of")).eq(as_of.0)),
             );
         }
         if let Some(all) = &self.and {
             for (i, f) in all.iter().enumerate() {
-                c = c.add(f.condition_at(&format!("{path}.and[{i}]"), depth + 1)?);
+                c = c.add(f.condition_at(&format!("{path}.and[{i}]"), tables, depth + 1)?);
             }
         }
         if let Some(any) = &self.or {
             let mut or = Condition::any();
             for (i, f) in any.iter().enumerate() {
-                or = or.add(f.condition_at(&format!("{path}.or[{i}]"), depth + 1)?);
+                or = or.add(f.condition_at(&format!("{path}.or[{i}]"), tables, depth + 1)?);
             }
             if !any.is_empty() {
                 c = c.add(or);
             }
         }
         if let Some(not) = &self.not {
-            c = c.add(not.condition_at(&format!("{path}.not"), depth + 1)?.not());
+            c = c.add(
+                not.condition_at(&format!("{path}.not"), tables, depth + 1)?
+                    .not(),
+            );
         }
         Ok(c)
     }

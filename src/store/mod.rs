@@ -15,6 +15,7 @@ pub mod filter;
 pub mod objects;
 pub mod orgs;
 pub mod page;
+pub mod rollup;
 pub mod users;
 
 use std::str::FromStr;
