@@ -86,7 +86,7 @@ fn random_filter(rng: &mut ChaCha8Rng, katos: &[String], depth: usize) -> Budget
         f.years = Some(subset(rng, &[2023, 2024, 2025, 2026]));
     }
     if rng.random_bool(0.3) {
-        f.levels = Some(subset(rng, &BudgetLevel::ALL));
+        f.levels = Some(subset(rng, BudgetLevel::ALL));
     }
     if rng.random_bool(0.3) {
         let kato = katos.choose(rng).expect("territory");
@@ -101,7 +101,7 @@ fn random_filter(rng: &mut ChaCha8Rng, katos: &[String], depth: usize) -> Budget
         );
     }
     if rng.random_bool(0.3) {
-        f.phases = Some(subset(rng, &BudgetPhase::ALL));
+        f.phases = Some(subset(rng, BudgetPhase::ALL));
     }
     if rng.random_bool(0.3) {
         let (year, month) = (rng.random_range(2024..=2026), rng.random_range(1..=12));
