@@ -41,6 +41,10 @@ enum Command {
         /// Seed reference and demo data first when the database has none.
         #[arg(long, env = "AUDIT_HUB_DEMO")]
         demo: bool,
+        /// How often to re-read the caller epoch, in case a change notification from another
+        /// server process was lost (PostgreSQL; e.g. `5s`).
+        #[arg(long, env = "AUDIT_HUB_CALLER_RECHECK", default_value = "5s", value_parser = humantime::parse_duration)]
+        caller_recheck: std::time::Duration,
         /// Request limits.
         #[command(flatten)]
         limits: LimitOptions,
@@ -437,8 +441,12 @@ pub async fn run() -> anyhow::Result<i32> {
             listen,
             demo,
             trust_anchors,
+            caller_recheck,
             limits,
         } => {
+            if caller_recheck.is_zero() {
+                anyhow::bail!("--caller-recheck (AUDIT_HUB_CALLER_RECHECK) must be longer than 0s");
+            }
             // Checked before anything starts, so a bad setting is reported by its flag.
             let server_limits = limits.server_limits()?;
             let policy = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
@@ -489,8 +497,9 @@ pub async fn run() -> anyhow::Result<i32> {
             eprintln!(
                 "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
             );
-            let mut state =
-                http::AppState::new(db.clone(), policy, keys, clock).with_limits(server_limits);
+            let mut state = http::AppState::new(db.clone(), policy, keys, clock)
+                .with_limits(server_limits)
+                .with_caller_recheck(caller_recheck);
             state.demo = demo;
             if let Some(a) = anchors {
                 state = state.with_trust_anchors(a);

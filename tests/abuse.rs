@@ -455,7 +455,7 @@ async fn internal_errors_are_masked_and_their_request_id_finds_the_event() {
     let t = TestDb::with_demo(1).await;
     let s = TestServer::start_national(&t.db).await;
     // A failure the server cannot foresee: a table gone from under it.
-    audit_hub::store::maintenance(&t.db, "DROP TABLE budget_amounts")
+    audit_hub::store::maintenance(&t.db, "DROP TABLE budget_rollup")
         .await
         .expect("drop");
     let resp = s
@@ -489,5 +489,5 @@ async fn internal_errors_are_masked_and_their_request_id_finds_the_event() {
         .lines()
         .find(|l| l.contains(&header_id) && l.contains("request failed"))
         .unwrap_or_else(|| panic!("no logged cause for {header_id} in:\n{logs}"));
-    assert!(cause.contains("budget_amounts"), "{cause}");
+    assert!(cause.contains("budget_rollup"), "{cause}");
 }

@@ -123,6 +123,17 @@ async fn republican_rows_have_no_region() {
     }
 }
 
+#[tokio::test]
+async fn a_known_caller_is_not_loaded_again() {
+    let t = TestDb::with_demo(1).await;
+    let s = TestServer::start_national(&t.db).await;
+    let cold = statements_for(&s, "{ me { user { id } } }").await;
+    let warm = statements_for(&s, "{ me { user { id } } }").await;
+    // User, organization, grants and training are read once; what stays is the audit append and,
+    // without a live notification subscription, one read of the caller epoch.
+    assert!(cold >= warm + 4, "cold {cold}, warm {warm} statements");
+}
+
 /// Statements a request runs, including those that resolve the caller.
 async fn statements_for(s: &TestServer, query: &str) -> u64 {
     let before = s.db.statement_count();
@@ -130,8 +141,9 @@ async fn statements_for(s: &TestServer, query: &str) -> u64 {
     s.db.statement_count() - before
 }
 
-// Resolving the caller (user, organization, grants, training) is counted once per request and
-// subtracted: what is bounded here is what the query itself costs.
+// Resolving the caller (the caller epoch, and on a cache miss user, organization, grants,
+// training) is counted once per request and subtracted: what is bounded here is what the query
+// itself costs. The first request warms the caller cache, the second measures a warm request.
 #[tokio::test]
 async fn hundred_objects_with_documents_and_funding_take_at_most_four_statements() {
     let t = TestDb::with_demo(1).await;
@@ -141,6 +153,7 @@ async fn hundred_objects_with_documents_and_funding_take_at_most_four_statements
         documents { id type sha256 }
         fundingLines { year administrator program }
         stageHistory { stage startedOn } } } } }";
+    statements_for(&s, "{ me { user { id } } }").await;
     let caller_statements = statements_for(&s, "{ me { user { id } } }").await;
     let before = t.db.statement_count();
     let d = s.data(q, json!({})).await;

@@ -173,6 +173,40 @@ async fn a_changed_amount_replaces_the_old_one() {
 }
 
 #[tokio::test]
+async fn within_one_file_the_later_row_for_a_slot_wins() {
+    let t = TestDb::with_reference().await;
+    import_str(
+        &t.db,
+        "2025,REGIONAL,110000000,252,001,,111,03,APPROVED,,10.0\n\
+         2025,REGIONAL,110000000,252,001,,111,03,EXECUTED,2025-03-31,1.0\n\
+         2025,REGIONAL,110000000,252,001,,111,03,APPROVED,,12.5\n\
+         2025,REGIONAL,110000000,252,001,,111,04,EXECUTED,2025-03-31,2.0\n",
+    )
+    .await
+    .expect("import");
+    let by_phase = budget::summary(
+        &t.db,
+        &Scope::national(),
+        &[BudgetDimension::Phase, BudgetDimension::FunctionalGroup],
+        None,
+    )
+    .await
+    .expect("summary");
+    let got: Vec<(Option<String>, Option<String>, i64, i64)> = by_phase
+        .into_iter()
+        .map(|r| (r.phase, r.functional_group, r.amount_tenths, r.line_count))
+        .collect();
+    // One line (its functional group from the last row naming it), one amount per slot.
+    assert_eq!(
+        got,
+        vec![
+            (Some("APPROVED".into()), Some("04".into()), 125, 1),
+            (Some("EXECUTED".into()), Some("04".into()), 20, 1),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn bad_rows_name_line_and_column_and_leave_the_database_unchanged() {
     let t = TestDb::with_reference().await;
     import_str(&t.db, ROWS).await.expect("baseline import");

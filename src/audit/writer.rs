@@ -72,7 +72,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn write(db: &Db, events: Vec<Event>) -> AppResult<Vec<i64>> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_audit().await?;
     let mut seqs = Vec::with_capacity(events.len());
     for e in events {
         seqs.push(append(&mut tx, e).await?);

@@ -34,9 +34,10 @@ pub async fn resolve(state: &AppState, req: &Request) -> Caller {
                 tracing::debug!(error = %e, "token refused");
                 Err(ErrorCode::Unauthenticated)
             }
-            Ok(iin) => Principal::load(&state.db, &iin, state.clock.now())
+            Ok(iin) => state
+                .callers
+                .principal(&state.db, &iin, state.clock.now())
                 .await
-                .map(Arc::new)
                 .map_err(refusal),
         },
     };

@@ -19,6 +19,7 @@ use poem::{EndpointExt, IntoResponse, Request, Response, Route, Server, get, han
 use std::sync::Arc;
 
 use crate::audit::writer::AuditWriter;
+use crate::authz::callers::CallerCache;
 use crate::authz::certificate::TrustAnchors;
 use crate::authz::policy::Policy;
 use crate::authz::token::TokenKeys;
@@ -56,6 +57,20 @@ pub struct AppState {
     pub limits: Arc<ServerLimits>,
     /// The per-caller rate limit (`None`: off).
     pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
+    /// Resolved callers, valid while the database's caller epoch is unchanged.
+    pub callers: Arc<CallerCache>,
+}
+
+/// How often a server re-reads the caller epoch in case a change notification was lost.
+pub const DEFAULT_CALLER_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a cached caller is kept at most (memory bound; validity is the epoch's business).
+const CALLER_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn caller_cache(db: &Db, recheck: std::time::Duration) -> Arc<CallerCache> {
+    let cache = Arc::new(CallerCache::new(CALLER_TTL));
+    cache.watch(db.clone(), recheck);
+    cache
 }
 
 impl AppState {
@@ -64,6 +79,7 @@ impl AppState {
         let (schema, anonymous_schema, rate_limit, limits) = limited(ServerLimits::default());
         AppState {
             audit: AuditWriter::spawn(db.clone()),
+            callers: caller_cache(&db, DEFAULT_CALLER_RECHECK),
             db,
             schema,
             anonymous_schema,
@@ -86,6 +102,12 @@ impl AppState {
             self.rate_limit,
             self.limits,
         ) = limited(limits);
+        self
+    }
+
+    /// The same state re-reading the caller epoch every `recheck` (besides notifications).
+    pub fn with_caller_recheck(mut self, recheck: std::time::Duration) -> AppState {
+        self.callers = caller_cache(&self.db, recheck);
         self
     }
 

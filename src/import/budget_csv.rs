@@ -12,7 +12,7 @@ use crate::domain::budget::{BudgetLevel, BudgetPhase, parse_amount_tenths};
 use crate::domain::lang::Lang;
 use crate::domain::territory::{REPUBLIC_KATO, TerritoryKind, is_kato, region_of};
 use crate::error::{AppError, Expected};
-use crate::store::budget::{LineKey, upsert_amount, upsert_line};
+use crate::store::budget::{LineKey, NewAmount, upsert_amounts, upsert_lines};
 use crate::store::rollup;
 use crate::store::{Db, Tx};
 
@@ -334,10 +334,19 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
     let mut tx = db.begin().await?;
     rollup::lock_writers(&mut tx).await?;
     ensure_reference(&mut tx, &rows).await?;
+    let ids = upsert_lines(&mut tx, rows.iter().map(|r| &r.key)).await?;
+    let mut amounts = Vec::with_capacity(rows.len());
     let mut groups = BTreeSet::new();
     for row in &rows {
-        let line_id = upsert_line(&mut tx, &row.key).await?;
-        upsert_amount(&mut tx, line_id, row.phase, row.as_of, row.amount_tenths).await?;
+        let line_id = *ids
+            .get(&row.key.natural())
+            .ok_or_else(|| AppError::from(anyhow::anyhow!("imported line without an id")))?;
+        amounts.push(NewAmount {
+            line_id,
+            phase: row.phase,
+            as_of: row.as_of,
+            amount_tenths: row.amount_tenths,
+        });
         groups.insert(rollup::Group {
             year: row.key.year,
             level: row.key.level,
@@ -345,6 +354,7 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
             administrator: row.key.administrator.clone(),
         });
     }
+    upsert_amounts(&mut tx, amounts).await?;
     rollup::refresh(&mut tx, &groups).await?;
     tx.commit().await?;
     crate::store::analyze(db).await?;

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement};
 
+use super::bulk::chunked_inserts;
 use super::page::{Page, PageRequest};
 use super::{Db, Tx};
 use crate::authz::Scope;
@@ -389,60 +390,153 @@ impl LineKey {
     }
 }
 
-/// Inserts a line or updates its functional group; returns its id.
-pub async fn upsert_line(tx: &mut Tx, key: &LineKey) -> AppResult<i64> {
-    let mut q = Query::insert();
-    q.into_table("budget_lines")
-        .columns(LineKey::COLUMNS)
-        .values(key.values().into_iter().map(Into::into))
-        .map_err(|e| anyhow::anyhow!("budget line insert: {e}"))?;
-    q.on_conflict(
-        sea_query::OnConflict::columns([
-            "year",
-            "level",
-            "kato",
-            "administrator",
-            "program",
-            "subprogram",
-            "specific",
-        ])
-        .update_column("functional_group")
-        .to_owned(),
-    )
-    .returning_col("id");
-    Ok(tx.returning_i64(&q).await?)
+/// The natural key of a budget line: (year, level, kato, administrator, program, subprogram,
+/// specific).
+pub type NaturalKey = (i32, &'static str, String, String, String, String, String);
+
+impl LineKey {
+    /// This line's natural key.
+    pub fn natural(&self) -> NaturalKey {
+        (
+            self.year,
+            self.level.as_str(),
+            self.kato.clone(),
+            self.administrator.clone(),
+            self.program.clone(),
+            self.subprogram.clone(),
+            self.specific.clone(),
+        )
+    }
 }
 
-/// Inserts or replaces the amount of a line in a phase (and snapshot date, for EXECUTED).
-pub async fn upsert_amount(
+/// Keeps the first position and the last value of each key: what writing the items one by one
+/// in order would leave (ids follow first appearance, the last write wins).
+fn last_wins<K: std::hash::Hash + Eq + Clone, V>(
+    items: impl IntoIterator<Item = (K, V)>,
+) -> Vec<V> {
+    let mut at: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let mut out: Vec<V> = Vec::new();
+    for (k, v) in items {
+        match at.get(&k) {
+            Some(&i) => out[i] = v,
+            None => {
+                at.insert(k, out.len());
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+#[derive(sqlx::FromRow)]
+struct LineId {
+    id: i64,
+    year: i32,
+    level: String,
+    kato: String,
+    administrator: String,
+    program: String,
+    subprogram: String,
+    specific: String,
+}
+
+/// Inserts the lines, or updates the functional group of those that exist, several per
+/// statement; returns the id of every natural key given.
+pub async fn upsert_lines<'a>(
     tx: &mut Tx,
-    line_id: i64,
-    phase: BudgetPhase,
-    as_of: Option<NaiveDate>,
-    amount_tenths: i64,
-) -> AppResult<()> {
-    let mut conflict = match as_of {
-        Some(_) => sea_query::OnConflict::columns(["line_id", "phase", "as_of"]),
-        None => sea_query::OnConflict::columns(["line_id", "phase"]),
-    };
-    let target_where = match as_of {
-        Some(_) => Expr::col("as_of").is_not_null(),
-        None => Expr::col("as_of").is_null(),
-    };
-    conflict
-        .target_and_where(target_where)
-        .update_column("amount_tenths");
-    let q = Query::insert()
-        .into_table("budget_amounts")
-        .columns(["line_id", "phase", "as_of", "amount_tenths"])
-        .values_panic([
-            line_id.into(),
-            phase.into(),
-            as_of.into(),
-            amount_tenths.into(),
-        ])
-        .on_conflict(conflict)
+    keys: impl IntoIterator<Item = &'a LineKey>,
+) -> AppResult<std::collections::HashMap<NaturalKey, i64>> {
+    let rows = last_wins(keys.into_iter().map(|k| (k.natural(), k.values())));
+    let conflict = sea_query::OnConflict::columns(NATURAL_COLUMNS)
+        .update_column("functional_group")
         .to_owned();
-    tx.execute(&q).await?;
+    let mut ids = std::collections::HashMap::with_capacity(rows.len());
+    for mut q in chunked_inserts("budget_lines", &LineKey::COLUMNS, rows, Some(&conflict))? {
+        q.returning(Query::returning().columns(["id"].into_iter().chain(NATURAL_COLUMNS)));
+        for r in tx.returning_all::<LineId, _>(&q).await? {
+            let level = BudgetLevel::try_from(r.level).map_err(|e| anyhow::anyhow!("{e}"))?;
+            ids.insert(
+                (
+                    r.year,
+                    level.as_str(),
+                    r.kato,
+                    r.administrator,
+                    r.program,
+                    r.subprogram,
+                    r.specific,
+                ),
+                r.id,
+            );
+        }
+    }
+    Ok(ids)
+}
+
+/// The columns of a budget line's natural key (its unique constraint).
+const NATURAL_COLUMNS: [&str; 7] = [
+    "year",
+    "level",
+    "kato",
+    "administrator",
+    "program",
+    "subprogram",
+    "specific",
+];
+
+/// One amount to write.
+#[derive(Debug, Clone)]
+pub struct NewAmount {
+    /// The line.
+    pub line_id: i64,
+    /// Phase.
+    pub phase: BudgetPhase,
+    /// Snapshot date of an EXECUTED amount.
+    pub as_of: Option<NaiveDate>,
+    /// Amount in tenths of a thousand tenge.
+    pub amount_tenths: i64,
+}
+
+/// Inserts or replaces amounts of lines in their phase (and snapshot date, for EXECUTED),
+/// several per statement; of two amounts for the same slot the later wins.
+pub async fn upsert_amounts(tx: &mut Tx, amounts: Vec<NewAmount>) -> AppResult<()> {
+    let amounts = last_wins(
+        amounts
+            .into_iter()
+            .map(|a| ((a.line_id, a.phase.as_str(), a.as_of), a)),
+    );
+    let (dated, plan): (Vec<NewAmount>, Vec<NewAmount>) =
+        amounts.into_iter().partition(|a| a.as_of.is_some());
+    // The two partial unique indexes are separate conflict targets.
+    for (rows, is_dated) in [(plan, false), (dated, true)] {
+        let (mut conflict, target) = if is_dated {
+            (
+                sea_query::OnConflict::columns(["line_id", "phase", "as_of"]),
+                Expr::col("as_of").is_not_null(),
+            )
+        } else {
+            (
+                sea_query::OnConflict::columns(["line_id", "phase"]),
+                Expr::col("as_of").is_null(),
+            )
+        };
+        conflict
+            .target_and_where(target)
+            .update_column("amount_tenths");
+        let rows = rows
+            .into_iter()
+            .map(|a| {
+                vec![
+                    a.line_id.into(),
+                    a.phase.into(),
+                    a.as_of.into(),
+                    a.amount_tenths.into(),
+                ]
+            })
+            .collect();
+        let columns = ["line_id", "phase", "as_of", "amount_tenths"];
+        for q in chunked_inserts("budget_amounts", &columns, rows, Some(&conflict))? {
+            tx.execute(&q).await?;
+        }
+    }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Multi-row inserts in chunks that stay under both backends' bound-parameter limits.
 
-use sea_query::{Query, Value};
+use sea_query::{InsertStatement, OnConflict, Query, Value};
 
 use super::Tx;
 use crate::error::AppResult;
@@ -15,7 +15,23 @@ pub async fn insert_rows(
     columns: &[&'static str],
     rows: Vec<Vec<Value>>,
 ) -> AppResult<()> {
+    for q in chunked_inserts(table, columns, rows, None)? {
+        tx.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// The multi-row inserts of `rows` into `table`, each under the parameter limit, each with
+/// `on_conflict` when given. Within one statement a key must appear once (PostgreSQL refuses to
+/// update a row twice in one statement): callers deduplicate.
+pub fn chunked_inserts(
+    table: &'static str,
+    columns: &[&'static str],
+    rows: Vec<Vec<Value>>,
+    on_conflict: Option<&OnConflict>,
+) -> AppResult<Vec<InsertStatement>> {
     let per_statement = (MAX_PARAMS / columns.len().max(1)).max(1);
+    let mut statements = Vec::with_capacity(rows.len() / per_statement + 1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut q = Query::insert();
@@ -24,9 +40,12 @@ pub async fn insert_rows(
             q.values(row.into_iter().map(Into::into))
                 .map_err(|e| anyhow::anyhow!("bulk insert into {table}: {e}"))?;
         }
-        tx.execute(&q).await?;
+        if let Some(c) = on_conflict {
+            q.on_conflict(c.clone());
+        }
+        statements.push(q);
     }
-    Ok(())
+    Ok(statements)
 }
 
 /// After rows were inserted with explicit ids, moves PostgreSQL's identity sequence past them

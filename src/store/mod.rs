@@ -11,6 +11,7 @@ pub mod bulk;
 pub mod calendar;
 pub mod challenges;
 pub mod documents;
+pub mod epochs;
 pub mod filter;
 pub mod objects;
 pub mod orgs;
@@ -62,6 +63,8 @@ enum Pool {
 pub struct Db {
     pool: Pool,
     statements: Arc<AtomicU64>,
+    /// Writes committed through this handle (and its clones), audit appends aside.
+    writes: Arc<AtomicU64>,
 }
 
 /// Rows that decode from both backends.
@@ -153,6 +156,7 @@ impl Db {
         Ok(Db {
             pool,
             statements: Arc::new(AtomicU64::new(0)),
+            writes: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -178,6 +182,21 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// Write transactions (and autocommit writes) committed through this handle and its clones
+    /// so far, not counting audit appends: caches of this process compare it to notice their own
+    /// process's writes without waiting for a notification.
+    pub fn write_count(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
+    }
+
+    /// Whether the pool was closed (the server is stopping).
+    pub fn is_closed(&self) -> bool {
+        match &self.pool {
+            Pool::Sqlite(p) => p.is_closed(),
+            Pool::Postgres(p) => p.is_closed(),
+        }
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         match &self.pool {
@@ -198,6 +217,16 @@ impl Db {
 
     /// Begins a (write) transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.begin_counted(Some(self.writes.clone())).await
+    }
+
+    /// Begins a transaction that only appends to the audit trail: its commit changes no data a
+    /// cache holds, so it is not counted in [`Db::write_count`].
+    pub async fn begin_audit(&self) -> Result<Tx, sqlx::Error> {
+        self.begin_counted(None).await
+    }
+
+    async fn begin_counted(&self, writes: Option<Arc<AtomicU64>>) -> Result<Tx, sqlx::Error> {
         let inner = match &self.pool {
             // Every transaction here writes: taking SQLite's write lock up front (IMMEDIATE) makes
             // concurrent writers wait their turn instead of failing on a lock upgrade.
@@ -207,6 +236,7 @@ impl Db {
         Ok(Tx {
             inner,
             statements: self.statements.clone(),
+            writes,
         })
     }
 
@@ -231,7 +261,9 @@ impl Db {
     /// Runs an insert, update or delete.
     pub async fn execute<S: SqlxBinder>(&self, q: &S) -> Result<u64, sqlx::Error> {
         let mut conn = self.acquire().await?;
-        conn.execute(q).await
+        let n = conn.execute(q).await;
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        n
     }
 
     async fn acquire(&self) -> Result<Conn, sqlx::Error> {
@@ -266,15 +298,21 @@ enum TxInner {
 pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
+    writes: Option<Arc<AtomicU64>>,
 }
 
 impl Tx {
     /// Commits.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self.inner {
+        let done = match self.inner {
             TxInner::Sqlite(t) => t.commit().await,
             TxInner::Postgres(t) => t.commit().await,
+        };
+        if let Some(w) = self.writes {
+            // Counted after the commit: a cache that sees the new count reads committed data.
+            w.fetch_add(1, Ordering::AcqRel);
         }
+        done
     }
 
     /// The backend of this transaction.
@@ -362,6 +400,18 @@ runners!(Conn);
 runners!(Tx);
 
 impl Tx {
+    /// Runs an insert or update with `RETURNING` and decodes every returned row.
+    pub async fn returning_all<T: Row, S: SqlxBinder>(
+        &mut self,
+        q: &S,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        dispatch!(self.executor(), ex, qb => {
+            let (sql, values) = q.build_sqlx(qb);
+            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(ex).await
+        })
+    }
+
     /// Runs an insert or update with `RETURNING` of one integer column.
     pub async fn returning_i64<S: SqlxBinder>(&mut self, q: &S) -> Result<i64, sqlx::Error> {
         self.statements.fetch_add(1, Ordering::Relaxed);

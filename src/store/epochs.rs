@@ -1,0 +1,69 @@
+//! Change epochs (migration 0006): counters the database bumps, by trigger, whenever data a
+//! server process caches changes, and PostgreSQL's notification of each bump.
+
+use sea_query::{Expr, ExprTrait, Query};
+
+use super::{Db, Pool};
+
+/// The topic of everything a caller is made of: users, organizations, grants, training.
+pub const CALLERS: &str = "callers";
+
+/// The PostgreSQL channel the caller triggers notify, with the new epoch as payload.
+pub const CALLERS_CHANNEL: &str = "audit_hub_callers";
+
+/// The current epoch of `topic`.
+pub async fn current(db: &Db, topic: &str) -> Result<i64, sqlx::Error> {
+    let q = Query::select()
+        .column("epoch")
+        .from("change_epochs")
+        .and_where(Expr::col("topic").eq(topic))
+        .to_owned();
+    db.scalar_i64(&q).await
+}
+
+/// A subscription to a notification channel (PostgreSQL only).
+pub struct Listener(sqlx::postgres::PgListener);
+
+/// What waiting on a [`Listener`] gave.
+pub enum Heard {
+    /// A notification with its payload.
+    Payload(String),
+    /// The connection was lost: notifications in between are gone.
+    Lost,
+    /// The pool was closed: the server is stopping.
+    Closed,
+}
+
+impl Listener {
+    /// Subscribes to `channel`; `Ok(None)` on SQLite, which has no notifications.
+    ///
+    /// The subscription holds a connection of its own, made with the pool's options, so that it
+    /// never takes one of the connections requests are served with.
+    pub async fn subscribe(db: &Db, channel: &str) -> Result<Option<Listener>, sqlx::Error> {
+        let Pool::Postgres(pool) = &db.pool else {
+            return Ok(None);
+        };
+        let own = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_with((*pool.connect_options()).clone())
+            .await?;
+        let mut l = sqlx::postgres::PgListener::connect_with(&own).await?;
+        l.listen(channel).await?;
+        Ok(Some(Listener(l)))
+    }
+
+    /// Waits for the next notification.
+    pub async fn next(&mut self) -> Heard {
+        match self.0.try_recv().await {
+            Ok(Some(n)) => Heard::Payload(n.payload().to_owned()),
+            Ok(None) => Heard::Lost,
+            Err(sqlx::Error::PoolClosed) => Heard::Closed,
+            Err(e) => {
+                tracing::warn!(error = %e, "notification connection failed");
+                Heard::Lost
+            }
+        }
+    }
+}
