@@ -15,7 +15,7 @@ use common::TestDb;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sea_query::Query;
+use sea_query::{Expr, ExprTrait, Func, Query};
 
 /// Random (scope, filter, grouping) cases checked after each stage.
 const CASES: usize = 150;
@@ -145,8 +145,32 @@ fn random_grouping(rng: &mut ChaCha8Rng) -> Vec<BudgetDimension> {
         .collect()
 }
 
+/// Amount rows whose copy of their line's group keys differs from the line (must be none).
+async fn amounts_off_their_line(t: &TestDb) -> i64 {
+    let differs = ["year", "level", "kato", "administrator"]
+        .into_iter()
+        .fold(sea_query::Condition::any(), |c, k| {
+            c.add(Expr::col(("a", k)).ne(Expr::col(("l", k))))
+        });
+    let q = Query::select()
+        .expr(Func::count(Expr::col(("a", "id"))))
+        .from_as("budget_amounts", "a")
+        .inner_join(
+            sea_query::TableRef::Table("budget_lines".into(), Some("l".into())),
+            Expr::col(("l", "id")).equals(("a", "line_id")),
+        )
+        .cond_where(differs)
+        .to_owned();
+    t.db.scalar_i64(&q).await.expect("count")
+}
+
 /// Checks `CASES` random summaries; returns how many had at least one group.
 async fn rollup_agrees_with_amounts(t: &TestDb, rng: &mut ChaCha8Rng, stage: &str) -> usize {
+    assert_eq!(
+        amounts_off_their_line(t).await,
+        0,
+        "{stage}: amounts carry their line's keys"
+    );
     let katos = katos(t).await;
     let mut non_empty = 0;
     for case in 0..CASES {

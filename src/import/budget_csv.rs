@@ -341,17 +341,19 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
         let line_id = *ids
             .get(&row.key.natural())
             .ok_or_else(|| AppError::from(anyhow::anyhow!("imported line without an id")))?;
-        amounts.push(NewAmount {
-            line_id,
-            phase: row.phase,
-            as_of: row.as_of,
-            amount_tenths: row.amount_tenths,
-        });
-        groups.insert(rollup::Group {
+        let group = rollup::Group {
             year: row.key.year,
             level: row.key.level,
             kato: row.key.kato.clone(),
             administrator: row.key.administrator.clone(),
+        };
+        groups.insert(group.clone());
+        amounts.push(NewAmount {
+            line_id,
+            group,
+            phase: row.phase,
+            as_of: row.as_of,
+            amount_tenths: row.amount_tenths,
         });
     }
     upsert_amounts(&mut tx, amounts).await?;

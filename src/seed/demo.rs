@@ -25,7 +25,7 @@ use crate::domain::org::BodyKind;
 use crate::domain::territory::region_of;
 use crate::error::AppResult;
 use crate::store::Tx;
-use crate::store::budget::LineKey;
+use crate::store::budget::{AMOUNT_COLUMNS, LineKey};
 use crate::store::bulk::{insert_rows, resync_identity};
 
 /// The budget years generated.
@@ -192,27 +192,29 @@ pub async fn insert(
                 let specified = scaled(approved, &mut rng, 95, 110);
                 let corrected = scaled(specified, &mut rng, 97, 103);
                 let pace = rng.random_range(85..=100i64);
-                for (phase, amount) in [
+                let amount = |phase: BudgetPhase, as_of: Option<NaiveDate>, tenths: i64| {
+                    vec![
+                        line_id.into(),
+                        phase.into(),
+                        as_of.into(),
+                        tenths.into(),
+                        year.into(),
+                        (*level).into(),
+                        kato.as_str().into(),
+                        admin.as_str().into(),
+                    ]
+                };
+                for (phase, tenths) in [
                     (BudgetPhase::Requested, requested),
                     (BudgetPhase::Approved, approved),
                     (BudgetPhase::Specified, specified),
                     (BudgetPhase::Corrected, corrected),
                 ] {
-                    amounts.push(vec![
-                        line_id.into(),
-                        phase.into(),
-                        Option::<NaiveDate>::None.into(),
-                        amount.into(),
-                    ]);
+                    amounts.push(amount(phase, None, tenths));
                 }
                 for m in 1..=months {
                     let executed = corrected * i64::from(m) * pace / 1200;
-                    amounts.push(vec![
-                        line_id.into(),
-                        BudgetPhase::Executed.into(),
-                        month_end(year, m).into(),
-                        executed.into(),
-                    ]);
+                    amounts.push(amount(BudgetPhase::Executed, month_end(year, m), executed));
                 }
             }
             counts.lines += lines.len();
@@ -220,13 +222,7 @@ pub async fn insert(
             let mut cols = vec!["id"];
             cols.extend(LineKey::COLUMNS);
             insert_rows(tx, "budget_lines", &cols, lines).await?;
-            insert_rows(
-                tx,
-                "budget_amounts",
-                &["line_id", "phase", "as_of", "amount_tenths"],
-                amounts,
-            )
-            .await?;
+            insert_rows(tx, "budget_amounts", &AMOUNT_COLUMNS, amounts).await?;
             bar.inc(n as u64);
         }
     }

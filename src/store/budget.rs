@@ -157,9 +157,10 @@ pub struct AggregateRow {
     pub line_count: i64,
 }
 
-/// The scope keys of budget lines aliased `l`.
-fn line_keys() -> KeyColumns {
-    KeyColumns::of("l", "level", "kato", "administrator")
+/// The scope keys of amount rows aliased `a`: each amount carries its line's group keys
+/// (migration 0007), so that one index serves the scope, the year and the id order of a page.
+fn amount_keys() -> KeyColumns {
+    KeyColumns::of("a", "level", "kato", "administrator")
 }
 
 /// `budget_amounts a JOIN budget_lines l` restricted by scope and filter.
@@ -172,10 +173,17 @@ fn scoped_amounts(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult
             "l",
             Expr::col(("l", "id")).equals(("a", "line_id")),
         )
-        .cond_where(scope.budget_condition(&line_keys(), Expr::col(("a", "phase"))))
+        .cond_where(scope.budget_condition(&amount_keys(), Expr::col(("a", "phase"))))
         .to_owned();
     if let Some(f) = filter {
-        q.cond_where(f.condition("filter")?);
+        q.cond_where(f.condition_over(
+            "filter",
+            FilterTables {
+                keys: "a",
+                line: "l",
+                amount: "a",
+            },
+        )?);
     }
     Ok(q)
 }
@@ -295,6 +303,7 @@ pub async fn summary_from(
                 q.cond_where(f.condition_over(
                     "filter",
                     FilterTables {
+                        keys: "r",
                         line: "r",
                         amount: "r",
                     },
@@ -483,11 +492,25 @@ const NATURAL_COLUMNS: [&str; 7] = [
     "specific",
 ];
 
+/// The columns of `budget_amounts` a writer fills: the amount, then its line's group keys.
+pub const AMOUNT_COLUMNS: [&str; 8] = [
+    "line_id",
+    "phase",
+    "as_of",
+    "amount_tenths",
+    "year",
+    "level",
+    "kato",
+    "administrator",
+];
+
 /// One amount to write.
 #[derive(Debug, Clone)]
 pub struct NewAmount {
     /// The line.
     pub line_id: i64,
+    /// The line's year, level, territory and administrator (copied onto the amount row).
+    pub group: super::rollup::Group,
     /// Phase.
     pub phase: BudgetPhase,
     /// Snapshot date of an EXECUTED amount.
@@ -530,11 +553,14 @@ pub async fn upsert_amounts(tx: &mut Tx, amounts: Vec<NewAmount>) -> AppResult<(
                     a.phase.into(),
                     a.as_of.into(),
                     a.amount_tenths.into(),
+                    a.group.year.into(),
+                    a.group.level.into(),
+                    a.group.kato.into(),
+                    a.group.administrator.into(),
                 ]
             })
             .collect();
-        let columns = ["line_id", "phase", "as_of", "amount_tenths"];
-        for q in chunked_inserts("budget_amounts", &columns, rows, Some(&conflict))? {
+        for q in chunked_inserts("budget_amounts", &AMOUNT_COLUMNS, rows, Some(&conflict))? {
             tx.execute(&q).await?;
         }
     }

@@ -57,15 +57,19 @@ fn check_codes(field: &str, codes: &[String], n: usize) -> AppResult<()> {
 /// The table aliases a budget filter is rendered against.
 #[derive(Debug, Clone, Copy)]
 pub struct FilterTables {
-    /// Alias of the source of the line columns (year, level, kato, codes).
+    /// Alias of the source of the line's group keys (year, level, kato, administrator).
+    pub keys: &'static str,
+    /// Alias of the source of the classification codes (program, subprogram, specific,
+    /// functional group).
     pub line: &'static str,
     /// Alias of the source of the amount columns (phase, as_of).
     pub amount: &'static str,
 }
 
 impl FilterTables {
-    /// Budget lines `l` joined with amounts `a`.
+    /// Budget lines `l` joined with amounts `a`, the group keys read from the lines.
     pub const LINES: FilterTables = FilterTables {
+        keys: "l",
         line: "l",
         amount: "a",
     };
@@ -109,7 +113,10 @@ impl BudgetLineFilter {
                 Expected::IntegerIn(0, MAX_FILTER_DEPTH as i64),
             ));
         }
-        let col = |name: &'static str| Expr::col((tables.line, name));
+        let col = |name: &'static str| match name {
+            "year" | "level" | "kato" | "administrator" => Expr::col((tables.keys, name)),
+            _ => Expr::col((tables.line, name)),
+        };
         let mut c = Condition::all();
         if let Some(years) = &self.years {
             c = c.add(col("year").is_in(years.iter().copied()));
