@@ -207,6 +207,31 @@ async fn within_one_file_the_later_row_for_a_slot_wins() {
 }
 
 #[tokio::test]
+async fn a_file_longer_than_one_chunk_lands_whole_and_the_later_row_wins_across_chunks() {
+    let t = TestDb::with_reference().await;
+    let n = budget_csv::CHUNK_ROWS + 10;
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(&format!(
+            "2025,REGIONAL,110000000,252,{:03},{:03},111,03,APPROVED,,1.0\n",
+            i % 999 + 1,
+            i / 999 + 1
+        ));
+    }
+    // The first row's slot again, in the last chunk.
+    body.push_str("2025,REGIONAL,110000000,252,001,001,111,03,APPROVED,,5.0\n");
+    assert_eq!(import_str(&t.db, &body).await.expect("import"), n + 1);
+    let rows = budget::summary(&t.db, &Scope::national(), &[], None)
+        .await
+        .expect("summary");
+    let expected_tenths = (n as i64 - 1) * 10 + 50;
+    assert_eq!(
+        (rows[0].amount_tenths, rows[0].line_count),
+        (expected_tenths, n as i64)
+    );
+}
+
+#[tokio::test]
 async fn bad_rows_name_line_and_column_and_leave_the_database_unchanged() {
     let t = TestDb::with_reference().await;
     import_str(&t.db, ROWS).await.expect("baseline import");

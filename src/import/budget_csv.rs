@@ -1,6 +1,6 @@
 //! The budget CSV import (DESIGN §5): validate every row first, then write all rows in one
-//! transaction with a natural-key upsert, so a file either lands whole or not at all and a second
-//! import of the same file changes nothing.
+//! transaction with a natural-key upsert, chunk by chunk, so a file either lands whole or not at
+//! all, a second import of the same file changes nothing, and memory stays bounded.
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
@@ -228,85 +228,129 @@ impl Checker<'_> {
     }
 }
 
-/// Reads and validates the whole file; returns the rows or every problem found.
-fn read_rows(input: impl Read, regions: &HashSet<String>) -> Result<Vec<Row>, ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(input);
-    let mut errors = Vec::new();
-    let mut rows = Vec::new();
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        _ => csv::StringRecord::new(),
-    };
-    for (i, name) in COLUMNS.iter().enumerate() {
-        if header.get(i).map(|h| h.trim_start_matches('\u{feff}')) != Some(name) {
-            errors.push(RowError {
-                line: 1,
-                column: i + 1,
-                field: (*name).to_owned(),
-                expected: Expected::OneOf(vec![name]),
-            });
-            return Err(ImportError::Invalid { errors, more: 0 });
+/// The rows of a file in order, each checked; the problems found are kept in `errors` and their
+/// rows skipped.
+struct RowReader<'a> {
+    records: csv::StringRecordsIntoIter<&'a [u8]>,
+    regions: &'a HashSet<String>,
+    errors: Vec<RowError>,
+    index: u64,
+}
+
+impl<'a> RowReader<'a> {
+    /// Opens the file and checks its header.
+    fn open(bytes: &'a [u8], regions: &'a HashSet<String>) -> Result<Self, ImportError> {
+        let mut records = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes)
+            .into_records();
+        let header = match records.next() {
+            Some(Ok(h)) => h,
+            _ => csv::StringRecord::new(),
+        };
+        let header_error = |column: usize, field: &str, expected: Expected| {
+            Err(ImportError::Invalid {
+                errors: vec![RowError {
+                    line: 1,
+                    column,
+                    field: field.to_owned(),
+                    expected,
+                }],
+                more: 0,
+            })
+        };
+        for (i, name) in COLUMNS.iter().enumerate() {
+            if header.get(i).map(|h| h.trim_start_matches('\u{feff}')) != Some(name) {
+                return header_error(i + 1, name, Expected::OneOf(vec![name]));
+            }
         }
+        if header.len() != COLUMNS.len() {
+            return header_error(
+                COLUMNS.len() + 1,
+                "header",
+                Expected::Columns(COLUMNS.len()),
+            );
+        }
+        Ok(RowReader {
+            records,
+            regions,
+            errors: Vec::new(),
+            index: 0,
+        })
     }
-    if header.len() != COLUMNS.len() {
-        errors.push(RowError {
-            line: 1,
-            column: COLUMNS.len() + 1,
-            field: "header".into(),
-            expected: Expected::Columns(COLUMNS.len()),
-        });
-        return Err(ImportError::Invalid { errors, more: 0 });
+
+    /// The problems found so far, as the error of the whole file (`Ok` when none).
+    fn verdict(mut self) -> Result<(), ImportError> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let more = self.errors.len().saturating_sub(MAX_REPORTED);
+        self.errors.truncate(MAX_REPORTED);
+        Err(ImportError::Invalid {
+            errors: self.errors,
+            more,
+        })
     }
-    for (i, record) in records.enumerate() {
-        let line = i as u64 + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(_) => {
-                // Not valid UTF-8 or broken quoting: the line as a whole is unreadable.
-                errors.push(RowError {
+}
+
+impl Iterator for RowReader<'_> {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        loop {
+            let record = self.records.next()?;
+            self.index += 1;
+            let line = self.index + 1;
+            let record = match record {
+                Ok(r) => r,
+                Err(_) => {
+                    // Not valid UTF-8 or broken quoting: the line as a whole is unreadable.
+                    self.errors.push(RowError {
+                        line,
+                        column: 1,
+                        field: "line".into(),
+                        expected: Expected::Columns(COLUMNS.len()),
+                    });
+                    continue;
+                }
+            };
+            let line = record.position().map(|p| p.line()).unwrap_or(line);
+            if record.len() != COLUMNS.len() {
+                self.errors.push(RowError {
                     line,
-                    column: 1,
-                    field: "line".into(),
+                    column: record.len().min(COLUMNS.len()) + 1,
+                    field: COLUMNS
+                        .get(record.len())
+                        .copied()
+                        .unwrap_or("line")
+                        .to_owned(),
                     expected: Expected::Columns(COLUMNS.len()),
                 });
                 continue;
             }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(line);
-        if record.len() != COLUMNS.len() {
-            errors.push(RowError {
+            let mut checker = Checker {
                 line,
-                column: record.len().min(COLUMNS.len()) + 1,
-                field: COLUMNS
-                    .get(record.len())
-                    .copied()
-                    .unwrap_or("line")
-                    .to_owned(),
-                expected: Expected::Columns(COLUMNS.len()),
-            });
-            continue;
+                record: &record,
+                errors: &mut self.errors,
+            };
+            if let Some(row) = checker.row(self.regions) {
+                return Some(row);
+            }
         }
-        let mut checker = Checker {
-            line,
-            record: &record,
-            errors: &mut errors,
-        };
-        if let Some(row) = checker.row(regions) {
-            rows.push(row);
-        }
-    }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        let more = errors.len().saturating_sub(MAX_REPORTED);
-        errors.truncate(MAX_REPORTED);
-        Err(ImportError::Invalid { errors, more })
     }
 }
+
+/// Checks every row of a file; returns how many there are, or every problem found.
+fn check_rows(bytes: &[u8], regions: &HashSet<String>) -> Result<usize, ImportError> {
+    let mut rows = RowReader::open(bytes, regions)?;
+    let count = rows.by_ref().count();
+    rows.verdict().map(|()| count)
+}
+
+/// Rows written per round of statements: bounds the memory an import holds, whatever the size
+/// of the file.
+pub const CHUNK_ROWS: usize = 20_000;
 
 #[derive(sqlx::FromRow)]
 struct KatoRow {
@@ -330,14 +374,44 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
         .into_iter()
         .map(|r| r.kato)
         .collect();
-    let rows = read_rows(input, &regions)?;
+    // Two passes over the text (held in memory: a tenth of what the parsed rows would take):
+    // the first checks every row and reports every problem before anything is written, the
+    // second writes the rows chunk by chunk inside one transaction.
+    let mut bytes = Vec::new();
+    let mut input = input;
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| AppError::from(anyhow::anyhow!("reading the file: {e}")))?;
+    let count = check_rows(&bytes, &regions)?;
+
+    let mut rows = RowReader::open(&bytes, &regions)?;
     let mut tx = db.begin().await?;
     rollup::lock_writers(&mut tx).await?;
-    ensure_reference(&mut tx, &rows).await?;
-    let ids = upsert_lines(&mut tx, rows.iter().map(|r| &r.key)).await?;
-    let mut amounts = Vec::with_capacity(rows.len());
     let mut groups = BTreeSet::new();
-    for row in &rows {
+    loop {
+        let chunk: Vec<Row> = rows.by_ref().take(CHUNK_ROWS).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        write_chunk(&mut tx, &chunk, &mut groups).await?;
+    }
+    rollup::refresh(&mut tx, &groups).await?;
+    tx.commit().await?;
+    crate::store::analyze(db).await?;
+    Ok(ImportReport { rows: count })
+}
+
+/// Writes rows (already checked) and notes the rollup groups they touch. Chunks are written in
+/// file order, so across chunks as within one the later row for a slot wins.
+async fn write_chunk(
+    tx: &mut Tx,
+    chunk: &[Row],
+    groups: &mut BTreeSet<rollup::Group>,
+) -> Result<(), ImportError> {
+    ensure_reference(tx, chunk).await?;
+    let ids = upsert_lines(tx, chunk.iter().map(|r| &r.key)).await?;
+    let mut amounts = Vec::with_capacity(chunk.len());
+    for row in chunk {
         let line_id = *ids
             .get(&row.key.natural())
             .ok_or_else(|| AppError::from(anyhow::anyhow!("imported line without an id")))?;
@@ -347,7 +421,9 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
             kato: row.key.kato.clone(),
             administrator: row.key.administrator.clone(),
         };
-        groups.insert(group.clone());
+        if !groups.contains(&group) {
+            groups.insert(group.clone());
+        }
         amounts.push(NewAmount {
             line_id,
             group,
@@ -356,11 +432,8 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
             amount_tenths: row.amount_tenths,
         });
     }
-    upsert_amounts(&mut tx, amounts).await?;
-    rollup::refresh(&mut tx, &groups).await?;
-    tx.commit().await?;
-    crate::store::analyze(db).await?;
-    Ok(ImportReport { rows: rows.len() })
+    upsert_amounts(tx, amounts).await?;
+    Ok(())
 }
 
 /// Creates the territories, administrators and programs the rows name but the reference lacks.
@@ -484,7 +557,7 @@ mod tests {
     const HEADER: &str = "year,level,kato,administrator,program,subprogram,specific,functional_group,phase,as_of,amount\n";
 
     fn errors_of(body: &str) -> Vec<(u64, usize, String)> {
-        match read_rows(format!("{HEADER}{body}").as_bytes(), &regions()) {
+        match check_rows(format!("{HEADER}{body}").as_bytes(), &regions()) {
             Err(ImportError::Invalid { errors, .. }) => errors
                 .into_iter()
                 .map(|e| (e.line, e.column, e.field))
@@ -580,7 +653,7 @@ mod tests {
 
     #[test]
     fn bad_header_is_reported_on_line_one() {
-        let got = match read_rows("year,level\n".as_bytes(), &regions()) {
+        let got = match check_rows("year,level\n".as_bytes(), &regions()) {
             Err(ImportError::Invalid { errors, .. }) => errors[0].clone(),
             _ => panic!("expected an error"),
         };

@@ -460,7 +460,8 @@ pub async fn upsert_lines<'a>(
         .update_column("functional_group")
         .to_owned();
     let mut ids = std::collections::HashMap::with_capacity(rows.len());
-    for mut q in chunked_inserts("budget_lines", &LineKey::COLUMNS, rows, Some(&conflict))? {
+    for q in chunked_inserts("budget_lines", &LineKey::COLUMNS, rows, Some(&conflict)) {
+        let mut q = q?;
         q.returning(Query::returning().columns(["id"].into_iter().chain(NATURAL_COLUMNS)));
         for r in tx.returning_all::<LineId, _>(&q).await? {
             let level = BudgetLevel::try_from(r.level).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -545,23 +546,20 @@ pub async fn upsert_amounts(tx: &mut Tx, amounts: Vec<NewAmount>) -> AppResult<(
         conflict
             .target_and_where(target)
             .update_column("amount_tenths");
-        let rows = rows
-            .into_iter()
-            .map(|a| {
-                vec![
-                    a.line_id.into(),
-                    a.phase.into(),
-                    a.as_of.into(),
-                    a.amount_tenths.into(),
-                    a.group.year.into(),
-                    a.group.level.into(),
-                    a.group.kato.into(),
-                    a.group.administrator.into(),
-                ]
-            })
-            .collect();
-        for q in chunked_inserts("budget_amounts", &AMOUNT_COLUMNS, rows, Some(&conflict))? {
-            tx.execute(&q).await?;
+        let rows = rows.into_iter().map(|a| {
+            vec![
+                a.line_id.into(),
+                a.phase.into(),
+                a.as_of.into(),
+                a.amount_tenths.into(),
+                a.group.year.into(),
+                a.group.level.into(),
+                a.group.kato.into(),
+                a.group.administrator.into(),
+            ]
+        });
+        for q in chunked_inserts("budget_amounts", &AMOUNT_COLUMNS, rows, Some(&conflict)) {
+            tx.execute(&q?).await?;
         }
     }
     Ok(())

@@ -15,37 +15,44 @@ pub async fn insert_rows(
     columns: &[&'static str],
     rows: Vec<Vec<Value>>,
 ) -> AppResult<()> {
-    for q in chunked_inserts(table, columns, rows, None)? {
-        tx.execute(&q).await?;
+    for q in chunked_inserts(table, columns, rows, None) {
+        tx.execute(&q?).await?;
     }
     Ok(())
 }
 
 /// The multi-row inserts of `rows` into `table`, each under the parameter limit, each with
-/// `on_conflict` when given. Within one statement a key must appear once (PostgreSQL refuses to
-/// update a row twice in one statement): callers deduplicate.
-pub fn chunked_inserts(
+/// `on_conflict` when given, built one at a time as the caller runs them (so that a million rows
+/// are never all rendered at once). Within one statement a key must appear once (PostgreSQL
+/// refuses to update a row twice in one statement): callers deduplicate.
+pub fn chunked_inserts<I>(
     table: &'static str,
     columns: &[&'static str],
-    rows: Vec<Vec<Value>>,
+    rows: I,
     on_conflict: Option<&OnConflict>,
-) -> AppResult<Vec<InsertStatement>> {
+) -> impl Iterator<Item = AppResult<InsertStatement>> + Send + use<I>
+where
+    I: IntoIterator<Item = Vec<Value>>,
+    I::IntoIter: Send,
+{
     let per_statement = (MAX_PARAMS / columns.len().max(1)).max(1);
-    let mut statements = Vec::with_capacity(rows.len() / per_statement + 1);
+    let columns: Vec<&'static str> = columns.to_vec();
+    let on_conflict = on_conflict.cloned();
     let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
+    std::iter::from_fn(move || {
+        rows.peek()?;
         let mut q = Query::insert();
         q.into_table(table).columns(columns.iter().copied());
         for row in rows.by_ref().take(per_statement) {
-            q.values(row.into_iter().map(Into::into))
-                .map_err(|e| anyhow::anyhow!("bulk insert into {table}: {e}"))?;
+            if let Err(e) = q.values(row.into_iter().map(Into::into)) {
+                return Some(Err(anyhow::anyhow!("bulk insert into {table}: {e}").into()));
+            }
         }
-        if let Some(c) = on_conflict {
+        if let Some(c) = &on_conflict {
             q.on_conflict(c.clone());
         }
-        statements.push(q);
-    }
-    Ok(statements)
+        Some(Ok(q))
+    })
 }
 
 /// After rows were inserted with explicit ids, moves PostgreSQL's identity sequence past them
