@@ -45,6 +45,10 @@ enum Command {
         /// server process was lost (PostgreSQL; e.g. `5s`).
         #[arg(long, env = "AUDIT_HUB_CALLER_RECHECK", default_value = "5s", value_parser = humantime::parse_duration)]
         caller_recheck: std::time::Duration,
+        /// A read replica of the database (same form as `--database-url`) for scoped data reads;
+        /// callers, workflow, the audit trail and writes stay on the primary.
+        #[arg(long, env = "AUDIT_HUB_READ_DATABASE_URL", hide_env_values = true)]
+        read_database_url: Option<String>,
         /// Request limits.
         #[command(flatten)]
         limits: LimitOptions,
@@ -442,6 +446,7 @@ pub async fn run() -> anyhow::Result<i32> {
             demo,
             trust_anchors,
             caller_recheck,
+            read_database_url,
             limits,
         } => {
             if caller_recheck.is_zero() {
@@ -491,6 +496,25 @@ pub async fn run() -> anyhow::Result<i32> {
             .await?;
             db.close().await;
             let db = serving;
+            let replica = match &read_database_url {
+                Some(url) => {
+                    let replica = Db::connect(&ConnectOptions {
+                        url: url.clone(),
+                        statement_timeout: (!limits.statement_timeout.is_zero())
+                            .then_some(limits.statement_timeout),
+                        ..g.connect_options()
+                    })
+                    .await
+                    .map_err(|e| anyhow::anyhow!("AUDIT_HUB_READ_DATABASE_URL: {e}"))?;
+                    // A replica is never migrated from here: it must already hold the schema.
+                    anyhow::ensure!(
+                        replica.ping().await,
+                        "AUDIT_HUB_READ_DATABASE_URL: the read replica does not answer or lacks audit-hub's schema"
+                    );
+                    Some(replica)
+                }
+                None => None,
+            };
             let server = http::bind(&listen).await?;
             let addr = server.addr;
             tracing::info!(%addr, backend = db.backend().name(), "serving");
@@ -500,6 +524,9 @@ pub async fn run() -> anyhow::Result<i32> {
             let mut state = http::AppState::new(db.clone(), policy, keys, clock)
                 .with_limits(server_limits)
                 .with_caller_recheck(caller_recheck);
+            if let Some(replica) = replica {
+                state = state.with_read_replica(replica);
+            }
             state.demo = demo;
             if let Some(a) = anchors {
                 state = state.with_trust_anchors(a);

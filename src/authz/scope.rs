@@ -10,7 +10,10 @@ use std::collections::BTreeSet;
 use sea_query::{Condition, Expr, ExprTrait, SimpleExpr};
 
 use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem};
-use crate::domain::territory::scope_prefix;
+use crate::domain::territory::{prefix_range, scope_prefix};
+
+/// Digits of a KATO code.
+const KATO_DIGITS: usize = 9;
 
 /// One slice of the budget system a body may read (DESIGN §1, paragraph 6 of the access rules).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -163,7 +166,7 @@ fn reach_condition(reach: &Reach, c: &KeyColumns) -> Condition {
         Reach::All => Condition::all().add(Expr::val(1).eq(1)),
         Reach::LocalBudgets { kato } => Condition::all()
             .add(c.level.clone().ne(republican))
-            .add(c.kato.clone().like(format!("{}%", scope_prefix(kato)))),
+            .add(starts_with(c.kato.clone(), scope_prefix(kato))),
         Reach::RepublicanAdministrator { code } => Condition::all()
             .add(c.level.clone().eq(republican))
             .add(c.administrator.clone().eq(code.as_str())),
@@ -175,6 +178,21 @@ fn reach_condition(reach: &Reach, c: &KeyColumns) -> Condition {
                     .clone()
                     .is_in(codes.iter().map(String::as_str)),
             ),
+    }
+}
+
+/// `column` (a KATO code) starts with the digits `prefix`, as an index range (see
+/// [`prefix_range`]); a whole code is an equality, which lets an index on (…, kato, …, id) return
+/// rows in id order.
+pub fn starts_with(column: SimpleExpr, prefix: &str) -> Condition {
+    if prefix.len() == KATO_DIGITS {
+        return Condition::all().add(column.eq(prefix));
+    }
+    let (lower, upper) = prefix_range(prefix);
+    let c = Condition::all().add(column.clone().gte(lower));
+    match upper {
+        Some(u) => c.add(column.lt(u)),
+        None => c,
     }
 }
 

@@ -50,9 +50,60 @@ pub fn scope_prefix(kato: &str) -> &str {
     kato
 }
 
+/// The codes that start with `prefix` (digits), as a half-open range `[lower, upper)`; `upper`
+/// is `None` when every code from `lower` on qualifies (a prefix of nines). Equivalent to
+/// "starts with" for digit strings in any collation, and unlike `LIKE 'p%'` it is an index range
+/// on both backends (PostgreSQL rewrites `LIKE` only under the plain C collation, SQLite only when
+/// `LIKE` is case-sensitive).
+pub fn prefix_range(prefix: &str) -> (String, Option<String>) {
+    let kept = prefix.trim_end_matches('9');
+    let upper = kept.char_indices().last().map(|(i, c)| {
+        let next = char::from_digit(c.to_digit(10).map_or(0, |d| d + 1), 10).unwrap_or('0');
+        format!("{}{next}", &kept[..i])
+    });
+    (prefix.to_owned(), upper)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_ranges_hold_exactly_the_codes_with_the_prefix() {
+        for (prefix, upper) in [
+            ("35", Some("36")),
+            ("350000000", Some("350000001")),
+            ("39", Some("4")),
+            ("1199", Some("12")),
+            ("99", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                prefix_range(prefix),
+                (prefix.to_owned(), upper.map(str::to_owned)),
+                "{prefix}"
+            );
+        }
+        // Against "starts with" over a sample of codes.
+        for prefix in ["1", "19", "75", "999", "113235100"] {
+            let (lower, upper) = prefix_range(prefix);
+            for code in [
+                "000000000",
+                "110000000",
+                "199999999",
+                "200000000",
+                "750000000",
+                "759999999",
+                "760000000",
+                "999999999",
+                "113235100",
+                "113235101",
+            ] {
+                let in_range = code >= lower.as_str() && upper.as_deref().is_none_or(|u| code < u);
+                assert_eq!(in_range, code.starts_with(prefix), "{prefix} / {code}");
+            }
+        }
+    }
 
     #[test]
     fn prefixes_follow_kato_levels() {

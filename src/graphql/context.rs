@@ -57,8 +57,11 @@ pub struct Reader {
 
 impl RequestCtx {
     /// A context for one request: who calls (or why nobody does) and what they may read.
+    /// `reads` serves the caller's scoped data reads (a read replica, or `db` itself); workflow,
+    /// audit and every write use `db`.
     pub fn new(
         db: Db,
+        reads: Db,
         lang: Lang,
         policy: Arc<Policy>,
         clock: Clock,
@@ -66,7 +69,7 @@ impl RequestCtx {
         scope: Result<Scope, ErrorCode>,
     ) -> RequestCtx {
         let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let reader = scope.map(|s| Reader::new(db.clone(), s, lang, rows.clone()));
+        let reader = scope.map(|s| Reader::new(reads, s, lang, rows.clone()));
         RequestCtx {
             db,
             lang,

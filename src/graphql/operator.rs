@@ -27,6 +27,7 @@ pub async fn run_as(
     let scope = principal.scope(&policy).map_err(|e| e.code());
     let ctx = RequestCtx::new(
         db.clone(),
+        db.clone(),
         lang,
         policy,
         clock,

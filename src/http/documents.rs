@@ -81,7 +81,7 @@ async fn serve(
     let Ok(id) = id.parse::<i64>() else {
         return problem(StatusCode::NOT_FOUND, &AppError::NotFound, lang);
     };
-    let (doc, bytes) = match documents::content(&state.db, &scope, id).await {
+    let (doc, bytes) = match documents::content(state.reads(), &scope, id).await {
         Ok(Some(found)) => found,
         Ok(None) => return problem(StatusCode::NOT_FOUND, &AppError::NotFound, lang),
         Err(e) => {

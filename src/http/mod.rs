@@ -59,6 +59,8 @@ pub struct AppState {
     pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
     /// Resolved callers, valid while the database's caller epoch is unchanged.
     pub callers: Arc<CallerCache>,
+    /// A read replica for scoped data reads (`None`: they go to `db`).
+    pub read_replica: Option<Db>,
 }
 
 /// How often a server re-reads the caller epoch in case a change notification was lost.
@@ -80,6 +82,7 @@ impl AppState {
         AppState {
             audit: AuditWriter::spawn(db.clone()),
             callers: caller_cache(&db, DEFAULT_CALLER_RECHECK),
+            read_replica: None,
             db,
             schema,
             anonymous_schema,
@@ -103,6 +106,19 @@ impl AppState {
             self.limits,
         ) = limited(limits);
         self
+    }
+
+    /// The same state sending scoped data reads (budgets, objects, documents, organizations) to a
+    /// read replica. Callers, grants, workflow, the audit trail and every write stay on the
+    /// primary, so a block or a grant never waits for replication.
+    pub fn with_read_replica(mut self, replica: Db) -> AppState {
+        self.read_replica = Some(replica);
+        self
+    }
+
+    /// Where scoped data reads go.
+    pub fn reads(&self) -> &Db {
+        self.read_replica.as_ref().unwrap_or(&self.db)
     }
 
     /// The same state re-reading the caller epoch every `recheck` (besides notifications).
@@ -227,6 +243,7 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     };
     let ctx = RequestCtx::new(
         state.db.clone(),
+        state.reads().clone(),
         lang,
         state.policy.clone(),
         state.clock.clone(),
@@ -310,16 +327,30 @@ const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// load balancer stops sending requests until the database is back.
 #[handler]
 async fn readyz(Data(state): Data<&AppState>) -> Response {
-    let database = tokio::time::timeout(READY_WAIT, state.db.ping())
-        .await
-        .unwrap_or(false);
-    let body = serde_json::json!({
+    let answers = |db: &Db| {
+        let db = db.clone();
+        async move {
+            tokio::time::timeout(READY_WAIT, db.ping())
+                .await
+                .unwrap_or(false)
+        }
+    };
+    let database = answers(&state.db).await;
+    let state_of = |ok: bool| if ok { "ok" } else { "unreachable" };
+    let mut body = serde_json::json!({
         "ready": database,
-        "database": if database { "ok" } else { "unreachable" },
+        "database": state_of(database),
         "policy": "loaded",
     });
+    let mut ready = database;
+    if let Some(replica) = &state.read_replica {
+        let answered = answers(replica).await;
+        ready &= answered;
+        body["ready"] = ready.into();
+        body["readReplica"] = state_of(answered).into();
+    }
     Response::builder()
-        .status(if database {
+        .status(if ready {
             StatusCode::OK
         } else {
             StatusCode::SERVICE_UNAVAILABLE

@@ -132,7 +132,7 @@ impl BudgetLineFilter {
                     Expected::UpToDigits(9),
                 ));
             }
-            c = c.add(col("kato").like(format!("{prefix}%")));
+            c = c.add(crate::authz::scope::starts_with(col("kato"), prefix));
         }
         let code_lists: [(&str, &'static str, &Option<Vec<String>>, usize); 5] = [
             ("administrators", "administrator", &self.administrators, 3),
