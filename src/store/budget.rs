@@ -157,15 +157,9 @@ pub struct AggregateRow {
     pub line_count: i64,
 }
 
-/// The scope keys of amount rows aliased `a`: each amount carries its line's group keys
-/// (migration 0007), so that one index serves the scope, the year and the id order of a page.
-fn amount_keys() -> KeyColumns {
-    KeyColumns::of("a", "level", "kato", "administrator")
-}
-
-/// `budget_amounts a JOIN budget_lines l` restricted by scope and filter.
-fn scoped_amounts(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<SelectStatement> {
-    let mut q = Query::select()
+/// `budget_amounts a JOIN budget_lines l`, nothing selected yet.
+pub(super) fn amounts_with_lines() -> SelectStatement {
+    Query::select()
         .from_as("budget_amounts", "a")
         .join_as(
             sea_query::JoinType::InnerJoin,
@@ -173,18 +167,37 @@ fn scoped_amounts(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult
             "l",
             Expr::col(("l", "id")).equals(("a", "line_id")),
         )
-        .cond_where(scope.budget_condition(&amount_keys(), Expr::col(("a", "phase"))))
-        .to_owned();
+        .to_owned()
+}
+
+/// Restricts `q` to the caller's scope and the filter, both rendered on `tables`.
+fn restrict(
+    q: &mut SelectStatement,
+    scope: &Scope,
+    filter: Option<&BudgetLineFilter>,
+    tables: FilterTables,
+) -> AppResult<()> {
+    q.cond_where(scope.budget_condition(
+        &KeyColumns::of(tables.keys, "level", "kato", "administrator"),
+        Expr::col((tables.amount, "phase")),
+    ));
     if let Some(f) = filter {
-        q.cond_where(f.condition_over(
-            "filter",
-            FilterTables {
-                keys: "a",
-                line: "l",
-                amount: "a",
-            },
-        )?);
+        q.cond_where(f.condition_over("filter", tables)?);
     }
+    Ok(())
+}
+
+/// `budget_amounts a JOIN budget_lines l` restricted by scope and filter. Scope and group keys
+/// are read from the amount rows, which carry their line's (migration 0007), so that one index
+/// serves the scope, the year and the id order of a page.
+fn scoped_amounts(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<SelectStatement> {
+    let mut q = amounts_with_lines();
+    let tables = FilterTables {
+        keys: "a",
+        line: "l",
+        amount: "a",
+    };
+    restrict(&mut q, scope, filter, tables)?;
     Ok(q)
 }
 
@@ -292,23 +305,13 @@ pub async fn summary_from(
             if SummarySource::for_query(group_by, filter) != SummarySource::Rollup {
                 return Err(anyhow::anyhow!("the rollup cannot answer this summary").into());
             }
-            let mut q = Query::select()
-                .from_as("budget_rollup", "r")
-                .cond_where(scope.budget_condition(
-                    &KeyColumns::of("r", "level", "kato", "administrator"),
-                    Expr::col(("r", "phase")),
-                ))
-                .to_owned();
-            if let Some(f) = filter {
-                q.cond_where(f.condition_over(
-                    "filter",
-                    FilterTables {
-                        keys: "r",
-                        line: "r",
-                        amount: "r",
-                    },
-                )?);
-            }
+            let mut q = Query::select().from_as("budget_rollup", "r").to_owned();
+            let tables = FilterTables {
+                keys: "r",
+                line: "r",
+                amount: "r",
+            };
+            restrict(&mut q, scope, filter, tables)?;
             (q, "r", Func::sum(Expr::col(("r", "row_count"))))
         }
     };

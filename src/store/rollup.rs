@@ -105,17 +105,10 @@ fn sums() -> SelectStatement {
         ("a", "phase"),
         ("a", "as_of"),
     ];
-    Query::select()
+    super::budget::amounts_with_lines()
         .columns(keys)
         .expr(Func::sum(Expr::col(("a", "amount_tenths"))))
         .expr(Func::count(Expr::col(("a", "id"))))
-        .from_as("budget_amounts", "a")
-        .join_as(
-            sea_query::JoinType::InnerJoin,
-            "budget_lines",
-            "l",
-            Expr::col(("l", "id")).equals(("a", "line_id")),
-        )
         .group_by_columns(keys)
         .to_owned()
 }
