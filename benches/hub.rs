@@ -35,6 +35,9 @@ struct Args {
     /// Seed again even when data of this scale exists.
     #[arg(long)]
     fresh: bool,
+    /// Run only the queries whose name contains this text (e.g. `police`), for profiling one.
+    #[arg(long)]
+    only: Option<String>,
     /// `cargo bench` passes `--bench`; accepted and ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -93,7 +96,10 @@ async fn main() -> anyhow::Result<()> {
                 .to_owned(),
         )
         .await?;
-    let probes = probes(&db, year).await;
+    let mut probes = probes(&db, year).await;
+    if let Some(only) = &args.only {
+        probes.retain(|p| p.name.contains(only.as_str()));
+    }
     db.close().await;
 
     let port = free_port()?;
