@@ -29,6 +29,11 @@ impl AuditWriter {
         AuditWriter { jobs }
     }
 
+    /// Events queued and not yet taken by the writer (the trail's lag behind the requests).
+    pub fn pending(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
     /// Records an event; returns its sequence number once committed.
     pub async fn record(&self, event: Event) -> AppResult<i64> {
         let (done, wait) = oneshot::channel();

@@ -55,6 +55,54 @@ pub fn grant_status(
     }
 }
 
+impl GrantStatus {
+    /// Every state.
+    pub const ALL: [GrantStatus; 5] = [
+        GrantStatus::Active,
+        GrantStatus::AwaitingTraining,
+        GrantStatus::NotYetValid,
+        GrantStatus::Expired,
+        GrantStatus::Revoked,
+    ];
+
+    /// The state's name as in the API (`AWAITING_TRAINING`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantStatus::Active => "ACTIVE",
+            GrantStatus::AwaitingTraining => "AWAITING_TRAINING",
+            GrantStatus::NotYetValid => "NOT_YET_VALID",
+            GrantStatus::Expired => "EXPIRED",
+            GrantStatus::Revoked => "REVOKED",
+        }
+    }
+}
+
+/// How many grants are in each state on `today` (every state listed, zeros included), judged by
+/// [`grant_status`] itself.
+pub async fn grant_counts(db: &Db, today: NaiveDate) -> AppResult<Vec<(GrantStatus, i64)>> {
+    let grants = users::all_grants(db).await?;
+    let mut ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let holders: std::collections::HashMap<i64, UserRow> = users::by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let trained = users::first_trainings(db).await?;
+    let mut counts: Vec<(GrantStatus, i64)> = GrantStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for g in &grants {
+        let Some(user) = holders.get(&g.user_id) else {
+            continue;
+        };
+        let status = grant_status(g, user, trained.get(&g.user_id).copied(), today);
+        if let Some(c) = counts.iter_mut().find(|(s, _)| *s == status) {
+            c.1 += 1;
+        }
+    }
+    Ok(counts)
+}
+
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {

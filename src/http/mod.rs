@@ -5,6 +5,7 @@ pub mod auth;
 pub mod documents;
 pub mod graphql_http;
 pub mod login;
+pub mod metrics;
 pub mod playground;
 pub mod rate_limit;
 pub mod request_id;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub callers: Arc<CallerCache>,
     /// A read replica for scoped data reads (`None`: they go to `db`).
     pub read_replica: Option<Db>,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// How often a server re-reads the caller epoch in case a change notification was lost.
@@ -83,6 +86,7 @@ impl AppState {
             audit: AuditWriter::spawn(db.clone()),
             callers: caller_cache(&db, DEFAULT_CALLER_RECHECK),
             read_replica: None,
+            metrics: Arc::new(metrics::Metrics::new()),
             db,
             schema,
             anonymous_schema,
@@ -305,7 +309,14 @@ async fn finish(
     respond: impl FnOnce() -> Response,
 ) -> Response {
     event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
-    match state.audit.record(event).await {
+    let (operation, outcome) = (event.operation.clone(), event.outcome.clone());
+    let appending = std::time::Instant::now();
+    let recorded = state.audit.record(event).await;
+    state.metrics.audit_append(appending.elapsed());
+    state
+        .metrics
+        .request(operation.as_deref(), &outcome, started.elapsed());
+    match recorded {
         Ok(_) => respond(),
         Err(e) => {
             tracing::error!(error = %e, "audit write failed");
@@ -378,6 +389,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/playground/demo-users", get(playground::demo_users))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics::metrics))
         .at("/auth/challenge", poem::post(login::challenge))
         .at("/auth/login", poem::post(login::login))
         .at("/documents/:id/content", get(documents::content))

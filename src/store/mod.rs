@@ -189,6 +189,14 @@ impl Db {
         self.writes.load(Ordering::Acquire)
     }
 
+    /// (open connections, idle connections) of the pool.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match &self.pool {
+            Pool::Sqlite(p) => (p.size(), p.num_idle()),
+            Pool::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
     /// Whether the pool was closed (the server is stopping).
     pub fn is_closed(&self) -> bool {
         match &self.pool {

@@ -346,3 +346,38 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<UserRow>> {
         .to_owned();
     Ok(db.all(&q).await?)
 }
+
+/// Every grant, oldest first.
+pub async fn all_grants(db: &Db) -> AppResult<Vec<GrantRow>> {
+    let q = Query::select()
+        .columns(GRANT_COLUMNS)
+        .from("access_grants")
+        .order_by("id", Order::Asc)
+        .to_owned();
+    Ok(db.all(&q).await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct FirstTraining {
+    user_id: i64,
+    completed_on: NaiveDate,
+}
+
+/// Each trained user's first training date (what [`trained_on`] gives one user).
+pub async fn first_trainings(db: &Db) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
+    let q = Query::select()
+        .column("user_id")
+        .expr_as(
+            sea_query::Func::min(Expr::col("completed_on")),
+            "completed_on",
+        )
+        .from("training_records")
+        .group_by_col("user_id")
+        .to_owned();
+    Ok(db
+        .all::<FirstTraining>(&q)
+        .await?
+        .into_iter()
+        .map(|t| (t.user_id, t.completed_on))
+        .collect())
+}
