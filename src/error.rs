@@ -82,6 +82,8 @@ pub enum Expected {
     NoActiveGrant,
     /// At least one item.
     NonEmpty,
+    /// A JSON object of the named input type's fields.
+    JsonObject(&'static str),
 }
 
 impl Expected {
@@ -174,6 +176,11 @@ impl Expected {
                 )
                 .to_owned(),
             Expected::NonEmpty => lang.pick("кемінде бір элемент", "хотя бы один элемент", "at least one item").to_owned(),
+            Expected::JsonObject(input) => match lang {
+                Lang::Kk => format!("{input} өрістерінің JSON нысаны"),
+                Lang::Ru => format!("JSON-объект с полями {input}"),
+                Lang::En => format!("a JSON object of {input} fields"),
+            },
             Expected::ConsistentWith(other) => match lang {
                 Lang::Kk => format!("{other} өрісіне сәйкес мән"),
                 Lang::Ru => format!("значение, согласованное с полем {other}"),

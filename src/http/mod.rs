@@ -3,6 +3,7 @@
 pub mod audit_trail;
 pub mod auth;
 pub mod documents;
+pub mod export;
 pub mod graphql_http;
 pub mod login;
 pub mod metrics;
@@ -390,6 +391,8 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics::metrics))
+        .at("/export/budget-lines.csv", get(export::budget_lines))
+        .at("/export/budget-summary.csv", get(export::budget_summary))
         .at("/auth/challenge", poem::post(login::challenge))
         .at("/auth/login", poem::post(login::login))
         .at("/documents/:id/content", get(documents::content))

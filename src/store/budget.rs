@@ -86,7 +86,25 @@ impl BudgetDimension {
         }
     }
 
-    /// The result column the dimension is selected as.
+    /// The GraphQL names of the dimensions.
+    pub const NAMES: [&'static str; 10] = [
+        "YEAR",
+        "LEVEL",
+        "REGION",
+        "TERRITORY",
+        "ADMINISTRATOR",
+        "PROGRAM",
+        "SUBPROGRAM",
+        "SPECIFIC",
+        "FUNCTIONAL_GROUP",
+        "PHASE",
+    ];
+
+    /// The column the dimension is selected as (and named in CSV exports).
+    pub fn column_name(self) -> &'static str {
+        self.alias()
+    }
+
     fn alias(self) -> &'static str {
         match self {
             BudgetDimension::Year => "year",
@@ -347,6 +365,25 @@ pub async fn summary_from(
     // SUM over no rows is NULL; an empty scope slice must give no groups, not one empty group.
     q.and_having(Func::count(Expr::col((table, "amount_tenths"))).gt(0));
     Ok(db.all(&q).await?)
+}
+
+impl AggregateRow {
+    /// The group's value of `dim` as text (`""` for null: not grouped by it, or no region).
+    pub fn key(&self, dim: BudgetDimension) -> String {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        match dim {
+            BudgetDimension::Year => self.year.map(|y| y.to_string()).unwrap_or_default(),
+            BudgetDimension::Level => text(&self.level),
+            BudgetDimension::Region => text(&self.region),
+            BudgetDimension::Territory => text(&self.territory),
+            BudgetDimension::Administrator => text(&self.administrator),
+            BudgetDimension::Program => text(&self.program),
+            BudgetDimension::Subprogram => text(&self.subprogram),
+            BudgetDimension::Specific => text(&self.specific),
+            BudgetDimension::FunctionalGroup => text(&self.functional_group),
+            BudgetDimension::Phase => text(&self.phase),
+        }
+    }
 }
 
 /// Natural key and attributes of a budget line, as imported.

@@ -1,0 +1,306 @@
+//! CSV exports for dashboards: `GET /export/budget-lines.csv` and
+//! `GET /export/budget-summary.csv`, read through the same scope, filter and store functions as
+//! `budgetLines` and `budgetSummary`, recorded in the audit trail like any request, and streamed.
+//!
+//! Parameters: `filter`, a `BudgetLineFilter` as JSON (the GraphQL field names); `groupBy`, the
+//! summary's dimensions separated by commas (`REGION,PHASE`). Amounts are in thousands of tenge,
+//! written exactly as GraphQL writes them.
+
+use async_graphql::InputType;
+use futures::stream;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Query};
+use poem::{Body, Request, Response, handler};
+use serde::Deserialize;
+
+use super::{AppState, problem, request_lang};
+use crate::authz::Scope;
+use crate::domain::budget::tenths_to_decimal;
+use crate::domain::lang::Lang;
+use crate::error::{AppError, ErrorCode, Expected};
+use crate::store::budget::{self, AggregateRow, BudgetDimension, BudgetLineRow};
+use crate::store::filter::BudgetLineFilter;
+use crate::store::page::PageRequest;
+
+/// Rows read per statement while streaming the lines.
+const PAGE: u64 = 1000;
+
+/// The query string of both exports.
+#[derive(Debug, Deserialize)]
+pub struct ExportParams {
+    filter: Option<String>,
+    #[serde(rename = "groupBy")]
+    group_by: Option<String>,
+}
+
+/// The columns of the lines export.
+const LINE_COLUMNS: [&str; 14] = [
+    "id",
+    "year",
+    "level",
+    "territory",
+    "region",
+    "administrator",
+    "program",
+    "subprogram",
+    "specific",
+    "functional_group",
+    "phase",
+    "system",
+    "as_of",
+    "amount",
+];
+
+/// `GET /export/budget-lines.csv`: every amount row in scope matching the filter, in the order of
+/// `budgetLines`.
+#[handler]
+pub async fn budget_lines(
+    req: &Request,
+    Query(params): Query<ExportParams>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    run(
+        req,
+        state,
+        "GET /export/budget-lines.csv",
+        |scope| async move {
+            let filter = parse_filter(params.filter.as_deref())?;
+            let rows = budget::count_lines(state.reads(), &scope, filter.as_ref()).await?;
+            let body = lines_stream(state.reads().clone(), scope, filter);
+            Ok((rows, body))
+        },
+    )
+    .await
+}
+
+/// `GET /export/budget-summary.csv`: the groups of `budgetSummary` for the same grouping and
+/// filter.
+#[handler]
+pub async fn budget_summary(
+    req: &Request,
+    Query(params): Query<ExportParams>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    run(
+        req,
+        state,
+        "GET /export/budget-summary.csv",
+        |scope| async move {
+            let filter = parse_filter(params.filter.as_deref())?;
+            let group_by = parse_group_by(params.group_by.as_deref())?;
+            let groups = budget::summary(state.reads(), &scope, &group_by, filter.as_ref()).await?;
+            let csv = summary_csv(&group_by, &groups)?;
+            let rows = i64::try_from(groups.len()).unwrap_or(i64::MAX);
+            Ok((rows, Body::from_vec(csv)))
+        },
+    )
+    .await
+}
+
+/// Rate limit, caller, audit event (written before the first byte leaves: a download that cannot
+/// be recorded is not served), then the body `produce` makes from the caller's scope.
+async fn run<F, Fut>(req: &Request, state: &AppState, operation: &str, produce: F) -> Response
+where
+    F: FnOnce(Scope) -> Fut,
+    Fut: std::future::Future<Output = Result<(i64, Body), AppError>>,
+{
+    let started = std::time::Instant::now();
+    let lang = request_lang(req);
+    if let Err(wait) = super::rate_limit::check(state, req) {
+        let mut event = super::audit_trail::refused_event(state, req, ErrorCode::RateLimited);
+        event.operation = Some(operation.to_owned());
+        return super::finish(state, event, started, lang, || {
+            super::too_many_requests(wait, lang, false)
+        })
+        .await;
+    }
+    let caller = super::auth::resolve(state, req).await;
+    let mut event = super::audit_trail::request_event(state, req, &caller);
+    event.operation = Some(operation.to_owned());
+    event.variables = req.uri().query().map(str::to_owned);
+    let produced = match caller.scope {
+        Ok(scope) => produce(scope).await,
+        Err(code) => Err(AppError::denied(code)),
+    };
+    match produced {
+        Ok((rows, body)) => {
+            event.rows_returned = Some(rows);
+            super::finish(state, event, started, lang, || {
+                Response::builder()
+                    .status(StatusCode::OK)
+                    .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+                    .header(header::CACHE_CONTROL, "private, no-store")
+                    .header(
+                        header::CONTENT_DISPOSITION,
+                        format!(
+                            "attachment; filename=\"{}\"",
+                            operation.rsplit('/').next().unwrap_or("export.csv")
+                        ),
+                    )
+                    .body(body)
+            })
+            .await
+        }
+        Err(e) => {
+            event.outcome = e.code().as_str().to_owned();
+            if e.code() == ErrorCode::Internal {
+                tracing::error!(error = %e, operation, "export failed");
+            }
+            super::finish(state, event, started, lang, || error_response(&e, lang)).await
+        }
+    }
+}
+
+fn error_response(e: &AppError, lang: Lang) -> Response {
+    let status = match e.code() {
+        ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut resp = problem(status, e, lang);
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            poem::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    resp
+}
+
+/// The `filter` parameter as a [`BudgetLineFilter`]; its values are checked when compiled.
+fn parse_filter(text: Option<&str>) -> Result<Option<BudgetLineFilter>, AppError> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let invalid = || AppError::invalid("filter", Expected::JsonObject("BudgetLineFilter"));
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|_| invalid())?;
+    let value = async_graphql::Value::from_json(json).map_err(|_| invalid())?;
+    BudgetLineFilter::parse(Some(value))
+        .map(Some)
+        .map_err(|_| invalid())
+}
+
+/// The `groupBy` parameter: dimension names separated by commas.
+fn parse_group_by(text: Option<&str>) -> Result<Vec<BudgetDimension>, AppError> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .enumerate()
+        .map(|(i, name)| {
+            let value = async_graphql::Value::Enum(async_graphql::Name::new(name.trim()));
+            BudgetDimension::parse(Some(value)).map_err(|_| {
+                AppError::invalid(
+                    format!("groupBy[{i}]"),
+                    Expected::OneOf(BudgetDimension::NAMES.to_vec()),
+                )
+            })
+        })
+        .collect()
+}
+
+fn csv_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("writing CSV: {e}"))
+}
+
+fn line_record(r: &BudgetLineRow) -> [String; 14] {
+    [
+        r.id.to_string(),
+        r.year.to_string(),
+        r.level.as_str().to_owned(),
+        r.kato.clone(),
+        r.region_kato.clone().unwrap_or_default(),
+        r.administrator.clone(),
+        r.program.clone(),
+        r.subprogram.clone(),
+        r.specific.clone(),
+        r.functional_group.clone(),
+        r.phase.as_str().to_owned(),
+        r.phase.system().as_str().to_owned(),
+        r.as_of.map(|d| d.to_string()).unwrap_or_default(),
+        tenths_to_decimal(r.amount_tenths).to_string(),
+    ]
+}
+
+/// The lines CSV, a page of rows per chunk; a failure half-way ends the stream with an error
+/// (the client sees a cut transfer, never a silently short file).
+fn lines_stream(db: crate::store::Db, scope: Scope, filter: Option<BudgetLineFilter>) -> Body {
+    struct Cursor {
+        db: crate::store::Db,
+        scope: Scope,
+        filter: Option<BudgetLineFilter>,
+        after: Option<i64>,
+        header: bool,
+        done: bool,
+    }
+    let start = Cursor {
+        db,
+        scope,
+        filter,
+        after: None,
+        header: true,
+        done: false,
+    };
+    let chunks = stream::unfold(start, |mut c| async move {
+        if c.done {
+            return None;
+        }
+        let mut w = csv::Writer::from_writer(Vec::new());
+        if c.header {
+            c.header = false;
+            if let Err(e) = w.write_record(LINE_COLUMNS) {
+                return Some((Err(std::io::Error::other(e)), c));
+            }
+        }
+        let page = PageRequest {
+            first: PAGE,
+            after: c.after,
+        };
+        let rows = match budget::list_lines(&c.db, &c.scope, c.filter.as_ref(), page).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "export stream failed");
+                c.done = true;
+                return Some((Err(std::io::Error::other("export failed")), c));
+            }
+        };
+        for r in &rows.items {
+            if let Err(e) = w.write_record(line_record(r)) {
+                c.done = true;
+                return Some((Err(std::io::Error::other(e)), c));
+            }
+        }
+        c.after = rows.items.last().map(|r| r.id);
+        c.done = !rows.has_next;
+        match w.into_inner() {
+            Ok(bytes) => Some((Ok(bytes), c)),
+            Err(e) => {
+                c.done = true;
+                Some((Err(std::io::Error::other(e.to_string())), c))
+            }
+        }
+    });
+    Body::from_bytes_stream(chunks)
+}
+
+fn summary_csv(group_by: &[BudgetDimension], groups: &[AggregateRow]) -> Result<Vec<u8>, AppError> {
+    let mut dims: Vec<BudgetDimension> = Vec::new();
+    for d in group_by {
+        if !dims.contains(d) {
+            dims.push(*d);
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = dims.iter().map(|d| d.column_name()).collect();
+    header.extend(["amount", "line_count"]);
+    w.write_record(&header).map_err(csv_error)?;
+    for g in groups {
+        let mut record: Vec<String> = dims.iter().map(|d| g.key(*d)).collect();
+        record.push(tenths_to_decimal(g.amount_tenths).to_string());
+        record.push(g.line_count.to_string());
+        w.write_record(&record).map_err(csv_error)?;
+    }
+    w.into_inner().map_err(|e| csv_error(e.to_string()))
+}
