@@ -143,6 +143,7 @@ impl CallerCache {
         if db.backend() != crate::store::Backend::Postgres {
             return;
         }
+        let db = db.for_background();
         let weak = Arc::downgrade(self);
         let (listen_db, listen_weak) = (db.clone(), weak.clone());
         let mut stopped = self.stop.subscribe();

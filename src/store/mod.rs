@@ -189,6 +189,16 @@ impl Db {
         self.writes.load(Ordering::Acquire)
     }
 
+    /// The same pool with a statement count of its own, for background tasks (the caller-epoch
+    /// re-check), so that they never show up in a request's statement count.
+    pub fn for_background(&self) -> Db {
+        Db {
+            pool: self.pool.clone(),
+            statements: Arc::new(AtomicU64::new(0)),
+            writes: self.writes.clone(),
+        }
+    }
+
     /// (open connections, idle connections) of the pool.
     pub fn pool_usage(&self) -> (u32, usize) {
         match &self.pool {
