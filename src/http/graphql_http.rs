@@ -6,6 +6,8 @@ use poem::http::{Method, StatusCode, header};
 use poem::{Body, Request, Response};
 use serde::Deserialize;
 
+use super::persisted::{PersistedQueries, PersistedQuery};
+
 /// Largest request body accepted, in bytes (enforced while reading, whatever Content-Length says).
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
@@ -54,7 +56,8 @@ const fn refuse(status: StatusCode, code: &'static str, message: &'static str) -
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WireRequest {
-    query: String,
+    #[serde(default)]
+    query: Option<String>,
     #[serde(default)]
     variables: Option<serde_json::Value>,
     #[serde(default)]
@@ -64,8 +67,16 @@ struct WireRequest {
 }
 
 impl WireRequest {
-    fn into_request(self) -> Result<async_graphql::Request, HttpRefusal> {
-        let mut r = async_graphql::Request::new(self.query);
+    fn into_request(self, known: &PersistedQueries) -> Result<async_graphql::Request, HttpRefusal> {
+        let query = match PersistedQuery::of(self.extensions.as_ref())? {
+            Some(p) => known.resolve(&p, self.query)?,
+            None => self.query.ok_or(refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the body must be an object with a string `query`, an object `variables` and a string `operationName`",
+            ))?,
+        };
+        let mut r = async_graphql::Request::new(query);
         match self.variables {
             None | Some(serde_json::Value::Null) => {}
             Some(v @ serde_json::Value::Object(_)) => {
@@ -82,7 +93,6 @@ impl WireRequest {
         if let Some(op) = self.operation_name {
             r = r.operation_name(op);
         }
-        let _ = self.extensions;
         Ok(r)
     }
 }
@@ -94,10 +104,11 @@ pub async fn read(
     req: &Request,
     body: Body,
     max_body: usize,
+    known: &PersistedQueries,
 ) -> Result<async_graphql::Request, HttpRefusal> {
     if req.method() == Method::GET {
         let wire = read_query_string(req.uri().query().unwrap_or(""))?;
-        let request = wire.into_request()?;
+        let request = wire.into_request(known)?;
         if is_mutation(&request) {
             return Err(refuse(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -155,7 +166,7 @@ pub async fn read(
             "the body must be an object with a string `query`, an object `variables` and a string `operationName`",
         )
     })?;
-    wire.into_request()
+    wire.into_request(known)
 }
 
 fn read_query_string(query: &str) -> Result<WireRequest, HttpRefusal> {
@@ -173,15 +184,20 @@ fn read_query_string(query: &str) -> Result<WireRequest, HttpRefusal> {
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
     };
-    let variables = match get("variables") {
-        Some(v) if !v.is_empty() => Some(serde_json::from_str(&v).map_err(|_| bad())?),
-        _ => None,
+    let json = |k: &str| match get(k) {
+        Some(v) if !v.is_empty() => serde_json::from_str(&v).map(Some).map_err(|_| bad()),
+        _ => Ok(None),
     };
+    let extensions: Option<serde_json::Value> = json("extensions")?;
+    let query = get("query");
+    if query.is_none() && extensions.is_none() {
+        return Err(bad());
+    }
     Ok(WireRequest {
-        query: get("query").ok_or_else(bad)?,
-        variables,
+        query,
+        variables: json("variables")?,
         operation_name: get("operationName"),
-        extensions: None,
+        extensions,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod export;
 pub mod graphql_http;
 pub mod login;
 pub mod metrics;
+pub mod persisted;
 pub mod playground;
 pub mod rate_limit;
 pub mod request_id;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub read_replica: Option<Db>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// Query texts of automatic persisted queries, by hash.
+    pub persisted: Arc<persisted::PersistedQueries>,
 }
 
 /// How often a server re-reads the caller epoch in case a change notification was lost.
@@ -88,6 +91,7 @@ impl AppState {
             callers: caller_cache(&db, DEFAULT_CALLER_RECHECK),
             read_replica: None,
             metrics: Arc::new(metrics::Metrics::new()),
+            persisted: Arc::default(),
             db,
             schema,
             anonymous_schema,
@@ -222,7 +226,8 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     }
     let caller = auth::resolve(state, req).await;
     let mut event = audit_trail::request_event(state, req, &caller);
-    let request = match graphql_http::read(req, body, state.limits.max_body).await {
+    let request = match graphql_http::read(req, body, state.limits.max_body, &state.persisted).await
+    {
         Ok(r) => r,
         Err(refusal) => {
             // Malformed requests are recorded too: who sent what kind of refusal.
