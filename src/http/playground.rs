@@ -9,35 +9,86 @@ use super::AppState;
 
 const PAGE: &str = include_str!("../../playground/index.html");
 
-/// Example operations offered as tabs, in display order.
-pub const EXAMPLES: &[(&str, &str)] = &[
-    (
-        "budget summary by region",
-        include_str!("../../playground/examples/budget_summary_by_region.graphql"),
-    ),
-    (
-        "region dashboard",
-        include_str!("../../playground/examples/region_dashboard.graphql"),
-    ),
-    (
-        "budget lines page",
-        include_str!("../../playground/examples/budget_lines_page.graphql"),
-    ),
-    (
-        "objects with documents",
-        include_str!("../../playground/examples/objects_with_documents.graphql"),
-    ),
-    (
-        "organizations",
-        include_str!("../../playground/examples/organizations.graphql"),
-    ),
+/// An example operation offered as a tab.
+pub struct Example {
+    /// Title.
+    pub name: &'static str,
+    /// The body kind it is written for (`BodyKind` name): its tabs come first for that body's
+    /// demo user.
+    pub body_kind: &'static str,
+    /// The operation.
+    pub query: &'static str,
+}
+
+/// Example operations, one or more for every body kind, in display order.
+pub const EXAMPLES: &[Example] = &[
+    Example {
+        name: "national summary by region",
+        body_kind: "PARLIAMENT",
+        query: include_str!("../../playground/examples/budget_summary_by_region.graphql"),
+    },
+    Example {
+        name: "bodies of a region",
+        body_kind: "SUPREME_AUDIT_CHAMBER",
+        query: include_str!("../../playground/examples/organizations.graphql"),
+    },
+    Example {
+        name: "execution by region",
+        body_kind: "INTERNAL_STATE_AUDIT_AUTHORITY",
+        query: include_str!("../../playground/examples/execution_by_region.graphql"),
+    },
+    Example {
+        name: "region dashboard",
+        body_kind: "MASLIKHAT",
+        query: include_str!("../../playground/examples/region_dashboard.graphql"),
+    },
+    Example {
+        name: "objects with documents",
+        body_kind: "REVISION_COMMISSION",
+        query: include_str!("../../playground/examples/objects_with_documents.graphql"),
+    },
+    Example {
+        name: "republican budget by program",
+        body_kind: "CENTRAL_BODY_INTERNAL_AUDIT",
+        query: include_str!("../../playground/examples/central_body_republican_budget.graphql"),
+    },
+    Example {
+        name: "local budgets by territory",
+        body_kind: "REGIONAL_EXECUTIVE_INTERNAL_AUDIT",
+        query: include_str!("../../playground/examples/local_budgets_by_territory.graphql"),
+    },
+    Example {
+        name: "police budget lines page",
+        body_kind: "POLICE_INTERNAL_AUDIT",
+        query: include_str!("../../playground/examples/budget_lines_page.graphql"),
+    },
+    Example {
+        name: "applications to review",
+        body_kind: "AUTHORIZED_BODY",
+        query: include_str!("../../playground/examples/applications_to_review.graphql"),
+    },
+    Example {
+        name: "grants expiring soon",
+        body_kind: "INTEGRATOR",
+        query: include_str!("../../playground/examples/grants_expiring_soon.graphql"),
+    },
+    Example {
+        name: "who am I (central state body)",
+        body_kind: "CENTRAL_STATE_BODY",
+        query: include_str!("../../playground/examples/who_am_i.graphql"),
+    },
+    Example {
+        name: "who am I (local executive body)",
+        body_kind: "LOCAL_EXECUTIVE_BODY",
+        query: include_str!("../../playground/examples/who_am_i.graphql"),
+    },
 ];
 
 /// Renders the page once: the examples are inlined as JSON.
 pub fn render() -> String {
     let examples: Vec<serde_json::Value> = EXAMPLES
         .iter()
-        .map(|(name, query)| serde_json::json!({ "name": name, "query": query }))
+        .map(|e| serde_json::json!({ "name": e.name, "bodyKind": e.body_kind, "query": e.query }))
         .collect();
     let json = serde_json::to_string(&examples).unwrap_or_else(|_| "[]".to_owned());
     // `</` inside a script block would end it early.
