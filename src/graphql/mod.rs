@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod context;
+pub mod labels;
 pub mod limits;
 pub mod operator;
 pub mod oversight;
@@ -24,6 +25,7 @@ pub struct Query(
     workflow::WorkflowQuery,
     oversight::OversightQuery,
     audit::AuditQuery,
+    labels::LabelsQuery,
 );
 
 /// Every mutation. Each starts with the caller's permission check (`RequestCtx::require`):
