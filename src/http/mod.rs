@@ -1,5 +1,6 @@
 //! HTTP routes: `/graphql`, `/playground`, `/healthz`, `/readyz`, and document downloads.
 
+pub mod admin;
 pub mod audit_trail;
 pub mod auth;
 pub mod documents;
@@ -396,6 +397,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics::metrics))
+        .at("/admin", get(admin::page))
         .at("/export/budget-lines.csv", get(export::budget_lines))
         .at("/export/budget-summary.csv", get(export::budget_summary))
         .at("/auth/challenge", poem::post(login::challenge))
