@@ -1,0 +1,175 @@
+//! The admin console in a real browser (headless Chromium over WebDriver): the integrator signs
+//! in, grants an approved application, sees it granted, records the employee's training and sees
+//! the grant active; a screenshot of the console is saved and its path printed.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`; `.ci/run`
+//! installs them). Without them the test says so and passes, unless
+//! `AUDIT_HUB_BROWSER_TESTS=required` (set by `.ci/run`), where it fails instead.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{TestDb, TestServer, token, user_of};
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+fn tool(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// An application of a maslikhat, approved by the authorized body; its id.
+async fn approved_application(s: &mut TestServer, t: &TestDb) -> String {
+    let head = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+    let reviewer = user_of(&t.db, "AUTHORIZED_BODY", "", true).await;
+    let employee = (0u8..10)
+        .find_map(|d| audit_hub::domain::ident::complete([9, 0, 0, 1, 0, 1, 3, 0, 8, 8, d]))
+        .expect("an IIN");
+    s.token = Some(token(&head.iin));
+    let v = s
+        .gql(
+            "mutation($input: AccessApplicationInput!) { submitAccessApplication(input: $input) { id } }",
+            json!({ "input": {
+                "systems": ["ANALYTICS_CENTER"],
+                "employees": [{
+                    "surname": "Сейтқали", "name": "Айгерім", "patronymic": null, "iin": employee,
+                    "position": "Бас маман", "structuralUnit": "Тексеру бөлімі", "eqyzmetQrCode": "EQ-2",
+                    "phone": "+7 701 123 45 67", "email": "b@maslikhat.kz", "purpose": "Бюджетті бақылау"
+                }],
+                "headFullName": "Ахметов Асқар Серікұлы", "executorPhone": "+77011234567",
+                "executorEmail": "exec@maslikhat.kz", "outgoingNumber": "01-15/124", "outgoingDate": "2026-11-20"
+            }}),
+        )
+        .await;
+    let id = v["data"]["submitAccessApplication"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("submitted: {v}"))
+        .to_owned();
+    s.token = Some(token(&reviewer.iin));
+    let v: Value = s
+        .gql(
+            "mutation($id: ID!) { reviewAccessApplication(id: $id, decision: APPROVE) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        v["data"]["reviewAccessApplication"]["status"], "APPROVED",
+        "{v}"
+    );
+    id
+}
+
+/// Waits until `check` holds for the text of the first element matching `css`.
+async fn wait_for_text(c: &fantoccini::Client, css: &str, check: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+            && check(&text)
+        {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {css}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active() {
+    let required = std::env::var("AUDIT_HUB_BROWSER_TESTS").as_deref() == Ok("required");
+    let (Some(driver), Some(browser)) = (tool("chromedriver"), tool("chromium")) else {
+        assert!(
+            !required,
+            "chromium and chromedriver are required here but not installed"
+        );
+        eprintln!("SKIPPED: install chromium and chromium-driver to run the browser test");
+        return;
+    };
+    let t = TestDb::with_demo(1).await;
+    let mut s = TestServer::start(&t.db).await;
+    let id = approved_application(&mut s, &t).await;
+    let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let mut chromedriver = tokio::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": browser,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let c = loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "WebDriver session: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+
+    // Sign in: the console keeps the token where its token field puts it.
+    c.goto(&s.url("/admin")).await.expect("open console");
+    c.execute(
+        "localStorage.setItem('audit-hub-token', arguments[0]); location.reload();",
+        vec![json!(token(&integrator.iin))],
+    )
+    .await
+    .expect("sign in");
+    wait_for_text(&c, "#who", |t| !t.is_empty()).await;
+
+    let row = format!("#applications tr[data-id=\"{id}\"]");
+    wait_for_text(&c, &format!("{row} .status"), |t| t == "APPROVED").await;
+    c.find(Locator::Css(&format!(
+        "{row} button[data-action=\"grant\"]"
+    )))
+    .await
+    .expect("grant button")
+    .click()
+    .await
+    .expect("click grant");
+    wait_for_text(&c, &format!("{row} .status"), |t| t == "GRANTED").await;
+
+    // The employee's new grant waits for training; recording it makes the grant active.
+    wait_for_text(&c, "#granted tbody", |t| t.contains("AWAITING_TRAINING")).await;
+    c.find(Locator::Css("#granted button[data-action=\"trained\"]"))
+        .await
+        .expect("trained button")
+        .click()
+        .await
+        .expect("click trained");
+    let table = wait_for_text(&c, "#granted tbody", |t| {
+        t.contains("ACTIVE") && !t.contains("AWAITING_TRAINING")
+    })
+    .await;
+    assert!(table.contains("Сейтқали"), "{table}");
+
+    let png = c.screenshot().await.expect("screenshot");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-console.png");
+    std::fs::write(&path, png).expect("save screenshot");
+    println!("admin console screenshot: {}", path.display());
+    eprintln!("admin console screenshot: {}", path.display());
+    c.close().await.expect("close browser");
+    let _ = chromedriver.kill().await;
+}
