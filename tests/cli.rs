@@ -76,11 +76,39 @@ async fn serve_demo_seeds_serves_data_and_the_playground() {
         Some(1)
     );
 
-    // SIGTERM: the server shuts down gracefully and exits cleanly.
+    // SIGTERM while a large export is in flight (its body not read yet, so it cannot have
+    // finished: the socket buffers hold a fraction of it): the server stops, but only after the
+    // export has been delivered whole, and exits cleanly.
+    let total: Value = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ budgetLines(first: 0) { totalCount } }" }))
+        .send()
+        .await
+        .expect("count")
+        .json()
+        .await
+        .expect("json");
+    let total = total["data"]["budgetLines"]["totalCount"]
+        .as_u64()
+        .expect("totalCount");
+    let export = client
+        .get(format!("{base}/export/budget-lines.csv"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("export started");
+    assert_eq!(export.status(), 200);
     let pid = child.id().expect("pid");
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
+    let body = export.text().await.expect("the export completes");
+    assert_eq!(
+        body.lines().count() as u64,
+        total + 1,
+        "every row and the header arrived"
+    );
     let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
         .await
         .expect("exits")
