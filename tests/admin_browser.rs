@@ -111,7 +111,13 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
         "goog:chromeOptions".into(),
         json!({
             "binary": browser,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]
+            // No background traffic: this machine's network is closed, and Chromium's own
+            // lookups would only add failures and delays.
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,900", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-quic"
+            ]
         }),
     );
     let deadline = Instant::now() + Duration::from_secs(30);
