@@ -1,6 +1,7 @@
 //! The admin console in a real browser (headless Chromium over WebDriver): the integrator signs
-//! in, grants an approved application, sees it granted, records the employee's training and sees
-//! the grant active; a screenshot of the console is saved and its path printed.
+//! in, with the console in Russian, grants an approved application, sees it granted, records the
+//! employee's training and sees the grant active; a screenshot of the console is saved and its
+//! path printed.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`; `.ci/run`
 //! installs them). Without them the test says so and passes, unless
@@ -21,6 +22,14 @@ fn tool(name: &str) -> Option<std::path::PathBuf> {
             .map(|d| d.join(name))
             .find(|p| p.is_file())
     })
+}
+
+/// The Russian label of an enum value, as the label file has it.
+fn ru(type_name: &str, value: &str) -> &'static str {
+    audit_hub::graphql::labels::all()
+        .find(|[t, v, ..]| *t == type_name && *v == value)
+        .map(|[.., ru, _]| ru)
+        .unwrap_or_else(|| panic!("no label for {type_name}.{value}"))
 }
 
 /// An application of a maslikhat, approved by the authorized body; its id.
@@ -135,18 +144,25 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
         }
     };
 
-    // Sign in: the console keeps the token where its token field puts it.
+    // Sign in, in Russian: the console keeps the token and the language where its token field
+    // and language picker put them.
     c.goto(&s.url("/admin")).await.expect("open console");
     c.execute(
-        "localStorage.setItem('audit-hub-token', arguments[0]); location.reload();",
+        "localStorage.setItem('audit-hub-token', arguments[0]); \
+         localStorage.setItem('audit-hub-lang', 'ru'); location.reload();",
         vec![json!(token(&integrator.iin))],
     )
     .await
     .expect("sign in");
     wait_for_text(&c, "#who", |t| !t.is_empty()).await;
+    let heading = wait_for_text(&c, "section h2", |t| !t.is_empty()).await;
+    assert_eq!(heading, "Заявки");
 
     let row = format!("#applications tr[data-id=\"{id}\"]");
-    wait_for_text(&c, &format!("{row} .status"), |t| t == "APPROVED").await;
+    wait_for_text(&c, &format!("{row} .status"), |t| {
+        t == ru("ApplicationStatus", "APPROVED")
+    })
+    .await;
     c.find(Locator::Css(&format!(
         "{row} button[data-action=\"grant\"]"
     )))
@@ -155,10 +171,14 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
     .click()
     .await
     .expect("click grant");
-    wait_for_text(&c, &format!("{row} .status"), |t| t == "GRANTED").await;
+    wait_for_text(&c, &format!("{row} .status"), |t| {
+        t == ru("ApplicationStatus", "GRANTED")
+    })
+    .await;
 
     // The employee's new grant waits for training; recording it makes the grant active.
-    wait_for_text(&c, "#granted tbody", |t| t.contains("AWAITING_TRAINING")).await;
+    let awaiting = ru("GrantStatus", "AWAITING_TRAINING");
+    wait_for_text(&c, "#granted tbody", |t| t.contains(awaiting)).await;
     c.find(Locator::Css("#granted button[data-action=\"trained\"]"))
         .await
         .expect("trained button")
@@ -166,10 +186,18 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
         .await
         .expect("click trained");
     let table = wait_for_text(&c, "#granted tbody", |t| {
-        t.contains("ACTIVE") && !t.contains("AWAITING_TRAINING")
+        t.contains(ru("GrantStatus", "ACTIVE")) && !t.contains(awaiting)
     })
     .await;
     assert!(table.contains("Сейтқали"), "{table}");
+    let status = c
+        .find(Locator::Css("#granted tbody .status"))
+        .await
+        .expect("status cell")
+        .attr("data-status")
+        .await
+        .expect("data-status");
+    assert_eq!(status.as_deref(), Some("ACTIVE"));
 
     let png = c.screenshot().await.expect("screenshot");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-console.png");

@@ -42,6 +42,7 @@ async fn the_page_carries_its_operations() {
         "block-requests",
         "training",
         "token",
+        "lang",
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "#{id}");
     }
@@ -177,5 +178,43 @@ async fn review_then_grant_makes_the_grant_active_and_auditors_are_refused() {
             v["errors"][0]["extensions"]["code"], "FORBIDDEN",
             "{op}: {v}"
         );
+    }
+}
+
+#[tokio::test]
+async fn the_console_labels_come_in_each_language_without_signing_in() {
+    let t = TestDb::with_reference().await;
+    let s = TestServer::start(&t.db).await;
+    let query = ops()["labels"]
+        .as_str()
+        .expect("labels operation")
+        .to_owned();
+    // Every value of every type the console shows, as the label file has it.
+    let types = [
+        "ApplicationStatus",
+        "BodyKind",
+        "GrantStatus",
+        "InformationSystem",
+        "Language",
+    ];
+    let wanted: Vec<[&str; 5]> = audit_hub::graphql::labels::all()
+        .filter(|[ty, ..]| types.contains(ty))
+        .collect();
+    for (i, lang) in ["kk", "ru", "en"].into_iter().enumerate() {
+        let v = s.gql_lang(&query, json!({}), Some(lang)).await;
+        let got: Vec<(String, String, String)> = v["data"]["enumLabels"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{lang}: {v}"))
+            .iter()
+            .map(|l| {
+                let text = |k: &str| l[k].as_str().unwrap_or_default().to_owned();
+                (text("type"), text("value"), text("label"))
+            })
+            .collect();
+        let expected: Vec<(String, String, String)> = wanted
+            .iter()
+            .map(|row| (row[0].to_owned(), row[1].to_owned(), row[2 + i].to_owned()))
+            .collect();
+        assert_eq!(got, expected, "{lang}");
     }
 }

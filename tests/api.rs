@@ -309,6 +309,123 @@ async fn bad_input_names_the_field_in_the_callers_language() {
     }
 }
 
+/// Letters of Kazakh that Russian does not have.
+const KAZAKH_LETTERS: &str = "әғқңөұүһіӘҒҚҢӨҰҮҺІ";
+
+#[tokio::test]
+async fn requests_the_schema_refuses_are_explained_in_the_callers_language() {
+    let t = TestDb::with_reference().await;
+    let s = TestServer::start_national(&t.db).await;
+    // (case, request body, code, names every message must carry)
+    let cases: [(&str, Value, &str, &[&str]); 10] = [
+        (
+            "misspelt field, with a hint",
+            json!({ "query": "{ me { user { fulName } } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["fulName", "fullName"],
+        ),
+        (
+            "unknown argument",
+            json!({ "query": "{ budgetLines(frist: 1) { totalCount } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["frist", "budgetLines"],
+        ),
+        (
+            "required argument left out",
+            json!({ "query": "{ budgetSummary { amount } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["budgetSummary", "groupBy"],
+        ),
+        (
+            "object without a selection",
+            json!({ "query": "{ budgetLines }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["budgetLines"],
+        ),
+        (
+            "selection under a number",
+            json!({ "query": "{ budgetLines { totalCount { value } } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["totalCount"],
+        ),
+        (
+            "value outside an enum",
+            json!({ "query": "{ budgetSummary(groupBy: [NATION]) { amount } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["groupBy", "NATION", "BudgetDimension"],
+        ),
+        (
+            "text where a number is expected",
+            json!({ "query": "{ budgetLines(first: \"ten\") { totalCount } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["first", "Int"],
+        ),
+        (
+            "variable never declared",
+            json!({ "query": "query Page { budgetLines(first: $n) { totalCount } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["$n", "Page"],
+        ),
+        (
+            "operation name not in the document",
+            json!({
+                "query": "query A { me { user { id } } } query B { me { user { id } } }",
+                "operationName": "Missing"
+            }),
+            "GRAPHQL_VALIDATION_FAILED",
+            &["Missing"],
+        ),
+        (
+            "unclosed argument list",
+            json!({ "query": "{ budgetLines(first: 1 { totalCount } }" }),
+            "GRAPHQL_PARSE_FAILED",
+            &[],
+        ),
+    ];
+    for (name, body, code, names) in cases {
+        let mut messages = Vec::new();
+        for lang in ["kk", "ru", "en"] {
+            let v = s.post_body_lang(body.clone(), Some(lang)).await;
+            let err = &v["errors"][0];
+            assert_eq!(err["extensions"]["code"], code, "{name} ({lang}): {v}");
+            let msg = err["message"].as_str().expect("message").to_owned();
+            for n in names {
+                assert!(msg.contains(n), "{name} ({lang}) names {n}: {msg}");
+            }
+            if code == "GRAPHQL_PARSE_FAILED" && lang != "en" {
+                // Where the text stops being GraphQL: its line and column.
+                let at = &err["locations"][0];
+                for n in [&at["line"], &at["column"]] {
+                    assert!(
+                        msg.contains(&n.to_string()),
+                        "{name} ({lang}): {msg} at {at}"
+                    );
+                }
+            }
+            messages.push((msg, err["extensions"]["detail"].clone()));
+        }
+        let [(kk, kk_detail), (ru, ru_detail), (en, en_detail)] =
+            <[_; 3]>::try_from(messages).expect("three answers");
+        assert!(
+            kk.chars().any(|c| KAZAKH_LETTERS.contains(c)),
+            "{name}: {kk}"
+        );
+        assert!(
+            ru.chars().any(|c| ('а'..='я').contains(&c))
+                && !ru.chars().any(|c| KAZAKH_LETTERS.contains(c)),
+            "{name}: {ru}"
+        );
+        assert!(
+            !en.chars().any(|c| ('а'..='я').contains(&c)),
+            "{name}: {en}"
+        );
+        // The engine's own English stays beside the translation.
+        assert_eq!(kk_detail, json!(en), "{name}");
+        assert_eq!(ru_detail, json!(en), "{name}");
+        assert!(en_detail.is_null(), "{name}");
+    }
+}
+
 #[tokio::test]
 async fn playground_and_health_answer() {
     let t = TestDb::new().await;

@@ -94,7 +94,7 @@ async fn a_dashboard_registers_its_query_once_then_sends_the_hash() {
     // Newest first (the audit query's own event is written after it answers): GET, POST by
     // hash, POST with the text, the miss.
     for n in &nodes[0..3] {
-        assert_eq!(n["operation"], "budgetSummary", "{n}");
+        assert_eq!(n["operation"], "Dashboard", "{n}");
         assert_eq!(n["queryHash"], hash(DASHBOARD), "{n}");
         assert_eq!(n["outcome"], "OK", "{n}");
     }

@@ -44,7 +44,7 @@ async fn requests_outcomes_connections_and_grants_are_counted() {
     }
     let bad = s
         .gql(
-            "query BadFilter { budgetLines(filter: { programs: [\"1\"] }) { totalCount } }",
+            "{ budgetLines(filter: { programs: [\"1\"] }) { totalCount } }",
             json!({}),
         )
         .await;
@@ -57,17 +57,23 @@ async fn requests_outcomes_connections_and_grants_are_counted() {
         .await
         .expect("anonymous request");
     assert_eq!(anonymous.status(), 200);
+    let download = s
+        .get("/documents/999999999/content")
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(download.status(), 404);
 
-    // Labelled as the audit trail names the operation: the root fields when the request names
-    // no operation.
+    // Labelled as the audit trail names the operation: by the operation's name, else by its
+    // first root field; downloads under one name whatever the document.
     let text = scrape(&s).await;
     let cases = [
         (
-            "audit_hub_requests_total{operation=\"budgetSummary\",outcome=\"OK\"}",
+            "audit_hub_requests_total{operation=\"Dashboard\",outcome=\"OK\"}",
             3.0,
         ),
         (
-            "audit_hub_requests_total{operation=\"budgetSummary\",outcome=\"UNAUTHENTICATED\"}",
+            "audit_hub_requests_total{operation=\"Dashboard\",outcome=\"UNAUTHENTICATED\"}",
             1.0,
         ),
         (
@@ -75,8 +81,12 @@ async fn requests_outcomes_connections_and_grants_are_counted() {
             1.0,
         ),
         (
-            "audit_hub_request_duration_seconds_count{operation=\"budgetSummary\"}",
+            "audit_hub_request_duration_seconds_count{operation=\"Dashboard\"}",
             4.0,
+        ),
+        (
+            "audit_hub_requests_total{operation=\"GET /documents/content\",outcome=\"404\"}",
+            1.0,
         ),
         // The national caller holds two grants (both systems) and has been trained.
         ("audit_hub_grants{state=\"ACTIVE\"}", 2.0),
@@ -95,7 +105,7 @@ async fn requests_outcomes_connections_and_grants_are_counted() {
         assert!(sample(&text, series).is_some(), "{series} in\n{text}");
     }
     assert!(
-        sample(&text, "audit_hub_audit_append_seconds_count").unwrap_or(0.0) >= 5.0,
+        sample(&text, "audit_hub_audit_append_seconds_count").unwrap_or(0.0) >= 6.0,
         "every request waited for its event"
     );
 }

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod operator;
 pub mod oversight;
 pub mod query;
+pub mod schema_messages;
 pub mod types;
 pub mod viewer;
 pub mod workflow;

@@ -16,12 +16,16 @@ pub fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// The first root field of the first operation, when the request names no operation.
+/// The operation's name when the document names it (`query RegionDashboard { ... }`), else the
+/// first root field of the first operation, for requests that send no `operationName`.
 pub fn operation_of(query: &str) -> String {
     let field = async_graphql::parser::parse_query(query)
         .ok()
         .and_then(|doc| {
-            let (_, op) = doc.operations.iter().next()?;
+            let (name, op) = doc.operations.iter().next()?;
+            if let Some(name) = name {
+                return Some(name.to_string());
+            }
             op.node
                 .selection_set
                 .node

@@ -13,6 +13,10 @@ use crate::store::documents;
 /// Chunk size of the streamed body.
 const CHUNK: usize = 64 * 1024;
 
+/// The metrics' name for downloads: one label for every document, where the audit event names
+/// the document itself.
+const METRIC: &str = "GET /documents/content";
+
 /// Streams a document's content; 404 alike for missing and out-of-scope ids; 304 on a matching
 /// `If-None-Match`.
 #[handler]
@@ -25,9 +29,8 @@ pub async fn content(
     if let Err(wait) = super::rate_limit::check(state, req) {
         let mut event = super::audit_trail::refused_event(state, req, ErrorCode::RateLimited);
         event.operation = Some(format!("GET /documents/{id}/content"));
-        event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
-        return match state.audit.record(event).await {
-            Ok(_) => super::too_many_requests(wait, request_lang(req), false),
+        return match super::record(state, event, started, Some(METRIC)).await {
+            Ok(()) => super::too_many_requests(wait, request_lang(req), false),
             Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e, request_lang(req)),
         };
     }
@@ -42,14 +45,10 @@ pub async fn content(
         status.as_u16().to_string()
     };
     event.rows_returned = Some(i64::from(status == StatusCode::OK));
-    event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
     // Fail closed: a download that cannot be recorded is not served.
-    match state.audit.record(event).await {
-        Ok(_) => response,
-        Err(e) => {
-            tracing::error!(error = %e, "audit write failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, &e, request_lang(req))
-        }
+    match super::record(state, event, started, Some(METRIC)).await {
+        Ok(()) => response,
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e, request_lang(req)),
     }
 }
 

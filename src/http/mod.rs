@@ -282,6 +282,7 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     };
     let request_id = request_id::current();
     for e in &mut response.errors {
+        crate::graphql::schema_messages::localize(e, lang);
         if let Some(id) = &request_id {
             e.extensions
                 .get_or_insert_with(Default::default)
@@ -310,26 +311,37 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
 /// that cannot be recorded is not answered.
 async fn finish(
     state: &AppState,
-    mut event: crate::audit::Event,
+    event: crate::audit::Event,
     started: std::time::Instant,
     lang: Lang,
     respond: impl FnOnce() -> Response,
 ) -> Response {
+    let operation = event.operation.clone();
+    match record(state, event, started, operation.as_deref()).await {
+        Ok(()) => respond(),
+        Err(e) => graphql_problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
+    }
+}
+
+/// Appends `event` (with its duration) to the audit trail and counts the request in the metrics
+/// under `operation`.
+async fn record(
+    state: &AppState,
+    mut event: crate::audit::Event,
+    started: std::time::Instant,
+    operation: Option<&str>,
+) -> Result<(), AppError> {
     event.duration_ms = i64::try_from(started.elapsed().as_millis()).ok();
-    let (operation, outcome) = (event.operation.clone(), event.outcome.clone());
+    let outcome = event.outcome.clone();
     let appending = std::time::Instant::now();
     let recorded = state.audit.record(event).await;
     state.metrics.audit_append(appending.elapsed());
     state
         .metrics
-        .request(operation.as_deref(), &outcome, started.elapsed());
-    match recorded {
-        Ok(_) => respond(),
-        Err(e) => {
-            tracing::error!(error = %e, "audit write failed");
-            graphql_problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang)
-        }
-    }
+        .request(operation, &outcome, started.elapsed());
+    recorded.map(|_| ()).inspect_err(|e| {
+        tracing::error!(error = %e, "audit write failed");
+    })
 }
 
 #[handler]

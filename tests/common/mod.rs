@@ -345,10 +345,16 @@ impl TestServer {
 
     /// POSTs a GraphQL operation with an `Accept-Language`.
     pub async fn gql_lang(&self, query: &str, variables: Value, lang: Option<&str>) -> Value {
+        self.post_body_lang(json!({ "query": query, "variables": variables }), lang)
+            .await
+    }
+
+    /// POSTs a whole GraphQL request body with the server's token, in `lang`; the JSON answer.
+    pub async fn post_body_lang(&self, body: Value, lang: Option<&str>) -> Value {
         let mut req = self
             .client
             .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }));
+            .json(&body);
         if let Some(l) = lang {
             req = req.header("Accept-Language", l);
         }
