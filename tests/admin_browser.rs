@@ -1,7 +1,7 @@
 //! The admin console in a real browser (headless Chromium over WebDriver): the integrator signs
 //! in, with the console in Russian, grants an approved application, sees it granted, records the
-//! employee's training and sees the grant active; a screenshot of the console is saved and its
-//! path printed.
+//! employee's training and sees the grant active, then blocks the employee and sees the grant
+//! revoked; a screenshot of the console is saved and its path printed.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`; `.ci/run`
 //! installs them). Without them the test says so and passes, unless
@@ -71,6 +71,16 @@ async fn approved_application(s: &mut TestServer, t: &TestDb) -> String {
         "{v}"
     );
     id
+}
+
+/// An attribute of the first element matching `css`.
+async fn attribute(c: &fantoccini::Client, css: &str, name: &str) -> Option<String> {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .attr(name)
+        .await
+        .unwrap_or_else(|e| panic!("{css} {name}: {e}"))
 }
 
 /// Waits until `check` holds for the text of the first element matching `css`.
@@ -190,20 +200,37 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
     })
     .await;
     assert!(table.contains("Сейтқали"), "{table}");
-    let status = c
-        .find(Locator::Css("#granted tbody .status"))
-        .await
-        .expect("status cell")
-        .attr("data-status")
-        .await
-        .expect("data-status");
+    let status = attribute(&c, "#granted tbody .status", "data-status").await;
     assert_eq!(status.as_deref(), Some("ACTIVE"));
-
     let png = c.screenshot().await.expect("screenshot");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-console.png");
     std::fs::write(&path, png).expect("save screenshot");
     println!("admin console screenshot: {}", path.display());
     eprintln!("admin console screenshot: {}", path.display());
+
+    // The employee leaves: the integrator blocks them from the form, confirms, and the grant
+    // shows revoked.
+    let user_id = attribute(&c, "#granted tbody tr", "data-user-id")
+        .await
+        .expect("the row names its user");
+    c.find(Locator::Css("#block input[name=\"userId\"]"))
+        .await
+        .expect("user id field")
+        .send_keys(&user_id)
+        .await
+        .expect("type user id");
+    c.find(Locator::Css("#block button[type=\"submit\"]"))
+        .await
+        .expect("block button")
+        .click()
+        .await
+        .expect("click block");
+    c.accept_alert().await.expect("confirm the block");
+    wait_for_text(&c, "#granted tbody .status", |t| {
+        t == ru("GrantStatus", "REVOKED")
+    })
+    .await;
+
     c.close().await.expect("close browser");
     let _ = chromedriver.kill().await;
 }

@@ -41,6 +41,7 @@ async fn the_page_carries_its_operations() {
         "expiring",
         "block-requests",
         "training",
+        "block",
         "token",
         "lang",
     ] {
