@@ -278,3 +278,59 @@ async fn refusals_and_bad_parameters_are_answered_like_the_api_and_audited() {
         ]
     );
 }
+
+#[tokio::test]
+async fn exports_beyond_the_free_slots_are_asked_to_retry() {
+    let t = TestDb::with_demo(1).await;
+    let s = TestServer::start_national(&t.db).await;
+    let slots = usize::try_from(t.db.max_connections() / 4)
+        .expect("slots")
+        .max(1);
+    // Whole-country exports (megabytes) that nobody reads yet: each holds its slot.
+    let mut open = Vec::new();
+    for _ in 0..slots {
+        let r = s
+            .get("/export/budget-lines.csv")
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    let refused = s
+        .get("/export/budget-lines.csv")
+        .header("Accept-Language", "ru")
+        .send()
+        .await
+        .expect("one export too many");
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("RATE_LIMITED"), "{body}");
+    // The summary export holds no snapshot and is never refused for want of a slot.
+    let (status, _) = get_csv(
+        &s,
+        "/export/budget-summary.csv",
+        &[("groupBy", "LEVEL".into())],
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // A client that goes away gives its slot back.
+    drop(open);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = s
+            .get("/export/budget-lines.csv")
+            .send()
+            .await
+            .expect("export");
+        if r.status() == 200 {
+            let text = r.text().await.expect("whole export");
+            assert!(text.lines().count() > 1000, "rows after the header");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "slots came back");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -313,3 +313,86 @@ async fn bad_rows_name_line_and_column_and_leave_the_database_unchanged() {
         assert_eq!(after, before, "{name}: database changed");
     }
 }
+
+/// (amount id, amount in tenths) of every row, read page by page inside `tx`.
+async fn rows_in_snapshot(
+    tx: &mut audit_hub::store::Tx,
+    scope: &Scope,
+    first_page: &[(i64, i64)],
+) -> Vec<(i64, i64)> {
+    let mut rows = first_page.to_vec();
+    loop {
+        let page = audit_hub::store::page::PageRequest {
+            first: 2,
+            after: rows.last().map(|r| r.0),
+        };
+        let got = budget::list_lines_in(tx, scope, None, page)
+            .await
+            .expect("page");
+        rows.extend(got.items.iter().map(|r| (r.id, r.amount_tenths)));
+        if !got.has_next {
+            return rows;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_export_snapshot_does_not_see_an_import_that_commits_half_way() {
+    let t = TestDb::with_reference().await;
+    import_str(&t.db, ROWS).await.expect("first import");
+    let scope = Scope::national();
+    let all = |db: audit_hub::store::Db| {
+        let scope = scope.clone();
+        async move {
+            let page = audit_hub::store::page::PageRequest {
+                first: 1000,
+                after: None,
+            };
+            let got = budget::list_lines(&db, &scope, None, page)
+                .await
+                .expect("lines");
+            got.items
+                .iter()
+                .map(|r| (r.id, r.amount_tenths))
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = all(t.db.clone()).await;
+
+    // The export has counted and read its first page of two rows...
+    let mut snapshot = t.db.begin_snapshot().await.expect("snapshot");
+    let counted = budget::count_lines_in(&mut snapshot, &scope, None)
+        .await
+        .expect("count");
+    let first = budget::list_lines_in(
+        &mut snapshot,
+        &scope,
+        None,
+        audit_hub::store::page::PageRequest {
+            first: 2,
+            after: None,
+        },
+    )
+    .await
+    .expect("first page");
+    let first: Vec<(i64, i64)> = first
+        .items
+        .iter()
+        .map(|r| (r.id, r.amount_tenths))
+        .collect();
+    // ...when an import changes a row further on and adds new ones.
+    import_str(
+        &t.db,
+        "2025,DISTRICT,115500000,464,001,,111,04,APPROVED,,99.9\n\
+         2026,REGIONAL,710000000,352,001,,111,03,APPROVED,,1.0\n",
+    )
+    .await
+    .expect("import while the export streams");
+    let after = all(t.db.clone()).await;
+    assert_ne!(after, before, "the import changed the data");
+
+    let exported = rows_in_snapshot(&mut snapshot, &scope, &first).await;
+    snapshot.commit().await.expect("end snapshot");
+    assert_eq!(exported, before, "the export is the data of one moment");
+    assert_eq!(counted, i64::try_from(before.len()).expect("count"));
+}

@@ -65,8 +65,30 @@ pub async fn budget_lines(
         "GET /export/budget-lines.csv",
         |scope| async move {
             let filter = parse_filter(params.filter.as_deref())?;
-            let rows = budget::count_lines(state.reads(), &scope, filter.as_ref()).await?;
-            let body = lines_stream(state.reads().clone(), scope, filter);
+            let slot = state
+                .exports
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| AppError::RateLimited)?;
+            // One snapshot for the count and every page: the file is the data of one moment,
+            // whatever imports commit while it streams.
+            let mut snapshot = state.reads().begin_snapshot().await?;
+            if snapshot.backend() == crate::store::Backend::Postgres {
+                // A client that stops reading must not hold the snapshot and its connection
+                // for ever: PostgreSQL ends the session once it idles this long mid-export.
+                snapshot
+                    .raw("SET LOCAL idle_in_transaction_session_timeout = '60s'")
+                    .await?;
+            }
+            let rows = budget::count_lines_in(&mut snapshot, &scope, filter.as_ref()).await?;
+            let body = lines_stream(
+                Snapshot {
+                    tx: snapshot,
+                    _slot: slot,
+                },
+                scope,
+                filter,
+            );
             Ok((rows, body))
         },
     )
@@ -152,6 +174,10 @@ where
 }
 
 fn error_response(e: &AppError, lang: Lang) -> Response {
+    if e.code() == ErrorCode::RateLimited {
+        // Every export slot is taken: try again shortly.
+        return super::too_many_requests(1, lang, false);
+    }
     let status = match e.code() {
         ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -224,29 +250,32 @@ fn line_record(r: &BudgetLineRow) -> [String; 14] {
     ]
 }
 
-/// The lines CSV, a page of rows per chunk; a failure half-way ends the stream with an error
-/// (the client sees a cut transfer, never a silently short file).
-fn lines_stream(db: crate::store::Db, scope: Scope, filter: Option<BudgetLineFilter>) -> Body {
+/// An export's read transaction and the slot it occupies, released together when the stream
+/// ends or the client goes away.
+struct Snapshot {
+    tx: crate::store::Tx,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// The lines CSV, a page of rows per chunk, all read in `snapshot`; a failure half-way ends the
+/// stream with an error (the client sees a cut transfer, never a silently short file).
+fn lines_stream(snapshot: Snapshot, scope: Scope, filter: Option<BudgetLineFilter>) -> Body {
     struct Cursor {
-        db: crate::store::Db,
+        snapshot: Option<Snapshot>,
         scope: Scope,
         filter: Option<BudgetLineFilter>,
         after: Option<i64>,
         header: bool,
-        done: bool,
     }
     let start = Cursor {
-        db,
+        snapshot: Some(snapshot),
         scope,
         filter,
         after: None,
         header: true,
-        done: false,
     };
     let chunks = stream::unfold(start, |mut c| async move {
-        if c.done {
-            return None;
-        }
+        let mut snapshot = c.snapshot.take()?;
         let mut w = csv::Writer::from_writer(Vec::new());
         if c.header {
             c.header = false;
@@ -258,26 +287,31 @@ fn lines_stream(db: crate::store::Db, scope: Scope, filter: Option<BudgetLineFil
             first: PAGE,
             after: c.after,
         };
-        let rows = match budget::list_lines(&c.db, &c.scope, c.filter.as_ref(), page).await {
+        let listed =
+            budget::list_lines_in(&mut snapshot.tx, &c.scope, c.filter.as_ref(), page).await;
+        let rows = match listed {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "export stream failed");
-                c.done = true;
                 return Some((Err(std::io::Error::other("export failed")), c));
             }
         };
         for r in &rows.items {
             if let Err(e) = w.write_record(line_record(r)) {
-                c.done = true;
                 return Some((Err(std::io::Error::other(e)), c));
             }
         }
         c.after = rows.items.last().map(|r| r.id);
-        c.done = !rows.has_next;
+        if rows.has_next {
+            c.snapshot = Some(snapshot);
+        } else if let Err(e) = snapshot.tx.commit().await {
+            // Read only: nothing is lost, the connection just goes back the slow way.
+            tracing::warn!(error = %e, "ending an export's snapshot failed");
+        }
         match w.into_inner() {
             Ok(bytes) => Some((Ok(bytes), c)),
             Err(e) => {
-                c.done = true;
+                c.snapshot = None;
                 Some((Err(std::io::Error::other(e.to_string())), c))
             }
         }

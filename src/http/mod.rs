@@ -69,6 +69,16 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Query texts of automatic persisted queries, by hash.
     pub persisted: Arc<persisted::PersistedQueries>,
+    /// Room for line exports in progress: each holds a pooled connection for its snapshot, so
+    /// at most a quarter of the pool (at least one) may be taken by exports.
+    pub exports: Arc<tokio::sync::Semaphore>,
+}
+
+/// Line exports that may run at once over `db`.
+fn export_slots(db: &Db) -> usize {
+    usize::try_from(db.max_connections() / 4)
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// How often a server re-reads the caller epoch in case a change notification was lost.
@@ -93,6 +103,7 @@ impl AppState {
             read_replica: None,
             metrics: Arc::new(metrics::Metrics::new()),
             persisted: Arc::default(),
+            exports: Arc::new(tokio::sync::Semaphore::new(export_slots(&db))),
             db,
             schema,
             anonymous_schema,
@@ -122,6 +133,7 @@ impl AppState {
     /// read replica. Callers, grants, workflow, the audit trail and every write stay on the
     /// primary, so a block or a grant never waits for replication.
     pub fn with_read_replica(mut self, replica: Db) -> AppState {
+        self.exports = Arc::new(tokio::sync::Semaphore::new(export_slots(&replica)));
         self.read_replica = Some(replica);
         self
     }

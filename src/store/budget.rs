@@ -237,6 +237,26 @@ pub async fn list_lines(
     filter: Option<&BudgetLineFilter>,
     page: PageRequest,
 ) -> AppResult<Page<BudgetLineRow>> {
+    let q = lines_query(scope, filter, page)?;
+    Ok(Page::from_overfetch(db.all(&q).await?, page))
+}
+
+/// [`list_lines`] inside a transaction (an export's snapshot).
+pub async fn list_lines_in(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: Option<&BudgetLineFilter>,
+    page: PageRequest,
+) -> AppResult<Page<BudgetLineRow>> {
+    let q = lines_query(scope, filter, page)?;
+    Ok(Page::from_overfetch(tx.all(&q).await?, page))
+}
+
+fn lines_query(
+    scope: &Scope,
+    filter: Option<&BudgetLineFilter>,
+    page: PageRequest,
+) -> AppResult<SelectStatement> {
     let mut q = scoped_amounts(scope, filter)?;
     q.column(("a", "id"))
         .columns([
@@ -256,7 +276,7 @@ pub async fn list_lines(
     if let Some(after) = page.after {
         q.and_where(Expr::col(("a", "id")).gt(after));
     }
-    Ok(Page::from_overfetch(db.all(&q).await?, page))
+    Ok(q)
 }
 
 /// Number of amount rows in scope matching the filter.
@@ -265,9 +285,22 @@ pub async fn count_lines(
     scope: &Scope,
     filter: Option<&BudgetLineFilter>,
 ) -> AppResult<i64> {
+    Ok(db.scalar_i64(&count_query(scope, filter)?).await?)
+}
+
+/// [`count_lines`] inside a transaction (an export's snapshot).
+pub async fn count_lines_in(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: Option<&BudgetLineFilter>,
+) -> AppResult<i64> {
+    Ok(tx.scalar_i64(&count_query(scope, filter)?).await?)
+}
+
+fn count_query(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<SelectStatement> {
     let mut q = scoped_amounts(scope, filter)?;
     q.expr(Func::count(Expr::col(("a", "id"))));
-    Ok(db.scalar_i64(&q).await?)
+    Ok(q)
 }
 
 /// What a summary sums: the amount rows themselves, or their exact pre-aggregation.

@@ -199,6 +199,14 @@ impl Db {
         }
     }
 
+    /// The most connections the pool opens.
+    pub fn max_connections(&self) -> u32 {
+        match &self.pool {
+            Pool::Sqlite(p) => p.options().get_max_connections(),
+            Pool::Postgres(p) => p.options().get_max_connections(),
+        }
+    }
+
     /// (open connections, idle connections) of the pool.
     pub fn pool_usage(&self) -> (u32, usize) {
         match &self.pool {
@@ -255,6 +263,25 @@ impl Db {
             inner,
             statements: self.statements.clone(),
             writes,
+        })
+    }
+
+    /// Begins a read-only transaction whose statements all see one snapshot of the data
+    /// (PostgreSQL: REPEATABLE READ; SQLite in WAL mode: the database as of the first read), so a
+    /// long export read page by page is consistent even while imports commit. It holds one
+    /// pooled connection until it ends.
+    pub async fn begin_snapshot(&self) -> Result<Tx, sqlx::Error> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
+            Pool::Postgres(p) => TxInner::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        };
+        Ok(Tx {
+            inner,
+            statements: self.statements.clone(),
+            writes: None,
         })
     }
 
