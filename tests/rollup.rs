@@ -1,6 +1,7 @@
-//! Property: every budget summary the rollup answers equals the sum of the amount rows themselves,
-//! for random scopes × random filters × random groupings, after a seed, after imports that add
-//! and overwrite amounts, and after an import that is refused.
+//! Property: every budget summary a rollup answers (`budget_rollup`, and the narrower
+//! `budget_region_rollup` for national scopes) equals the sum of the amount rows themselves, for
+//! random scopes × random filters × random groupings, after a seed, after imports that add and
+//! overwrite amounts, and after an import that is refused.
 
 mod common;
 
@@ -79,8 +80,14 @@ fn random_scope(rng: &mut ChaCha8Rng, katos: &[String]) -> Scope {
     Scope::new(reaches, systems, None).expect("non-empty scope")
 }
 
-/// A filter over the columns the rollup keeps, nested up to `depth` more levels.
-fn random_filter(rng: &mut ChaCha8Rng, katos: &[String], depth: usize) -> BudgetLineFilter {
+/// A filter over the columns the rollup keeps (`narrow`: the region rollup), nested up to
+/// `depth` more levels.
+fn random_filter(
+    rng: &mut ChaCha8Rng,
+    katos: &[String],
+    depth: usize,
+    narrow: bool,
+) -> BudgetLineFilter {
     let mut f = BudgetLineFilter::default();
     if rng.random_bool(0.4) {
         f.years = Some(subset(rng, &[2023, 2024, 2025, 2026]));
@@ -88,11 +95,11 @@ fn random_filter(rng: &mut ChaCha8Rng, katos: &[String], depth: usize) -> Budget
     if rng.random_bool(0.3) {
         f.levels = Some(subset(rng, BudgetLevel::ALL));
     }
-    if rng.random_bool(0.3) {
+    if !narrow && rng.random_bool(0.3) {
         let kato = katos.choose(rng).expect("territory");
         f.kato_prefix = Some(kato[..rng.random_range(1..=9)].to_owned());
     }
-    if rng.random_bool(0.3) {
+    if !narrow && rng.random_bool(0.3) {
         f.administrators = Some(
             subset(rng, &ADMINISTRATORS)
                 .into_iter()
@@ -113,7 +120,7 @@ fn random_filter(rng: &mut ChaCha8Rng, katos: &[String], depth: usize) -> Budget
         let n = rng.random_range(0..=2);
         f.and = Some(
             (0..n)
-                .map(|_| random_filter(rng, katos, depth - 1))
+                .map(|_| random_filter(rng, katos, depth - 1, narrow))
                 .collect(),
         );
     }
@@ -121,25 +128,26 @@ fn random_filter(rng: &mut ChaCha8Rng, katos: &[String], depth: usize) -> Budget
         let n = rng.random_range(0..=2);
         f.or = Some(
             (0..n)
-                .map(|_| random_filter(rng, katos, depth - 1))
+                .map(|_| random_filter(rng, katos, depth - 1, narrow))
                 .collect(),
         );
     }
     if depth > 0 && rng.random_bool(0.2) {
-        f.not = Some(Box::new(random_filter(rng, katos, depth - 1)));
+        f.not = Some(Box::new(random_filter(rng, katos, depth - 1, narrow)));
     }
     f
 }
 
-fn random_grouping(rng: &mut ChaCha8Rng) -> Vec<BudgetDimension> {
-    let dims = [
+fn random_grouping(rng: &mut ChaCha8Rng, narrow: bool) -> Vec<BudgetDimension> {
+    let all = [
         BudgetDimension::Year,
         BudgetDimension::Level,
         BudgetDimension::Region,
+        BudgetDimension::Phase,
         BudgetDimension::Territory,
         BudgetDimension::Administrator,
-        BudgetDimension::Phase,
     ];
+    let dims = if narrow { &all[..4] } else { &all[..] };
     (0..rng.random_range(0..=3))
         .map(|_| *dims.choose(rng).expect("dimension"))
         .collect()
@@ -164,34 +172,60 @@ async fn amounts_off_their_line(t: &TestDb) -> i64 {
     t.db.scalar_i64(&q).await.expect("count")
 }
 
-/// Checks `CASES` random summaries; returns how many had at least one group.
-async fn rollup_agrees_with_amounts(t: &TestDb, rng: &mut ChaCha8Rng, stage: &str) -> usize {
+/// Counts of the cases checked at one stage.
+#[derive(Default)]
+struct Checked {
+    /// Cases with at least one group.
+    non_empty: usize,
+    /// Cases the region rollup answered too (and agreed).
+    by_region: usize,
+}
+
+/// Checks `CASES` random summaries against every rollup that answers them.
+async fn rollup_agrees_with_amounts(t: &TestDb, rng: &mut ChaCha8Rng, stage: &str) -> Checked {
     assert_eq!(
         amounts_off_their_line(t).await,
         0,
         "{stage}: amounts carry their line's keys"
     );
     let katos = katos(t).await;
-    let mut non_empty = 0;
+    let mut checked = Checked::default();
     for case in 0..CASES {
-        let scope = random_scope(rng, &katos);
-        let filter = rng.random_bool(0.8).then(|| random_filter(rng, &katos, 2));
-        let group_by = random_grouping(rng);
-        assert_eq!(
-            SummarySource::for_query(&group_by, filter.as_ref()),
-            SummarySource::Rollup,
+        // A third of the cases are national dashboards, the region rollup's own ground.
+        let narrow = rng.random_bool(0.35);
+        let scope = if narrow {
+            let systems = random_scope(rng, &katos).systems().clone();
+            Scope::new(vec![Reach::All], systems, None).expect("national scope")
+        } else {
+            random_scope(rng, &katos)
+        };
+        let filter = rng
+            .random_bool(0.8)
+            .then(|| random_filter(rng, &katos, 2, narrow));
+        let group_by = random_grouping(rng, narrow);
+        assert!(
+            SummarySource::Rollup.answers(&scope, &group_by, filter.as_ref()),
             "the generated cases must be ones the rollup answers"
         );
         let sum = |source| budget::summary_from(&t.db, &scope, &group_by, filter.as_ref(), source);
-        let rollup: Vec<AggregateRow> = sum(SummarySource::Rollup).await.expect("rollup");
         let amounts: Vec<AggregateRow> = sum(SummarySource::Amounts).await.expect("amounts");
-        assert_eq!(
-            rollup, amounts,
-            "{stage}, case {case}: {scope:?} grouped by {group_by:?} filtered by {filter:?}"
-        );
-        non_empty += usize::from(!amounts.is_empty());
+        let mut sources = vec![SummarySource::Rollup];
+        if SummarySource::RegionRollup.answers(&scope, &group_by, filter.as_ref()) {
+            sources.push(SummarySource::RegionRollup);
+            checked.by_region += 1;
+        } else {
+            assert!(!narrow, "a national case the region rollup refused");
+        }
+        for source in sources {
+            let rolled: Vec<AggregateRow> = sum(source).await.expect("rollup");
+            assert_eq!(
+                rolled, amounts,
+                "{stage}, case {case}, {source:?}: {scope:?} grouped by {group_by:?} filtered by {filter:?}"
+            );
+        }
+        checked.non_empty += usize::from(!amounts.is_empty());
     }
-    non_empty
+    checked
 }
 
 /// Rows into existing demo groups and new ones, some overwriting each other within the file.
@@ -233,13 +267,13 @@ fn import_csv(rng: &mut ChaCha8Rng, amount_offset: i64) -> String {
 async fn rollup_summaries_equal_sums_of_amounts() {
     let t = TestDb::with_demo(1).await;
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let mut non_empty = rollup_agrees_with_amounts(&t, &mut rng, "after the seed").await;
+    let mut stages = vec![rollup_agrees_with_amounts(&t, &mut rng, "after the seed").await];
 
     let first = import_csv(&mut rng, 0);
     audit_hub::import::budget_csv::import(&t.db, first.as_bytes())
         .await
         .expect("first import");
-    non_empty += rollup_agrees_with_amounts(&t, &mut rng, "after an import").await;
+    stages.push(rollup_agrees_with_amounts(&t, &mut rng, "after an import").await);
 
     // The same lines again with other amounts: upserts replace, the rollup must follow.
     let mut replay = ChaCha8Rng::seed_from_u64(99);
@@ -247,7 +281,7 @@ async fn rollup_summaries_equal_sums_of_amounts() {
     audit_hub::import::budget_csv::import(&t.db, second.as_bytes())
         .await
         .expect("second import");
-    non_empty += rollup_agrees_with_amounts(&t, &mut rng, "after overwriting amounts").await;
+    stages.push(rollup_agrees_with_amounts(&t, &mut rng, "after overwriting amounts").await);
 
     let national = |t: &TestDb| {
         let db = t.db.clone();
@@ -281,18 +315,27 @@ async fn rollup_summaries_equal_sums_of_amounts() {
         before,
         "a refused import changes no sum"
     );
-    non_empty += rollup_agrees_with_amounts(&t, &mut rng, "after a refused import").await;
+    stages.push(rollup_agrees_with_amounts(&t, &mut rng, "after a refused import").await);
 
-    // The cases must mostly find data, not agree on nothing.
+    // The cases must mostly find data, not agree on nothing, and the region rollup must have
+    // been held against the amounts at every stage.
+    let non_empty: usize = stages.iter().map(|c| c.non_empty).sum();
     assert!(
         non_empty >= CASES * 4 / 3,
         "only {non_empty} non-empty summaries"
     );
+    for (i, c) in stages.iter().enumerate() {
+        assert!(
+            c.by_region >= CASES / 5,
+            "stage {i}: {} region cases",
+            c.by_region
+        );
+    }
 }
 
 #[tokio::test]
 async fn summaries_by_classification_codes_read_the_amounts() {
-    let cases: [(&str, Vec<BudgetDimension>, BudgetLineFilter, SummarySource); 4] = [
+    let cases: [(&str, Vec<BudgetDimension>, BudgetLineFilter, SummarySource); 6] = [
         (
             "grouped by program",
             vec![BudgetDimension::Program],
@@ -319,6 +362,24 @@ async fn summaries_by_classification_codes_read_the_amounts() {
                 as_of: Some(Date(NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"))),
                 ..Default::default()
             },
+            SummarySource::RegionRollup,
+        ),
+        (
+            "grouped by administrator",
+            vec![BudgetDimension::Administrator],
+            BudgetLineFilter::default(),
+            SummarySource::Rollup,
+        ),
+        (
+            "filtered by territory prefix inside an or",
+            vec![BudgetDimension::Region],
+            BudgetLineFilter {
+                or: Some(vec![BudgetLineFilter {
+                    kato_prefix: Some("35".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
             SummarySource::Rollup,
         ),
         (
@@ -337,7 +398,7 @@ async fn summaries_by_classification_codes_read_the_amounts() {
     let t = TestDb::with_reference().await;
     for (name, group_by, filter, expected) in cases {
         assert_eq!(
-            SummarySource::for_query(&group_by, Some(&filter)),
+            SummarySource::for_query(&Scope::national(), &group_by, Some(&filter)),
             expected,
             "{name}"
         );
@@ -352,5 +413,45 @@ async fn summaries_by_classification_codes_read_the_amounts() {
             .await;
             assert!(refused.is_err(), "{name}: the rollup must refuse");
         }
+        if expected != SummarySource::RegionRollup {
+            let refused = budget::summary_from(
+                &t.db,
+                &Scope::national(),
+                &group_by,
+                Some(&filter),
+                SummarySource::RegionRollup,
+            )
+            .await;
+            assert!(refused.is_err(), "{name}: the region rollup must refuse");
+        }
+    }
+
+    // The region rollup has no territory or administrator: a scope whose predicate needs them
+    // (a maslikhat's local budgets, a police department's administrators) reads the wider one.
+    let local = [
+        Reach::LocalBudgets {
+            kato: "350000000".into(),
+        },
+        Reach::RegionalAdministrators {
+            region: "350000000".into(),
+            codes: vec!["252".into()],
+        },
+    ];
+    for reach in local {
+        let scope = Scope::new(
+            vec![reach, Reach::All],
+            InformationSystem::ALL.to_vec(),
+            None,
+        )
+        .expect("scope");
+        let group_by = [BudgetDimension::Region, BudgetDimension::Phase];
+        assert_eq!(
+            SummarySource::for_query(&scope, &group_by, None),
+            SummarySource::Rollup,
+            "{scope:?}"
+        );
+        let refused =
+            budget::summary_from(&t.db, &scope, &group_by, None, SummarySource::RegionRollup).await;
+        assert!(refused.is_err(), "{scope:?}: the region rollup must refuse");
     }
 }

@@ -7,7 +7,7 @@ use super::bulk::chunked_inserts;
 use super::page::{Page, PageRequest};
 use super::{Db, Tx};
 use crate::authz::Scope;
-use crate::authz::scope::KeyColumns;
+use crate::authz::scope::{KeyColumns, Reach};
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
 use crate::error::AppResult;
 use crate::store::filter::{BudgetLineFilter, FilterTables};
@@ -128,6 +128,17 @@ impl BudgetDimension {
                 | BudgetDimension::Subprogram
                 | BudgetDimension::Specific
                 | BudgetDimension::FunctionalGroup
+        )
+    }
+
+    /// Whether the narrower region rollup keeps this dimension.
+    fn in_region_rollup(self) -> bool {
+        matches!(
+            self,
+            BudgetDimension::Year
+                | BudgetDimension::Level
+                | BudgetDimension::Region
+                | BudgetDimension::Phase
         )
     }
 
@@ -303,25 +314,52 @@ fn count_query(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<Se
     Ok(q)
 }
 
-/// What a summary sums: the amount rows themselves, or their exact pre-aggregation.
+/// What a summary sums: the amount rows themselves, or one of their exact pre-aggregations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SummarySource {
     /// `budget_amounts` joined with `budget_lines`: answers every summary.
     Amounts,
     /// `budget_rollup`: answers summaries whose grouping and filter use only its columns.
     Rollup,
+    /// `budget_region_rollup`: answers national summaries grouped and filtered by year, level,
+    /// region, phase and snapshot date only.
+    RegionRollup,
 }
 
 impl SummarySource {
-    /// The cheapest source that answers this grouping and filter exactly.
-    pub fn for_query(group_by: &[BudgetDimension], filter: Option<&BudgetLineFilter>) -> Self {
-        if group_by.iter().all(|d| d.in_rollup())
-            && filter.is_none_or(BudgetLineFilter::rollup_compatible)
-        {
-            SummarySource::Rollup
-        } else {
-            SummarySource::Amounts
+    /// Whether this source answers the summary exactly. The region rollup has no territory or
+    /// administrator, so it answers only scopes whose predicate needs neither (every reach
+    /// national); phases, which the granted systems restrict, it keeps.
+    pub fn answers(
+        self,
+        scope: &Scope,
+        group_by: &[BudgetDimension],
+        filter: Option<&BudgetLineFilter>,
+    ) -> bool {
+        match self {
+            SummarySource::Amounts => true,
+            SummarySource::Rollup => {
+                group_by.iter().all(|d| d.in_rollup())
+                    && filter.is_none_or(BudgetLineFilter::rollup_compatible)
+            }
+            SummarySource::RegionRollup => {
+                scope.reaches().iter().all(|r| matches!(r, Reach::All))
+                    && group_by.iter().all(|d| d.in_region_rollup())
+                    && filter.is_none_or(BudgetLineFilter::region_rollup_compatible)
+            }
         }
+    }
+
+    /// The cheapest source that answers this summary exactly.
+    pub fn for_query(
+        scope: &Scope,
+        group_by: &[BudgetDimension],
+        filter: Option<&BudgetLineFilter>,
+    ) -> Self {
+        [SummarySource::RegionRollup, SummarySource::Rollup]
+            .into_iter()
+            .find(|s| s.answers(scope, group_by, filter))
+            .unwrap_or(SummarySource::Amounts)
     }
 }
 
@@ -333,7 +371,7 @@ pub async fn summary(
     group_by: &[BudgetDimension],
     filter: Option<&BudgetLineFilter>,
 ) -> AppResult<Vec<AggregateRow>> {
-    let source = SummarySource::for_query(group_by, filter);
+    let source = SummarySource::for_query(scope, group_by, filter);
     summary_from(db, scope, group_by, filter, source).await
 }
 
@@ -352,11 +390,15 @@ pub async fn summary_from(
             "a",
             Func::count(Expr::col(("a", "id"))),
         ),
-        SummarySource::Rollup => {
-            if SummarySource::for_query(group_by, filter) != SummarySource::Rollup {
+        SummarySource::Rollup | SummarySource::RegionRollup => {
+            if !source.answers(scope, group_by, filter) {
                 return Err(anyhow::anyhow!("the rollup cannot answer this summary").into());
             }
-            let mut q = Query::select().from_as("budget_rollup", "r").to_owned();
+            let table = match source {
+                SummarySource::RegionRollup => "budget_region_rollup",
+                _ => "budget_rollup",
+            };
+            let mut q = Query::select().from_as(table, "r").to_owned();
             let tables = FilterTables {
                 keys: "r",
                 line: "r",
@@ -369,7 +411,7 @@ pub async fn summary_from(
     // The rollup names every column as the line and amount tables do, under one alias.
     let column = |dim: BudgetDimension| match source {
         SummarySource::Amounts => dim.column(),
-        SummarySource::Rollup => ("r", dim.column().1),
+        SummarySource::Rollup | SummarySource::RegionRollup => ("r", dim.column().1),
     };
     for dim in BudgetDimension::ALL {
         if group_by.contains(&dim) {

@@ -106,6 +106,25 @@ impl BudgetLineFilter {
                 .is_none_or(BudgetLineFilter::rollup_compatible)
     }
 
+    /// Whether the filter reads only columns the narrower region rollup keeps (year, level,
+    /// phase, snapshot date): [`BudgetLineFilter::rollup_compatible`], and no territory prefix or
+    /// administrator either, at any depth.
+    pub fn region_rollup_compatible(&self) -> bool {
+        self.rollup_compatible()
+            && self.kato_prefix.is_none()
+            && self.administrators.is_none()
+            && self
+                .and
+                .iter()
+                .chain(self.or.iter())
+                .flatten()
+                .all(BudgetLineFilter::region_rollup_compatible)
+            && self
+                .not
+                .as_deref()
+                .is_none_or(BudgetLineFilter::region_rollup_compatible)
+    }
+
     fn condition_at(&self, path: &str, tables: FilterTables, depth: usize) -> AppResult<Condition> {
         if depth > MAX_FILTER_DEPTH {
             return Err(AppError::invalid(

@@ -4,7 +4,9 @@
 //! A rollup row sums the amount rows of one (year, level, territory, administrator, phase,
 //! snapshot date). Writers rebuild the rows of the (year, level, territory, administrator) groups
 //! they touched from `budget_amounts` itself rather than adding deltas, so a rollup row is always
-//! a plain `GROUP BY` of the rows it stands for and cannot drift.
+//! a plain `GROUP BY` of the rows it stands for and cannot drift. The narrower
+//! `budget_region_rollup` (migration 0008: year, level, region, phase, snapshot date) is rebuilt
+//! the same way, for the (year, level) slices touched, from `budget_rollup`.
 
 use std::collections::BTreeSet;
 
@@ -70,6 +72,24 @@ pub async fn refresh(tx: &mut Tx, groups: &BTreeSet<Group>) -> AppResult<()> {
         sums.and_where(matches("l"));
         tx.execute(&insert(sums)?).await?;
     }
+    let slices: BTreeSet<(i32, BudgetLevel)> = groups.iter().map(|g| (g.year, g.level)).collect();
+    for (year, level) in slices {
+        let matches = |table: &'static str| {
+            Expr::col((table, "year"))
+                .eq(year)
+                .and(Expr::col((table, "level")).eq(level.as_str()))
+        };
+        tx.execute(
+            &Query::delete()
+                .from_table(REGION_TABLE)
+                .and_where(matches(REGION_TABLE))
+                .to_owned(),
+        )
+        .await?;
+        let mut sums = region_sums();
+        sums.and_where(matches("r"));
+        tx.execute(&region_insert(sums)?).await?;
+    }
     Ok(())
 }
 
@@ -78,7 +98,41 @@ pub async fn rebuild(tx: &mut Tx) -> AppResult<()> {
     tx.execute(&Query::delete().from_table("budget_rollup").to_owned())
         .await?;
     tx.execute(&insert(sums())?).await?;
+    tx.execute(&Query::delete().from_table(REGION_TABLE).to_owned())
+        .await?;
+    tx.execute(&region_insert(region_sums())?).await?;
     Ok(())
+}
+
+/// The narrower rollup's table.
+const REGION_TABLE: &str = "budget_region_rollup";
+
+/// Its key columns, then the sum and the count, in the order [`region_sums`] selects them.
+const REGION_KEYS: [&str; 5] = ["year", "level", "region_kato", "phase", "as_of"];
+
+/// `SELECT` of the narrower rollup's rows from `budget_rollup` (all slices; callers narrow it).
+fn region_sums() -> SelectStatement {
+    let keys = REGION_KEYS.map(|k| ("r", k));
+    Query::select()
+        .from_as("budget_rollup", "r")
+        .columns(keys)
+        .expr(Func::sum(Expr::col(("r", "amount_tenths"))))
+        .expr(Func::sum(Expr::col(("r", "row_count"))))
+        .group_by_columns(keys)
+        .to_owned()
+}
+
+fn region_insert(select: SelectStatement) -> AppResult<sea_query::InsertStatement> {
+    Ok(Query::insert()
+        .into_table(REGION_TABLE)
+        .columns(
+            REGION_KEYS
+                .into_iter()
+                .chain(["amount_tenths", "row_count"]),
+        )
+        .select_from(select)
+        .map_err(|e| anyhow::anyhow!("region rollup insert: {e}"))?
+        .to_owned())
 }
 
 /// The rollup columns, in the order [`sums`] selects them.
