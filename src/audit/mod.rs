@@ -123,43 +123,59 @@ fn head_query() -> sea_query::SelectStatement {
 ///
 /// Appends are serialized: PostgreSQL takes a transaction-level advisory lock; SQLite allows one
 /// writer at a time and the callers append after their own writes, so the lock is already held.
-pub async fn append(tx: &mut Tx, mut event: Event) -> AppResult<i64> {
-    event.at = event
-        .at
-        .duration_trunc(TimeDelta::microseconds(1))
-        .unwrap_or(event.at);
+pub async fn append(tx: &mut Tx, event: Event) -> AppResult<i64> {
+    let seqs = append_all(tx, vec![event]).await?;
+    seqs.first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("no sequence number for the appended event").into())
+}
+
+/// Appends events in order inside `tx` (serialized as [`append`]); their sequence numbers.
+/// The chain is computed here from one read of its head and written with multi-row inserts,
+/// so a batch costs a few statements whatever its size.
+pub async fn append_all(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<i64>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     if tx.backend() == Backend::Postgres {
         tx.raw("SELECT pg_advisory_xact_lock(727270001)").await?;
     }
     let last: Option<Head> = tx.optional(&head_query()).await?;
-    let (seq, prev) = match last {
-        Some(l) => (l.seq + 1, l.hash),
-        None => (1, GENESIS.to_owned()),
+    let (mut seq, mut prev) = match last {
+        Some(l) => (l.seq, l.hash),
+        None => (0, GENESIS.to_owned()),
     };
-    let h = hash(seq, &event, &prev);
-    let q = Query::insert()
-        .into_table("audit_events")
-        .columns(COLUMNS)
-        .values_panic([
+    let mut seqs = Vec::with_capacity(events.len());
+    let mut rows = Vec::with_capacity(events.len());
+    for mut event in events {
+        event.at = event
+            .at
+            .duration_trunc(TimeDelta::microseconds(1))
+            .unwrap_or(event.at);
+        seq += 1;
+        let h = hash(seq, &event, &prev);
+        rows.push(vec![
             seq.into(),
             event.at.into(),
             event.user_id.into(),
             event.organization_id.into(),
-            event.operation.clone().into(),
-            event.query_hash.clone().into(),
-            event.variables.clone().into(),
-            event.scope.clone().into(),
-            event.outcome.clone().into(),
+            event.operation.into(),
+            event.query_hash.into(),
+            event.variables.into(),
+            event.scope.into(),
+            event.outcome.into(),
             event.rows_returned.into(),
             event.duration_ms.into(),
-            event.client_addr.clone().into(),
-            event.request_id.clone().into(),
+            event.client_addr.into(),
+            event.request_id.into(),
             prev.into(),
-            h.into(),
-        ])
-        .to_owned();
-    tx.execute(&q).await?;
-    Ok(seq)
+            h.clone().into(),
+        ]);
+        seqs.push(seq);
+        prev = h;
+    }
+    crate::store::bulk::insert_rows(tx, "audit_events", &COLUMNS, rows).await?;
+    Ok(seqs)
 }
 
 /// Why the chain is broken, at the first bad event.

@@ -4,7 +4,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Event, append};
+use super::{Event, append_all};
 use crate::error::{AppError, AppResult};
 use crate::store::Db;
 
@@ -78,10 +78,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
 
 async fn write(db: &Db, events: Vec<Event>) -> AppResult<Vec<i64>> {
     let mut tx = db.begin_audit().await?;
-    let mut seqs = Vec::with_capacity(events.len());
-    for e in events {
-        seqs.push(append(&mut tx, e).await?);
-    }
+    let seqs = append_all(&mut tx, events).await?;
     tx.commit().await?;
     Ok(seqs)
 }
