@@ -90,20 +90,12 @@ impl BudgetLineFilter {
     /// Whether the filter reads only columns the budget rollup keeps (year, level, territory,
     /// administrator, phase, snapshot date): no program, subprogram, specific or functional group.
     pub fn rollup_compatible(&self) -> bool {
-        self.programs.is_none()
-            && self.subprograms.is_none()
-            && self.specifics.is_none()
-            && self.functional_groups.is_none()
-            && self
-                .and
-                .iter()
-                .chain(self.or.iter())
-                .flatten()
-                .all(BudgetLineFilter::rollup_compatible)
-            && self
-                .not
-                .as_deref()
-                .is_none_or(BudgetLineFilter::rollup_compatible)
+        self.everywhere(&|f: &Self| {
+            f.programs.is_none()
+                && f.subprograms.is_none()
+                && f.specifics.is_none()
+                && f.functional_groups.is_none()
+        })
     }
 
     /// Whether the filter reads only columns the narrower region rollup keeps (year, level,
@@ -111,18 +103,19 @@ impl BudgetLineFilter {
     /// administrator either, at any depth.
     pub fn region_rollup_compatible(&self) -> bool {
         self.rollup_compatible()
-            && self.kato_prefix.is_none()
-            && self.administrators.is_none()
+            && self.everywhere(&|f: &Self| f.kato_prefix.is_none() && f.administrators.is_none())
+    }
+
+    /// Whether `own` holds for this filter and every filter nested in it (`and`, `or`, `not`).
+    fn everywhere(&self, own: &impl Fn(&Self) -> bool) -> bool {
+        own(self)
             && self
                 .and
                 .iter()
                 .chain(self.or.iter())
                 .flatten()
-                .all(BudgetLineFilter::region_rollup_compatible)
-            && self
-                .not
-                .as_deref()
-                .is_none_or(BudgetLineFilter::region_rollup_compatible)
+                .all(|f| f.everywhere(own))
+            && self.not.as_deref().is_none_or(|f| f.everywhere(own))
     }
 
     fn condition_at(&self, path: &str, tables: FilterTables, depth: usize) -> AppResult<Condition> {

@@ -122,19 +122,6 @@ fn region_sums() -> SelectStatement {
         .to_owned()
 }
 
-fn region_insert(select: SelectStatement) -> AppResult<sea_query::InsertStatement> {
-    Ok(Query::insert()
-        .into_table(REGION_TABLE)
-        .columns(
-            REGION_KEYS
-                .into_iter()
-                .chain(["amount_tenths", "row_count"]),
-        )
-        .select_from(select)
-        .map_err(|e| anyhow::anyhow!("region rollup insert: {e}"))?
-        .to_owned())
-}
-
 /// The rollup columns, in the order [`sums`] selects them.
 const COLUMNS: [&str; 9] = [
     "year",
@@ -167,11 +154,27 @@ fn sums() -> SelectStatement {
         .to_owned()
 }
 
-fn insert(select: SelectStatement) -> AppResult<sea_query::InsertStatement> {
+/// `INSERT INTO table (columns) <select>`.
+fn insert_into(
+    table: &'static str,
+    columns: impl IntoIterator<Item = &'static str>,
+    select: SelectStatement,
+) -> AppResult<sea_query::InsertStatement> {
     Ok(Query::insert()
-        .into_table("budget_rollup")
-        .columns(COLUMNS)
+        .into_table(table)
+        .columns(columns)
         .select_from(select)
-        .map_err(|e| anyhow::anyhow!("rollup insert: {e}"))?
+        .map_err(|e| anyhow::anyhow!("insert into {table}: {e}"))?
         .to_owned())
+}
+
+fn insert(select: SelectStatement) -> AppResult<sea_query::InsertStatement> {
+    insert_into("budget_rollup", COLUMNS, select)
+}
+
+fn region_insert(select: SelectStatement) -> AppResult<sea_query::InsertStatement> {
+    let columns = REGION_KEYS
+        .into_iter()
+        .chain(["amount_tenths", "row_count"]);
+    insert_into(REGION_TABLE, columns, select)
 }
