@@ -10,6 +10,7 @@ use crate::import::budget_csv::{self, ImportError};
 use std::sync::Arc;
 
 use crate::authz::certificate::TrustAnchors;
+use crate::authz::in_force::{Governing, PolicyInForce, Published};
 use crate::authz::policy::Policy;
 use crate::authz::token::TokenKeys;
 use crate::clock::Clock;
@@ -98,7 +99,7 @@ enum Command {
         #[command(subcommand)]
         what: UsersCommand,
     },
-    /// Inspect the access policy.
+    /// Inspect the access policy, or publish one to every server on the database.
     Policy {
         #[command(subcommand)]
         what: PolicyCommand,
@@ -238,6 +239,15 @@ enum PolicyCommand {
         #[arg(long)]
         iin: String,
     },
+    /// Publish the policy of `--policy-dir` (or the built-in one) as the policy in force for
+    /// every server on this database; checked first, audited, effective within seconds.
+    Publish {
+        /// Why (a ticket, an order number); kept with the revision and in the audit trail.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List the published revisions, newest first (the first one governs).
+    History,
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,6 +257,14 @@ enum ImportCommand {
         /// The CSV file.
         file: PathBuf,
     },
+}
+
+/// The policy in force on `db`: its newest published revision, else `--policy-dir`'s or the
+/// built-in one (what a server on the same database would decide by).
+async fn policy_in_force(g: &GlobalOptions, db: &Db) -> anyhow::Result<PolicyInForce> {
+    let startup = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
+    let epoch = crate::store::epochs::current(db, crate::store::epochs::CALLERS).await?;
+    PolicyInForce::start(db, startup, epoch).await
 }
 
 async fn open(global: &GlobalOptions) -> anyhow::Result<Db> {
@@ -316,8 +334,8 @@ pub async fn run() -> anyhow::Result<i32> {
             }
         }
         Command::Workflow { as_iin, what } => {
-            let policy = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
             let db = open(g).await?;
+            let policy = policy_in_force(g, &db).await?.current()?;
             let (query, vars) = workflow_operation(&db, what).await?;
             let response = crate::graphql::operator::run_as(
                 &db,
@@ -421,14 +439,52 @@ pub async fn run() -> anyhow::Result<i32> {
         Command::Policy {
             what: PolicyCommand::Explain { iin },
         } => {
-            let policy = Policy::load(g.policy_dir.as_deref()).await?;
             let db = open(g).await?;
+            let in_force = policy_in_force(g, &db).await?;
+            println!("policy: {}", in_force.governing());
+            let policy = in_force.current()?;
             match crate::authz::explain::explain(&db, &policy, &iin, Clock::default().now()).await {
                 Ok(report) => print!("{report}"),
                 Err(crate::error::AppError::Unauthenticated) => {
                     anyhow::bail!("no active user with IIN {iin}")
                 }
                 Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Policy {
+            what: PolicyCommand::Publish { note },
+        } => {
+            let text = crate::authz::policy::PolicyText::read(g.policy_dir.as_deref())?;
+            let db = open(g).await?;
+            let at = Clock::default().now();
+            match crate::authz::in_force::publish(&db, &text, note.as_deref(), at).await? {
+                Published::New(id) => eprintln!(
+                    "policy from {} published as revision {id}; every server on this database follows it within its caller re-check",
+                    text.source
+                ),
+                Published::Unchanged(id) => {
+                    eprintln!("revision {id} already has this policy: nothing published")
+                }
+            }
+        }
+        Command::Policy {
+            what: PolicyCommand::History,
+        } => {
+            let db = open(g).await?;
+            let revisions = crate::store::policies::history(&db).await?;
+            if revisions.is_empty() {
+                println!("no revision published: each server uses the policy it started with");
+            }
+            for r in revisions {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.id,
+                    r.published_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    r.sha256,
+                    r.source,
+                    r.note.unwrap_or_default()
+                );
             }
         }
         Command::Token { iin, ttl } => {
@@ -455,6 +511,7 @@ pub async fn run() -> anyhow::Result<i32> {
             // Checked before anything starts, so a bad setting is reported by its flag.
             let server_limits = limits.server_limits()?;
             let policy = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
+            let policy_startup = policy.clone();
             let keys = match (&g.token_key, demo) {
                 (None, true) => {
                     tracing::warn!(
@@ -477,6 +534,16 @@ pub async fn run() -> anyhow::Result<i32> {
             // Seeding (below) may run long statements; the request-serving pool gets the
             // statement timeout.
             let db = open(g).await?;
+            let epoch = crate::store::epochs::current(&db, crate::store::epochs::CALLERS).await?;
+            let in_force = PolicyInForce::start(&db, policy, epoch).await?;
+            match in_force.governing() {
+                Governing::Startup => {}
+                governing if g.policy_dir.is_some() => tracing::warn!(
+                    %governing,
+                    "a policy revision is published in the database: it governs, not --policy-dir"
+                ),
+                governing => tracing::info!(%governing, "policy in force"),
+            }
             let clock = Clock::default();
             if demo {
                 let report = seed::run_demo_if_empty(&db).await?;
@@ -521,7 +588,8 @@ pub async fn run() -> anyhow::Result<i32> {
             eprintln!(
                 "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
             );
-            let mut state = http::AppState::new(db.clone(), policy, keys, clock)
+            let mut state = http::AppState::new(db.clone(), policy_startup, keys, clock)
+                .with_policy(Arc::new(in_force))
                 .with_limits(server_limits)
                 .with_caller_recheck(caller_recheck);
             if let Some(replica) = replica {

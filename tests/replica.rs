@@ -81,6 +81,6 @@ async fn data_reads_go_to_the_replica_and_everything_about_the_caller_to_the_pri
         .expect("json");
     assert_eq!(
         ready,
-        json!({ "ready": true, "database": "ok", "readReplica": "ok", "policy": "loaded" })
+        json!({ "ready": true, "database": "ok", "readReplica": "ok", "policy": "startup" })
     );
 }

@@ -96,6 +96,11 @@ impl CallerCache {
         Ok(principal)
     }
 
+    /// The newest caller epoch this process knows of (as of the last request or notification).
+    pub fn known_epoch(&self) -> i64 {
+        self.known.load(Ordering::Acquire)
+    }
+
     /// (hits, misses) so far.
     pub fn stats(&self) -> (u64, u64) {
         (

@@ -3,6 +3,7 @@
 pub mod callers;
 pub mod certificate;
 pub mod explain;
+pub mod in_force;
 pub mod policy;
 pub mod principal;
 pub mod scope;

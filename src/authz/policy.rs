@@ -89,22 +89,64 @@ fn parse_scope(kind: &str, codes: &str) -> Result<ScopeKind, String> {
     }
 }
 
+/// The text of a policy, and where it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyText {
+    /// The Casbin model (`model.conf`).
+    pub model: String,
+    /// The rules (`policy.csv`).
+    pub rules: String,
+    /// The folder it was read from, or `built-in`.
+    pub source: String,
+}
+
+/// The source of the policy copies built into the binary.
+pub const BUILT_IN: &str = "built-in";
+
+impl PolicyText {
+    /// Reads `model.conf` and `policy.csv` from `dir`, or takes the copies built into the binary.
+    pub fn read(dir: Option<&Path>) -> Result<PolicyText, PolicyError> {
+        let Some(d) = dir else {
+            return Ok(PolicyText {
+                model: MODEL.to_owned(),
+                rules: POLICY.to_owned(),
+                source: BUILT_IN.to_owned(),
+            });
+        };
+        let read = |name: &str, what: &'static str| {
+            let path = d.join(name);
+            std::fs::read_to_string(&path)
+                .map_err(|e| policy_error(what, format!("{}: {e}", path.display())))
+        };
+        Ok(PolicyText {
+            model: read("model.conf", "model")?,
+            rules: read("policy.csv", "rules")?,
+            source: d.display().to_string(),
+        })
+    }
+
+    /// SHA-256 of the model and the rules (each length-prefixed, so no two texts share it).
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [&self.model, &self.rules] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// The policy this text defines, checked rule by rule.
+    pub async fn compile(&self) -> Result<Policy, PolicyError> {
+        Policy::from_text(&self.model, &self.rules).await
+    }
+}
+
 impl Policy {
     /// Loads `model.conf` and `policy.csv` from `dir`, or the copies built into the binary.
     /// Every rule is checked: a malformed file stops start-up with a message naming the rule.
     pub async fn load(dir: Option<&Path>) -> Result<Policy, PolicyError> {
-        let (model, policy) = match dir {
-            Some(d) => (
-                std::fs::read_to_string(d.join("model.conf")).map_err(|e| {
-                    policy_error("model", format!("{}: {e}", d.join("model.conf").display()))
-                })?,
-                std::fs::read_to_string(d.join("policy.csv")).map_err(|e| {
-                    policy_error("rules", format!("{}: {e}", d.join("policy.csv").display()))
-                })?,
-            ),
-            None => (MODEL.to_owned(), POLICY.to_owned()),
-        };
-        Policy::from_text(&model, &policy).await
+        PolicyText::read(dir)?.compile().await
     }
 
     /// Loads a policy from its text.

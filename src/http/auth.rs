@@ -7,6 +7,7 @@ use poem::http::header;
 
 use super::AppState;
 use crate::authz::Scope;
+use crate::authz::policy::Policy;
 use crate::authz::principal::Principal;
 use crate::error::{AppError, ErrorCode};
 
@@ -16,6 +17,8 @@ pub struct Caller {
     pub principal: Result<Arc<Principal>, ErrorCode>,
     /// Their compiled scope.
     pub scope: Result<Scope, ErrorCode>,
+    /// The policy the request is decided by (the one in force when it arrived).
+    pub policy: Arc<Policy>,
 }
 
 fn refusal(e: AppError) -> ErrorCode {
@@ -41,11 +44,34 @@ pub async fn resolve(state: &AppState, req: &Request) -> Caller {
                 .map_err(refusal),
         },
     };
+    // The policy is looked up again only when the caller epoch moved (a publication bumps it);
+    // while the newest revision is unusable, an authenticated request is refused as a whole.
+    let (principal, policy) = match principal {
+        Ok(p) => match state
+            .policy
+            .at(&state.db, state.callers.known_epoch())
+            .await
+        {
+            Ok(policy) => (Ok(p), policy),
+            Err(e) => (Err(refusal(e)), state.policy.startup()),
+        },
+        Err(c) => (
+            Err(c),
+            state
+                .policy
+                .current()
+                .unwrap_or_else(|_| state.policy.startup()),
+        ),
+    };
     let scope = match &principal {
-        Ok(p) => p.scope(&state.policy).map_err(refusal),
+        Ok(p) => p.scope(&policy).map_err(refusal),
         Err(c) => Err(*c),
     };
-    Caller { principal, scope }
+    Caller {
+        principal,
+        scope,
+        policy,
+    }
 }
 
 /// The bearer token of a request, if any.

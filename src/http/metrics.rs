@@ -12,6 +12,8 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+
+use crate::authz::in_force::Governing;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -61,6 +63,7 @@ pub struct Metrics {
     connections: Family<StateLabel, Gauge>,
     caller_cache: Family<StateLabel, Gauge>,
     grants: Family<StateLabel, Gauge>,
+    policy_revision: Gauge,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -81,6 +84,7 @@ impl Metrics {
         let connections = Family::<StateLabel, Gauge>::default();
         let caller_cache = Family::<StateLabel, Gauge>::default();
         let grants = Family::<StateLabel, Gauge>::default();
+        let policy_revision = Gauge::default();
         registry.register(
             "requests",
             "Requests answered, by operation and outcome",
@@ -116,6 +120,11 @@ impl Metrics {
             "Access grants by state today (ACTIVE, AWAITING_TRAINING, NOT_YET_VALID, EXPIRED, REVOKED)",
             grants.clone(),
         );
+        registry.register(
+            "policy_revision",
+            "The published policy revision this process decides by (0: its start-up policy; negative: the newest revision, unusable, so requests are refused)",
+            policy_revision.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -125,6 +134,7 @@ impl Metrics {
             connections,
             caller_cache,
             grants,
+            policy_revision,
             operations: Mutex::new(HashSet::new()),
         }
     }
@@ -185,6 +195,11 @@ impl Metrics {
         set(&self.caller_cache, "hit", hits as i64);
         set(&self.caller_cache, "miss", misses as i64);
         self.audit_queue.set(state.audit.pending() as i64);
+        self.policy_revision.set(match state.policy.governing() {
+            Governing::Startup => 0,
+            Governing::Revision(id) => id,
+            Governing::Broken(id) => -id,
+        });
         let today = crate::authz::principal::local_day(state.clock.now());
         match crate::authz::principal::grant_counts(&state.db, today).await {
             Ok(counts) => {

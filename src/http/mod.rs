@@ -25,6 +25,7 @@ use std::sync::Arc;
 use crate::audit::writer::AuditWriter;
 use crate::authz::callers::CallerCache;
 use crate::authz::certificate::TrustAnchors;
+use crate::authz::in_force::{Governing, PolicyInForce};
 use crate::authz::policy::Policy;
 use crate::authz::token::TokenKeys;
 use crate::clock::Clock;
@@ -43,8 +44,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The same schema without field suggestions, for anonymous callers.
     pub anonymous_schema: AppSchema,
-    /// The access policy.
-    pub policy: Arc<Policy>,
+    /// The access policy in force (the newest published revision, else the start-up policy).
+    pub policy: Arc<PolicyInForce>,
     /// Token signing keys.
     pub keys: TokenKeys,
     /// The clock grants are judged by.
@@ -107,7 +108,7 @@ impl AppState {
             db,
             schema,
             anonymous_schema,
-            policy,
+            policy: Arc::new(PolicyInForce::new(policy)),
             keys,
             clock,
             trust_anchors: None,
@@ -146,6 +147,12 @@ impl AppState {
     /// The same state re-reading the caller epoch every `recheck` (besides notifications).
     pub fn with_caller_recheck(mut self, recheck: std::time::Duration) -> AppState {
         self.callers = caller_cache(&self.db, recheck);
+        self
+    }
+
+    /// The same state governed by `policy` (the server's, looked up at start).
+    pub fn with_policy(mut self, policy: Arc<PolicyInForce>) -> AppState {
+        self.policy = policy;
         self
     }
 
@@ -268,7 +275,7 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
         state.db.clone(),
         state.reads().clone(),
         lang,
-        state.policy.clone(),
+        caller.policy,
         state.clock.clone(),
         caller.principal,
         caller.scope,
@@ -364,9 +371,9 @@ fn healthz() -> impl IntoResponse {
 /// How long `/readyz` waits for the database before calling it unreachable.
 const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Ready to serve: the database answers within [`READY_WAIT`] and holds the schema (the policy
-/// is loaded before the server starts, so a running server always has one). 503 otherwise, so a
-/// load balancer stops sending requests until the database is back.
+/// Ready to serve: the database answers within [`READY_WAIT`], holds the schema, and the policy
+/// in force is usable (the newest published revision, looked up again here, else the start-up
+/// policy). 503 otherwise, so a load balancer stops sending requests until it is fixed.
 #[handler]
 async fn readyz(Data(state): Data<&AppState>) -> Response {
     let answers = |db: &Db| {
@@ -378,13 +385,22 @@ async fn readyz(Data(state): Data<&AppState>) -> Response {
         }
     };
     let database = answers(&state.db).await;
+    let policy = database && policy_usable(state).await;
     let state_of = |ok: bool| if ok { "ok" } else { "unreachable" };
     let mut body = serde_json::json!({
-        "ready": database,
+        "ready": database && policy,
         "database": state_of(database),
-        "policy": "loaded",
     });
-    let mut ready = database;
+    let (policy_state, revision) = match state.policy.governing() {
+        Governing::Startup => ("startup", None),
+        Governing::Revision(id) => ("published", Some(id)),
+        Governing::Broken(id) => ("unusable", Some(id)),
+    };
+    body["policy"] = policy_state.into();
+    if let Some(id) = revision {
+        body["policyRevision"] = id.into();
+    }
+    let mut ready = database && policy;
     if let Some(replica) = &state.read_replica {
         let answered = answers(replica).await;
         ready &= answered;
@@ -399,6 +415,22 @@ async fn readyz(Data(state): Data<&AppState>) -> Response {
         })
         .content_type("application/json")
         .body(body.to_string())
+}
+
+/// Whether the policy in force is usable, looked up again against the current caller epoch.
+async fn policy_usable(state: &AppState) -> bool {
+    let lookup = async {
+        let epoch = crate::store::epochs::current(&state.db, crate::store::epochs::CALLERS).await?;
+        state.policy.at(&state.db, epoch).await
+    };
+    match tokio::time::timeout(READY_WAIT, lookup).await {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "policy in force is not usable");
+            false
+        }
+        Err(_) => false,
+    }
 }
 
 /// The application: every route, with shared state, request ids, masked panics and (when

@@ -16,6 +16,7 @@ pub mod filter;
 pub mod objects;
 pub mod orgs;
 pub mod page;
+pub mod policies;
 pub mod rollup;
 pub mod users;
 

@@ -65,6 +65,15 @@ pub async fn user_of(db: &Db, kind: &str, kato_prefix: &str, head: bool) -> User
 
 /// Gives a user a current grant to both systems and a training record (test set-up).
 pub async fn grant_both_systems(db: &Db, user_id: i64) {
+    grant_both_systems_with(db, user_id, true).await;
+}
+
+/// Gives a user a current grant to both systems that still awaits training (test set-up).
+pub async fn grant_both_systems_untrained(db: &Db, user_id: i64) {
+    grant_both_systems_with(db, user_id, false).await;
+}
+
+async fn grant_both_systems_with(db: &Db, user_id: i64, trained: bool) {
     let today = chrono::Utc::now().date_naive();
     let from = today - chrono::Days::new(10);
     let until = today + chrono::Days::new(300);
@@ -98,6 +107,10 @@ pub async fn grant_both_systems(db: &Db, user_id: i64) {
     )
     .await
     .expect("grants");
+    if !trained {
+        tx.commit().await.expect("commit");
+        return;
+    }
     insert_rows(
         &mut tx,
         "training_records",

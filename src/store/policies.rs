@@ -1,0 +1,92 @@
+//! Published revisions of the access policy (migration 0009): the newest governs every server
+//! process that shares the database.
+
+use chrono::{DateTime, Utc};
+use sea_query::{Order, Query};
+
+use super::{Db, Tx};
+use crate::error::AppResult;
+
+/// A published revision with its text.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Revision {
+    /// Revision number, increasing with each publication.
+    pub id: i64,
+    /// The Casbin model (`model.conf`).
+    pub model: String,
+    /// The rules (`policy.csv`).
+    pub rules: String,
+    /// SHA-256 of model and rules (see [`crate::authz::policy::PolicyText::sha256`]).
+    pub sha256: String,
+    /// Where the text was read from: a folder, or `built-in`.
+    pub source: String,
+    /// Why it was published.
+    pub note: Option<String>,
+    /// When.
+    pub published_at: DateTime<Utc>,
+}
+
+/// What a new revision carries.
+pub struct NewRevision<'a> {
+    /// The Casbin model.
+    pub model: &'a str,
+    /// The rules.
+    pub rules: &'a str,
+    /// SHA-256 of both.
+    pub sha256: &'a str,
+    /// Where the text was read from.
+    pub source: &'a str,
+    /// Why it is published.
+    pub note: Option<&'a str>,
+    /// When.
+    pub published_at: DateTime<Utc>,
+}
+
+const COLUMNS: [&str; 7] = [
+    "id",
+    "model",
+    "rules",
+    "sha256",
+    "source",
+    "note",
+    "published_at",
+];
+
+/// The newest revision with its text, if any was published.
+pub async fn latest(db: &Db) -> AppResult<Option<Revision>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from("policy_revisions")
+        .order_by("id", Order::Desc)
+        .limit(1)
+        .to_owned();
+    Ok(db.optional(&q).await?)
+}
+
+/// Every revision, newest first.
+pub async fn history(db: &Db) -> AppResult<Vec<Revision>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from("policy_revisions")
+        .order_by("id", Order::Desc)
+        .to_owned();
+    Ok(db.all(&q).await?)
+}
+
+/// Appends a revision inside `tx`; its number.
+pub async fn insert(tx: &mut Tx, r: &NewRevision<'_>) -> AppResult<i64> {
+    let q = Query::insert()
+        .into_table("policy_revisions")
+        .columns(["model", "rules", "sha256", "source", "note", "published_at"])
+        .values_panic([
+            r.model.into(),
+            r.rules.into(),
+            r.sha256.into(),
+            r.source.into(),
+            r.note.map(str::to_owned).into(),
+            r.published_at.into(),
+        ])
+        .returning_col("id")
+        .to_owned();
+    Ok(tx.returning_i64(&q).await?)
+}
