@@ -2,7 +2,7 @@
 //! process that shares the database.
 
 use chrono::{DateTime, Utc};
-use sea_query::{Order, Query};
+use sea_query::{Order, Query, SelectStatement};
 
 use super::{Db, Tx};
 use crate::error::AppResult;
@@ -52,25 +52,22 @@ const COLUMNS: [&str; 7] = [
     "published_at",
 ];
 
-/// The newest revision with its text, if any was published.
-pub async fn latest(db: &Db) -> AppResult<Option<Revision>> {
-    let q = Query::select()
+fn newest_first() -> SelectStatement {
+    Query::select()
         .columns(COLUMNS)
         .from("policy_revisions")
         .order_by("id", Order::Desc)
-        .limit(1)
-        .to_owned();
-    Ok(db.optional(&q).await?)
+        .to_owned()
+}
+
+/// The newest revision with its text, if any was published.
+pub async fn latest(db: &Db) -> AppResult<Option<Revision>> {
+    Ok(db.optional(newest_first().limit(1)).await?)
 }
 
 /// Every revision, newest first.
 pub async fn history(db: &Db) -> AppResult<Vec<Revision>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from("policy_revisions")
-        .order_by("id", Order::Desc)
-        .to_owned();
-    Ok(db.all(&q).await?)
+    Ok(db.all(&newest_first()).await?)
 }
 
 /// Appends a revision inside `tx`; its number.
