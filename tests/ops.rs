@@ -8,9 +8,7 @@ use common::{TestDb, TestServer};
 use serde_json::Value;
 
 async fn readiness(s: &TestServer) -> (u16, Value) {
-    let resp = s.get("/readyz").send().await.expect("readyz");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.expect("json"))
+    s.get_json("/readyz").await
 }
 
 /// Makes the database unreachable for the server (`false`) or reachable again (`true`).

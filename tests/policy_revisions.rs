@@ -174,14 +174,7 @@ async fn an_unusable_newest_revision_refuses_requests_until_a_good_one_is_publis
     let (code, _, stderr) = run(&t, &["policy", "publish"]).await;
     assert_eq!(code, 0, "{stderr}");
     s.data(read, json!({})).await;
-    let ready: Value = s
-        .get("/readyz")
-        .send()
-        .await
-        .expect("readyz")
-        .json()
-        .await
-        .expect("json");
+    let (_, ready) = s.get_json("/readyz").await;
     assert_eq!(
         (&ready["policy"], &ready["policyRevision"]),
         (&json!("published"), &json!(1)),
@@ -197,10 +190,12 @@ async fn an_unusable_newest_revision_refuses_requests_until_a_good_one_is_publis
     let v = s.gql(read, json!({})).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "INTERNAL", "{v}");
     assert!(v["data"].is_null(), "nothing read: {v}");
-    let resp = s.get("/readyz").send().await.expect("readyz");
-    assert_eq!(resp.status(), 503);
-    let ready: Value = resp.json().await.expect("json");
-    assert_eq!(ready["policy"], "unusable", "{ready}");
+    let (status, ready) = s.get_json("/readyz").await;
+    assert_eq!(
+        (status, &ready["policy"]),
+        (503, &json!("unusable")),
+        "{ready}"
+    );
 
     // A new process will not start on it, and says what to do.
     let (code, _, stderr) = run(&t, &["serve", "--demo", "--listen", "127.0.0.1:0"]).await;
@@ -215,6 +210,6 @@ async fn an_unusable_newest_revision_refuses_requests_until_a_good_one_is_publis
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("revision 2"), "{stderr}");
     s.data(read, json!({})).await;
-    let resp = s.get("/readyz").send().await.expect("readyz");
-    assert_eq!(resp.status(), 200);
+    let (status, ready) = s.get_json("/readyz").await;
+    assert_eq!(status, 200, "{ready}");
 }

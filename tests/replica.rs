@@ -71,14 +71,7 @@ async fn data_reads_go_to_the_replica_and_everything_about_the_caller_to_the_pri
         "the trail grows on the primary only"
     );
 
-    let ready: Value = server
-        .get("/readyz")
-        .send()
-        .await
-        .expect("readyz")
-        .json()
-        .await
-        .expect("json");
+    let (_, ready) = server.get_json("/readyz").await;
     assert_eq!(
         ready,
         json!({ "ready": true, "database": "ok", "readReplica": "ok", "policy": "startup" })

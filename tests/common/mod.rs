@@ -339,6 +339,14 @@ impl TestServer {
         }
     }
 
+    /// GETs `path` with the server's token; its status and JSON body.
+    #[allow(dead_code)]
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let resp = self.get(path).send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("json body"))
+    }
+
     /// POSTs a query with the server's token; returns the raw HTTP response.
     pub async fn post_query(&self, query: &str) -> reqwest::Response {
         let mut req = self
