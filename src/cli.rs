@@ -259,12 +259,16 @@ enum ImportCommand {
     },
 }
 
-/// The policy in force on `db`: its newest published revision, else `--policy-dir`'s or the
-/// built-in one (what a server on the same database would decide by).
-async fn policy_in_force(g: &GlobalOptions, db: &Db) -> anyhow::Result<PolicyInForce> {
-    let startup = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
+/// The policy in force on `db`: its newest published revision, else `startup` (`--policy-dir`'s
+/// or the built-in one) — what a server on the same database decides by.
+async fn policy_in_force(db: &Db, startup: Arc<Policy>) -> anyhow::Result<PolicyInForce> {
     let epoch = crate::store::epochs::current(db, crate::store::epochs::CALLERS).await?;
     PolicyInForce::start(db, startup, epoch).await
+}
+
+/// The policy of `--policy-dir`, or the built-in one.
+async fn startup_policy(g: &GlobalOptions) -> anyhow::Result<Arc<Policy>> {
+    Ok(Arc::new(Policy::load(g.policy_dir.as_deref()).await?))
 }
 
 async fn open(global: &GlobalOptions) -> anyhow::Result<Db> {
@@ -335,7 +339,9 @@ pub async fn run() -> anyhow::Result<i32> {
         }
         Command::Workflow { as_iin, what } => {
             let db = open(g).await?;
-            let policy = policy_in_force(g, &db).await?.current()?;
+            let policy = policy_in_force(&db, startup_policy(g).await?)
+                .await?
+                .current()?;
             let (query, vars) = workflow_operation(&db, what).await?;
             let response = crate::graphql::operator::run_as(
                 &db,
@@ -440,7 +446,7 @@ pub async fn run() -> anyhow::Result<i32> {
             what: PolicyCommand::Explain { iin },
         } => {
             let db = open(g).await?;
-            let in_force = policy_in_force(g, &db).await?;
+            let in_force = policy_in_force(&db, startup_policy(g).await?).await?;
             println!("policy: {}", in_force.governing());
             let policy = in_force.current()?;
             match crate::authz::explain::explain(&db, &policy, &iin, Clock::default().now()).await {
@@ -510,8 +516,7 @@ pub async fn run() -> anyhow::Result<i32> {
             }
             // Checked before anything starts, so a bad setting is reported by its flag.
             let server_limits = limits.server_limits()?;
-            let policy = Arc::new(Policy::load(g.policy_dir.as_deref()).await?);
-            let policy_startup = policy.clone();
+            let policy = startup_policy(g).await?;
             let keys = match (&g.token_key, demo) {
                 (None, true) => {
                     tracing::warn!(
@@ -534,8 +539,7 @@ pub async fn run() -> anyhow::Result<i32> {
             // Seeding (below) may run long statements; the request-serving pool gets the
             // statement timeout.
             let db = open(g).await?;
-            let epoch = crate::store::epochs::current(&db, crate::store::epochs::CALLERS).await?;
-            let in_force = PolicyInForce::start(&db, policy, epoch).await?;
+            let in_force = policy_in_force(&db, policy.clone()).await?;
             match in_force.governing() {
                 Governing::Startup => {}
                 governing if g.policy_dir.is_some() => tracing::warn!(
@@ -588,7 +592,7 @@ pub async fn run() -> anyhow::Result<i32> {
             eprintln!(
                 "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
             );
-            let mut state = http::AppState::new(db.clone(), policy_startup, keys, clock)
+            let mut state = http::AppState::new(db.clone(), policy, keys, clock)
                 .with_policy(Arc::new(in_force))
                 .with_limits(server_limits)
                 .with_caller_recheck(caller_recheck);
