@@ -515,6 +515,12 @@ pub async fn run() -> anyhow::Result<i32> {
                 anyhow::bail!("--caller-recheck (AUDIT_HUB_CALLER_RECHECK) must be longer than 0s");
             }
             // Checked before anything starts, so a bad setting is reported by its flag.
+            let listen_hint = "--listen (AUDIT_HUB_LISTEN)";
+            std::net::ToSocketAddrs::to_socket_addrs(listen.as_str()).map_err(|e| {
+                anyhow::anyhow!(
+                    "{listen_hint} `{listen}` is not an address to listen on ({e}); expected HOST:PORT, e.g. 127.0.0.1:8080"
+                )
+            })?;
             let server_limits = limits.server_limits()?;
             let policy = startup_policy(g).await?;
             let keys = match (&g.token_key, demo) {
@@ -586,7 +592,9 @@ pub async fn run() -> anyhow::Result<i32> {
                 }
                 None => None,
             };
-            let server = http::bind(&listen).await?;
+            let server = http::bind(&listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("{listen_hint} {listen}: {e}"))?;
             let addr = server.addr;
             tracing::info!(%addr, backend = db.backend().name(), "serving");
             eprintln!(

@@ -406,3 +406,69 @@ async fn operators_take_workflow_steps_through_the_same_checks() {
         "header and the integrator's four staff: {csv}"
     );
 }
+
+#[tokio::test]
+async fn serve_refuses_bad_settings_naming_what_to_fix() {
+    let t = TestDb::new().await;
+    // A port that is taken for the length of the test.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = taken.local_addr().expect("addr").to_string();
+    let key = "cli-test-signing-key-0123456789abcdef";
+    let cases: [(&str, Vec<&str>, Option<&str>, &str); 7] = [
+        (
+            "listen address that is none",
+            vec!["--listen", "nonsense"],
+            Some(key),
+            "--listen (AUDIT_HUB_LISTEN) `nonsense`",
+        ),
+        (
+            "listen port in use",
+            vec!["--listen", &taken],
+            Some(key),
+            "--listen (AUDIT_HUB_LISTEN)",
+        ),
+        ("no token key", vec![], None, "AUDIT_HUB_TOKEN_KEY"),
+        (
+            "short token key",
+            vec![],
+            Some("short"),
+            "at least 32 bytes",
+        ),
+        (
+            "zero caller re-check",
+            vec!["--caller-recheck", "0s"],
+            Some(key),
+            "--caller-recheck",
+        ),
+        (
+            "missing trust anchors",
+            vec!["--trust-anchors", "/nonexistent/nca.pem"],
+            Some(key),
+            "AUDIT_HUB_TRUST_ANCHORS /nonexistent/nca.pem",
+        ),
+        (
+            "depth limit of zero",
+            vec!["--max-depth", "0"],
+            Some(key),
+            "--max-depth",
+        ),
+    ];
+    for (name, args, token_key, named) in cases {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
+            .args(&args)
+            .env("AUDIT_HUB_LISTEN", "127.0.0.1:0")
+            .env("DATABASE_URL", &t.url)
+            .env_remove("AUDIT_HUB_TOKEN_KEY");
+        if let Some(k) = token_key {
+            cmd.env("AUDIT_HUB_TOKEN_KEY", k);
+        }
+        let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+            .await
+            .unwrap_or_else(|_| panic!("{name}: serve did not stop"))
+            .expect("run serve");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}: refused");
+        assert!(stderr.contains(named), "{name}: names `{named}`: {stderr}");
+    }
+}
