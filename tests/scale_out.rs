@@ -16,7 +16,15 @@ struct Process {
     base: String,
 }
 
+/// A read of budget data: what a block, a grant or the policy decides.
+const READ: &str = "{ budgetSummary(groupBy: [LEVEL]) { amount } }";
+
 impl Process {
+    /// Two processes on `url`.
+    async fn pair(url: &str) -> (Process, Process) {
+        (Process::start(url).await, Process::start(url).await)
+    }
+
     async fn start(url: &str) -> Process {
         Process::start_with(url, &[]).await
     }
@@ -76,9 +84,8 @@ async fn a_block_through_one_process_is_refused_by_the_other_within_a_second() {
     drop(national);
     let reader = user_of(&t.db, "PARLIAMENT", "", true).await;
     let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
-    let a = Process::start(&t.url).await;
-    let b = Process::start(&t.url).await;
-    let read = "{ budgetSummary(groupBy: [LEVEL]) { amount } }";
+    let (a, b) = Process::pair(&t.url).await;
+    let read = READ;
     let v = b.gql(&reader.iin, read, json!({})).await;
     assert!(v.get("errors").is_none(), "reads before the block: {v}");
 
@@ -154,9 +161,8 @@ async fn a_policy_published_once_governs_every_process_within_a_second() {
     let t = TestDb::with_demo(1).await;
     let maslikhat = user_of(&t.db, "MASLIKHAT", "", true).await;
     let parliament = user_of(&t.db, "PARLIAMENT", "", true).await;
-    let a = Process::start(&t.url).await;
-    let b = Process::start(&t.url).await;
-    let read = "{ budgetSummary(groupBy: [LEVEL]) { amount } }";
+    let (a, b) = Process::pair(&t.url).await;
+    let read = READ;
     for p in [&a, &b] {
         let v = p.gql(&maslikhat.iin, read, json!({})).await;
         assert!(
@@ -204,9 +210,8 @@ async fn training_recorded_and_a_calendar_day_changed_through_one_process_reach_
     let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
     // The Mazhilis' second employee holds no grant in the demo data.
     let employee = user_of(&t.db, "PARLIAMENT", "", false).await;
-    let a = Process::start(&t.url).await;
-    let b = Process::start(&t.url).await;
-    let read = "{ budgetSummary(groupBy: [LEVEL]) { amount } }";
+    let (a, b) = Process::pair(&t.url).await;
+    let read = READ;
     let v = b.gql(&employee.iin, read, json!({})).await;
     assert_eq!(error_code(&v), "FORBIDDEN", "no grant yet: {v}");
 
