@@ -124,7 +124,7 @@ enum CalendarCommand {
         /// Working days.
         n: u32,
     },
-    /// Set a date as worked or off by decree.
+    /// Set a date as worked or off by a transfer (a Government decree, a minister's order).
     Set {
         /// The date (YYYY-MM-DD).
         date: chrono::NaiveDate,
@@ -134,11 +134,11 @@ enum CalendarCommand {
         /// The day is off (e.g. a transferred weekday).
         #[arg(long)]
         off: bool,
-        /// The decree or reason.
+        /// The legal basis: the act, its date and number.
         #[arg(long)]
         note: Option<String>,
     },
-    /// Remove a date's override: the rules apply again.
+    /// Remove a date's transfer: the rules apply again.
     Clear {
         /// The date (YYYY-MM-DD).
         date: chrono::NaiveDate,
@@ -410,7 +410,7 @@ pub async fn run() -> anyhow::Result<i32> {
                     note,
                 } => {
                     let mut tx = db.begin().await?;
-                    let kind = crate::store::calendar::KIND_OVERRIDE;
+                    let kind = crate::store::calendar::KIND_TRANSFER;
                     crate::store::calendar::set(
                         &mut tx,
                         date,
@@ -434,9 +434,9 @@ pub async fn run() -> anyhow::Result<i32> {
                     eprintln!(
                         "{}",
                         if removed {
-                            "override removed"
+                            "transfer removed"
                         } else {
-                            "no override on that date"
+                            "no transfer on that date"
                         }
                     );
                 }

@@ -84,6 +84,10 @@ pub enum Expected {
     NonEmpty,
     /// A JSON object of the named input type's fields.
     JsonObject(&'static str),
+    /// Text of 1 to N characters without control characters.
+    Text(usize),
+    /// An oversight body the law does not exclude (paragraph 2.6).
+    OversightBody,
 }
 
 impl Expected {
@@ -181,6 +185,18 @@ impl Expected {
                 Lang::Ru => format!("JSON-объект с полями {input}"),
                 Lang::En => format!("a JSON object of {input} fields"),
             },
+            Expected::Text(n) => match lang {
+                Lang::Kk => format!("басқару таңбаларынсыз 1–{n} таңбалы мәтін"),
+                Lang::Ru => format!("текст от 1 до {n} символов без управляющих символов"),
+                Lang::En => format!("text of 1 to {n} characters without control characters"),
+            },
+            Expected::OversightBody => lang
+                .pick(
+                    "заң аудит органдарынан шығармаған бақылау органының идентификаторы",
+                    "идентификатор органа контроля, не исключённого законом из органов аудита",
+                    "the id of an oversight body the law does not exclude from the audit bodies",
+                )
+                .to_owned(),
             Expected::ConsistentWith(other) => match lang {
                 Lang::Kk => format!("{other} өрісіне сәйкес мән"),
                 Lang::Ru => format!("значение, согласованное с полем {other}"),
@@ -326,6 +342,21 @@ impl AppError {
                         "оқыту туралы есеп жіберіліп қойған",
                         "отчёт об обучении уже направлен",
                         "the training was already reported",
+                    ),
+                    T::GrantConflicts => lang.pick(
+                        "өтінімдегі қызметкерлердің қайшылықтары бар (employees.conflicts): қалғандарына рұқсат беріңіз (partial: true) немесе өтінімнен бас тартыңыз",
+                        "у сотрудников заявки есть конфликты (employees.conflicts): предоставьте доступ остальным (partial: true) или откажите по заявке",
+                        "employees of the application have conflicts (employees.conflicts): grant the others (partial: true) or refuse the application",
+                    ),
+                    T::NothingGrantable => lang.pick(
+                        "өтінімдегі бірде-бір қызметкерге рұқсат беру мүмкін емес: өтінімнен бас тартыңыз",
+                        "ни одному сотруднику заявки нельзя предоставить доступ: откажите по заявке",
+                        "no employee of the application can be granted: refuse the application",
+                    ),
+                    T::NotCurrentMember => lang.pick(
+                        "пайдаланушы осы ұйымның қазіргі қызметкері емес",
+                        "пользователь не является текущим сотрудником этой организации",
+                        "the user is not a current member of the organization",
                     ),
                 }
                 .to_owned()

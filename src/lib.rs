@@ -12,5 +12,6 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod seed;
+pub mod service;
 pub mod store;
 pub mod telemetry;

@@ -63,7 +63,7 @@ async fn the_integrator_transfers_days_and_auditors_cannot() {
     let s = TestServer::start(&t.db).await.with_user(&integrator.iin);
     assert_eq!(deadline(&s, "2026-01-02", 1).await, "2026-01-05");
 
-    // A decree makes Saturday 3 January a working day and Monday 5 January a day off.
+    // A transfer makes Saturday 3 January a working day and Monday 5 January a day off.
     let d = s
         .data(
             SET,
@@ -72,7 +72,7 @@ async fn the_integrator_transfers_days_and_auditors_cannot() {
         .await;
     assert_eq!(
         d["setCalendarDay"],
-        json!({ "date": "2026-01-03", "working": true, "kind": "OVERRIDE", "note": "Decree No. 1" })
+        json!({ "date": "2026-01-03", "working": true, "kind": "TRANSFER", "note": "Decree No. 1" })
     );
     s.data(
         SET,
@@ -113,7 +113,7 @@ async fn the_integrator_transfers_days_and_auditors_cannot() {
         "refusals changed nothing"
     );
 
-    // Removing the overrides restores the rules.
+    // Removing the transfers restores the rules.
     s.data(SET, json!({ "d": "2026-01-03" })).await;
     s.data(SET, json!({ "d": "2026-01-05" })).await;
     assert_eq!(deadline(&s, "2026-01-02", 1).await, "2026-01-05");
@@ -140,6 +140,18 @@ const MUTATIONS: &[(&str, &str)] = &[
     (
         "recordTraining",
         "mutation { recordTraining(userId: \"1\", completedOn: \"2026-11-20\", language: KK) { id } }",
+    ),
+    (
+        "registerAccessApplication",
+        "mutation { registerAccessApplication(organizationId: \"1\", incomingNumber: \"1\", receivedOn: \"2026-11-20\", input: { systems: [ANALYTICS_CENTER], employees: [{ surname: \"A\", name: \"B\", iin: \"000000000101\", position: \"P\", structuralUnit: \"U\", eqyzmetQrCode: \"Q\", phone: \"+77011234567\", email: \"a@b.kz\", purpose: \"audit\" }], headFullName: \"H\", executorPhone: \"+77011234567\", executorEmail: \"e@b.kz\" }) { id } }",
+    ),
+    (
+        "refuseAccessApplication",
+        "mutation { refuseAccessApplication(id: \"1\", reason: \"conflicts\") { id } }",
+    ),
+    (
+        "designateHead",
+        "mutation { designateHead(organizationId: \"1\", userId: \"1\") { id } }",
     ),
     ("blockUser", "mutation { blockUser(userId: \"1\") { id } }"),
     (

@@ -6,7 +6,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{TestDb, TestServer, UserPick, grant_both_systems, token, without_request_id};
+use common::{
+    TestDb, TestServer, UserPick, grant_both_systems, grant_systems, token, without_request_id,
+};
 use sea_query::{Expr, ExprTrait, Order, Query};
 use serde_json::{Value, json};
 
@@ -41,6 +43,7 @@ async fn pick(db: &audit_hub::store::Db, who: &Value) -> UserPick {
         .and_where(Expr::col(("u", "is_head")).eq(head))
         .order_by(("u", "id"), Order::Asc)
         .limit(1)
+        .offset(who["nth"].as_u64().unwrap_or(0))
         .to_owned();
     if let Some(admin) = who["administrator"].as_str() {
         q.and_where(Expr::col(("organizations", "administrator")).eq(admin));
@@ -56,6 +59,7 @@ fn owner_in_slice(owner: &Value, slice: &Value) -> bool {
     let level = owner["budgetLevel"].as_str().unwrap_or("");
     let kato = owner["territory"].as_str().unwrap_or("");
     let admin = owner["administrator"].as_str();
+    // Objects and documents carry no phase: a slice's phases do not narrow them.
     let levels_ok = slice["levels"]
         .as_array()
         .is_none_or(|l| l.iter().any(|v| v == level));
@@ -92,7 +96,10 @@ async fn every_body_sees_exactly_its_legal_slice() {
             server
         } else {
             let user = pick(&t.db, who).await;
-            if case["refused"].is_string() && who["head"].as_bool().unwrap_or(true) {
+            if let Some(systems) = who["systems"].as_array() {
+                let systems: Vec<&str> = systems.iter().filter_map(Value::as_str).collect();
+                grant_systems(&t.db, user.id, &systems).await;
+            } else if case["refused"].is_string() && who["head"].as_bool().unwrap_or(true) {
                 // Give the user a grant: the refusal must then come from the policy alone.
                 grant_both_systems(&t.db, user.id).await;
             }

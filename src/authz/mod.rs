@@ -1,5 +1,6 @@
 //! Access decisions: the caller's scope and its compilation into SQL predicates.
 
+pub mod applications;
 pub mod callers;
 pub mod certificate;
 pub mod explain;

@@ -119,12 +119,21 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Loads the caller named by a verified token; `Unauthenticated` for unknown or blocked users.
+    /// Loads the caller named by a verified token; `Unauthenticated` for unknown or blocked
+    /// users, and for users suspended by their body's block request from its termination date
+    /// on (the block itself may come later: access stops without waiting for it).
     pub async fn load(db: &Db, iin: &str, now: DateTime<Utc>) -> AppResult<Principal> {
         let user = users::by_iin(db, iin)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if user.is_blocked() {
+            return Err(AppError::Unauthenticated);
+        }
+        let today = local_day(now);
+        if crate::store::memberships::termination_of(db, user.id)
+            .await?
+            .is_some_and(|d| d <= today)
+        {
             return Err(AppError::Unauthenticated);
         }
         let organization = orgs::by_id_unscoped(db, user.organization_id)
@@ -137,7 +146,7 @@ impl Principal {
             organization,
             grants,
             trained_on,
-            today: local_day(now),
+            today,
         })
     }
 

@@ -116,12 +116,16 @@ impl Scope {
         &self.systems
     }
 
-    /// The budget phases whose rows the granted systems hold.
+    /// The budget phases the granted systems read (see [`BudgetPhase::readable_through`]).
     pub fn phases(&self) -> Vec<BudgetPhase> {
         BudgetPhase::ALL
             .iter()
             .copied()
-            .filter(|p| self.systems.contains(&p.system()))
+            .filter(|p| {
+                self.systems
+                    .iter()
+                    .any(|s| BudgetPhase::readable_through(*s).contains(p))
+            })
             .collect()
     }
 
@@ -156,7 +160,13 @@ impl Scope {
     pub fn describe(&self) -> String {
         let reaches: Vec<String> = self.reaches.iter().map(describe_reach).collect();
         let systems: Vec<&str> = self.systems.iter().map(|s| s.as_str()).collect();
-        format!("{} (systems: {})", reaches.join("; "), systems.join(", "))
+        let phases: Vec<&str> = self.phases().into_iter().map(BudgetPhase::as_str).collect();
+        format!(
+            "{} (systems: {}; phases: {})",
+            reaches.join("; "),
+            systems.join(", "),
+            phases.join(", ")
+        )
     }
 }
 
@@ -222,7 +232,20 @@ mod tests {
 
     #[test]
     fn phases_follow_granted_systems() {
-        let s = Scope::new(vec![Reach::All], [InformationSystem::StatePlanning], None).unwrap();
-        assert_eq!(s.phases(), vec![BudgetPhase::Requested]);
+        use BudgetPhase::*;
+        use InformationSystem::*;
+        let every = vec![Requested, Approved, Specified, Corrected, Executed];
+        for (name, systems, phases) in [
+            ("state planning alone", vec![StatePlanning], vec![Requested]),
+            (
+                "analytical center carries state planning data",
+                vec![AnalyticsCenter],
+                every.clone(),
+            ),
+            ("both", vec![AnalyticsCenter, StatePlanning], every.clone()),
+        ] {
+            let s = Scope::new(vec![Reach::All], systems, None).unwrap();
+            assert_eq!(s.phases(), phases, "{name}");
+        }
     }
 }

@@ -62,6 +62,16 @@ impl BudgetPhase {
             .filter(|p| p.system() == system)
             .collect()
     }
+
+    /// The phases a grant to `system` reads. Paragraph 4 of the access rules: the Analytical
+    /// Center subsystem carries the State Planning data through integration, so it reads every
+    /// phase; State Planning alone reads what it holds (budget requests).
+    pub fn readable_through(system: InformationSystem) -> Vec<BudgetPhase> {
+        match system {
+            InformationSystem::AnalyticsCenter => BudgetPhase::ALL.to_vec(),
+            InformationSystem::StatePlanning => BudgetPhase::of_system(system),
+        }
+    }
 }
 
 /// Why a text is not an amount.

@@ -2,7 +2,8 @@
 //!
 //! Saturdays and Sundays are off. Public holidays are off, and one that falls on a weekend moves
 //! to the next working day. 7 January (Orthodox Christmas) and the first day of Kurban Ait are off
-//! without carry-over. The Government also transfers days off by decree: such per-date overrides
+//! without carry-over. Days off are also transferred by a legal act (a Government decree, or an
+//! order of the Minister of Labour and Social Protection): such per-date transfers
 //! (a weekday off, a Saturday worked) win over the rules. Kurban Ait dates are data, not rules.
 //! Deadlines end at the end of the Nth working day after the day of receipt, Asia/Almaty time.
 
@@ -42,6 +43,25 @@ pub const KURBAN_AIT: [(i32, u32, u32); 7] = [
     (2030, 4, 13),
 ];
 
+/// Transfers of days off known at release: (year, month, day, worked, legal basis). The
+/// integrator adds later ones as data.
+pub const KNOWN_TRANSFERS: [(i32, u32, u32, bool, &str); 2] = [
+    (
+        2025,
+        1,
+        3,
+        false,
+        "Қазақстан Республикасы Еңбек және халықты әлеуметтік қорғау министрінің 2024 жылғы 21 қарашадағы бұйрығы / Приказ Министра труда и социальной защиты населения Республики Казахстан от 21 ноября 2024 года: 3 қаңтар → 5 қаңтар / перенос выходного с 3 на 5 января",
+    ),
+    (
+        2025,
+        1,
+        5,
+        true,
+        "Қазақстан Республикасы Еңбек және халықты әлеуметтік қорғау министрінің 2024 жылғы 21 қарашадағы бұйрығы / Приказ Министра труда и социальной защиты населения Республики Казахстан от 21 ноября 2024 года: 3 қаңтар → 5 қаңтар / перенос выходного с 3 на 5 января",
+    ),
+];
+
 /// Why a day is what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayKind {
@@ -55,8 +75,8 @@ pub enum DayKind {
     CarryOver,
     /// A day off that does not move (7 January, Kurban Ait).
     DayOffNoCarry,
-    /// Set by decree (or by the operator) for this date.
-    Override {
+    /// Transferred for this date by a legal act.
+    Transfer {
         /// Whether the day is worked.
         working: bool,
     },
@@ -67,7 +87,7 @@ impl DayKind {
     pub fn is_working(self) -> bool {
         match self {
             DayKind::Working => true,
-            DayKind::Override { working } => working,
+            DayKind::Transfer { working } => working,
             _ => false,
         }
     }
@@ -96,13 +116,15 @@ impl Calendar {
         }
     }
 
-    /// The calendar with the built-in Kurban Ait dates and no overrides.
+    /// The calendar with the built-in Kurban Ait dates and transfers.
     pub fn with_known_dates() -> Self {
         Calendar::new(
             KURBAN_AIT
                 .iter()
                 .filter_map(|(y, m, d)| NaiveDate::from_ymd_opt(*y, *m, *d)),
-            [],
+            KNOWN_TRANSFERS.iter().filter_map(|(y, m, d, worked, _)| {
+                Some((NaiveDate::from_ymd_opt(*y, *m, *d)?, *worked))
+            }),
         )
     }
 
@@ -140,7 +162,7 @@ impl Calendar {
     /// What `day` is.
     pub fn kind(&self, day: NaiveDate) -> DayKind {
         if let Some(working) = self.overrides.get(&day) {
-            return DayKind::Override { working: *working };
+            return DayKind::Transfer { working: *working };
         }
         if let Some(kind) = self.rule_days_off(day.year()).get(&day) {
             return *kind;
@@ -184,6 +206,14 @@ impl Calendar {
     pub fn deadline_after_day(&self, day: NaiveDate, n: u32) -> Option<DateTime<Utc>> {
         end_of_day(self.add_working_days(day, n)?)
     }
+}
+
+/// The first moment of `day` in Asia/Almaty (when only the day of an event is known).
+pub fn start_of_day(day: NaiveDate) -> Option<DateTime<Utc>> {
+    Almaty
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The last moment of `day` in Asia/Almaty.
@@ -317,7 +347,7 @@ mod tests {
 
     #[test]
     fn a_transferred_working_saturday_and_a_weekday_off() {
-        // A decree moves the day off: Saturday 2026-01-03 worked, Monday 2026-01-05 off.
+        // A transfer moves the day off: Saturday 2026-01-03 worked, Monday 2026-01-05 off.
         let cal = Calendar::new(
             KURBAN_AIT
                 .iter()

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod date;
 pub mod grant;
 pub mod ident;
+pub mod identity;
 pub mod lang;
 pub mod object;
 pub mod org;

@@ -13,8 +13,10 @@ text_enum!(
         Approved => "APPROVED",
         /// Rejected by the authorized body (with a reason).
         Rejected => "REJECTED",
-        /// Access granted by the integrator.
+        /// Access granted by the integrator (to every employee, or to those without conflicts).
         Granted => "GRANTED",
+        /// Refused by the integrator, with a reason and each employee's conflicts.
+        Refused => "REFUSED",
     }
 );
 
@@ -56,6 +58,15 @@ pub enum TransitionError {
     /// The training was already reported.
     #[error("the training was already reported")]
     AlreadyReported,
+    /// Employees of the application have conflicts: grant the others, or refuse it.
+    #[error("employees of the application have conflicts")]
+    GrantConflicts,
+    /// No employee of the application can be granted: refuse it.
+    #[error("no employee of the application can be granted")]
+    NothingGrantable,
+    /// Only a current member of a body can head it.
+    #[error("the user is not a current member of the organization")]
+    NotCurrentMember,
 }
 
 impl TransitionError {
@@ -67,6 +78,9 @@ impl TransitionError {
             TransitionError::ReasonRequired => "REASON_REQUIRED",
             TransitionError::UserBlocked => "USER_BLOCKED",
             TransitionError::AlreadyReported => "TRAINING_ALREADY_REPORTED",
+            TransitionError::GrantConflicts => "GRANT_CONFLICTS",
+            TransitionError::NothingGrantable => "NO_EMPLOYEE_GRANTABLE",
+            TransitionError::NotCurrentMember => "NOT_A_CURRENT_MEMBER",
         }
     }
 }
@@ -93,6 +107,18 @@ pub fn review(
 pub fn grant(current: ApplicationStatus) -> Result<ApplicationStatus, TransitionError> {
     match current {
         ApplicationStatus::Approved => Ok(ApplicationStatus::Granted),
+        _ => Err(TransitionError::NotApproved),
+    }
+}
+
+/// The state after the integrator refuses an approved application (a reason is required).
+pub fn refuse(
+    current: ApplicationStatus,
+    reason: &str,
+) -> Result<ApplicationStatus, TransitionError> {
+    match current {
+        ApplicationStatus::Approved if !reason.trim().is_empty() => Ok(ApplicationStatus::Refused),
+        ApplicationStatus::Approved => Err(TransitionError::ReasonRequired),
         _ => Err(TransitionError::NotApproved),
     }
 }
@@ -167,9 +193,16 @@ mod tests {
             assert_eq!(review(from, decision, comment), want, "{name}");
         }
         assert_eq!(grant(Approved), Ok(Granted));
-        for s in [Submitted, Rejected, Granted] {
+        for s in [Submitted, Rejected, Granted, Refused] {
             assert_eq!(grant(s), Err(TransitionError::NotApproved), "grant {s}");
+            assert_eq!(
+                refuse(s, "x"),
+                Err(TransitionError::NotApproved),
+                "refuse {s}"
+            );
         }
+        assert_eq!(refuse(Approved, "conflicts"), Ok(Refused));
+        assert_eq!(refuse(Approved, " "), Err(TransitionError::ReasonRequired));
         assert_eq!(require_active(true), Err(TransitionError::UserBlocked));
     }
 }

@@ -23,8 +23,9 @@ pub enum CalendarDayKind {
     CarryOver,
     /// A day off that does not move (7 January, Kurban Ait).
     DayOffNoCarry,
-    /// Set for this date by decree (a weekday off, or a weekend day worked).
-    Override,
+    /// A day off transferred for this date by a legal act (a weekday off, or a weekend day
+    /// worked); `note` names the act.
+    Transfer,
 }
 
 /// One day of the calendar.
@@ -36,7 +37,7 @@ pub struct CalendarDay {
     pub working: bool,
     /// Why.
     pub kind: CalendarDayKind,
-    /// The decree or reason of an override.
+    /// The legal basis of a transfer (the act, its date and number), or the name of a holiday.
     pub note: Option<String>,
 }
 
@@ -51,7 +52,7 @@ fn day(cal: &Calendar, date: NaiveDate, note: Option<String>) -> CalendarDay {
             DayKind::Holiday => CalendarDayKind::Holiday,
             DayKind::CarryOver => CalendarDayKind::CarryOver,
             DayKind::DayOffNoCarry => CalendarDayKind::DayOffNoCarry,
-            DayKind::Override { .. } => CalendarDayKind::Override,
+            DayKind::Transfer { .. } => CalendarDayKind::Transfer,
         },
         note,
     }
@@ -64,7 +65,7 @@ pub struct CalendarQuery;
 #[Object]
 impl CalendarQuery {
     /// Every day of `year` that is not an ordinary working day or ordinary weekend: holidays,
-    /// carry-overs, days off without carry-over and decree overrides.
+    /// carry-overs, days off without carry-over and transfers.
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn calendar(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<CalendarDay>> {
         let r = req(ctx)?;
@@ -110,8 +111,9 @@ pub struct CalendarMutation;
 
 #[Object]
 impl CalendarMutation {
-    /// Sets `date` as a working day (`working: true`) or a day off (`false`) by decree, or with
-    /// `working` omitted removes the override so the rules apply again. Integrator only.
+    /// Sets `date` as a working day (`working: true`) or a day off (`false`) by a transfer whose
+    /// legal basis `note` names, or with `working` omitted removes the transfer so the rules apply
+    /// again. Integrator only.
     async fn set_calendar_day(
         &self,
         ctx: &Context<'_>,
@@ -127,7 +129,7 @@ impl CalendarMutation {
                 &mut tx,
                 date.0,
                 w,
-                store::KIND_OVERRIDE,
+                store::KIND_TRANSFER,
                 note.as_deref(),
                 Some(p.user.id),
                 r.clock.now(),

@@ -5,13 +5,15 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Days, Utc};
 
 use super::context::{RequestCtx, parse_id, req};
+use super::types::Organization;
 use super::viewer::AccessGrant;
 use crate::authz::principal::local_day;
 use crate::domain::date::Date;
 use crate::domain::workflow::{self, TransitionError};
 use crate::error::{AppError, Expected};
 use crate::store::applications::{self, BlockRequestRow, NewBlockRequest, TrainingRow};
-use crate::store::{calendar, users};
+use crate::store::memberships::{self, MembershipRow};
+use crate::store::{calendar, orgs, users};
 
 /// Working days a body has to ask for a leaver's block, from the termination date.
 const BLOCK_REQUEST_DAYS: u32 = 3;
@@ -83,6 +85,50 @@ fn report(t: TrainingRow, now: DateTime<Utc>) -> TrainingReport {
     }
 }
 
+/// A person's membership of a body for a period.
+pub struct Membership(MembershipRow);
+
+#[Object]
+impl Membership {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The body.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        let r = req(ctx)?;
+        Ok(orgs::by_id_unscoped(&r.db, self.0.organization_id)
+            .await
+            .map_err(|e| r.error(e))?
+            .map(Organization))
+    }
+    /// Position held.
+    async fn position(&self) -> &str {
+        &self.0.position
+    }
+    /// Structural unit.
+    async fn structural_unit(&self) -> &str {
+        &self.0.structural_unit
+    }
+    /// First day.
+    async fn started_on(&self) -> Date {
+        Date(self.0.started_on)
+    }
+    /// Last day, once ended.
+    async fn ended_on(&self) -> Option<Date> {
+        self.0.ended_on.map(Date)
+    }
+    /// Why it ended: `BLOCKED`, `TRANSFERRED` (granted at another body after their termination)
+    /// or `RETURNED` (granted again at the same body).
+    async fn end_reason(&self) -> Option<&str> {
+        self.0.end_reason.as_deref()
+    }
+    /// The application whose grant started it.
+    async fn application_id(&self) -> Option<ID> {
+        self.0.application_id.map(|id| ID(id.to_string()))
+    }
+}
+
 fn administrator(r: &RequestCtx) -> Result<()> {
     let p = r.principal()?;
     if p.may(&r.policy, "application", "review") || p.may(&r.policy, "application", "grant") {
@@ -138,6 +184,21 @@ impl OversightQuery {
             .map_err(|e| r.error(e))
     }
 
+    /// Every membership a person has held, newest first: the bodies they belonged to, with
+    /// position, unit, first and last day, and why each ended (blocked, transferred, returned).
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
+    async fn membership_history(&self, ctx: &Context<'_>, user_id: ID) -> Result<Vec<Membership>> {
+        let r = req(ctx)?;
+        administrator(r)?;
+        let uid = parse_id(r.lang, "userId", &user_id)?;
+        let mut tx = r.db.begin_snapshot().await.map_err(|e| r.error(e.into()))?;
+        let rows = memberships::history(&mut tx, uid)
+            .await
+            .map_err(|e| r.error(e))?;
+        tx.commit().await.map_err(|e| r.error(e.into()))?;
+        Ok(rows.into_iter().map(Membership).collect())
+    }
+
     /// Active grants whose last day is within the next `withinDays` days, soonest first.
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn expiring_grants(
@@ -169,7 +230,9 @@ pub struct OversightMutation;
 #[Object]
 impl OversightMutation {
     /// Asks to block a user whose powers ended (the user's own body). Due within 3 working days
-    /// of the termination date; a late request is accepted and flagged.
+    /// of the termination date; a late request is accepted and flagged. From the termination
+    /// date on (at once, if it has passed) the user is refused on every server, without waiting
+    /// for the integrator's block; a head's head rights end with it.
     async fn request_block(
         &self,
         ctx: &Context<'_>,

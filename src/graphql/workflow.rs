@@ -12,24 +12,27 @@ use super::context::{RequestCtx, parse_id, req};
 use super::query::{Conn, connection, page_request};
 use super::types::Organization;
 use super::viewer::{AccessGrant, User};
+use crate::authz::applications::ApplicationReach;
+use crate::authz::principal::local_day;
 use crate::domain::budget::InformationSystem;
 use crate::domain::date::Date;
-use crate::domain::grant::valid_until;
 use crate::domain::ident::Iin;
+use crate::domain::identity::{self, ConflictKind};
 use crate::domain::workflow::{self, ApplicationStatus, ReviewDecision};
 use crate::error::{AppError, Expected};
+use crate::service::access;
 use crate::store::applications::{
     self, ApplicationQuery, ApplicationRow, EmployeeRow, NewApplication,
 };
-use crate::store::{calendar, orgs, users};
+use crate::store::{calendar, memberships, orgs, users};
 
 /// Working days the authorized body has to review, and the integrator to grant.
 const REVIEW_DAYS: u32 = 2;
 const GRANT_DAYS: u32 = 2;
 /// Working days the integrator has to report a training.
 const TRAINING_REPORT_DAYS: u32 = 5;
-/// A grant may be renewed in its last days; earlier, an application for the same system is refused.
-const RENEWAL_WINDOW_DAYS: i64 = 30;
+/// Longest incoming number of a registered application.
+const INCOMING_NUMBER_CHARS: usize = 64;
 
 /// One employee of an application (the appendix form's row).
 #[derive(InputObject, Debug, Clone)]
@@ -153,6 +156,9 @@ fn validate(input: &AccessApplicationInput) -> Result<Vec<EmployeeRow>, AppError
             phone: e.phone.trim().to_owned(),
             email: e.email.trim().to_owned(),
             purpose: e.purpose.trim().to_owned(),
+            outcome: None,
+            refusal: None,
+            user_id: None,
         });
     }
     Ok(rows)
@@ -230,6 +236,65 @@ impl AccessApplication {
     async fn granted_at(&self) -> Option<DateTime<Utc>> {
         self.row.granted_at
     }
+    /// How it arrived: submitted by the body's head, or registered by the authorized body from
+    /// the document system.
+    async fn channel(&self) -> &str {
+        &self.row.channel
+    }
+    /// Incoming number of an application registered from the document system.
+    async fn incoming_number(&self) -> Option<&str> {
+        self.row.incoming_number.as_deref()
+    }
+    /// When the integrator refused it.
+    async fn refused_at(&self) -> Option<DateTime<Utc>> {
+        self.row.refused_at
+    }
+    /// The integrator's reason for refusing it.
+    async fn refusal_reason(&self) -> Option<&str> {
+        self.row.refusal_reason.as_deref()
+    }
+    /// The employees on the form, each with their registration today, their current grants,
+    /// and (while the application is open) the conflicts that would stop their grant; once
+    /// decided, each employee's outcome and reasons.
+    #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
+    async fn employees(&self, ctx: &Context<'_>) -> Result<Vec<ApplicationEmployee>> {
+        let r = req(ctx)?;
+        let p = r.principal()?;
+        let reach =
+            ApplicationReach::of(p, &r.policy).ok_or_else(|| r.error(AppError::Forbidden))?;
+        let views = access::employee_views(&r.db, &self.row, self.now)
+            .await
+            .map_err(|e| r.error(e))?;
+        let today = local_day(self.now);
+        let mut out = Vec::with_capacity(views.len());
+        for v in views {
+            let other_body = v
+                .user
+                .as_ref()
+                .is_some_and(|u| u.organization_id != self.row.organization_id);
+            // A person of another body is named, with their grants, only to the administrators.
+            let (organization, grants) = if other_body && !reach.names_other_bodies() {
+                (None, Vec::new())
+            } else {
+                let org = match &v.user {
+                    Some(u) => orgs::by_id_unscoped(&r.db, u.organization_id)
+                        .await
+                        .map_err(|e| r.error(e))?,
+                    None => None,
+                };
+                let grants = super::viewer::grants_with_status(&r.db, v.grants.clone(), today)
+                    .await
+                    .map_err(|e| r.error(e))?;
+                (org, grants)
+            };
+            out.push(ApplicationEmployee {
+                view: v,
+                organization,
+                grants,
+            });
+        }
+        Ok(out)
+    }
     /// Whether the current step is past its due time.
     async fn overdue(&self) -> bool {
         match self.row.status {
@@ -237,6 +302,128 @@ impl AccessApplication {
             ApplicationStatus::Approved => self.row.grant_due.is_some_and(|d| self.now > d),
             _ => false,
         }
+    }
+}
+
+/// One conflict that stops an employee's grant.
+#[derive(async_graphql::SimpleObject, Debug, Clone, Copy)]
+pub struct EmployeeConflict {
+    /// What it is.
+    pub kind: ConflictKind,
+    /// The system concerned, for a conflict about a grant.
+    pub system: Option<InformationSystem>,
+}
+
+impl From<identity::Conflict> for EmployeeConflict {
+    fn from(c: identity::Conflict) -> Self {
+        EmployeeConflict {
+            kind: c.kind,
+            system: c.system,
+        }
+    }
+}
+
+/// One employee of an application: the form's row, the person it names, and what stops them.
+pub struct ApplicationEmployee {
+    view: access::EmployeeView,
+    organization: Option<crate::store::orgs::OrgRow>,
+    grants: Vec<AccessGrant>,
+}
+
+#[Object]
+impl ApplicationEmployee {
+    /// Row number on the form.
+    async fn row_no(&self) -> i32 {
+        self.view.row.row_no
+    }
+    /// Surname, as on the form.
+    async fn surname(&self) -> &str {
+        &self.view.row.surname
+    }
+    /// Name, as on the form.
+    async fn name(&self) -> &str {
+        &self.view.row.name
+    }
+    /// Patronymic, as on the form.
+    async fn patronymic(&self) -> Option<&str> {
+        self.view.row.patronymic.as_deref()
+    }
+    /// IIN.
+    async fn iin(&self) -> &str {
+        &self.view.row.iin
+    }
+    /// Position, as on the form.
+    async fn position(&self) -> &str {
+        &self.view.row.position
+    }
+    /// Structural unit, as on the form.
+    async fn structural_unit(&self) -> &str {
+        &self.view.row.structural_unit
+    }
+    /// E-Qyzmet QR identifier.
+    async fn eqyzmet_qr_code(&self) -> &str {
+        &self.view.row.eqyzmet_qr
+    }
+    /// Phone, as on the form.
+    async fn phone(&self) -> &str {
+        &self.view.row.phone
+    }
+    /// E-mail, as on the form.
+    async fn email(&self) -> &str {
+        &self.view.row.email
+    }
+    /// Purpose of access.
+    async fn purpose(&self) -> &str {
+        &self.view.row.purpose
+    }
+    /// Where the person stands today: not registered, a member of this body, of another body,
+    /// terminated by their body, or blocked.
+    async fn registration(&self) -> identity::RegistrationKind {
+        self.view.assessment.registration
+    }
+    /// The registered person's id, if registered.
+    async fn user_id(&self) -> Option<ID> {
+        self.view.user.as_ref().map(|u| ID(u.id.to_string()))
+    }
+    /// The body the person is (or was last) registered at; for the applying body's head, only
+    /// when that is their own body.
+    async fn registered_at(&self) -> Option<Organization> {
+        self.organization.clone().map(Organization)
+    }
+    /// The person's grants not revoked whose last day is today or later (current and renewal),
+    /// with their end dates; for the applying body's head, only of their own body's people.
+    async fn current_grants(&self) -> &[AccessGrant] {
+        &self.grants
+    }
+    /// What would stop the grant now (empty once the application is decided).
+    async fn conflicts(&self) -> Vec<EmployeeConflict> {
+        self.view
+            .assessment
+            .conflicts
+            .iter()
+            .copied()
+            .map(Into::into)
+            .collect()
+    }
+    /// What became of the employee once the application was decided.
+    async fn outcome(&self) -> Option<identity::EmployeeOutcome> {
+        self.view
+            .row
+            .outcome
+            .as_deref()
+            .and_then(|o| o.parse().ok())
+    }
+    /// Why the employee was refused (the conflicts recorded when the application was decided).
+    async fn refusal_reasons(&self) -> Vec<EmployeeConflict> {
+        self.view
+            .row
+            .refusal
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(identity::Conflict::parse)
+            .map(Into::into)
+            .collect()
     }
 }
 
@@ -268,15 +455,9 @@ impl WorkflowQuery {
     ) -> Result<Conn<AccessApplication>> {
         let r = req(ctx)?;
         let p = r.principal()?;
-        let organization_id = if p.may(&r.policy, "application", "review")
-            || p.may(&r.policy, "application", "grant")
-        {
-            None
-        } else if p.may(&r.policy, "application", "submit") {
-            Some(p.organization.id)
-        } else {
-            return Err(r.error(AppError::Forbidden));
-        };
+        let organization_id = ApplicationReach::of(p, &r.policy)
+            .ok_or_else(|| r.error(AppError::Forbidden))?
+            .organization();
         let page = page_request(r.lang, first, after)?;
         let now = r.clock.now();
         let f = filter.unwrap_or_default();
@@ -311,6 +492,116 @@ async fn reload(r: &RequestCtx, id: i64) -> Result<AccessApplication> {
     })
 }
 
+/// Refuses an application whose registered employees already hold a grant to a requested
+/// system beyond its renewal window: they cannot be granted, and the head can correct the form
+/// now. (Conflicts of membership are accepted: the reviewer sees them, and the grant re-checks.)
+async fn check_held_grants(
+    r: &RequestCtx,
+    tx: &mut crate::store::Tx,
+    employees: &[EmployeeRow],
+    organization_id: i64,
+    systems: &[InformationSystem],
+) -> Result<()> {
+    let today = local_day(r.clock.now());
+    for (i, e) in employees.iter().enumerate() {
+        let Some(user) = users::get_by_iin(tx, &e.iin)
+            .await
+            .map_err(|e| r.error(e))?
+        else {
+            continue;
+        };
+        let person = memberships::person(tx, &user, today)
+            .await
+            .map_err(|e| r.error(e))?;
+        let a = identity::assess(Some(&person), organization_id, systems, today);
+        if a.conflicts.iter().any(|c| {
+            matches!(
+                c.kind,
+                ConflictKind::ActiveGrant | ConflictKind::RenewalExists
+            )
+        }) {
+            return Err(r.error(AppError::invalid(
+                format!("input.employees[{i}].iin"),
+                Expected::NoActiveGrant,
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Where an application came from: its body, who entered it, when it was received, and the
+/// incoming number of one registered from the document system.
+struct Receipt<'a> {
+    organization_id: i64,
+    entered_by: &'a crate::authz::principal::Principal,
+    received_at: DateTime<Utc>,
+    review_due: DateTime<Utc>,
+    incoming_number: Option<&'a str>,
+    step: &'static str,
+}
+
+/// Stores a validated application with its audit step, in one transaction.
+async fn store_application(
+    r: &RequestCtx,
+    input: &AccessApplicationInput,
+    receipt: Receipt<'_>,
+) -> Result<AccessApplication> {
+    let employees = validate(input).map_err(|e| r.error(e))?;
+    let mut systems = input.systems.clone();
+    systems.sort();
+    systems.dedup();
+    let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+    check_held_grants(r, &mut tx, &employees, receipt.organization_id, &systems).await?;
+    let new = NewApplication {
+        organization_id: receipt.organization_id,
+        submitted_by: receipt.entered_by.user.id,
+        systems: &systems,
+        head_full_name: input.head_full_name.trim(),
+        executor_phone: input.executor_phone.trim(),
+        executor_email: input.executor_email.trim(),
+        outgoing_number: input.outgoing_number.as_deref(),
+        outgoing_date: input.outgoing_date.map(|d| d.0),
+        received_at: receipt.received_at,
+        review_due: receipt.review_due,
+        incoming_number: receipt.incoming_number,
+        employees: &employees,
+    };
+    let id = applications::insert(&mut tx, &new)
+        .await
+        .map_err(|e| r.error(e))?;
+    r.record_step(
+        &mut tx,
+        receipt.entered_by,
+        receipt.step,
+        serde_json::json!({
+            "applicationId": id,
+            "organizationId": receipt.organization_id,
+            "employees": employees.len(),
+            "systems": systems.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            "incomingNumber": receipt.incoming_number,
+        }),
+    )
+    .await?;
+    tx.commit().await.map_err(|e| r.error(e.into()))?;
+    reload(r, id).await
+}
+
+/// An incoming number: 1 to 64 printable characters.
+fn incoming_number(v: &str) -> Result<&str, AppError> {
+    let v = v.trim();
+    let ok = !v.is_empty()
+        && v.chars().count() <= INCOMING_NUMBER_CHARS
+        && v.chars().all(|c| !c.is_control());
+    if ok {
+        Ok(v)
+    } else {
+        Err(AppError::invalid(
+            "incomingNumber",
+            Expected::Text(INCOMING_NUMBER_CHARS),
+        ))
+    }
+}
+
 /// Workflow mutations.
 #[derive(Default)]
 pub struct WorkflowMutation;
@@ -326,57 +617,66 @@ impl WorkflowMutation {
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
         let p = r.require("application", "submit")?;
-        let employees = validate(&input).map_err(|e| r.error(e))?;
         let now = r.clock.now();
         let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
         let review_due = cal
             .deadline(now, REVIEW_DAYS)
             .ok_or_else(|| r.error(AppError::Internal(anyhow::anyhow!("deadline out of range"))))?;
-        let mut systems = input.systems.clone();
-        systems.sort();
-        systems.dedup();
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
-        let today = crate::authz::principal::local_day(now);
-        for (i, e) in employees.iter().enumerate() {
-            let Some(user) = users::get_by_iin(&mut tx, &e.iin)
-                .await
-                .map_err(|e| r.error(e))?
-            else {
-                continue;
-            };
-            for system in &systems {
-                let end = users::active_grant_end(&mut tx, user.id, *system, today)
-                    .await
-                    .map_err(|e| r.error(e))?;
-                if end.is_some_and(|end| (end - today).num_days() > RENEWAL_WINDOW_DAYS)
-                    && !user.is_blocked()
-                {
-                    return Err(r.error(AppError::invalid(
-                        format!("input.employees[{i}].iin"),
-                        Expected::NoActiveGrant,
-                    )));
-                }
-            }
-        }
-        let new = NewApplication {
+        let receipt = Receipt {
             organization_id: p.organization.id,
-            submitted_by: p.user.id,
-            systems: &systems,
-            head_full_name: input.head_full_name.trim(),
-            executor_phone: input.executor_phone.trim(),
-            executor_email: input.executor_email.trim(),
-            outgoing_number: input.outgoing_number.as_deref(),
-            outgoing_date: input.outgoing_date.map(|d| d.0),
+            entered_by: p,
             received_at: now,
             review_due,
-            employees: &employees,
+            incoming_number: None,
+            step: "submitAccessApplication",
         };
-        let id = applications::insert(&mut tx, &new)
+        store_application(r, &input, receipt).await
+    }
+
+    /// Registers an application the authorized body received on paper or through the electronic
+    /// document system: the same form, for the applying body, with the incoming number and the
+    /// day of receipt, from which the 2 working days of review are counted.
+    async fn register_access_application(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        input: AccessApplicationInput,
+        #[graphql(desc = "Incoming number in the document system (1 to 64 characters).")]
+        incoming_number: String,
+        #[graphql(desc = "Day the application was received: today or within the past year.")]
+        received_on: Date,
+    ) -> Result<AccessApplication> {
+        let r = req(ctx)?;
+        let p = r.require("application", "register")?;
+        let org_id = parse_id(r.lang, "organizationId", &organization_id)?;
+        let number = incoming_number_checked(r, &incoming_number)?;
+        let now = r.clock.now();
+        let today = local_day(now);
+        let earliest = today - chrono::Days::new(366);
+        if received_on.0 > today || received_on.0 < earliest {
+            return Err(r.error(AppError::invalid("receivedOn", Expected::Date)));
+        }
+        // Only an oversight body the law does not exclude may apply (paragraph 2.6).
+        let org = orgs::by_id_unscoped(&r.db, org_id)
             .await
-            .map_err(|e| r.error(e))?;
-        r.record_step(&mut tx, p, "submitAccessApplication", serde_json::json!({ "applicationId": id, "employees": employees.len(), "systems": systems.iter().map(|s| s.as_str()).collect::<Vec<_>>() })).await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
-        reload(r, id).await
+            .map_err(|e| r.error(e))?
+            .filter(|o| o.kind.is_oversight_body() && !o.audit_excluded)
+            .ok_or_else(|| r.error(AppError::invalid("organizationId", Expected::OversightBody)))?;
+        let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
+        let review_due = cal
+            .deadline_after_day(received_on.0, REVIEW_DAYS)
+            .ok_or_else(|| r.error(AppError::invalid("receivedOn", Expected::Date)))?;
+        let received_at = crate::domain::calendar::start_of_day(received_on.0)
+            .ok_or_else(|| r.error(AppError::invalid("receivedOn", Expected::Date)))?;
+        let receipt = Receipt {
+            organization_id: org.id,
+            entered_by: p,
+            received_at,
+            review_due,
+            incoming_number: Some(number),
+            step: "registerAccessApplication",
+        };
+        store_application(r, &input, receipt).await
     }
 
     /// Reviews an application (authorized body): APPROVE forwards it to the integrator, whose
@@ -421,74 +721,92 @@ impl WorkflowMutation {
         reload(r, id).await
     }
 
-    /// Grants access (integrator): creates or updates the users and one grant per employee and
-    /// system, for one year. A renewal starts the day after the current grant ends, so access
-    /// continues without a gap.
+    /// Grants access (integrator), one grant per employee and system for one year; a renewal
+    /// starts the day after the current grant ends, so access continues without a gap. Every
+    /// employee is judged again here, with the application and the people locked: a person
+    /// registered at another body, leaving this one, or already holding the grant stops the
+    /// grant (`GRANT_CONFLICTS`, see `employees.conflicts`), unless `partial`, which grants the
+    /// others and records those as refused. A person new to the hub is registered at the
+    /// applying body; one who left their body (blocked, or terminated by it) is registered there
+    /// again, their history kept.
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn grant_access(
         &self,
         ctx: &Context<'_>,
         application_id: ID,
+        #[graphql(
+            default = false,
+            desc = "Grant the employees without conflicts and refuse the others."
+        )]
+        partial: bool,
     ) -> Result<Vec<AccessGrant>> {
         let r = req(ctx)?;
         let p = r.require("application", "grant")?;
         let id = parse_id(r.lang, "applicationId", &application_id)?;
         let now = r.clock.now();
-        let today = crate::authz::principal::local_day(now);
         let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
         let app = applications::get(&mut tx, id)
             .await
             .map_err(|e| r.error(e))?
             .ok_or_else(|| r.error(AppError::NotFound))?;
-        workflow::grant(app.status).map_err(|e| r.error(e.into()))?;
-        let mut grant_ids = Vec::new();
-        for e in applications::employees(&mut tx, id)
-            .await
-            .map_err(|e| r.error(e))?
-        {
-            if let Some(existing) = users::get_by_iin(&mut tx, &e.iin)
-                .await
-                .map_err(|e| r.error(e))?
-            {
-                workflow::require_active(existing.is_blocked()).map_err(|e| r.error(e.into()))?;
-            }
-            let user_id = users::upsert_from_employee(&mut tx, &e, app.organization_id, now)
-                .await
-                .map_err(|e| r.error(e))?;
-            for system in app.systems() {
-                let current_end = users::active_grant_end(&mut tx, user_id, system, today)
-                    .await
-                    .map_err(|e| r.error(e))?;
-                let from = current_end.and_then(|d| d.succ_opt()).unwrap_or(today);
-                let until = valid_until(from).ok_or_else(|| {
-                    r.error(AppError::Internal(anyhow::anyhow!(
-                        "grant end out of range"
-                    )))
-                })?;
-                let gid =
-                    users::insert_grant(&mut tx, user_id, id, system, from, until, p.user.id, now)
-                        .await
-                        .map_err(|e| r.error(e))?;
-                grant_ids.push(gid);
-            }
-        }
-        applications::set_granted(&mut tx, id, p.user.id, now)
+        let done = access::grant(&mut tx, &app, p.user.id, now, partial)
             .await
             .map_err(|e| r.error(e))?;
+        let refused: Vec<serde_json::Value> = done
+            .refused
+            .iter()
+            .map(|(row, c)| serde_json::json!({ "rowNo": row, "conflicts": c.iter().map(|c| c.code()).collect::<Vec<_>>() }))
+            .collect();
         r.record_step(
             &mut tx,
             p,
             "grantAccess",
-            serde_json::json!({ "applicationId": id, "grants": grant_ids }),
+            serde_json::json!({ "applicationId": id, "grants": done.grant_ids, "refused": refused, "terminationsExecuted": done.terminations_executed }),
         )
         .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
-        let grants = users::grants_by_ids(&r.db, &grant_ids)
+        let grants = users::grants_by_ids(&r.db, &done.grant_ids)
             .await
             .map_err(|e| r.error(e))?;
-        super::viewer::grants_with_status(&r.db, grants, today)
+        super::viewer::grants_with_status(&r.db, grants, local_day(now))
             .await
             .map_err(|e| r.error(e))
+    }
+
+    /// Refuses an approved application (integrator) with a reason: a final state, each employee
+    /// recorded as refused with the conflicts they have now.
+    async fn refuse_access_application(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> Result<AccessApplication> {
+        let r = req(ctx)?;
+        let p = r.require("application", "refuse")?;
+        let id = parse_id(r.lang, "id", &id)?;
+        let reason = reason_checked(r, "reason", &reason)?;
+        let now = r.clock.now();
+        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let app = applications::get(&mut tx, id)
+            .await
+            .map_err(|e| r.error(e))?
+            .ok_or_else(|| r.error(AppError::NotFound))?;
+        let refused = access::refuse(&mut tx, &app, p.user.id, now, reason)
+            .await
+            .map_err(|e| r.error(e))?;
+        let refused: Vec<serde_json::Value> = refused
+            .iter()
+            .map(|(row, c)| serde_json::json!({ "rowNo": row, "conflicts": c.iter().map(|c| c.code()).collect::<Vec<_>>() }))
+            .collect();
+        r.record_step(
+            &mut tx,
+            p,
+            "refuseAccessApplication",
+            serde_json::json!({ "applicationId": id, "reason": reason, "employees": refused }),
+        )
+        .await?;
+        tx.commit().await.map_err(|e| r.error(e.into()))?;
+        reload(r, id).await
     }
 
     /// Records a completed training (integrator). A grant gives no data until its user is trained;
@@ -530,29 +848,18 @@ impl WorkflowMutation {
         Ok(User(user))
     }
 
-    /// Blocks a user (integrator): from the very next request they are refused, and their
-    /// grants are revoked. Their history stays queryable.
+    /// Blocks a user (integrator): from the very next request they are refused, their grants are
+    /// revoked, their head rights end, and their membership ends on the termination date their
+    /// body named. Their history stays queryable, and a new application can reinstate them.
     async fn block_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
         let r = req(ctx)?;
         let p = r.require("user", "block")?;
         let uid = parse_id(r.lang, "userId", &user_id)?;
         let now = r.clock.now();
         let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
-        let user = users::get(&mut tx, uid)
-            .await
-            .map_err(|e| r.error(e))?
-            .ok_or_else(|| r.error(AppError::NotFound))?;
-        workflow::require_active(user.is_blocked()).map_err(|e| r.error(e.into()))?;
-        users::block(&mut tx, uid, now)
+        let blocked = access::block(&mut tx, uid, p.user.id, now)
             .await
             .map_err(|e| r.error(e))?;
-        applications::execute_block_requests(&mut tx, uid, p.user.id, now)
-            .await
-            .map_err(|e| r.error(e))?;
-        let blocked = users::get(&mut tx, uid)
-            .await
-            .map_err(|e| r.error(e))?
-            .ok_or_else(|| r.error(AppError::NotFound))?;
         r.record_step(
             &mut tx,
             p,
@@ -562,5 +869,55 @@ impl WorkflowMutation {
         .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
         Ok(User(blocked))
+    }
+
+    /// Designates the head of a body (authorized body): the person must be its current member;
+    /// the previous head's head rights end in the same step. Heads are never set by an
+    /// application.
+    async fn designate_head(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        user_id: ID,
+    ) -> Result<User> {
+        let r = req(ctx)?;
+        let p = r.require("head", "designate")?;
+        let org_id = parse_id(r.lang, "organizationId", &organization_id)?;
+        let uid = parse_id(r.lang, "userId", &user_id)?;
+        let now = r.clock.now();
+        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let previous = access::designate_head(&mut tx, org_id, uid, local_day(now))
+            .await
+            .map_err(|e| r.error(e))?;
+        let head = users::get(&mut tx, uid)
+            .await
+            .map_err(|e| r.error(e))?
+            .ok_or_else(|| r.error(AppError::NotFound))?;
+        r.record_step(
+            &mut tx,
+            p,
+            "designateHead",
+            serde_json::json!({ "organizationId": org_id, "userId": uid, "previousHead": previous }),
+        )
+        .await?;
+        tx.commit().await.map_err(|e| r.error(e.into()))?;
+        Ok(User(head))
+    }
+}
+
+fn incoming_number_checked<'a>(r: &RequestCtx, v: &'a str) -> Result<&'a str> {
+    incoming_number(v).map_err(|e| r.error(e))
+}
+
+/// A reason: 1 to 1000 characters, no control characters but line breaks.
+fn reason_checked<'a>(r: &RequestCtx, field: &str, v: &'a str) -> Result<&'a str> {
+    let t = v.trim();
+    let ok = !t.is_empty()
+        && t.chars().count() <= 1000
+        && t.chars().all(|c| !c.is_control() || c == '\n');
+    if ok {
+        Ok(t)
+    } else {
+        Err(r.error(AppError::invalid(field, Expected::Text(1000))))
     }
 }

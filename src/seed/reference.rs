@@ -1054,7 +1054,7 @@ pub async fn insert(tx: &mut Tx) -> AppResult<Reference> {
     resync_identity(tx, "organizations").await?;
 
     insert_users(tx, &orgs).await?;
-    crate::store::calendar::seed_kurban_ait(tx, Utc::now()).await?;
+    crate::store::calendar::seed_known_days(tx, Utc::now()).await?;
     Ok(Reference {
         territories,
         orgs,
@@ -1117,5 +1117,7 @@ async fn insert_users(tx: &mut Tx, orgs: &[Org]) -> AppResult<()> {
         "is_head",
         "created_at",
     ];
-    insert_rows(tx, "users", &cols, rows).await
+    insert_rows(tx, "users", &cols, rows).await?;
+    crate::store::memberships::start_missing(tx, crate::authz::principal::local_day(now)).await?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! Every write here runs inside the caller's transaction: a workflow step lands whole or not at all.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Condition, Expr, ExprTrait, Order, Query};
+use sea_query::{Condition, Expr, ExprTrait, LockType, Order, Query};
 
 use super::page::{Page, PageRequest};
 use super::{Db, Tx};
@@ -50,6 +50,15 @@ pub struct ApplicationRow {
     pub granted_by: Option<i64>,
     /// Granted.
     pub granted_at: Option<DateTime<Utc>>,
+    /// How it arrived: `DIRECT` (submitted by the head) or `DOCUMENT_SYSTEM` (registered by the
+    /// authorized body).
+    pub channel: String,
+    /// Incoming number of an application registered from the document system.
+    pub incoming_number: Option<String>,
+    /// When the integrator refused it.
+    pub refused_at: Option<DateTime<Utc>>,
+    /// The integrator's reason.
+    pub refusal_reason: Option<String>,
 }
 
 impl ApplicationRow {
@@ -87,10 +96,16 @@ pub struct EmployeeRow {
     pub email: String,
     /// Purpose of access.
     pub purpose: String,
+    /// What became of the employee once the application was decided.
+    pub outcome: Option<String>,
+    /// Why they were refused: conflict codes (`ACTIVE_GRANT:STATE_PLANNING`), comma-separated.
+    pub refusal: Option<String>,
+    /// The person the decision concerned.
+    pub user_id: Option<i64>,
 }
 
-/// The columns [`EmployeeRow`] decodes, in form order.
-const EMPLOYEE_COLUMNS: [&str; 11] = [
+/// The columns of the form's row, in form order.
+const EMPLOYEE_FORM_COLUMNS: [&str; 11] = [
     "row_no",
     "surname",
     "name",
@@ -104,7 +119,25 @@ const EMPLOYEE_COLUMNS: [&str; 11] = [
     "purpose",
 ];
 
-const COLUMNS: [&str; 18] = [
+/// The columns [`EmployeeRow`] decodes.
+const EMPLOYEE_COLUMNS: [&str; 14] = [
+    "row_no",
+    "surname",
+    "name",
+    "patronymic",
+    "iin",
+    "position",
+    "structural_unit",
+    "eqyzmet_qr",
+    "phone",
+    "email",
+    "purpose",
+    "outcome",
+    "refusal",
+    "user_id",
+];
+
+const COLUMNS: [&str; 22] = [
     "id",
     "organization_id",
     "submitted_by",
@@ -123,6 +156,10 @@ const COLUMNS: [&str; 18] = [
     "grant_due",
     "granted_by",
     "granted_at",
+    "channel",
+    "incoming_number",
+    "refused_at",
+    "refusal_reason",
 ];
 
 /// A new application as submitted.
@@ -147,6 +184,9 @@ pub struct NewApplication<'a> {
     pub received_at: DateTime<Utc>,
     /// Review due.
     pub review_due: DateTime<Utc>,
+    /// Incoming number, for an application registered from the document system (`None`: the
+    /// head submitted it directly).
+    pub incoming_number: Option<&'a str>,
     /// Employees.
     pub employees: &'a [EmployeeRow],
 }
@@ -168,6 +208,8 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
             "status",
             "received_at",
             "review_due",
+            "channel",
+            "incoming_number",
         ])
         .values_panic([
             a.organization_id.into(),
@@ -181,6 +223,13 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
             ApplicationStatus::Submitted.into(),
             a.received_at.into(),
             a.review_due.into(),
+            if a.incoming_number.is_some() {
+                "DOCUMENT_SYSTEM"
+            } else {
+                "DIRECT"
+            }
+            .into(),
+            a.incoming_number.map(str::to_owned).into(),
         ])
         .returning_col("id")
         .to_owned();
@@ -188,7 +237,7 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
     for e in a.employees {
         let q = Query::insert()
             .into_table("application_employees")
-            .columns(std::iter::once("application_id").chain(EMPLOYEE_COLUMNS))
+            .columns(std::iter::once("application_id").chain(EMPLOYEE_FORM_COLUMNS))
             .values_panic([
                 id.into(),
                 e.row_no.into(),
@@ -209,12 +258,15 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
     Ok(id)
 }
 
-/// An application by id, read inside a transaction (to decide the next step).
+/// An application by id, read and locked inside a transaction to decide its next step
+/// (PostgreSQL `FOR UPDATE`; SQLite's write transactions hold its one writer lock): a concurrent
+/// step on the same application waits, then sees the state this one left.
 pub async fn get(tx: &mut Tx, id: i64) -> AppResult<Option<ApplicationRow>> {
     let q = Query::select()
         .columns(COLUMNS)
         .from("access_applications")
         .and_where(Expr::col("id").eq(id))
+        .lock(LockType::Update)
         .to_owned();
     Ok(tx.optional(&q).await?)
 }
@@ -227,6 +279,51 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<ApplicationRow>> {
         .and_where(Expr::col("id").is_in(ids.iter().copied()))
         .to_owned();
     Ok(db.all(&q).await?)
+}
+
+/// Records what became of one employee of an application.
+pub async fn set_employee_outcome(
+    tx: &mut Tx,
+    application_id: i64,
+    row_no: i32,
+    outcome: crate::domain::identity::EmployeeOutcome,
+    refusal: Option<&str>,
+    user_id: Option<i64>,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table("application_employees")
+        .values([
+            ("outcome", outcome.into()),
+            ("refusal", refusal.map(str::to_owned).into()),
+            ("user_id", user_id.into()),
+        ])
+        .and_where(Expr::col("application_id").eq(application_id))
+        .and_where(Expr::col("row_no").eq(row_no))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Records the integrator's refusal.
+pub async fn set_refused(
+    tx: &mut Tx,
+    id: i64,
+    by: i64,
+    at: DateTime<Utc>,
+    reason: &str,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table("access_applications")
+        .values([
+            ("status", ApplicationStatus::Refused.into()),
+            ("refused_by", by.into()),
+            ("refused_at", at.into()),
+            ("refusal_reason", reason.into()),
+        ])
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
 }
 
 /// The employees of an application, in form order.
@@ -414,7 +511,8 @@ pub async fn insert_block_request(tx: &mut Tx, b: &NewBlockRequest<'_>) -> AppRe
     Ok(tx.returning_i64(&q).await?)
 }
 
-/// Marks the pending block requests of a user executed.
+/// Marks the pending block requests of a user executed (by the integrator's block, or by the
+/// grant that moves a terminated person to their new body).
 pub async fn execute_block_requests(
     tx: &mut Tx,
     user_id: i64,

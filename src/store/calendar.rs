@@ -1,4 +1,4 @@
-//! The working-day calendar as data: Kurban Ait dates and per-date overrides.
+//! The working-day calendar as data: Kurban Ait dates and transfers of days off.
 
 use std::collections::BTreeSet;
 
@@ -6,13 +6,13 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 
 use super::{Db, Tx};
-use crate::domain::calendar::{Calendar, KURBAN_AIT};
+use crate::domain::calendar::{Calendar, KNOWN_TRANSFERS, KURBAN_AIT};
 use crate::error::AppResult;
 
 /// Row kind of a Kurban Ait date.
 pub const KIND_KURBAN_AIT: &str = "KURBAN_AIT";
-/// Row kind of a decree (or operator) override.
-pub const KIND_OVERRIDE: &str = "OVERRIDE";
+/// Row kind of a transfer of a day off by a legal act (a Government decree, a minister's order).
+pub const KIND_TRANSFER: &str = "TRANSFER";
 
 /// A stored calendar row.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -21,9 +21,9 @@ pub struct CalendarRow {
     pub day: NaiveDate,
     /// Whether it is worked.
     pub is_working: bool,
-    /// `KURBAN_AIT` or `OVERRIDE`.
+    /// `KURBAN_AIT` or `TRANSFER`.
     pub kind: String,
-    /// Why (decree number, ...).
+    /// The legal basis of a transfer (act, date, number), or the holiday's name.
     pub note: Option<String>,
 }
 
@@ -53,7 +53,7 @@ pub async fn load(db: &Db) -> AppResult<Calendar> {
         .filter_map(|(y, m, d)| NaiveDate::from_ymd_opt(*y, *m, *d));
     let overrides = rows
         .iter()
-        .filter(|r| r.kind == KIND_OVERRIDE)
+        .filter(|r| r.kind == KIND_TRANSFER)
         .map(|r| (r.day, r.is_working));
     Ok(Calendar::new(
         stored.iter().copied().chain(builtin),
@@ -99,18 +99,23 @@ pub async fn set(
     Ok(())
 }
 
-/// Removes the override of `day` (the rules apply again); `false` when there was none.
+/// Removes the transfer of `day` (the rules apply again); `false` when there was none.
 pub async fn clear(tx: &mut Tx, day: NaiveDate) -> AppResult<bool> {
     let q = Query::delete()
         .from_table("calendar_days")
         .and_where(Expr::col("day").eq(day))
-        .and_where(Expr::col("kind").eq(KIND_OVERRIDE))
+        .and_where(Expr::col("kind").eq(KIND_TRANSFER))
         .to_owned();
     Ok(tx.execute(&q).await? > 0)
 }
 
-/// Stores the built-in Kurban Ait dates (reference seed).
-pub async fn seed_kurban_ait(tx: &mut Tx, at: DateTime<Utc>) -> AppResult<()> {
+/// Stores the built-in Kurban Ait dates and transfers (reference seed).
+pub async fn seed_known_days(tx: &mut Tx, at: DateTime<Utc>) -> AppResult<()> {
+    for (y, m, d, worked, basis) in KNOWN_TRANSFERS {
+        if let Some(day) = NaiveDate::from_ymd_opt(y, m, d) {
+            set(tx, day, worked, KIND_TRANSFER, Some(basis), None, at).await?;
+        }
+    }
     for (y, m, d) in KURBAN_AIT {
         if let Some(day) = NaiveDate::from_ymd_opt(y, m, d) {
             set(

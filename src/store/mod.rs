@@ -13,6 +13,7 @@ pub mod challenges;
 pub mod documents;
 pub mod epochs;
 pub mod filter;
+pub mod memberships;
 pub mod objects;
 pub mod orgs;
 pub mod page;

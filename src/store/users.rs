@@ -4,7 +4,7 @@
 //! They only ever look up the caller (or, for operators, a user named on the command line).
 
 use chrono::NaiveDate;
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, LockType, OnConflict, Order, Query};
 
 use super::Db;
 use crate::domain::budget::InformationSystem;
@@ -99,12 +99,7 @@ const USER_COLUMNS: [&str; 12] = [
 
 /// The user with this IIN.
 pub async fn by_iin(db: &Db, iin: &str) -> AppResult<Option<UserRow>> {
-    let q = Query::select()
-        .columns(USER_COLUMNS)
-        .from("users")
-        .and_where(Expr::col("iin").eq(iin))
-        .to_owned();
-    Ok(db.optional(&q).await?)
+    Ok(db.optional(&with_iin(iin)).await?)
 }
 
 /// Every user, for operator listings, ordered by organization and IIN.
@@ -147,35 +142,77 @@ pub async fn trained_on(db: &Db, user_id: i64) -> AppResult<Option<NaiveDate>> {
     Ok(db.optional::<Day>(&q).await?.map(|d| d.completed_on))
 }
 
-/// A user by id, inside a transaction.
+/// A user by id, read and locked inside a transaction (PostgreSQL `FOR UPDATE`; SQLite's
+/// write transactions hold the database's one writer lock): the step that reads it decides on
+/// rows no other step can change until it commits.
 pub async fn get(tx: &mut super::Tx, id: i64) -> AppResult<Option<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
         .from("users")
         .and_where(Expr::col("id").eq(id))
+        .lock(LockType::Update)
         .to_owned();
     Ok(tx.optional(&q).await?)
 }
 
-/// A user by IIN, inside a transaction.
-pub async fn get_by_iin(tx: &mut super::Tx, iin: &str) -> AppResult<Option<UserRow>> {
-    let q = Query::select()
+fn with_iin(iin: &str) -> sea_query::SelectStatement {
+    Query::select()
         .columns(USER_COLUMNS)
         .from("users")
         .and_where(Expr::col("iin").eq(iin))
+        .to_owned()
+}
+
+/// A user by IIN, read and locked inside a transaction (as [`get`]).
+pub async fn get_by_iin(tx: &mut super::Tx, iin: &str) -> AppResult<Option<UserRow>> {
+    Ok(tx
+        .optional(&with_iin(iin).lock(LockType::Update).to_owned())
+        .await?)
+}
+
+/// A user by IIN inside a read-only transaction (no lock: for what a reviewer is shown).
+pub async fn find_by_iin(tx: &mut super::Tx, iin: &str) -> AppResult<Option<UserRow>> {
+    Ok(tx.optional(&with_iin(iin)).await?)
+}
+
+/// The current head of an organization, locked (as [`get`]).
+pub async fn head_of(tx: &mut super::Tx, organization_id: i64) -> AppResult<Option<UserRow>> {
+    let q = Query::select()
+        .columns(USER_COLUMNS)
+        .from("users")
+        .and_where(Expr::col("organization_id").eq(organization_id))
+        .and_where(Expr::col("is_head").eq(true))
+        .lock(LockType::Update)
         .to_owned();
     Ok(tx.optional(&q).await?)
 }
 
-/// Creates the user of an application row, or brings an existing one (same IIN) up to date and
-/// into the applying organization; returns the user's id.
-pub async fn upsert_from_employee(
+/// Makes `user_id` the head of their organization, ending the previous head's head rights in the
+/// same transaction (the database holds at most one head per body).
+pub async fn designate_head(
     tx: &mut super::Tx,
-    e: &super::applications::EmployeeRow,
     organization_id: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<i64> {
-    let values: [(&str, sea_query::Value); 9] = [
+    user_id: i64,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table("users")
+        .value("is_head", false)
+        .and_where(Expr::col("organization_id").eq(organization_id))
+        .and_where(Expr::col("is_head").eq(true))
+        .and_where(Expr::col("id").ne(user_id))
+        .to_owned();
+    tx.execute(&q).await?;
+    let q = Query::update()
+        .table("users")
+        .value("is_head", true)
+        .and_where(Expr::col("id").eq(user_id))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+fn form_values(e: &super::applications::EmployeeRow) -> [(&'static str, sea_query::Value); 8] {
+    [
         ("surname", e.surname.as_str().into()),
         ("name", e.name.as_str().into()),
         ("patronymic", e.patronymic.clone().into()),
@@ -184,28 +221,105 @@ pub async fn upsert_from_employee(
         ("phone", e.phone.as_str().into()),
         ("email", e.email.as_str().into()),
         ("eqyzmet_qr", e.eqyzmet_qr.as_str().into()),
-        ("organization_id", organization_id.into()),
-    ];
-    if let Some(existing) = get_by_iin(tx, &e.iin).await? {
-        let q = Query::update()
-            .table("users")
-            .values(values.map(|(c, v)| (c, Expr::from(v))))
-            .and_where(Expr::col("id").eq(existing.id))
-            .to_owned();
-        tx.execute(&q).await?;
-        return Ok(existing.id);
-    }
+    ]
+}
+
+/// Registers the person of an application row at `organization_id`; `None` when a person with
+/// that IIN exists (perhaps registered by a concurrent step a moment ago: read and lock them
+/// with [`get_by_iin`] and judge them instead).
+pub async fn create_from_employee(
+    tx: &mut super::Tx,
+    e: &super::applications::EmployeeRow,
+    organization_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Option<i64>> {
+    let values = form_values(e);
     let mut cols: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
-    cols.extend(["iin", "created_at"]);
+    cols.extend(["iin", "organization_id", "created_at"]);
     let mut vals: Vec<sea_query::Value> = values.into_iter().map(|(_, v)| v).collect();
-    vals.extend([e.iin.as_str().into(), now.into()]);
+    vals.extend([e.iin.as_str().into(), organization_id.into(), now.into()]);
     let mut q = Query::insert();
     q.into_table("users")
         .columns(cols)
         .values(vals.into_iter().map(Into::into))
         .map_err(|err| anyhow::anyhow!("user insert: {err}"))?;
+    q.on_conflict(OnConflict::column("iin").do_nothing().to_owned());
     q.returning_col("id");
-    Ok(tx.returning_i64(&q).await?)
+    #[derive(sqlx::FromRow)]
+    struct Id {
+        id: i64,
+    }
+    let ids: Vec<Id> = tx.returning_all(&q).await?;
+    Ok(ids.first().map(|i| i.id))
+}
+
+/// Updates a person from their application row: names, contacts, position and unit. Only ever
+/// called for a member of the applying body, or for a person the grant registers there.
+pub async fn update_from_employee(
+    tx: &mut super::Tx,
+    user_id: i64,
+    e: &super::applications::EmployeeRow,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table("users")
+        .values(form_values(e).map(|(c, v)| (c, Expr::from(v))))
+        .and_where(Expr::col("id").eq(user_id))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Registers a person who left their body (blocked, or terminated) at `organization_id`: active
+/// again, heading nothing. The caller ends the old membership and starts the new one.
+pub async fn reinstate(tx: &mut super::Tx, user_id: i64, organization_id: i64) -> AppResult<()> {
+    let q = Query::update()
+        .table("users")
+        .values([
+            ("organization_id", organization_id.into()),
+            ("status", "ACTIVE".into()),
+            (
+                "blocked_at",
+                Option::<chrono::DateTime<chrono::Utc>>::None.into(),
+            ),
+            ("is_head", false.into()),
+        ])
+        .and_where(Expr::col("id").eq(user_id))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Grants of a user not revoked whose last day is `today` or later, soonest end first.
+pub async fn held_grants(
+    tx: &mut super::Tx,
+    user_id: i64,
+    today: NaiveDate,
+) -> AppResult<Vec<GrantRow>> {
+    let q = Query::select()
+        .columns(GRANT_COLUMNS)
+        .from("access_grants")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("status").eq("ACTIVE"))
+        .and_where(Expr::col("valid_until").gte(today))
+        .order_by("valid_until", Order::Asc)
+        .to_owned();
+    Ok(tx.all(&q).await?)
+}
+
+/// Revokes every grant of a user still active (a block, or a move to another body).
+pub async fn revoke_grants(
+    tx: &mut super::Tx,
+    user_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table("access_grants")
+        .values([("status", "REVOKED".into()), ("revoked_at", at.into())])
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("status").eq("ACTIVE"))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
 }
 
 /// The last day of the user's latest active grant to `system`, if any.
@@ -304,7 +418,8 @@ pub async fn insert_training(
     Ok(())
 }
 
-/// Blocks a user and revokes every grant still active.
+/// Blocks a user: their head rights end and every grant still active is revoked. The caller
+/// ends their membership.
 pub async fn block(
     tx: &mut super::Tx,
     user_id: i64,
@@ -312,18 +427,15 @@ pub async fn block(
 ) -> AppResult<()> {
     let q = Query::update()
         .table("users")
-        .values([("status", "BLOCKED".into()), ("blocked_at", at.into())])
+        .values([
+            ("status", "BLOCKED".into()),
+            ("blocked_at", at.into()),
+            ("is_head", false.into()),
+        ])
         .and_where(Expr::col("id").eq(user_id))
         .to_owned();
     tx.execute(&q).await?;
-    let q = Query::update()
-        .table("access_grants")
-        .values([("status", "REVOKED".into()), ("revoked_at", at.into())])
-        .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("status").eq("ACTIVE"))
-        .to_owned();
-    tx.execute(&q).await?;
-    Ok(())
+    revoke_grants(tx, user_id, at).await
 }
 
 /// Grants of these ids.

@@ -73,13 +73,35 @@ pub async fn grant_both_systems_untrained(db: &Db, user_id: i64) {
     grant_both_systems_with(db, user_id, false).await;
 }
 
+/// Replaces a user's grants with a current, trained grant to the named systems only (test
+/// set-up).
+pub async fn grant_systems(db: &Db, user_id: i64, systems: &[&str]) {
+    let q = Query::update()
+        .table("access_grants")
+        .value("status", "REVOKED")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .to_owned();
+    db.execute(&q).await.expect("revoke grants");
+    grant_with(db, user_id, systems, true).await;
+}
+
 async fn grant_both_systems_with(db: &Db, user_id: i64, trained: bool) {
+    grant_with(
+        db,
+        user_id,
+        &["ANALYTICS_CENTER", "STATE_PLANNING"],
+        trained,
+    )
+    .await;
+}
+
+async fn grant_with(db: &Db, user_id: i64, systems: &[&str], trained: bool) {
     let today = chrono::Utc::now().date_naive();
     let from = today - chrono::Days::new(10);
     let until = today + chrono::Days::new(300);
     let now = chrono::Utc::now();
     let mut tx = db.begin().await.expect("begin");
-    let grants = ["ANALYTICS_CENTER", "STATE_PLANNING"]
+    let grants = systems
         .iter()
         .map(|s| {
             vec![

@@ -1,0 +1,228 @@
+//! Memberships: a person's belonging to a body over time, and what a person is to a new
+//! application (their registration, pending termination and held grants).
+//!
+//! `users.organization_id`, `position` and `structural_unit` mirror the newest membership, so a
+//! caller is still resolved from one row; these functions keep the two in step inside the
+//! transaction of the step that changes them.
+
+use chrono::NaiveDate;
+use sea_query::{Expr, ExprTrait, Func, Order, Query};
+
+use super::Tx;
+use super::users::UserRow;
+use crate::domain::identity::{HeldGrant, Person};
+use crate::error::AppResult;
+
+/// Why a membership ended.
+pub mod end_reason {
+    /// The person was blocked (dismissal, transfer, end of powers).
+    pub const BLOCKED: &str = "BLOCKED";
+    /// The person's body recorded their termination and another body was granted them.
+    pub const TRANSFERRED: &str = "TRANSFERRED";
+    /// The person's body recorded their termination and the same body was granted them again.
+    pub const RETURNED: &str = "RETURNED";
+}
+
+/// One membership.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MembershipRow {
+    /// Id.
+    pub id: i64,
+    /// The person.
+    pub user_id: i64,
+    /// The body.
+    pub organization_id: i64,
+    /// Position held.
+    pub position: String,
+    /// Structural unit.
+    pub structural_unit: String,
+    /// First day.
+    pub started_on: NaiveDate,
+    /// Last day, once ended.
+    pub ended_on: Option<NaiveDate>,
+    /// Why it ended (`BLOCKED`, `TRANSFERRED`, `RETURNED`).
+    pub end_reason: Option<String>,
+    /// The application whose grant started it, if any.
+    pub application_id: Option<i64>,
+}
+
+const COLUMNS: [&str; 9] = [
+    "id",
+    "user_id",
+    "organization_id",
+    "position",
+    "structural_unit",
+    "started_on",
+    "ended_on",
+    "end_reason",
+    "application_id",
+];
+
+/// Every membership of a person, newest first.
+pub async fn history(tx: &mut Tx, user_id: i64) -> AppResult<Vec<MembershipRow>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from("memberships")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .order_by("started_on", Order::Desc)
+        .order_by("id", Order::Desc)
+        .to_owned();
+    Ok(tx.all(&q).await?)
+}
+
+/// The person's current membership, if any.
+pub async fn current(tx: &mut Tx, user_id: i64) -> AppResult<Option<MembershipRow>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from("memberships")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("ended_on").is_null())
+        .to_owned();
+    Ok(tx.optional(&q).await?)
+}
+
+/// Starts a membership (the person must have none current: the database refuses a second).
+pub async fn start(
+    tx: &mut Tx,
+    user: &UserRow,
+    started_on: NaiveDate,
+    application_id: Option<i64>,
+) -> AppResult<()> {
+    let q = Query::insert()
+        .into_table("memberships")
+        .columns([
+            "user_id",
+            "organization_id",
+            "position",
+            "structural_unit",
+            "started_on",
+            "application_id",
+        ])
+        .values_panic([
+            user.id.into(),
+            user.organization_id.into(),
+            user.position.as_str().into(),
+            user.structural_unit.as_str().into(),
+            started_on.into(),
+            application_id.into(),
+        ])
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Ends the person's current membership on `ended_on` (never before it started); does nothing
+/// when none is current.
+pub async fn end(tx: &mut Tx, user_id: i64, ended_on: NaiveDate, reason: &str) -> AppResult<()> {
+    let Some(m) = current(tx, user_id).await? else {
+        return Ok(());
+    };
+    let q = Query::update()
+        .table("memberships")
+        .values([
+            ("ended_on", Ord::max(ended_on, m.started_on).into()),
+            ("end_reason", reason.into()),
+        ])
+        .and_where(Expr::col("id").eq(m.id))
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Brings the current membership's position and unit in line with the person's row.
+pub async fn update_role(tx: &mut Tx, user: &UserRow) -> AppResult<()> {
+    let q = Query::update()
+        .table("memberships")
+        .values([
+            ("position", user.position.as_str().into()),
+            ("structural_unit", user.structural_unit.as_str().into()),
+        ])
+        .and_where(Expr::col("user_id").eq(user.id))
+        .and_where(Expr::col("ended_on").is_null())
+        .to_owned();
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Starts a membership on `today` for every active person without one (seeding, where people
+/// are inserted in bulk).
+pub async fn start_missing(tx: &mut Tx, today: NaiveDate) -> AppResult<u64> {
+    let missing = Query::select()
+        .column("id")
+        .from("memberships")
+        .and_where(Expr::col(("memberships", "user_id")).equals(("users", "id")))
+        .to_owned();
+    let select = Query::select()
+        .columns([
+            ("users", "id"),
+            ("users", "organization_id"),
+            ("users", "position"),
+            ("users", "structural_unit"),
+        ])
+        .expr(Expr::val(today))
+        .from("users")
+        .and_where(Expr::col(("users", "status")).eq("ACTIVE"))
+        .and_where(Expr::exists(missing).not())
+        .to_owned();
+    let q = Query::insert()
+        .into_table("memberships")
+        .columns([
+            "user_id",
+            "organization_id",
+            "position",
+            "structural_unit",
+            "started_on",
+        ])
+        .select_from(select)
+        .map_err(|e| anyhow::anyhow!("membership backfill: {e}"))?
+        .to_owned();
+    Ok(tx.execute(&q).await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct Termination {
+    terminated_on: Option<NaiveDate>,
+}
+
+fn termination_query(user_id: i64) -> sea_query::SelectStatement {
+    Query::select()
+        .expr_as(Func::min(Expr::col("terminated_on")), "terminated_on")
+        .from("block_requests")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("executed_at").is_null())
+        .to_owned()
+}
+
+/// The earliest termination date of the person's block requests not yet executed.
+pub async fn pending_termination(tx: &mut Tx, user_id: i64) -> AppResult<Option<NaiveDate>> {
+    let t = tx
+        .optional::<Termination>(&termination_query(user_id))
+        .await?;
+    Ok(t.and_then(|t| t.terminated_on))
+}
+
+/// [`pending_termination`] outside a transaction (resolving a caller).
+pub async fn termination_of(db: &super::Db, user_id: i64) -> AppResult<Option<NaiveDate>> {
+    let t = db
+        .optional::<Termination>(&termination_query(user_id))
+        .await?;
+    Ok(t.and_then(|t| t.terminated_on))
+}
+
+/// What the rules of [`crate::domain::identity`] need to know of a registered person on `today`.
+pub async fn person(tx: &mut Tx, user: &UserRow, today: NaiveDate) -> AppResult<Person> {
+    let termination = pending_termination(tx, user.id).await?;
+    let grants = super::users::held_grants(tx, user.id, today).await?;
+    Ok(Person {
+        organization_id: user.organization_id,
+        blocked: user.is_blocked(),
+        termination,
+        grants: grants
+            .into_iter()
+            .map(|g| HeldGrant {
+                system: g.system,
+                valid_until: g.valid_until,
+            })
+            .collect(),
+    })
+}
