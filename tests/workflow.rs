@@ -3,96 +3,11 @@
 
 mod common;
 
-use audit_hub::domain::ident;
 use audit_hub::store::Db;
-use common::{TestDb, TestServer, token, user_of};
+use common::workflow::*;
+use common::{TestDb, TestServer, user_of};
 use sea_query::{Expr, ExprTrait, Func, Query};
 use serde_json::{Value, json};
-
-const SUBMIT: &str = "mutation($input: AccessApplicationInput!) {
-  submitAccessApplication(input: $input) { id status systems reviewDue overdue } }";
-const REVIEW: &str = "mutation($id: ID!, $d: ReviewDecision!, $c: String) {
-  reviewAccessApplication(id: $id, decision: $d, comment: $c) { id status grantDue reviewComment } }";
-const GRANT: &str = "mutation($id: ID!) { grantAccess(applicationId: $id) { id system validFrom validUntil status user { id iin } } }";
-const TRAIN: &str = "mutation($u: ID!, $on: Date!) { recordTraining(userId: $u, completedOn: $on, language: KK) { id } }";
-const BLOCK: &str = "mutation($u: ID!) { blockUser(userId: $u) { id status } }";
-const DATA: &str = "{ budgetSummary(groupBy: [REGION]) { key { region } amount } }";
-
-fn iin(serial: u32) -> String {
-    (serial..)
-        .find_map(|s| {
-            let d = |p: u32| ((s / 10u32.pow(p)) % 10) as u8;
-            ident::complete([9, 0, 0, 1, 0, 1, 3, d(3), d(2), d(1), d(0)])
-        })
-        .expect("an IIN")
-}
-
-fn employee(iin: &str, surname: &str) -> Value {
-    json!({
-        "surname": surname, "name": "Айгерім", "patronymic": null, "iin": iin,
-        "position": "Бас маман", "structuralUnit": "Тексеру бөлімі", "eqyzmetQrCode": format!("EQ-{iin}"),
-        "phone": "+7 701 123 45 67", "email": format!("{iin}@maslikhat.kz"), "purpose": "Бюджетті бақылау"
-    })
-}
-
-fn application(employees: Vec<Value>) -> Value {
-    json!({ "input": {
-        "systems": ["ANALYTICS_CENTER", "STATE_PLANNING"], "employees": employees,
-        "headFullName": "Ахметов Асқар Серікұлы", "executorPhone": "+77011234567", "executorEmail": "exec@maslikhat.kz",
-        "outgoingNumber": "01-15/123", "outgoingDate": "2026-11-20"
-    }})
-}
-
-/// Rows of the workflow tables, to show a refused step changed nothing.
-async fn counts(db: &Db) -> Vec<i64> {
-    let mut out = Vec::new();
-    for table in [
-        "access_applications",
-        "application_employees",
-        "access_grants",
-        "training_records",
-        "users",
-    ] {
-        let q = Query::select()
-            .expr(Func::count(Expr::col("id")))
-            .from(table)
-            .to_owned();
-        out.push(db.scalar_i64(&q).await.expect("count"));
-    }
-    let q = Query::select()
-        .expr(Func::count(Expr::col("id")))
-        .from("users")
-        .and_where(Expr::col("status").eq("BLOCKED"))
-        .to_owned();
-    out.push(db.scalar_i64(&q).await.expect("blocked"));
-    out
-}
-
-fn code(v: &Value) -> String {
-    v["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
-}
-
-struct Actors {
-    head: String,
-    reviewer: String,
-    integrator: String,
-}
-
-async fn actors(db: &Db) -> Actors {
-    Actors {
-        head: user_of(db, "MASLIKHAT", "110000000", true).await.iin,
-        reviewer: user_of(db, "AUTHORIZED_BODY", "", true).await.iin,
-        integrator: user_of(db, "INTEGRATOR", "", true).await.iin,
-    }
-}
-
-async fn as_user(s: &mut TestServer, iin: &str, q: &str, vars: Value) -> Value {
-    s.token = Some(token(iin));
-    s.gql(q, vars).await
-}
 
 #[tokio::test]
 async fn application_to_data_then_expiry_and_block() {

@@ -14,6 +14,8 @@ use audit_hub::http::{self, AppState};
 use audit_hub::store::bulk::insert_rows;
 use audit_hub::store::{Backend, ConnectOptions, Db};
 use sea_query::{Expr, ExprTrait, Order, Query};
+
+pub mod workflow;
 use serde_json::{Value, json};
 
 /// The signing key of test servers.
