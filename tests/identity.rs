@@ -913,3 +913,366 @@ async fn the_2025_transfer_moves_a_deadline_from_2_january() {
         ]
     );
 }
+
+/// One random step's actors: the three maslikhats whose heads apply, and the people they list.
+struct World {
+    orgs: Vec<i64>,
+    pool: Vec<String>,
+    reviewer: String,
+    integrator: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct UserState {
+    id: i64,
+    iin: String,
+    organization_id: i64,
+    is_head: bool,
+    status: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct MembershipState {
+    user_id: i64,
+    organization_id: i64,
+    ended_on: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct GrantState {
+    user_id: i64,
+    system: String,
+    valid_from: chrono::NaiveDate,
+    valid_until: chrono::NaiveDate,
+    status: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct AppId {
+    id: i64,
+}
+
+async fn users_state(db: &Db) -> Vec<UserState> {
+    let q = Query::select()
+        .columns(["id", "iin", "organization_id", "is_head", "status"])
+        .from("users")
+        .order_by("id", sea_query::Order::Asc)
+        .to_owned();
+    db.all(&q).await.expect("users")
+}
+
+async fn apps_with(db: &Db, status: &str) -> Vec<i64> {
+    let q = Query::select()
+        .column("id")
+        .from("access_applications")
+        .and_where(Expr::col("status").eq(status))
+        .order_by("id", sea_query::Order::Asc)
+        .to_owned();
+    db.all::<AppId>(&q)
+        .await
+        .expect("applications")
+        .into_iter()
+        .map(|a| a.id)
+        .collect()
+}
+
+/// The invariants of identity, read from the database at `today`.
+async fn check_invariants(db: &Db, today: chrono::NaiveDate) -> Result<(), String> {
+    let users = users_state(db).await;
+    let q = Query::select()
+        .columns(["user_id", "organization_id", "ended_on"])
+        .from("memberships")
+        .to_owned();
+    let memberships: Vec<MembershipState> = db.all(&q).await.expect("memberships");
+    let q = Query::select()
+        .columns(["user_id", "system", "valid_from", "valid_until", "status"])
+        .from("access_grants")
+        .to_owned();
+    let grants: Vec<GrantState> = db.all(&q).await.expect("grants");
+    let mut heads = std::collections::HashMap::<i64, i64>::new();
+    for u in &users {
+        let current: Vec<&MembershipState> = memberships
+            .iter()
+            .filter(|m| m.user_id == u.id && m.ended_on.is_none())
+            .collect();
+        match (u.status.as_str(), current.as_slice()) {
+            ("ACTIVE", [m]) if m.organization_id == u.organization_id => {}
+            ("BLOCKED", []) => {}
+            _ => {
+                return Err(format!(
+                    "user {} ({}) has memberships {current:?}",
+                    u.id, u.status
+                ));
+            }
+        }
+        if u.is_head {
+            if u.status != "ACTIVE" {
+                return Err(format!("blocked user {} is a head", u.id));
+            }
+            *heads.entry(u.organization_id).or_default() += 1;
+        }
+        let live: Vec<&GrantState> = grants
+            .iter()
+            .filter(|g| g.user_id == u.id && g.status == "ACTIVE")
+            .collect();
+        if u.status == "BLOCKED" && !live.is_empty() {
+            return Err(format!("blocked user {} keeps grants", u.id));
+        }
+        for system in ["ANALYTICS_CENTER", "STATE_PLANNING"] {
+            let mut mine: Vec<&&GrantState> = live.iter().filter(|g| g.system == system).collect();
+            mine.sort_by_key(|g| g.valid_from);
+            if mine.iter().filter(|g| g.valid_until >= today).count() > 2 {
+                return Err(format!(
+                    "user {} holds more than a grant and a renewal",
+                    u.id
+                ));
+            }
+            if mine.windows(2).any(|w| w[1].valid_from <= w[0].valid_until) {
+                return Err(format!("user {} holds overlapping grants: {mine:?}", u.id));
+            }
+        }
+    }
+    if let Some((org, n)) = heads.iter().find(|(_, n)| **n > 1) {
+        return Err(format!("organization {org} has {n} heads"));
+    }
+    Ok(())
+}
+
+fn refused_or_done(v: &Value, step: &str) {
+    assert_ne!(code(v), "INTERNAL", "{step}: {v}");
+}
+
+/// Random interleavings of submit, review, grant, refuse, block request, block, head designation
+/// and clock moves; after every step the invariants hold, and at the end every open application
+/// can still be brought to a final state.
+#[tokio::test]
+async fn random_interleavings_keep_identity_invariants() {
+    use rand::{RngExt, SeedableRng};
+    let seed = std::env::var("AUDIT_HUB_PROPERTY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(13);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let t = TestDb::with_demo(1).await;
+    let a = actors(&t.db).await;
+    let mut s = TestServer::start(&t.db).await;
+    let mut orgs = Vec::new();
+    for kato in ["110000000", "100000000", "150000000"] {
+        orgs.push(
+            person(&t.db, user_of(&t.db, "MASLIKHAT", kato, true).await.id)
+                .await
+                .organization_id,
+        );
+    }
+    let mut pool: Vec<String> = (0..6).map(|i| iin(8000 + i * 100)).collect();
+    pool.push(user_of(&t.db, "PARLIAMENT", "", false).await.iin);
+    let w = World {
+        orgs,
+        pool,
+        reviewer: a.reviewer.clone(),
+        integrator: a.integrator.clone(),
+    };
+    let mut log = Vec::new();
+    for step in 0..150 {
+        let today = audit_hub::authz::principal::local_day(s.clock.now());
+        let users = users_state(&t.db).await;
+        let head_of = |org: i64| {
+            users
+                .iter()
+                .find(|u| u.organization_id == org && u.is_head)
+                .map(|u| u.iin.clone())
+        };
+        let registered: Vec<&UserState> =
+            users.iter().filter(|u| w.pool.contains(&u.iin)).collect();
+        let pick = |v: &[i64], r: &mut rand_chacha::ChaCha8Rng| {
+            (!v.is_empty()).then(|| v[r.random_range(0..v.len())])
+        };
+        let what = match rng.random_range(0..9) {
+            0 | 1 => {
+                let org = w.orgs[rng.random_range(0..w.orgs.len())];
+                let Some(head) = head_of(org) else { continue };
+                let n = rng.random_range(1..=3);
+                let mut listed: Vec<String> = Vec::new();
+                while listed.len() < n {
+                    let p = w.pool[rng.random_range(0..w.pool.len())].clone();
+                    if !listed.contains(&p) {
+                        listed.push(p);
+                    }
+                }
+                let mut form =
+                    application(listed.iter().map(|p| employee(p, "Кездейсоқ")).collect());
+                form["input"]["systems"] = match rng.random_range(0..3) {
+                    0 => json!(["ANALYTICS_CENTER"]),
+                    1 => json!(["STATE_PLANNING"]),
+                    _ => json!(["ANALYTICS_CENTER", "STATE_PLANNING"]),
+                };
+                let v = as_user(&mut s, &head, SUBMIT, form).await;
+                refused_or_done(&v, "submit");
+                format!("org {org} submits {listed:?}: {}", code(&v))
+            }
+            2 => {
+                let Some(id) = pick(&apps_with(&t.db, "SUBMITTED").await, &mut rng) else {
+                    continue;
+                };
+                let vars = if rng.random_bool(0.8) {
+                    json!({ "id": id.to_string(), "d": "APPROVE" })
+                } else {
+                    json!({ "id": id.to_string(), "d": "REJECT", "c": "incomplete" })
+                };
+                let v = as_user(&mut s, &w.reviewer, REVIEW, vars).await;
+                refused_or_done(&v, "review");
+                format!("review {id}: {}", code(&v))
+            }
+            3 => {
+                let Some(id) = pick(&apps_with(&t.db, "APPROVED").await, &mut rng) else {
+                    continue;
+                };
+                let q = if rng.random_bool(0.5) {
+                    GRANT
+                } else {
+                    GRANT_PARTIAL
+                };
+                let v = as_user(&mut s, &w.integrator, q, json!({ "id": id.to_string() })).await;
+                refused_or_done(&v, "grant");
+                format!("grant {id} (partial: {}): {}", q == GRANT_PARTIAL, code(&v))
+            }
+            4 => {
+                let Some(id) = pick(&apps_with(&t.db, "APPROVED").await, &mut rng) else {
+                    continue;
+                };
+                let v = as_user(
+                    &mut s,
+                    &w.integrator,
+                    REFUSE,
+                    json!({ "id": id.to_string(), "why": "random" }),
+                )
+                .await;
+                refused_or_done(&v, "refuse");
+                format!("refuse {id}: {}", code(&v))
+            }
+            5 => {
+                let active: Vec<&&UserState> =
+                    registered.iter().filter(|u| u.status == "ACTIVE").collect();
+                if active.is_empty() {
+                    continue;
+                }
+                let u = active[rng.random_range(0..active.len())];
+                let Some(head) = head_of(u.organization_id) else {
+                    continue;
+                };
+                let on = today + chrono::Duration::days(rng.random_range(-3..=3));
+                let v = as_user(
+                    &mut s,
+                    &head,
+                    REQUEST_BLOCK,
+                    json!({ "u": u.id.to_string(), "on": on.to_string() }),
+                )
+                .await;
+                refused_or_done(&v, "request block");
+                format!("request block of {} from {on}: {}", u.id, code(&v))
+            }
+            6 => {
+                if registered.is_empty() {
+                    continue;
+                }
+                let u = registered[rng.random_range(0..registered.len())];
+                let v = as_user(
+                    &mut s,
+                    &w.integrator,
+                    BLOCK,
+                    json!({ "u": u.id.to_string() }),
+                )
+                .await;
+                refused_or_done(&v, "block");
+                format!("block {}: {}", u.id, code(&v))
+            }
+            7 => {
+                if registered.is_empty() {
+                    continue;
+                }
+                let u = registered[rng.random_range(0..registered.len())];
+                let org = if rng.random_bool(0.7) {
+                    u.organization_id
+                } else {
+                    w.orgs[rng.random_range(0..w.orgs.len())]
+                };
+                let v = as_user(
+                    &mut s,
+                    &w.reviewer,
+                    DESIGNATE,
+                    json!({ "o": org.to_string(), "u": u.id.to_string() }),
+                )
+                .await;
+                refused_or_done(&v, "designate");
+                format!("designate {} head of {org}: {}", u.id, code(&v))
+            }
+            _ => {
+                let days = rng.random_range(1..=40);
+                s.clock.advance(chrono::Duration::days(days));
+                format!("clock +{days} days")
+            }
+        };
+        log.push(format!("{step}: {what}"));
+        let today = audit_hub::authz::principal::local_day(s.clock.now());
+        if let Err(e) = check_invariants(&t.db, today).await {
+            panic!("seed {seed}: {e}\nsteps:\n{}", log.join("\n"));
+        }
+    }
+
+    // Nothing is stuck: every open application reaches a final state by the actions offered.
+    for id in apps_with(&t.db, "SUBMITTED").await {
+        let v = as_user(
+            &mut s,
+            &w.reviewer,
+            REVIEW,
+            json!({ "id": id.to_string(), "d": "APPROVE" }),
+        )
+        .await;
+        assert!(v.get("errors").is_none(), "review {id}: {v}");
+    }
+    for id in apps_with(&t.db, "APPROVED").await {
+        let v = as_user(
+            &mut s,
+            &w.integrator,
+            GRANT_PARTIAL,
+            json!({ "id": id.to_string() }),
+        )
+        .await;
+        if code(&v) == "NO_EMPLOYEE_GRANTABLE" {
+            let v = as_user(
+                &mut s,
+                &w.integrator,
+                REFUSE,
+                json!({ "id": id.to_string(), "why": "nobody grantable" }),
+            )
+            .await;
+            assert_eq!(
+                v["data"]["refuseAccessApplication"]["status"], "REFUSED",
+                "{v}"
+            );
+        } else {
+            assert!(v.get("errors").is_none(), "grant {id}: {v}");
+        }
+    }
+    for status in ["SUBMITTED", "APPROVED"] {
+        assert!(
+            apps_with(&t.db, status).await.is_empty(),
+            "no application left {status}"
+        );
+    }
+    let today = audit_hub::authz::principal::local_day(s.clock.now());
+    check_invariants(&t.db, today)
+        .await
+        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    let decided = ["GRANTED", "REFUSED", "REJECTED"];
+    let mut n = 0;
+    for status in decided {
+        n += apps_with(&t.db, status).await.len();
+    }
+    assert!(
+        n >= 5,
+        "the walk decided applications ({n}):\n{}",
+        log.join("\n")
+    );
+    eprintln!("seed {seed}: {} steps, {n} applications decided", log.len());
+}

@@ -102,6 +102,40 @@ async fn a_block_through_one_process_is_refused_by_the_other_within_a_second() {
     drop((a.child, b.child));
 }
 
+#[tokio::test]
+async fn a_block_request_for_today_cuts_the_leaver_off_on_both_processes_before_the_block() {
+    let t = TestDb::with_demo(1).await;
+    let head = user_of(&t.db, "PARLIAMENT", "", true).await;
+    // The Mazhilis' second employee, given grants to read with.
+    let leaver = user_of(&t.db, "PARLIAMENT", "", false).await;
+    common::grant_both_systems(&t.db, leaver.id).await;
+    let (a, b) = Process::pair(&t.url).await;
+    for p in [&a, &b] {
+        let v = p.gql(&leaver.iin, READ, json!({})).await;
+        assert!(v.get("errors").is_none(), "reads before the request: {v}");
+    }
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Almaty)
+        .date_naive()
+        .to_string();
+    let v = a
+        .gql(
+            &head.iin,
+            "mutation($u: ID!, $on: Date!) { requestBlock(userId: $u, terminatedOn: $on, reason: \"dismissed\") { id executedAt } }",
+            json!({ "u": leaver.id.to_string(), "on": today }),
+        )
+        .await;
+    assert!(
+        v["data"]["requestBlock"]["executedAt"].is_null(),
+        "not executed: {v}"
+    );
+    for (name, p) in [("the process that took the request", &a), ("the other", &b)] {
+        let took = refused_within_a_second(p, &leaver.iin).await;
+        eprintln!("{name} refused the leaver after {took:?}, with no block executed");
+    }
+    drop((a.child, b.child));
+}
+
 /// Polls `p` as `iin` until it refuses the caller; panics if that takes a second or more.
 async fn refused_within_a_second(p: &Process, iin: &str) -> Duration {
     answered_within_a_second(p, iin, "{ me { user { id } } }", |v| {
