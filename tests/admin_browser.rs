@@ -173,6 +173,17 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
         t == ru("ApplicationStatus", "APPROVED")
     })
     .await;
+    // The reviewer's view of whom the application names: the employee, not yet registered.
+    let employees = wait_for_text(
+        &c,
+        &format!("#applications tr.employees[data-application-id=\"{id}\"]"),
+        |t| t.contains("Сейтқали"),
+    )
+    .await;
+    assert!(
+        employees.contains(ru("RegistrationKind", "NONE")),
+        "{employees}"
+    );
     c.find(Locator::Css(&format!(
         "{row} button[data-action=\"grant\"]"
     )))

@@ -194,9 +194,12 @@ async fn the_console_labels_come_in_each_language_without_signing_in() {
     let types = [
         "ApplicationStatus",
         "BodyKind",
+        "ConflictKind",
+        "EmployeeOutcome",
         "GrantStatus",
         "InformationSystem",
         "Language",
+        "RegistrationKind",
     ];
     let wanted: Vec<[&str; 5]> = audit_hub::graphql::labels::all()
         .filter(|[ty, ..]| types.contains(ty))
@@ -218,4 +221,94 @@ async fn the_console_labels_come_in_each_language_without_signing_in() {
             .collect();
         assert_eq!(got, expected, "{lang}");
     }
+}
+
+/// The console's own operations show the reviewer whom an application names, grant the
+/// employees without conflicts, and refuse an application nobody on it can be granted.
+#[tokio::test]
+async fn the_console_shows_conflicts_grants_the_others_and_refuses() {
+    use common::workflow::{REVIEW, application, employee, iin};
+    let t = TestDb::with_demo(1).await;
+    let head = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+    let reviewer = user_of(&t.db, "AUTHORIZED_BODY", "", true).await;
+    let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
+    let stranger = user_of(&t.db, "PARLIAMENT", "", false).await;
+    let mut s = TestServer::start(&t.db).await;
+    let mut ids = Vec::new();
+    for employees in [
+        vec![
+            employee(&iin(6100), "Жаңа"),
+            employee(&stranger.iin, "Бөтен"),
+        ],
+        vec![employee(&stranger.iin, "Бөтен")],
+    ] {
+        s.token = Some(token(&head.iin));
+        let v = s
+            .gql(
+                "mutation($input: AccessApplicationInput!) { submitAccessApplication(input: $input) { id } }",
+                application(employees),
+            )
+            .await;
+        let id = v["data"]["submitAccessApplication"]["id"].clone();
+        s.token = Some(token(&reviewer.iin));
+        s.gql(REVIEW, json!({ "id": id, "d": "APPROVE" })).await;
+        ids.push(id);
+    }
+    let v = call(&mut s, &integrator.iin, "applications", json!({})).await;
+    let listed = |id: &Value| {
+        v["data"]["accessApplications"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|a| a["id"] == *id)
+            .cloned()
+            .expect("listed")
+    };
+    let first = listed(&ids[0]);
+    let regs: Vec<(&Value, &Value)> = first["employees"]
+        .as_array()
+        .expect("employees")
+        .iter()
+        .map(|e| (&e["registration"], &e["conflicts"]))
+        .collect();
+    assert_eq!(
+        regs,
+        vec![
+            (&json!("NONE"), &json!([])),
+            (
+                &json!("OTHER_BODY"),
+                &json!([{ "kind": "REGISTERED_ELSEWHERE", "system": null }])
+            ),
+        ]
+    );
+    assert!(first["employees"][1]["registeredAt"]["name"].is_string());
+
+    let v = call(
+        &mut s,
+        &integrator.iin,
+        "grantOthers",
+        json!({ "id": ids[0] }),
+    )
+    .await;
+    let grants = v["data"]["grantAccess"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(grants.len(), 2, "the new employee, both systems: {v}");
+    assert!(
+        grants
+            .iter()
+            .all(|g| g["user"]["fullName"] == "Жаңа Айгерім")
+    );
+    let v = call(
+        &mut s,
+        &integrator.iin,
+        "refuse",
+        json!({ "id": ids[1], "reason": "сотрудник другого органа" }),
+    )
+    .await;
+    assert_eq!(
+        v["data"]["refuseAccessApplication"]["status"], "REFUSED",
+        "{v}"
+    );
 }
