@@ -168,6 +168,32 @@ enum WorkflowCommand {
     Grant {
         /// Application id.
         application: i64,
+        /// Grant the employees without conflicts and refuse the others.
+        #[arg(long)]
+        partial: bool,
+    },
+    /// Refuse an approved application that cannot be granted (integrator).
+    Refuse {
+        /// Application id.
+        application: i64,
+        /// Reason.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Designate the head of a body (authorized body): a current member, by IIN.
+    DesignateHead {
+        /// BIN of the body.
+        #[arg(long)]
+        organization: String,
+        /// IIN of the new head.
+        #[arg(long)]
+        user: String,
+    },
+    /// Show the bodies a person has belonged to, newest first.
+    Memberships {
+        /// IIN of the person.
+        #[arg(long)]
+        user: String,
     },
     /// Record a completed training (integrator).
     Train {
@@ -642,9 +668,32 @@ async fn workflow_operation(
             "mutation($id: ID!, $d: ReviewDecision!, $c: String) { reviewAccessApplication(id: $id, decision: $d, comment: $c) { id status grantDue } }",
             serde_json::json!({ "id": application.to_string(), "d": decision, "c": comment }),
         ),
-        WorkflowCommand::Grant { application } => (
-            "mutation($id: ID!) { grantAccess(applicationId: $id) { id system validFrom validUntil status user { iin fullName } } }",
-            serde_json::json!({ "id": application.to_string() }),
+        WorkflowCommand::Grant {
+            application,
+            partial,
+        } => (
+            "mutation($id: ID!, $p: Boolean!) { grantAccess(applicationId: $id, partial: $p) { id system validFrom validUntil status user { iin fullName } } }",
+            serde_json::json!({ "id": application.to_string(), "p": partial }),
+        ),
+        WorkflowCommand::Refuse {
+            application,
+            reason,
+        } => (
+            "mutation($id: ID!, $r: String!) { refuseAccessApplication(id: $id, reason: $r) { id status refusalReason employees { iin outcome refusalReasons { kind system } } } }",
+            serde_json::json!({ "id": application.to_string(), "r": reason }),
+        ),
+        WorkflowCommand::DesignateHead { organization, user } => {
+            let org = crate::store::orgs::by_bin(db, &organization)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organization with BIN {organization}"))?;
+            (
+                "mutation($o: ID!, $u: ID!) { designateHead(organizationId: $o, userId: $u) { iin fullName isHead } }",
+                serde_json::json!({ "o": org.to_string(), "u": user_id(user).await? }),
+            )
+        }
+        WorkflowCommand::Memberships { user } => (
+            "query($u: ID!) { membershipHistory(userId: $u) { organization { bin name } position startedOn endedOn endReason } }",
+            serde_json::json!({ "u": user_id(user).await? }),
         ),
         WorkflowCommand::Train { user, on, language } => (
             "mutation($u: ID!, $on: Date!, $l: Language!) { recordTraining(userId: $u, completedOn: $on, language: $l) { iin fullName } }",

@@ -126,3 +126,17 @@ pub async fn by_id_unscoped(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
     q.and_where(Expr::col(("g", "id")).eq(id));
     Ok(db.optional(&q).await?)
 }
+
+/// The id of the organization with this BIN (operator commands name bodies by BIN).
+pub async fn by_bin(db: &Db, bin: &str) -> AppResult<Option<i64>> {
+    #[derive(sqlx::FromRow)]
+    struct Id {
+        id: i64,
+    }
+    let q = Query::select()
+        .column("id")
+        .from("organizations")
+        .and_where(Expr::col("bin").eq(bin))
+        .to_owned();
+    Ok(db.optional::<Id>(&q).await?.map(|i| i.id))
+}
