@@ -350,6 +350,42 @@ async fn legal_entity_certificates_log_in_and_everything_else_is_refused() {
         "{body}"
     );
 
+    // A person whose body named today as their termination date signs in no more, though the
+    // integrator has not blocked them yet.
+    let leaver = user_of(&t.db, "PARLIAMENT", "", false).await;
+    let leaver_bin = bin_of(&t, leaver.id).await;
+    let chamber_head = user_of(&t.db, "PARLIAMENT", "", true).await;
+    let (cert, key) = Leaf::new(&leaver.iin, &leaver_bin).issued_by(&root);
+    let nonce = challenge(&s).await;
+    let (status, body) = login(&s, &nonce, &[&cert], &key, &nonce).await;
+    assert_eq!(status, 200, "before the request: {body}");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Almaty)
+        .date_naive()
+        .to_string();
+    let v = s
+        .client
+        .post(s.url("/graphql"))
+        .bearer_auth(common::token(&chamber_head.iin))
+        .json(&json!({
+            "query": "mutation($u: ID!, $on: Date!) { requestBlock(userId: $u, terminatedOn: $on, reason: \"dismissed\") { id } }",
+            "variables": { "u": leaver.id.to_string(), "on": today }
+        }))
+        .send()
+        .await
+        .expect("request block")
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert!(v.get("errors").is_none(), "{v}");
+    let nonce = challenge(&s).await;
+    let (status, body) = login(&s, &nonce, &[&cert], &key, &nonce).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("USER_UNKNOWN")),
+        "suspended: {body}"
+    );
+
     // An expired challenge is refused too.
     let nonce = challenge(&s).await;
     s.clock.advance(chrono::Duration::minutes(6));

@@ -24,7 +24,7 @@ use crate::service::access;
 use crate::store::applications::{
     self, ApplicationQuery, ApplicationRow, EmployeeRow, NewApplication,
 };
-use crate::store::{calendar, memberships, orgs, users};
+use crate::store::{calendar, orgs, users};
 
 /// Working days the authorized body has to review, and the integrator to grant.
 const REVIEW_DAYS: u32 = 2;
@@ -492,43 +492,6 @@ async fn reload(r: &RequestCtx, id: i64) -> Result<AccessApplication> {
     })
 }
 
-/// Refuses an application whose registered employees already hold a grant to a requested
-/// system beyond its renewal window: they cannot be granted, and the head can correct the form
-/// now. (Conflicts of membership are accepted: the reviewer sees them, and the grant re-checks.)
-async fn check_held_grants(
-    r: &RequestCtx,
-    tx: &mut crate::store::Tx,
-    employees: &[EmployeeRow],
-    organization_id: i64,
-    systems: &[InformationSystem],
-) -> Result<()> {
-    let today = local_day(r.clock.now());
-    for (i, e) in employees.iter().enumerate() {
-        let Some(user) = users::get_by_iin(tx, &e.iin)
-            .await
-            .map_err(|e| r.error(e))?
-        else {
-            continue;
-        };
-        let person = memberships::person(tx, &user, today)
-            .await
-            .map_err(|e| r.error(e))?;
-        let a = identity::assess(Some(&person), organization_id, systems, today);
-        if a.conflicts.iter().any(|c| {
-            matches!(
-                c.kind,
-                ConflictKind::ActiveGrant | ConflictKind::RenewalExists
-            )
-        }) {
-            return Err(r.error(AppError::invalid(
-                format!("input.employees[{i}].iin"),
-                Expected::NoActiveGrant,
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Where an application came from: its body, who entered it, when it was received, and the
 /// incoming number of one registered from the document system.
 struct Receipt<'a> {
@@ -551,7 +514,22 @@ async fn store_application(
     systems.sort();
     systems.dedup();
     let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
-    check_held_grants(r, &mut tx, &employees, receipt.organization_id, &systems).await?;
+    let today = local_day(r.clock.now());
+    if let Some(i) = access::first_holding_a_grant(
+        &mut tx,
+        &employees,
+        receipt.organization_id,
+        &systems,
+        today,
+    )
+    .await
+    .map_err(|e| r.error(e))?
+    {
+        return Err(r.error(AppError::invalid(
+            format!("input.employees[{i}].iin"),
+            Expected::NoActiveGrant,
+        )));
+    }
     let new = NewApplication {
         organization_id: receipt.organization_id,
         submitted_by: receipt.entered_by.user.id,

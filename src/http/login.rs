@@ -13,9 +13,10 @@ use serde_json::json;
 
 use super::{AppState, problem, request_lang};
 use crate::authz::certificate::{self, CertError};
+use crate::authz::principal::Principal;
 use crate::domain::lang::Lang;
 use crate::error::AppError;
-use crate::store::{challenges, orgs, users};
+use crate::store::challenges;
 
 /// How long a challenge may be answered.
 const CHALLENGE_TTL: Duration = Duration::from_secs(300);
@@ -114,9 +115,11 @@ pub async fn login(
             Ok(id) => id,
             Err(e) => return cert_refusal(e, lang),
         };
-    let user = match users::by_iin(&state.db, identity.iin.as_str()).await {
-        Ok(Some(u)) if !u.is_blocked() => u,
-        Ok(_) => {
+    // The same rule as every request: unknown, blocked and suspended (termination date reached)
+    // people get no token.
+    let caller = match Principal::load(&state.db, identity.iin.as_str(), now).await {
+        Ok(p) => p,
+        Err(AppError::Unauthenticated) => {
             return refuse(
                 "USER_UNKNOWN",
                 format!("no active user with IIN {}", identity.iin),
@@ -125,20 +128,17 @@ pub async fn login(
         }
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
     };
-    match orgs::by_id_unscoped(&state.db, user.organization_id).await {
-        Ok(Some(org)) if org.bin == identity.bin.as_str() => {}
-        Ok(_) => {
-            return refuse(
-                "BIN_MISMATCH",
-                format!(
-                    "the certificate's organization (BIN {}) is not the user's organization",
-                    identity.bin
-                ),
-                lang,
-            );
-        }
-        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
+    if caller.organization.bin != identity.bin.as_str() {
+        return refuse(
+            "BIN_MISMATCH",
+            format!(
+                "the certificate's organization (BIN {}) is not the user's organization",
+                identity.bin
+            ),
+            lang,
+        );
     }
+    let user = caller.user;
     match state.keys.issue(&user.iin, state.token_ttl, now) {
         Ok(token) => json_response(
             StatusCode::OK,

@@ -284,6 +284,35 @@ pub async fn designate_head(
     Ok(previous.map(|p| p.id).filter(|id| *id != user_id))
 }
 
+/// At submission: the position on the form of the first registered employee who already holds
+/// a grant to a requested system beyond its renewal window (they cannot be granted, and the head
+/// can correct the form now). Conflicts of membership are accepted: the reviewer sees them, and
+/// the grant judges them again.
+pub async fn first_holding_a_grant(
+    tx: &mut Tx,
+    employees: &[EmployeeRow],
+    organization_id: i64,
+    systems: &[crate::domain::budget::InformationSystem],
+    today: NaiveDate,
+) -> AppResult<Option<usize>> {
+    for (i, e) in employees.iter().enumerate() {
+        let Some(user) = users::get_by_iin(tx, &e.iin).await? else {
+            continue;
+        };
+        let person = memberships::person(tx, &user, today).await?;
+        let a = identity::assess(Some(&person), organization_id, systems, today);
+        if a.conflicts.iter().any(|c| {
+            matches!(
+                c.kind,
+                identity::ConflictKind::ActiveGrant | identity::ConflictKind::RenewalExists
+            )
+        }) {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
 /// One employee of an application as a reviewer sees it.
 #[derive(Debug, Clone)]
 pub struct EmployeeView {
@@ -316,10 +345,10 @@ pub async fn employee_views(
         let user = users::find_by_iin(&mut tx, &row.iin).await?;
         let (mut assessment, grants) = match &user {
             Some(u) => {
-                let person = memberships::person(&mut tx, u, today).await?;
+                let (person, grants) = memberships::person_with_grants(&mut tx, u, today).await?;
                 (
                     identity::assess(Some(&person), app.organization_id, &systems, today),
-                    users::held_grants(&mut tx, u.id, today).await?,
+                    grants,
                 )
             }
             None => (

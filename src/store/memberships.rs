@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 use super::Tx;
-use super::users::UserRow;
+use super::users::{GrantRow, UserRow};
 use crate::domain::identity::{HeldGrant, Person};
 use crate::error::AppResult;
 
@@ -211,18 +211,28 @@ pub async fn termination_of(db: &super::Db, user_id: i64) -> AppResult<Option<Na
 
 /// What the rules of [`crate::domain::identity`] need to know of a registered person on `today`.
 pub async fn person(tx: &mut Tx, user: &UserRow, today: NaiveDate) -> AppResult<Person> {
+    Ok(person_with_grants(tx, user, today).await?.0)
+}
+
+/// [`person`], with the grant rows it was judged on (for showing them).
+pub async fn person_with_grants(
+    tx: &mut Tx,
+    user: &UserRow,
+    today: NaiveDate,
+) -> AppResult<(Person, Vec<GrantRow>)> {
     let termination = pending_termination(tx, user.id).await?;
     let grants = super::users::held_grants(tx, user.id, today).await?;
-    Ok(Person {
+    let person = Person {
         organization_id: user.organization_id,
         blocked: user.is_blocked(),
         termination,
         grants: grants
-            .into_iter()
+            .iter()
             .map(|g| HeldGrant {
                 system: g.system,
                 valid_until: g.valid_until,
             })
             .collect(),
-    })
+    };
+    Ok((person, grants))
 }
