@@ -1276,3 +1276,168 @@ async fn random_interleavings_keep_identity_invariants() {
     );
     eprintln!("seed {seed}: {} steps, {n} applications decided", log.len());
 }
+
+/// Data written before identity became history (migrations up to 0009) comes through migration
+/// 0010 whole: a membership per person (a blocked one's ended), one head per body, applications
+/// and their employees kept (granted ones with their outcome), calendar overrides as transfers.
+#[tokio::test]
+async fn migration_0010_carries_earlier_data_over() {
+    let t = TestDb::unmigrated().await;
+    let postgres = t.backend() == audit_hub::store::Backend::Postgres;
+    let statements = [
+        "INSERT INTO territories (kato, kind, name_kk, name_ru) VALUES ('110000000', 'OBLAST', 'Ақмола', 'Акмолинская')",
+        "INSERT INTO organizations (id, bin, kind, name_kk, name_ru, kato, budget_level) VALUES (1, '000000000001', 'MASLIKHAT', 'М', 'М', '110000000', 'REGIONAL'), (2, '000000000002', 'INTEGRATOR', 'И', 'И', '110000000', 'REPUBLICAN')",
+        "INSERT INTO users (id, iin, surname, name, position, structural_unit, organization_id, is_head, status, created_at, blocked_at) VALUES
+           (1, '000000000011', 'Head', 'A', 'p', 'u', 1, TRUE, 'ACTIVE', '2026-01-10T05:00:00+00:00', NULL),
+           (2, '000000000012', 'Claimed', 'B', 'p', 'u', 1, TRUE, 'ACTIVE', '2026-02-10T05:00:00+00:00', NULL),
+           (3, '000000000013', 'Left', 'C', 'p', 'u', 1, TRUE, 'BLOCKED', '2026-01-10T05:00:00+00:00', '2026-03-01T20:00:00+00:00'),
+           (4, '000000000014', 'Staff', 'D', 'p', 'u', 2, FALSE, 'ACTIVE', '2026-01-10T05:00:00+00:00', NULL)",
+        "INSERT INTO access_applications (id, organization_id, submitted_by, systems, head_full_name, executor_phone, executor_email, status, received_at, review_due, granted_by, granted_at)
+           VALUES (1, 1, 1, 'ANALYTICS_CENTER', 'Head A', '+77011234567', 'e@m.kz', 'GRANTED', '2026-02-01T05:00:00+00:00', '2026-02-03T18:59:59+00:00', 4, '2026-02-04T05:00:00+00:00'),
+                  (2, 1, 1, 'STATE_PLANNING', 'Head A', '+77011234567', 'e@m.kz', 'SUBMITTED', '2026-02-05T05:00:00+00:00', '2026-02-09T18:59:59+00:00', NULL, NULL)",
+        "INSERT INTO application_employees (application_id, row_no, surname, name, iin, position, structural_unit, eqyzmet_qr, phone, email, purpose)
+           VALUES (1, 1, 'Claimed', 'B', '000000000012', 'p', 'u', 'q', '+77011234567', 'b@m.kz', 'audit'),
+                  (2, 1, 'New', 'E', '000000000015', 'p', 'u', 'q', '+77011234567', 'e@m.kz', 'audit')",
+        "INSERT INTO access_grants (user_id, application_id, system, valid_from, valid_until, status, granted_by, granted_at)
+           VALUES (2, 1, 'ANALYTICS_CENTER', '2026-02-04', '2027-02-03', 'ACTIVE', 4, '2026-02-04T05:00:00+00:00')",
+        "INSERT INTO calendar_days (day, is_working, kind, note) VALUES ('2026-06-13', TRUE, 'OVERRIDE', 'Decree No. 1')",
+    ];
+    let url = t.url.clone();
+    if postgres {
+        let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+        let m = sqlx::migrate!("migrations/postgres");
+        m.run_to(9, &pool).await.expect("migrate to 0009");
+        for sql in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&pool)
+                .await
+                .expect(sql);
+        }
+        m.run(&pool).await.expect("migrate to the newest");
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+        let m = sqlx::migrate!("migrations/sqlite");
+        m.run_to(9, &pool).await.expect("migrate to 0009");
+        for sql in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&pool)
+                .await
+                .expect(sql);
+        }
+        m.run(&pool).await.expect("migrate to the newest");
+        let broken: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+                .fetch_all(&pool)
+                .await
+                .expect("foreign key check");
+        assert!(
+            broken.is_empty(),
+            "foreign keys hold after the rebuild: {broken:?}"
+        );
+        pool.close().await;
+    }
+    let db = &t.db;
+
+    let users = users_state(db).await;
+    let heads: Vec<i64> = users.iter().filter(|u| u.is_head).map(|u| u.id).collect();
+    assert_eq!(heads, vec![1], "one head per body, none blocked");
+    let q = Query::select()
+        .columns(["user_id", "organization_id", "ended_on"])
+        .from("memberships")
+        .order_by("user_id", sea_query::Order::Asc)
+        .to_owned();
+    let memberships: Vec<MembershipState> = db.all(&q).await.expect("memberships");
+    let got: Vec<(i64, i64, Option<String>)> = memberships
+        .iter()
+        .map(|m| {
+            (
+                m.user_id,
+                m.organization_id,
+                m.ended_on.map(|d| d.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, 1, None),
+            (2, 1, None),
+            (3, 1, Some("2026-03-02".to_owned())),
+            (4, 2, None)
+        ],
+        "a membership each; the blocked person's ended on the (Almaty) day of the block"
+    );
+    check_invariants(
+        db,
+        chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+    )
+    .await
+    .expect("invariants hold on migrated data");
+
+    #[derive(Debug, PartialEq, sqlx::FromRow)]
+    struct Employee {
+        application_id: i64,
+        outcome: Option<String>,
+        user_id: Option<i64>,
+    }
+    let q = Query::select()
+        .columns(["application_id", "outcome", "user_id"])
+        .from("application_employees")
+        .order_by("application_id", sea_query::Order::Asc)
+        .to_owned();
+    let employees: Vec<Employee> = db.all(&q).await.expect("employees");
+    assert_eq!(
+        employees,
+        vec![
+            Employee {
+                application_id: 1,
+                outcome: Some("GRANTED".into()),
+                user_id: Some(2)
+            },
+            Employee {
+                application_id: 2,
+                outcome: None,
+                user_id: None
+            },
+        ]
+    );
+    assert_eq!(apps_with(db, "GRANTED").await, vec![1]);
+    assert_eq!(apps_with(db, "SUBMITTED").await, vec![2]);
+
+    // The migrated database keeps working: a new application and a refusal state are accepted.
+    let mut tx = db.begin().await.expect("begin");
+    tx.raw(
+        "UPDATE access_applications SET status = 'REFUSED', refusal_reason = 'test' WHERE id = 2",
+    )
+    .await
+    .expect("the new state is allowed");
+    tx.commit().await.expect("commit");
+
+    let kinds: Vec<(String, String)> = {
+        #[derive(sqlx::FromRow)]
+        struct Day {
+            day: chrono::NaiveDate,
+            kind: String,
+        }
+        let q = Query::select()
+            .columns(["day", "kind"])
+            .from("calendar_days")
+            .order_by("day", sea_query::Order::Asc)
+            .to_owned();
+        db.all::<Day>(&q)
+            .await
+            .expect("calendar")
+            .into_iter()
+            .map(|d| (d.day.to_string(), d.kind))
+            .collect()
+    };
+    assert_eq!(
+        kinds,
+        vec![
+            ("2025-01-03".to_owned(), "TRANSFER".to_owned()),
+            ("2025-01-05".to_owned(), "TRANSFER".to_owned()),
+            ("2026-06-13".to_owned(), "TRANSFER".to_owned()),
+        ]
+    );
+}

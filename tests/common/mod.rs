@@ -179,6 +179,13 @@ pub fn backend_name() -> &'static str {
 impl TestDb {
     /// A fresh, migrated, empty database.
     pub async fn new() -> TestDb {
+        let t = TestDb::unmigrated().await;
+        t.db.migrate().await.expect("migrate");
+        t
+    }
+
+    /// A fresh database without any schema (for tests of the migrations themselves).
+    pub async fn unmigrated() -> TestDb {
         let target =
             std::env::var("AUDIT_HUB_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_owned());
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -207,7 +214,6 @@ impl TestDb {
         })
         .await
         .expect("connect");
-        db.migrate().await.expect("migrate");
         eprintln!("backend: {}", db.backend().name());
         TestDb {
             db,
