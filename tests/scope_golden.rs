@@ -253,6 +253,10 @@ async fn me_describes_the_caller_and_their_scope() {
         scope.contains("352") && scope.contains("710000000"),
         "{scope}"
     );
+    assert!(
+        scope.contains("phases: REQUESTED, APPROVED, SPECIFIED, CORRECTED, EXECUTED"),
+        "both systems read every phase: {scope}"
+    );
 
     let anonymous = TestServer::start(&t.db).await;
     let v = anonymous.gql("{ me { scope } }", json!({})).await;
