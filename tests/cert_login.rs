@@ -7,12 +7,11 @@ use std::sync::Arc;
 use audit_hub::authz::certificate::TrustAnchors;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{TestDb, TestServer, user_of};
+use common::{TestDb, TestServer, bin_of, user_of};
 use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SigningKey, date_time_ymd,
 };
-use sea_query::{Expr, ExprTrait, Query};
 use serde_json::{Value, json};
 
 const LEGAL_ENTITY: [u64; 9] = [1, 2, 398, 3, 3, 4, 1, 2, 1];
@@ -167,28 +166,6 @@ async fn login(
     (resp.status().as_u16(), resp.json().await.expect("json"))
 }
 
-#[derive(sqlx::FromRow)]
-struct Bin {
-    bin: String,
-}
-
-async fn bin_of(t: &TestDb, user_id: i64) -> String {
-    let q = Query::select()
-        .column(("organizations", "bin"))
-        .from("organizations")
-        .inner_join(
-            "users",
-            Expr::col(("users", "organization_id")).equals(("organizations", "id")),
-        )
-        .and_where(Expr::col(("users", "id")).eq(user_id))
-        .to_owned();
-    t.db.optional::<Bin>(&q)
-        .await
-        .expect("bin")
-        .expect("user's organization")
-        .bin
-}
-
 #[tokio::test]
 async fn legal_entity_certificates_log_in_and_everything_else_is_refused() {
     let t = TestDb::with_demo(1).await;
@@ -199,8 +176,8 @@ async fn legal_entity_certificates_log_in_and_everything_else_is_refused() {
     let s = TestServer::start_with(&t.db, |st| st.with_trust_anchors(anchors)).await;
 
     let user = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
-    let bin = bin_of(&t, user.id).await;
-    let other_bin = bin_of(&t, user_of(&t.db, "PARLIAMENT", "", true).await.id).await;
+    let bin = bin_of(&t.db, user.id).await;
+    let other_bin = bin_of(&t.db, user_of(&t.db, "PARLIAMENT", "", true).await.id).await;
 
     // Accepted: ECDSA leaf from the root, RSA leaf, and a leaf through an intermediate.
     for (name, leaf, via_intermediate) in [
@@ -353,7 +330,7 @@ async fn legal_entity_certificates_log_in_and_everything_else_is_refused() {
     // A person whose body named today as their termination date signs in no more, though the
     // integrator has not blocked them yet.
     let leaver = user_of(&t.db, "PARLIAMENT", "", false).await;
-    let leaver_bin = bin_of(&t, leaver.id).await;
+    let leaver_bin = bin_of(&t.db, leaver.id).await;
     let chamber_head = user_of(&t.db, "PARLIAMENT", "", true).await;
     let (cert, key) = Leaf::new(&leaver.iin, &leaver_bin).issued_by(&root);
     let nonce = challenge(&s).await;

@@ -394,7 +394,7 @@ async fn operators_take_workflow_steps_through_the_same_checks() {
 
     // Heads are designated by the authorized body, by BIN and IIN; a head is a current member.
     let staff = common::user_of(&t.db, "PARLIAMENT", "", false).await;
-    let bin = org_bin_of(&t.db, staff.id).await;
+    let bin = common::bin_of(&t.db, staff.id).await;
     let (code, v) = run(step(
         &reviewer.iin,
         &[
@@ -451,29 +451,6 @@ async fn operators_take_workflow_steps_through_the_same_checks() {
         5,
         "header and the integrator's four staff: {csv}"
     );
-}
-
-/// The BIN of a user's organization.
-async fn org_bin_of(db: &audit_hub::store::Db, user_id: i64) -> String {
-    #[derive(sqlx::FromRow)]
-    struct Bin {
-        bin: String,
-    }
-    use sea_query::{Expr, ExprTrait, Query};
-    let q = Query::select()
-        .column(("o", "bin"))
-        .from_as("organizations", "o")
-        .inner_join(
-            "users",
-            Expr::col(("users", "organization_id")).equals(("o", "id")),
-        )
-        .and_where(Expr::col(("users", "id")).eq(user_id))
-        .to_owned();
-    db.optional::<Bin>(&q)
-        .await
-        .expect("bin")
-        .expect("an organization")
-        .bin
 }
 
 #[tokio::test]

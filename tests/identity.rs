@@ -36,7 +36,7 @@ struct Person {
     status: String,
 }
 
-async fn person(db: &Db, id: i64) -> Person {
+async fn person_where(db: &Db, column: &str, value: sea_query::Value) -> Option<Person> {
     let q = Query::select()
         .columns([
             "id",
@@ -47,42 +47,28 @@ async fn person(db: &Db, id: i64) -> Person {
             "status",
         ])
         .from("users")
-        .and_where(Expr::col("id").eq(id))
-        .to_owned();
-    db.optional(&q).await.expect("user").expect("a user")
-}
-
-async fn person_by_iin(db: &Db, iin: &str) -> Option<Person> {
-    let q = Query::select()
-        .columns([
-            "id",
-            "surname",
-            "phone",
-            "organization_id",
-            "is_head",
-            "status",
-        ])
-        .from("users")
-        .and_where(Expr::col("iin").eq(iin))
+        .and_where(Expr::col(column.to_owned()).eq(value))
         .to_owned();
     db.optional(&q).await.expect("user")
 }
 
-async fn bin_of(db: &Db, org_id: i64) -> String {
-    #[derive(sqlx::FromRow)]
-    struct Bin {
-        bin: String,
-    }
+async fn person(db: &Db, id: i64) -> Person {
+    person_where(db, "id", id.into()).await.expect("a user")
+}
+
+async fn person_by_iin(db: &Db, iin: &str) -> Option<Person> {
+    person_where(db, "iin", iin.into()).await
+}
+
+/// Workflow steps of these kinds in the audit trail.
+async fn steps(db: &Db, operations: &[&str]) -> i64 {
     let q = Query::select()
-        .column("bin")
-        .from("organizations")
-        .and_where(Expr::col("id").eq(org_id))
+        .expr(Func::count(Expr::col("seq")))
+        .from("audit_events")
+        .and_where(Expr::col("query_hash").is_null())
+        .and_where(Expr::col("operation").is_in(operations.iter().copied()))
         .to_owned();
-    db.optional::<Bin>(&q)
-        .await
-        .expect("org")
-        .expect("an org")
-        .bin
+    db.scalar_i64(&q).await.expect("count")
 }
 
 /// Grants of a person that are not revoked.
@@ -172,7 +158,7 @@ async fn other_bodies_people_are_conflicts_the_grant_refuses_and_nobody_moves() 
     // The reviewer sees each person's body and the conflict; the applying head sees that they
     // belong elsewhere, but not where, nor their grants.
     let seen = application_as(&mut s, &a.reviewer, &id).await;
-    for ((name, u), p) in strangers.iter().zip(&before) {
+    for (name, u) in &strangers {
         let e = seen["employees"]
             .as_array()
             .expect("employees")
@@ -183,7 +169,7 @@ async fn other_bodies_people_are_conflicts_the_grant_refuses_and_nobody_moves() 
         assert_eq!(e["userId"], u.id.to_string(), "{name}");
         assert_eq!(
             e["registeredAt"]["bin"],
-            bin_of(&t.db, p.organization_id).await,
+            common::bin_of(&t.db, u.id).await,
             "{name}"
         );
         assert_eq!(
@@ -496,13 +482,7 @@ async fn a_blocked_person_is_reinstated_by_a_new_application() {
     assert_eq!(lives[1]["applicationId"], id.as_str());
 
     // The trail holds the block and both grants of this person.
-    let q = Query::select()
-        .expr(Func::count(Expr::col("seq")))
-        .from("audit_events")
-        .and_where(Expr::col("query_hash").is_null())
-        .and_where(Expr::col("operation").is_in(["grantAccess", "blockUser"]))
-        .to_owned();
-    assert_eq!(t.db.scalar_i64(&q).await.expect("count"), 3);
+    assert_eq!(steps(&t.db, &["grantAccess", "blockUser"]).await, 3);
 }
 
 /// A transfer: body A asks to block its employee, the integrator blocks, body B applies, the
@@ -515,12 +495,8 @@ async fn a_transfer_moves_a_person_only_after_their_old_body_lets_go() {
     let mut s = TestServer::start(&t.db).await;
     let abai_head = user_of(&t.db, "MASLIKHAT", "100000000", true).await;
     let abai = person(&t.db, abai_head.id).await.organization_id;
-    let akmola = person(
-        &t.db,
-        user_of(&t.db, "MASLIKHAT", "110000000", true).await.id,
-    )
-    .await
-    .organization_id;
+    let akmola_head = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+    let akmola = person(&t.db, akmola_head.id).await.organization_id;
 
     for (case, serial, block_executed) in [
         ("block executed", 7500, true),
@@ -597,8 +573,8 @@ async fn a_transfer_moves_a_person_only_after_their_old_body_lets_go() {
         assert_eq!(
             bins,
             vec![
-                &json!(bin_of(&t.db, abai).await),
-                &json!(bin_of(&t.db, akmola).await)
+                &json!(common::bin_of(&t.db, abai_head.id).await),
+                &json!(common::bin_of(&t.db, akmola_head.id).await)
             ],
             "{case}: {v}"
         );
@@ -757,14 +733,8 @@ async fn heads_are_designated_not_claimed() {
     )
     .await;
     assert!(!person(&t.db, member.id).await.is_head);
-    let q = Query::select()
-        .expr(Func::count(Expr::col("seq")))
-        .from("audit_events")
-        .and_where(Expr::col("operation").eq("designateHead"))
-        .and_where(Expr::col("query_hash").is_null())
-        .to_owned();
     assert_eq!(
-        t.db.scalar_i64(&q).await.expect("count"),
+        steps(&t.db, &["designateHead"]).await,
         1,
         "designation audited"
     );

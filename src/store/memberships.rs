@@ -58,6 +58,15 @@ const COLUMNS: [&str; 9] = [
     "application_id",
 ];
 
+/// The columns a new membership is written with.
+const START_COLUMNS: [&str; 5] = [
+    "user_id",
+    "organization_id",
+    "position",
+    "structural_unit",
+    "started_on",
+];
+
 /// Every membership of a person, newest first.
 pub async fn history(tx: &mut Tx, user_id: i64) -> AppResult<Vec<MembershipRow>> {
     let q = Query::select()
@@ -90,14 +99,7 @@ pub async fn start(
 ) -> AppResult<()> {
     let q = Query::insert()
         .into_table("memberships")
-        .columns([
-            "user_id",
-            "organization_id",
-            "position",
-            "structural_unit",
-            "started_on",
-            "application_id",
-        ])
+        .columns(START_COLUMNS.into_iter().chain(["application_id"]))
         .values_panic([
             user.id.into(),
             user.organization_id.into(),
@@ -166,13 +168,7 @@ pub async fn start_missing(tx: &mut Tx, today: NaiveDate) -> AppResult<u64> {
         .to_owned();
     let q = Query::insert()
         .into_table("memberships")
-        .columns([
-            "user_id",
-            "organization_id",
-            "position",
-            "structural_unit",
-            "started_on",
-        ])
+        .columns(START_COLUMNS)
         .select_from(select)
         .map_err(|e| anyhow::anyhow!("membership backfill: {e}"))?
         .to_owned();

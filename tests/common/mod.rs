@@ -65,6 +65,28 @@ pub async fn user_of(db: &Db, kind: &str, kato_prefix: &str, head: bool) -> User
         .unwrap_or_else(|| panic!("no {kind} user in {kato_prefix}"))
 }
 
+/// The BIN of a user's organization.
+pub async fn bin_of(db: &Db, user_id: i64) -> String {
+    #[derive(sqlx::FromRow)]
+    struct Bin {
+        bin: String,
+    }
+    let q = Query::select()
+        .column(("organizations", "bin"))
+        .from("organizations")
+        .inner_join(
+            "users",
+            Expr::col(("users", "organization_id")).equals(("organizations", "id")),
+        )
+        .and_where(Expr::col(("users", "id")).eq(user_id))
+        .to_owned();
+    db.optional::<Bin>(&q)
+        .await
+        .expect("bin")
+        .expect("user's organization")
+        .bin
+}
+
 /// Gives a user a current grant to both systems and a training record (test set-up).
 pub async fn grant_both_systems(db: &Db, user_id: i64) {
     grant_both_systems_with(db, user_id, true).await;
