@@ -4,6 +4,7 @@ pub mod applications;
 pub mod callers;
 pub mod certificate;
 pub mod explain;
+pub mod gost;
 pub mod in_force;
 pub mod policy;
 pub mod principal;
