@@ -523,10 +523,15 @@ pub async fn run() -> anyhow::Result<i32> {
             let keys = g.token_keys()?;
             let db = open(g).await?;
             let clock = Clock::default();
-            match users::by_iin(&db, &iin).await? {
-                None => anyhow::bail!("no user with IIN {iin}"),
-                Some(u) if u.is_blocked() => anyhow::bail!("user {iin} is blocked"),
-                Some(_) => println!("{}", keys.issue(&iin, ttl, clock.now())?),
+            // The same rule as a request: unknown, blocked and suspended people get no token.
+            match crate::authz::principal::Principal::load(&db, &iin, clock.now()).await {
+                Ok(_) => println!("{}", keys.issue(&iin, ttl, clock.now())?),
+                Err(crate::error::AppError::Unauthenticated) => {
+                    anyhow::bail!(
+                        "no user with IIN {iin} who may sign in: unknown, blocked, or past the termination date their body named"
+                    )
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         Command::Serve {

@@ -398,6 +398,36 @@ async fn simultaneous_grants_for_one_person_give_exactly_one() {
         }
     }
 
+    // Overlapping applications of new people, granted at once: they queue rather than
+    // deadlock, and the one person they share is granted once.
+    let (x, y, z) = (iin(7210), iin(7220), iin(7230));
+    let mut overlapping = Vec::new();
+    for people in [vec![&x, &y], vec![&y], vec![&y, &z]] {
+        let id = submit(
+            &mut s,
+            &a.head,
+            people.iter().map(|p| employee(p, "Қиылыс")).collect(),
+        )
+        .await;
+        approve(&mut s, &a.reviewer, &id).await;
+        overlapping.push(id);
+    }
+    let answers = futures::future::join_all(
+        overlapping
+            .iter()
+            .map(|id| integrator.gql(GRANT, json!({ "id": id }))),
+    )
+    .await;
+    let mut codes: Vec<String> = answers.iter().map(code).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec!["", "GRANT_CONFLICTS", "GRANT_CONFLICTS"],
+        "{answers:?}"
+    );
+    let shared = person_by_iin(&t.db, &y).await.expect("registered");
+    assert_eq!(live_grants(&t.db, shared.id).await, 2);
+
     // One application granted twice at once.
     let other = iin(7300);
     let id = submit(&mut s, &a.head, vec![employee(&other, "Екеу")]).await;
@@ -483,6 +513,107 @@ async fn a_blocked_person_is_reinstated_by_a_new_application() {
 
     // The trail holds the block and both grants of this person.
     assert_eq!(steps(&t.db, &["grantAccess", "blockUser"]).await, 3);
+}
+
+/// An application received before its employee left the body does not bring them back: the
+/// body's own termination stands, and their return takes a new application.
+#[tokio::test]
+async fn an_application_from_before_a_leaver_left_does_not_bring_them_back() {
+    let t = TestDb::with_demo(1).await;
+    let a = actors(&t.db).await;
+    let mut s = TestServer::start(&t.db).await;
+    let emp = iin(7900);
+    let first = submit(&mut s, &a.head, vec![employee(&emp, "Кеткен")]).await;
+    approve(&mut s, &a.reviewer, &first).await;
+    let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": first })).await;
+    let uid = v["data"]["grantAccess"][0]["user"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"))
+        .to_owned();
+
+    // Near the grant's end a renewal is filed and approved; then the employee resigns.
+    s.clock.advance(chrono::Duration::days(340));
+    let renewal = submit(&mut s, &a.head, vec![employee(&emp, "Кеткен")]).await;
+    approve(&mut s, &a.reviewer, &renewal).await;
+    s.clock.advance(chrono::Duration::hours(1));
+    let on = audit_hub::authz::principal::local_day(s.clock.now()).to_string();
+    let v = as_user(
+        &mut s,
+        &a.head,
+        REQUEST_BLOCK,
+        json!({ "u": uid, "on": on }),
+    )
+    .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    for (case, block) in [("termination recorded", false), ("blocked", true)] {
+        if block {
+            as_user(&mut s, &a.integrator, BLOCK, json!({ "u": uid })).await;
+        }
+        let seen = application_as(&mut s, &a.reviewer, &renewal).await;
+        assert_eq!(
+            seen["employees"][0]["conflicts"],
+            json!([{ "kind": "LEFT_AFTER_APPLYING", "system": null }]),
+            "{case}: {seen}"
+        );
+        let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": renewal })).await;
+        assert_eq!(code(&v), "GRANT_CONFLICTS", "{case}: {v}");
+    }
+    let v = as_user(&mut s, &emp, ME, json!({})).await;
+    assert_eq!(code(&v), "UNAUTHENTICATED", "still out: {v}");
+
+    // A new application, received after the block, brings them back.
+    let again = submit(&mut s, &a.head, vec![employee(&emp, "Кеткен")]).await;
+    approve(&mut s, &a.reviewer, &again).await;
+    let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": again })).await;
+    assert_eq!(
+        v["data"]["grantAccess"].as_array().map(Vec::len),
+        Some(2),
+        "{v}"
+    );
+    let v = as_user(
+        &mut s,
+        &a.integrator,
+        REFUSE,
+        json!({ "id": renewal, "why": "left" }),
+    )
+    .await;
+    assert_eq!(
+        v["data"]["refuseAccessApplication"]["status"], "REFUSED",
+        "{v}"
+    );
+}
+
+/// A member's new position on a later application starts a new membership; the old one stays.
+#[tokio::test]
+async fn a_new_position_keeps_the_old_one_in_the_history() {
+    let t = TestDb::with_demo(1).await;
+    let a = actors(&t.db).await;
+    let mut s = TestServer::start(&t.db).await;
+    let head = user_of(&t.db, "PARLIAMENT", "", true).await;
+    let member = user_of(&t.db, "PARLIAMENT", "", false).await;
+    s.clock.advance(chrono::Duration::days(10));
+    let mut row = employee(&member.iin, "Ауыстырылған");
+    row["position"] = json!("Бөлім басшысы");
+    let id = submit(&mut s, &head.iin, vec![row]).await;
+    approve(&mut s, &a.reviewer, &id).await;
+    let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": id })).await;
+    assert!(v.get("errors").is_none(), "{v}");
+    const POSITIONS: &str =
+        "query($u: ID!) { membershipHistory(userId: $u) { position endedOn endReason } }";
+    let v = as_user(
+        &mut s,
+        &a.reviewer,
+        POSITIONS,
+        json!({ "u": member.id.to_string() }),
+    )
+    .await;
+    let lives = v["data"]["membershipHistory"]
+        .as_array()
+        .expect("memberships");
+    assert_eq!(lives.len(), 2, "{v}");
+    assert_eq!(lives[0]["position"], "Бөлім басшысы");
+    assert!(lives[0]["endedOn"].is_null());
+    assert_eq!(lives[1]["endReason"], "REASSIGNED");
 }
 
 /// A transfer: body A asks to block its employee, the integrator blocks, body B applies, the

@@ -11,7 +11,7 @@ CREATE TABLE memberships (
     structural_unit TEXT NOT NULL,
     started_on      DATE NOT NULL,
     ended_on        DATE,
-    end_reason      TEXT CHECK (end_reason IS NULL OR end_reason IN ('BLOCKED','TRANSFERRED','RETURNED')),
+    end_reason      TEXT CHECK (end_reason IS NULL OR end_reason IN ('BLOCKED','TRANSFERRED','RETURNED','REASSIGNED')),
     application_id  BIGINT REFERENCES access_applications(id),
     CHECK (ended_on IS NULL OR ended_on >= started_on),
     CHECK ((ended_on IS NULL) = (end_reason IS NULL))

@@ -1,6 +1,9 @@
 -- no-transaction
 -- (SQLite changes a CHECK constraint only by rebuilding the table, which needs foreign keys off,
--- and that pragma has no effect inside a transaction: so this migration opens its own.)
+-- and that pragma has no effect inside a transaction: so this migration opens its own. sqlx
+-- records it as applied only after this COMMIT: should the process die in between, the schema is
+-- complete but unrecorded, and `migrate` stops at `CREATE TABLE memberships`; record version 10
+-- in _sqlx_migrations by hand then.)
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 
@@ -17,7 +20,7 @@ CREATE TABLE memberships (
     structural_unit TEXT NOT NULL,
     started_on      TEXT NOT NULL,
     ended_on        TEXT,
-    end_reason      TEXT CHECK (end_reason IS NULL OR end_reason IN ('BLOCKED','TRANSFERRED','RETURNED')),
+    end_reason      TEXT CHECK (end_reason IS NULL OR end_reason IN ('BLOCKED','TRANSFERRED','RETURNED','REASSIGNED')),
     application_id  INTEGER REFERENCES access_applications(id),
     CHECK (ended_on IS NULL OR ended_on >= started_on),
     CHECK ((ended_on IS NULL) = (end_reason IS NULL))
@@ -26,12 +29,13 @@ CREATE UNIQUE INDEX memberships_one_current ON memberships(user_id) WHERE ended_
 CREATE INDEX memberships_user ON memberships(user_id, started_on);
 CREATE INDEX memberships_organization ON memberships(organization_id);
 
--- Kazakhstan keeps UTC+5 all year.
+-- The day in Asia/Almaty: UTC+6 until 1 March 2024 (local midnight), UTC+5 since.
 INSERT INTO memberships (user_id, organization_id, position, structural_unit, started_on, ended_on, end_reason)
 SELECT id, organization_id, position, structural_unit,
-       date(created_at, '+5 hours'),
-       CASE WHEN status = 'BLOCKED' THEN max(date(created_at, '+5 hours'),
-                                             date(COALESCE(blocked_at, created_at), '+5 hours')) END,
+       date(created_at, CASE WHEN julianday(created_at) < julianday('2024-02-29 18:00:00') THEN '+6 hours' ELSE '+5 hours' END),
+       CASE WHEN status = 'BLOCKED' THEN max(
+           date(created_at, CASE WHEN julianday(created_at) < julianday('2024-02-29 18:00:00') THEN '+6 hours' ELSE '+5 hours' END),
+           date(COALESCE(blocked_at, created_at), CASE WHEN julianday(COALESCE(blocked_at, created_at)) < julianday('2024-02-29 18:00:00') THEN '+6 hours' ELSE '+5 hours' END)) END,
        CASE WHEN status = 'BLOCKED' THEN 'BLOCKED' END
 FROM users;
 

@@ -6,7 +6,7 @@
 //! request naming a termination date that has come). The same rules decide what the reviewer is
 //! shown and what `grantAccess` allows, so the two cannot disagree.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::budget::InformationSystem;
 use super::text_enum;
@@ -42,6 +42,9 @@ text_enum!(
         ActiveGrant => "ACTIVE_GRANT",
         /// Already holds a grant to the system and its renewal.
         RenewalExists => "RENEWAL_EXISTS",
+        /// Left the applying body after the application was received: their return needs a new
+        /// application (an old one must not undo the body's own termination or block).
+        LeftAfterApplying => "LEFT_AFTER_APPLYING",
     }
 );
 
@@ -104,6 +107,8 @@ pub struct Person {
     pub blocked: bool,
     /// The earliest termination date of a block request not yet executed.
     pub termination: Option<NaiveDate>,
+    /// When they left their body: blocked at, or their pending block request received at.
+    pub left_at: Option<DateTime<Utc>>,
     /// Grants not revoked whose last day is today or later.
     pub grants: Vec<HeldGrant>,
 }
@@ -124,29 +129,47 @@ pub struct Assessment {
     pub conflicts: Vec<Conflict>,
 }
 
+/// What an application row is judged against: the applying body, the systems, when the
+/// application was received, and the day of the decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Applying<'a> {
+    /// The applying body.
+    pub organization_id: i64,
+    /// The systems requested.
+    pub systems: &'a [InformationSystem],
+    /// When the application was received.
+    pub received_at: DateTime<Utc>,
+    /// The day it is judged on (Asia/Almaty).
+    pub today: NaiveDate,
+}
+
 /// Judges one application row: `person` is the registered person with that IIN, if any.
-pub fn assess(
-    person: Option<&Person>,
-    applicant: i64,
-    systems: &[InformationSystem],
-    today: NaiveDate,
-) -> Assessment {
+pub fn assess(person: Option<&Person>, applying: &Applying<'_>) -> Assessment {
+    let (applicant, systems, today) = (applying.organization_id, applying.systems, applying.today);
     let Some(p) = person else {
         return Assessment {
             registration: RegistrationKind::None,
             conflicts: Vec::new(),
         };
     };
-    if p.blocked {
-        return Assessment {
-            registration: RegistrationKind::Blocked,
-            conflicts: Vec::new(),
-        };
-    }
     if p.has_left(today) {
+        // A person who left the applying body after applying returns only by a new application.
+        let returning_early =
+            p.organization_id == applicant && p.left_at.is_some_and(|t| t > applying.received_at);
         return Assessment {
-            registration: RegistrationKind::Terminated,
-            conflicts: Vec::new(),
+            registration: if p.blocked {
+                RegistrationKind::Blocked
+            } else {
+                RegistrationKind::Terminated
+            },
+            conflicts: if returning_early {
+                vec![Conflict {
+                    kind: ConflictKind::LeftAfterApplying,
+                    system: None,
+                }]
+            } else {
+                Vec::new()
+            },
         };
     }
     if p.organization_id != applicant {
@@ -200,8 +223,13 @@ mod tests {
             organization_id: org,
             blocked: false,
             termination: None,
+            left_at: None,
             grants: Vec::new(),
         }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("instant")
     }
 
     fn grant(system: InformationSystem, until: &str) -> HeldGrant {
@@ -258,10 +286,41 @@ mod tests {
                 vec![],
             ),
             (
-                "blocked here (a return)",
+                "blocked here before applying (a return)",
                 Some(Person {
                     blocked: true,
+                    left_at: Some(at("2026-11-01T05:00:00Z")),
                     ..person(7)
+                }),
+                RegistrationKind::Blocked,
+                vec![],
+            ),
+            (
+                "blocked here after applying",
+                Some(Person {
+                    blocked: true,
+                    left_at: Some(at("2026-11-25T05:00:00Z")),
+                    ..person(7)
+                }),
+                RegistrationKind::Blocked,
+                vec![c(ConflictKind::LeftAfterApplying, None)],
+            ),
+            (
+                "terminated here after applying",
+                Some(Person {
+                    termination: Some(today),
+                    left_at: Some(at("2026-11-25T05:00:00Z")),
+                    ..person(7)
+                }),
+                RegistrationKind::Terminated,
+                vec![c(ConflictKind::LeftAfterApplying, None)],
+            ),
+            (
+                "blocked at another body after applying (a transfer)",
+                Some(Person {
+                    blocked: true,
+                    left_at: Some(at("2026-11-25T05:00:00Z")),
+                    ..person(8)
                 }),
                 RegistrationKind::Blocked,
                 vec![],
@@ -304,7 +363,13 @@ mod tests {
             ),
         ];
         for (name, p, registration, conflicts) in cases {
-            let got = assess(p.as_ref(), 7, &[Ac, Sp], today);
+            let applying = Applying {
+                organization_id: 7,
+                systems: &[Ac, Sp],
+                received_at: at("2026-11-20T05:00:00Z"),
+                today,
+            };
+            let got = assess(p.as_ref(), &applying);
             assert_eq!(
                 got,
                 Assessment {

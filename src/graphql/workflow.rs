@@ -267,13 +267,17 @@ impl AccessApplication {
             .map_err(|e| r.error(e))?;
         let today = local_day(self.now);
         let mut out = Vec::with_capacity(views.len());
-        for v in views {
+        for mut v in views {
             let other_body = v
                 .user
                 .as_ref()
                 .is_some_and(|u| u.organization_id != self.row.organization_id);
-            // A person of another body is named, with their grants, only to the administrators.
+            // A person of another body is named, with their grants, id and standing there (blocked,
+            // terminated), only to the administrators: to the applying head they are just
+            // "another body's", and the conflicts say whether that stops the grant.
             let (organization, grants) = if other_body && !reach.names_other_bodies() {
+                v.user = None;
+                v.assessment.registration = identity::RegistrationKind::OtherBody;
                 (None, Vec::new())
             } else {
                 let org = match &v.user {
@@ -514,13 +518,12 @@ async fn store_application(
     systems.sort();
     systems.dedup();
     let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
-    let today = local_day(r.clock.now());
     if let Some(i) = access::first_holding_a_grant(
         &mut tx,
         &employees,
         receipt.organization_id,
         &systems,
-        today,
+        r.clock.now(),
     )
     .await
     .map_err(|e| r.error(e))?

@@ -9,13 +9,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::authz::principal::local_day;
 use crate::domain::grant::valid_until;
-use crate::domain::identity::{self, Assessment, Conflict, EmployeeOutcome, RegistrationKind};
+use crate::domain::identity::{
+    self, Applying, Assessment, Conflict, EmployeeOutcome, RegistrationKind,
+};
 use crate::domain::workflow::{self, TransitionError};
 use crate::error::{AppError, AppResult};
-use crate::store::Tx;
 use crate::store::applications::{self, ApplicationRow, EmployeeRow};
 use crate::store::memberships::{self, end_reason};
 use crate::store::users::{self, UserRow};
+use crate::store::{Tx, epochs, orgs};
 
 /// What a grant did, per employee.
 #[derive(Debug, Default)]
@@ -38,7 +40,13 @@ struct Judged {
 }
 
 /// Reads and locks the person of every employee (registering those new to the hub at the
-/// applying body) and judges each at `today`.
+/// applying body) and judges each at `now`.
+///
+/// Lock order, the same in every identity step: the application, then the registered people
+/// in IIN order, then the caller epoch (which the triggers of every write to callers take), and
+/// only then new rows. So a grant never waits on a person while holding the epoch another step
+/// needs, and two grants registering the same new person queue on the epoch instead of
+/// deadlocking on the new row.
 async fn judge_all(
     tx: &mut Tx,
     app: &ApplicationRow,
@@ -47,15 +55,28 @@ async fn judge_all(
 ) -> AppResult<Vec<Judged>> {
     let today = local_day(now);
     let systems = app.systems();
+    let applying = Applying {
+        organization_id: app.organization_id,
+        systems: &systems,
+        received_at: app.received_at,
+        today,
+    };
     let mut rows = applications::employees(tx, app.id).await?;
     rows.sort_by(|a, b| a.iin.cmp(&b.iin));
-    let mut out = Vec::with_capacity(rows.len());
+    let mut found = Vec::with_capacity(rows.len());
     for row in rows {
+        let user = users::get_by_iin(tx, &row.iin).await?;
+        found.push((row, user));
+    }
+    if register_new && found.iter().any(|(_, u)| u.is_none()) {
+        epochs::lock(tx, epochs::CALLERS).await?;
+    }
+    let mut out = Vec::with_capacity(found.len());
+    for (row, mut user) in found {
         let mut created = false;
-        let mut user = users::get_by_iin(tx, &row.iin).await?;
         if user.is_none() && register_new {
-            // A concurrent step may register the same person first: then nothing is inserted,
-            // and the person it registered is read (after its commit) and judged like any other.
+            // Registered by a step that committed since: nothing is inserted, and that person
+            // is read (unlocked now, locked here) and judged like any other.
             if let Some(id) =
                 users::create_from_employee(tx, &row, app.organization_id, now).await?
             {
@@ -68,9 +89,9 @@ async fn judge_all(
         let assessment = match (&user, created) {
             (Some(u), false) => {
                 let person = memberships::person(tx, u, today).await?;
-                identity::assess(Some(&person), app.organization_id, &systems, today)
+                identity::assess(Some(&person), &applying)
             }
-            _ => identity::assess(None, app.organization_id, &systems, today),
+            _ => identity::assess(None, &applying),
         };
         out.push(Judged {
             row,
@@ -184,7 +205,7 @@ async fn enrol(
         RegistrationKind::ThisBody => {
             users::update_from_employee(tx, user.id, row).await?;
             let updated = reload(tx, user.id).await?;
-            memberships::update_role(tx, &updated).await?;
+            memberships::update_role(tx, &updated, today).await?;
             Ok(false)
         }
         RegistrationKind::Terminated | RegistrationKind::Blocked => {
@@ -266,20 +287,40 @@ pub async fn block(tx: &mut Tx, user_id: i64, by: i64, now: DateTime<Utc>) -> Ap
 }
 
 /// Designates the head of a body (authorized body). The person must be a current member of it
-/// (registered there, not blocked, no termination reached); the previous head's head rights end
-/// in the same transaction. Returns the previous head, if another person.
+/// (registered there, not blocked, not leaving); the previous head's head rights end in the
+/// same transaction. Returns the previous head, if another person.
+///
+/// Designations of one body queue on its row; the people are then locked in IIN order, as a
+/// grant locks them.
 pub async fn designate_head(
     tx: &mut Tx,
     organization_id: i64,
     user_id: i64,
     today: NaiveDate,
 ) -> AppResult<Option<i64>> {
-    let previous = users::head_of(tx, organization_id).await?;
+    if !orgs::lock(tx, organization_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let target = users::find(tx, user_id).await?.ok_or(AppError::NotFound)?;
+    let previous = users::find_head_of(tx, organization_id).await?;
+    let mut iins: Vec<&str> = [Some(&target), previous.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|u| u.iin.as_str())
+        .collect();
+    iins.sort_unstable();
+    iins.dedup();
+    for iin in iins {
+        users::get_by_iin(tx, iin).await?;
+    }
+    // Read again under the locks: a block may have come in between.
     let user = users::get(tx, user_id).await?.ok_or(AppError::NotFound)?;
     let person = memberships::person(tx, &user, today).await?;
-    if user.organization_id != organization_id || person.has_left(today) {
+    if user.organization_id != organization_id || user.is_blocked() || person.termination.is_some()
+    {
         return Err(TransitionError::NotCurrentMember.into());
     }
+    let previous = users::find_head_of(tx, organization_id).await?;
     users::designate_head(tx, organization_id, user_id).await?;
     Ok(previous.map(|p| p.id).filter(|id| *id != user_id))
 }
@@ -293,14 +334,21 @@ pub async fn first_holding_a_grant(
     employees: &[EmployeeRow],
     organization_id: i64,
     systems: &[crate::domain::budget::InformationSystem],
-    today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> AppResult<Option<usize>> {
+    let applying = Applying {
+        organization_id,
+        systems,
+        received_at: now,
+        today: local_day(now),
+    };
     for (i, e) in employees.iter().enumerate() {
-        let Some(user) = users::get_by_iin(tx, &e.iin).await? else {
+        // Unlocked: an early answer for the head; the grant judges again, locked.
+        let Some(user) = users::find_by_iin(tx, &e.iin).await? else {
             continue;
         };
-        let person = memberships::person(tx, &user, today).await?;
-        let a = identity::assess(Some(&person), organization_id, systems, today);
+        let person = memberships::person(tx, &user, applying.today).await?;
+        let a = identity::assess(Some(&person), &applying);
         if a.conflicts.iter().any(|c| {
             matches!(
                 c.kind,
@@ -334,6 +382,12 @@ pub async fn employee_views(
 ) -> AppResult<Vec<EmployeeView>> {
     let today = local_day(now);
     let systems = app.systems();
+    let applying = Applying {
+        organization_id: app.organization_id,
+        systems: &systems,
+        received_at: app.received_at,
+        today,
+    };
     let open = matches!(
         app.status,
         workflow::ApplicationStatus::Submitted | workflow::ApplicationStatus::Approved
@@ -346,15 +400,9 @@ pub async fn employee_views(
         let (mut assessment, grants) = match &user {
             Some(u) => {
                 let (person, grants) = memberships::person_with_grants(&mut tx, u, today).await?;
-                (
-                    identity::assess(Some(&person), app.organization_id, &systems, today),
-                    grants,
-                )
+                (identity::assess(Some(&person), &applying), grants)
             }
-            None => (
-                identity::assess(None, app.organization_id, &systems, today),
-                Vec::new(),
-            ),
+            None => (identity::assess(None, &applying), Vec::new()),
         };
         // A decided application's conflicts are history: its rows carry the recorded reasons.
         if !open {

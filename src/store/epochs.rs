@@ -21,6 +21,19 @@ pub async fn current(db: &Db, topic: &str) -> Result<i64, sqlx::Error> {
     db.scalar_i64(&q).await
 }
 
+/// Locks `topic`'s epoch row until the transaction ends (PostgreSQL; SQLite's writer lock is
+/// already held). Every change to callers bumps this row by trigger, so a step that will change
+/// them takes it at a fixed point of its lock order instead of in the middle of its writes.
+pub async fn lock(tx: &mut super::Tx, topic: &str) -> Result<(), sqlx::Error> {
+    let q = Query::select()
+        .column("epoch")
+        .from("change_epochs")
+        .and_where(Expr::col("topic").eq(topic))
+        .lock(sea_query::LockType::Update)
+        .to_owned();
+    tx.scalar_i64(&q).await.map(|_| ())
+}
+
 /// A subscription to a notification channel (PostgreSQL only).
 pub struct Listener(sqlx::postgres::PgListener);
 

@@ -21,6 +21,8 @@ pub mod end_reason {
     pub const TRANSFERRED: &str = "TRANSFERRED";
     /// The person's body recorded their termination and the same body was granted them again.
     pub const RETURNED: &str = "RETURNED";
+    /// The person moved to another position or unit of the same body.
+    pub const REASSIGNED: &str = "REASSIGNED";
 }
 
 /// One membership.
@@ -131,19 +133,30 @@ pub async fn end(tx: &mut Tx, user_id: i64, ended_on: NaiveDate, reason: &str) -
     Ok(())
 }
 
-/// Brings the current membership's position and unit in line with the person's row.
-pub async fn update_role(tx: &mut Tx, user: &UserRow) -> AppResult<()> {
-    let q = Query::update()
-        .table("memberships")
-        .values([
-            ("position", user.position.as_str().into()),
-            ("structural_unit", user.structural_unit.as_str().into()),
-        ])
-        .and_where(Expr::col("user_id").eq(user.id))
-        .and_where(Expr::col("ended_on").is_null())
-        .to_owned();
-    tx.execute(&q).await?;
-    Ok(())
+/// Brings the person's membership in line with their row's position and unit: a change ends
+/// the current membership (`REASSIGNED`, the day before) and starts one from `today`, so earlier
+/// positions stay in the history; a correction on the day a membership started edits it.
+pub async fn update_role(tx: &mut Tx, user: &UserRow, today: NaiveDate) -> AppResult<()> {
+    let Some(m) = current(tx, user.id).await? else {
+        return start(tx, user, today, None).await;
+    };
+    if m.position == user.position && m.structural_unit == user.structural_unit {
+        return Ok(());
+    }
+    let Some(yesterday) = today.pred_opt().filter(|d| *d >= m.started_on) else {
+        let q = Query::update()
+            .table("memberships")
+            .values([
+                ("position", user.position.as_str().into()),
+                ("structural_unit", user.structural_unit.as_str().into()),
+            ])
+            .and_where(Expr::col("id").eq(m.id))
+            .to_owned();
+        tx.execute(&q).await?;
+        return Ok(());
+    };
+    end(tx, user.id, yesterday, end_reason::REASSIGNED).await?;
+    start(tx, user, today, m.application_id).await
 }
 
 /// Starts a membership on `today` for every active person without one (seeding, where people
@@ -178,11 +191,13 @@ pub async fn start_missing(tx: &mut Tx, today: NaiveDate) -> AppResult<u64> {
 #[derive(sqlx::FromRow)]
 struct Termination {
     terminated_on: Option<NaiveDate>,
+    requested_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn termination_query(user_id: i64) -> sea_query::SelectStatement {
     Query::select()
         .expr_as(Func::min(Expr::col("terminated_on")), "terminated_on")
+        .expr_as(Func::min(Expr::col("requested_at")), "requested_at")
         .from("block_requests")
         .and_where(Expr::col("user_id").eq(user_id))
         .and_where(Expr::col("executed_at").is_null())
@@ -216,12 +231,21 @@ pub async fn person_with_grants(
     user: &UserRow,
     today: NaiveDate,
 ) -> AppResult<(Person, Vec<GrantRow>)> {
-    let termination = pending_termination(tx, user.id).await?;
+    let pending = tx
+        .optional::<Termination>(&termination_query(user.id))
+        .await?;
+    let (termination, requested_at) =
+        pending.map_or((None, None), |t| (t.terminated_on, t.requested_at));
     let grants = super::users::held_grants(tx, user.id, today).await?;
     let person = Person {
         organization_id: user.organization_id,
         blocked: user.is_blocked(),
         termination,
+        left_at: if user.is_blocked() {
+            user.blocked_at
+        } else {
+            requested_at
+        },
         grants: grants
             .iter()
             .map(|g| HeldGrant {

@@ -127,6 +127,23 @@ pub async fn by_id_unscoped(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
     Ok(db.optional(&q).await?)
 }
 
+/// Locks an organization's row until the transaction ends (a head's designation serializes on
+/// its body); `false` when there is no such organization.
+pub async fn lock(tx: &mut super::Tx, id: i64) -> AppResult<bool> {
+    let q = Query::select()
+        .column("id")
+        .from("organizations")
+        .and_where(Expr::col("id").eq(id))
+        .lock(sea_query::LockType::Update)
+        .to_owned();
+    #[derive(sqlx::FromRow)]
+    struct Id {
+        #[allow(dead_code)]
+        id: i64,
+    }
+    Ok(tx.optional::<Id>(&q).await?.is_some())
+}
+
 /// The id of the organization with this BIN (operator commands name bodies by BIN).
 pub async fn by_bin(db: &Db, bin: &str) -> AppResult<Option<i64>> {
     #[derive(sqlx::FromRow)]

@@ -37,6 +37,8 @@ pub struct UserRow {
     pub is_head: bool,
     /// `ACTIVE` or `BLOCKED`.
     pub status: String,
+    /// When the user was blocked.
+    pub blocked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl UserRow {
@@ -82,7 +84,7 @@ pub(crate) const GRANT_COLUMNS: [&str; 6] = [
     "status",
 ];
 
-const USER_COLUMNS: [&str; 12] = [
+const USER_COLUMNS: [&str; 13] = [
     "id",
     "iin",
     "surname",
@@ -95,6 +97,7 @@ const USER_COLUMNS: [&str; 12] = [
     "organization_id",
     "is_head",
     "status",
+    "blocked_at",
 ];
 
 /// The user with this IIN.
@@ -175,14 +178,23 @@ pub async fn find_by_iin(tx: &mut super::Tx, iin: &str) -> AppResult<Option<User
     Ok(tx.optional(&with_iin(iin)).await?)
 }
 
-/// The current head of an organization, locked (as [`get`]).
-pub async fn head_of(tx: &mut super::Tx, organization_id: i64) -> AppResult<Option<UserRow>> {
+/// The current head of an organization (unlocked: lock them by IIN in order).
+pub async fn find_head_of(tx: &mut super::Tx, organization_id: i64) -> AppResult<Option<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
         .from("users")
         .and_where(Expr::col("organization_id").eq(organization_id))
         .and_where(Expr::col("is_head").eq(true))
-        .lock(LockType::Update)
+        .to_owned();
+    Ok(tx.optional(&q).await?)
+}
+
+/// A user by id inside a transaction, unlocked (to learn whom to lock).
+pub async fn find(tx: &mut super::Tx, id: i64) -> AppResult<Option<UserRow>> {
+    let q = Query::select()
+        .columns(USER_COLUMNS)
+        .from("users")
+        .and_where(Expr::col("id").eq(id))
         .to_owned();
     Ok(tx.optional(&q).await?)
 }
