@@ -128,6 +128,7 @@ fn principal(org: &OrgRow, systems: &[InformationSystem], head: bool) -> Princip
         organization_id: org.id,
         is_head: head,
         status: "ACTIVE".into(),
+        blocked_at: None,
     };
     let grants = systems
         .iter()
