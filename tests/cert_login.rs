@@ -384,3 +384,409 @@ async fn certificate_login_is_off_without_trust_anchors() {
         .json(&json!({ "nonce": "x", "certificateChain": [], "signature": "" }));
     assert_eq!(resp.send().await.expect("login").status(), 503);
 }
+
+/// An OpenSSL-made PKI in a temporary folder: a CA, and leaves whose keys sign CMS over a nonce
+/// as NCALayer does. GOST keys need OpenSSL's GOST engine (Debian `libengine-gost-openssl`).
+struct OpenSsl {
+    dir: tempfile::TempDir,
+}
+
+/// A key type: the `openssl genpkey` algorithm and options, and the digest CMS signs with.
+#[derive(Clone, Copy)]
+struct KeyKind {
+    name: &'static str,
+    algorithm: &'static str,
+    options: &'static [&'static str],
+    digest: &'static str,
+    gost: bool,
+}
+
+const RSA: KeyKind = KeyKind {
+    name: "RSA 2048",
+    algorithm: "RSA",
+    options: &["rsa_keygen_bits:2048"],
+    digest: "sha256",
+    gost: false,
+};
+const GOST_KINDS: [KeyKind; 4] = [
+    KeyKind {
+        name: "GOST 2012 256 paramset A",
+        algorithm: "gost2012_256",
+        options: &["paramset:A"],
+        digest: "md_gost12_256",
+        gost: true,
+    },
+    KeyKind {
+        name: "GOST 2012 256 paramset B (CryptoPro A)",
+        algorithm: "gost2012_256",
+        options: &["paramset:B"],
+        digest: "md_gost12_256",
+        gost: true,
+    },
+    KeyKind {
+        name: "GOST 2012 512 paramset A",
+        algorithm: "gost2012_512",
+        options: &["paramset:A"],
+        digest: "md_gost12_512",
+        gost: true,
+    },
+    KeyKind {
+        name: "GOST 2012 512 paramset C",
+        algorithm: "gost2012_512",
+        options: &["paramset:C"],
+        digest: "md_gost12_512",
+        gost: true,
+    },
+];
+
+impl OpenSsl {
+    fn new() -> OpenSsl {
+        OpenSsl {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn run(&self, kind: KeyKind, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new("openssl");
+        cmd.arg(args[0]);
+        if kind.gost {
+            cmd.args(["-engine", "gost"]);
+        }
+        let out = cmd
+            .args(&args[1..])
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn key(&self, kind: KeyKind, name: &str) -> String {
+        let file = self.path(&format!("{name}.key"));
+        let mut args = vec!["genpkey", "-algorithm", kind.algorithm];
+        for o in kind.options {
+            args.extend(["-pkeyopt", o]);
+        }
+        args.extend(["-out", file.as_str()]);
+        self.run(kind, &args);
+        file
+    }
+
+    /// A self-signed CA of `kind`; its certificate file.
+    fn ca(&self, kind: KeyKind, name: &str) -> String {
+        let key = self.key(kind, name);
+        let cert = self.path(&format!("{name}.pem"));
+        let digest = format!("-{}", kind.digest);
+        self.run(
+            kind,
+            &[
+                "req",
+                "-new",
+                "-x509",
+                "-key",
+                &key,
+                &digest,
+                "-days",
+                "3650",
+                "-subj",
+                &format!("/C=KZ/CN={name}"),
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out",
+                &cert,
+            ],
+        );
+        cert
+    }
+
+    /// A leaf of `kind` for `iin` at `bin` issued by the CA `ca`, with the role and validity
+    /// given; its (certificate, key) files.
+    fn leaf(&self, kind: KeyKind, ca: &str, name: &str, leaf: &LeafSpec) -> (String, String) {
+        let key = self.key(kind, name);
+        let csr = self.path(&format!("{name}.csr"));
+        let cert = self.path(&format!("{name}.pem"));
+        let ext = self.path(&format!("{name}.ext"));
+        std::fs::write(
+            &ext,
+            format!(
+                "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth,{}\n",
+                leaf.role
+            ),
+        )
+        .expect("extensions");
+        let digest = format!("-{}", kind.digest);
+        self.run(
+            kind,
+            &[
+                "req",
+                "-new",
+                "-key",
+                &key,
+                &digest,
+                "-subj",
+                &format!(
+                    "/C=KZ/CN=TESTOV TEST/serialNumber=IIN{}/OU=BIN{}",
+                    leaf.iin, leaf.bin
+                ),
+                "-out",
+                &csr,
+            ],
+        );
+        let ca_key = ca.replace(".pem", ".key");
+        let mut args = vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            &digest,
+            "-extfile",
+            &ext,
+            "-out",
+            &cert,
+        ];
+        let days = leaf.days.to_string();
+        args.extend(["-days", days.as_str()]);
+        self.run(kind, &args);
+        (cert, key)
+    }
+
+    /// CMS SignedData (DER, base64) over `content` by `cert`/`key`, attached or detached, with
+    /// the signer's certificate inside unless `certs` is false.
+    fn sign(
+        &self,
+        kind: KeyKind,
+        (cert, key): &(String, String),
+        content: &str,
+        attached: bool,
+        certs: bool,
+    ) -> String {
+        let input = self.path("content.txt");
+        std::fs::write(&input, content).expect("content");
+        let out = self.path("signed.der");
+        let md = kind.digest;
+        let mut args = vec![
+            "cms", "-sign", "-binary", "-in", &input, "-signer", cert, "-inkey", key, "-md", md,
+            "-outform", "DER", "-out", &out,
+        ];
+        if attached {
+            args.push("-nodetach");
+        }
+        if !certs {
+            args.push("-nocerts");
+        }
+        self.run(kind, &args);
+        STANDARD.encode(std::fs::read(&out).expect("cms"))
+    }
+}
+
+struct LeafSpec {
+    iin: String,
+    bin: String,
+    role: &'static str,
+    days: u32,
+}
+
+impl LeafSpec {
+    fn new(iin: &str, bin: &str) -> LeafSpec {
+        LeafSpec {
+            iin: iin.to_owned(),
+            bin: bin.to_owned(),
+            role: "1.2.398.3.3.4.1.2.1",
+            days: 365,
+        }
+    }
+}
+
+fn gost_engine() -> bool {
+    std::process::Command::new("openssl")
+        .args(["engine", "gost"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+async fn cms_login(s: &TestServer, nonce: &str, cms: &str) -> (u16, Value) {
+    let resp = s
+        .client
+        .post(s.url("/auth/login"))
+        .json(&json!({ "nonce": nonce, "cms": cms }))
+        .send()
+        .await
+        .expect("login");
+    (resp.status().as_u16(), resp.json().await.expect("json"))
+}
+
+/// NCALayer's form: a CMS over the nonce, attached or detached, by RSA and GOST 2012 (256 and
+/// 512 bit) legal-entity keys, made by OpenSSL; and each refusal with its reason.
+#[tokio::test]
+async fn cms_signatures_from_rsa_and_gost_keys_log_in_and_forgeries_are_refused() {
+    let required = std::env::var("AUDIT_HUB_GOST_TESTS").as_deref() == Ok("required");
+    let mut kinds = vec![RSA];
+    if gost_engine() {
+        kinds.extend(GOST_KINDS);
+    } else {
+        assert!(
+            !required,
+            "OpenSSL's GOST engine is required here but not installed"
+        );
+        eprintln!("GOST cases SKIPPED: install libengine-gost-openssl to run them");
+    }
+    let t = TestDb::with_demo(1).await;
+    let user = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+    let bin = bin_of(&t.db, user.id).await;
+    let other_bin = bin_of(&t.db, user_of(&t.db, "PARLIAMENT", "", true).await.id).await;
+    let ssl = OpenSsl::new();
+    let mut anchors = String::new();
+    let mut cas = Vec::new();
+    for (i, kind) in kinds.iter().enumerate() {
+        let ca = ssl.ca(*kind, &format!("ca{i}"));
+        anchors.push_str(&std::fs::read_to_string(&ca).expect("ca"));
+        cas.push(ca);
+    }
+    let anchors = Arc::new(TrustAnchors::from_pem(anchors.as_bytes()).expect("anchors"));
+    let s = TestServer::start_with(&t.db, |st| st.with_trust_anchors(anchors)).await;
+
+    for (i, kind) in kinds.iter().enumerate() {
+        let name = kind.name;
+        let good = ssl.leaf(
+            *kind,
+            &cas[i],
+            &format!("leaf{i}"),
+            &LeafSpec::new(&user.iin, &bin),
+        );
+        for attached in [true, false] {
+            let nonce = challenge(&s).await;
+            let cms = ssl.sign(*kind, &good, &nonce, attached, true);
+            let (status, body) = cms_login(&s, &nonce, &cms).await;
+            assert_eq!(status, 200, "{name}, attached {attached}: {body}");
+            assert_eq!(body["iin"], user.iin.as_str(), "{name}");
+        }
+
+        // Refusals, each with its reason: (case, signer, signs the nonce, attached, with the
+        // signer's certificate, reason).
+        let stranger_ca = ssl.ca(*kind, &format!("stranger{i}"));
+        let leaf = |file: &str, spec: LeafSpec, ca: &str| {
+            ssl.leaf(*kind, ca, &format!("{file}{i}"), &spec)
+        };
+        let cases = vec![
+            (
+                "detached, over another text",
+                good.clone(),
+                false,
+                false,
+                true,
+                "CMS_CONTENT_MISMATCH",
+            ),
+            (
+                "attached content is not the nonce",
+                good.clone(),
+                false,
+                true,
+                true,
+                "CMS_CONTENT_MISMATCH",
+            ),
+            (
+                "signer certificate missing",
+                good.clone(),
+                true,
+                true,
+                false,
+                "CMS_SIGNER_CERTIFICATE_MISSING",
+            ),
+            (
+                "unknown issuer",
+                leaf("x", LeafSpec::new(&user.iin, &bin), &stranger_ca),
+                true,
+                true,
+                true,
+                "CERT_UNTRUSTED_ISSUER",
+            ),
+            (
+                "individual instead of legal entity",
+                leaf(
+                    "ind",
+                    LeafSpec {
+                        role: "1.2.398.3.3.4.1.1",
+                        ..LeafSpec::new(&user.iin, &bin)
+                    },
+                    &cas[i],
+                ),
+                true,
+                true,
+                true,
+                "CERT_NOT_LEGAL_ENTITY",
+            ),
+            (
+                "BIN of another body",
+                leaf("bin", LeafSpec::new(&user.iin, &other_bin), &cas[i]),
+                true,
+                true,
+                true,
+                "BIN_MISMATCH",
+            ),
+        ];
+        for (case, signer, signs_nonce, attached, certs, reason) in cases {
+            let nonce = challenge(&s).await;
+            let content = if signs_nonce {
+                nonce.as_str()
+            } else {
+                "another text"
+            };
+            let cms = ssl.sign(*kind, &signer, content, attached, certs);
+            let (status, body) = cms_login(&s, &nonce, &cms).await;
+            assert_eq!(
+                (status, body["reason"].as_str()),
+                (401, Some(reason)),
+                "{name}: {case}: {body}"
+            );
+        }
+
+        // A certificate valid for one day, two days later.
+        let short = leaf(
+            "old",
+            LeafSpec {
+                days: 1,
+                ..LeafSpec::new(&user.iin, &bin)
+            },
+            &cas[i],
+        );
+        s.clock.advance(chrono::Duration::days(2));
+        let nonce = challenge(&s).await;
+        let cms = ssl.sign(*kind, &short, &nonce, true, true);
+        let (status, body) = cms_login(&s, &nonce, &cms).await;
+        s.clock.advance(chrono::Duration::days(-2));
+        assert_eq!(
+            (status, body["reason"].as_str()),
+            (401, Some("CERT_EXPIRED")),
+            "{name}: expired: {body}"
+        );
+
+        // A tampered signature in an otherwise good CMS.
+        let nonce = challenge(&s).await;
+        let mut der = STANDARD
+            .decode(ssl.sign(*kind, &good, &nonce, true, true))
+            .expect("der");
+        let last = der.len() - 1;
+        der[last] ^= 0x01;
+        let (status, body) = cms_login(&s, &nonce, &STANDARD.encode(&der)).await;
+        assert_eq!(
+            (status, body["reason"].as_str()),
+            (401, Some("SIGNATURE_INVALID")),
+            "{name}: tampered signature: {body}"
+        );
+    }
+}

@@ -3,8 +3,9 @@
 //! role (1.2.398.3.3.4.1.2 or a child), and it must have signed the login challenge. The subject
 //! names the person (`SERIALNUMBER=IIN…`) and the organization (`OU=BIN…`).
 //!
-//! Supported signatures: RSA (PKCS#1 v1.5, PSS) and ECDSA (P-256, P-384). GOST algorithms
-//! (GOST R 34.10-2015) used by NCA RK are not supported yet.
+//! Supported signatures: RSA (PKCS#1 v1.5, PSS), ECDSA (P-256, P-384), and GOST R 34.10-2012 /
+//! ST RK GOST R 34.10-2015 with Streebog (256 and 512 bit) in chains and CMS. The older GOST
+//! 34.310-2004 (with the GOST 34.311-95 hash) is not verified: see [`super::gost`].
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -68,6 +69,15 @@ pub enum CertError {
     /// The signature over the challenge does not verify with the certificate's key.
     #[error("the signature over the challenge does not verify with the certificate's key")]
     BadSignature,
+    /// The signed content (or its digest) is not the challenge.
+    #[error("the signed content is not the challenge")]
+    ContentMismatch,
+    /// The CMS does not carry the signer's certificate.
+    #[error("the CMS does not carry the signer's certificate")]
+    SignerCertificateMissing,
+    /// A digest or signature algorithm this server does not verify.
+    #[error("the signature uses an algorithm this server does not verify")]
+    UnsupportedAlgorithm,
     /// Any other chain problem.
     #[error("the certificate chain is invalid: {0}")]
     Invalid(String),
@@ -87,6 +97,9 @@ impl CertError {
             CertError::MissingIin => "CERT_NO_IIN",
             CertError::MissingBin => "CERT_NO_BIN",
             CertError::BadSignature => "SIGNATURE_INVALID",
+            CertError::ContentMismatch => "CMS_CONTENT_MISMATCH",
+            CertError::SignerCertificateMissing => "CMS_SIGNER_CERTIFICATE_MISSING",
+            CertError::UnsupportedAlgorithm => "ALGORITHM_UNSUPPORTED",
             CertError::Invalid(_) => "CERT_INVALID",
         }
     }
@@ -163,6 +176,11 @@ fn subject_value(
         .find_map(|v| v.strip_prefix(prefix).map(str::to_owned))
 }
 
+/// The RSA and ECDSA algorithms signatures are checked with.
+pub fn signature_algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+    ALGORITHMS
+}
+
 /// Verifies a login: `chain` (leaf first) up to `anchors` at `now`, the leaf's usage and role,
 /// and its `signature` over `challenge`.
 pub fn verify_login(
@@ -172,6 +190,44 @@ pub fn verify_login(
     signature: &[u8],
     now: DateTime<Utc>,
 ) -> Result<CertifiedIdentity, CertError> {
+    let (leaf_der, _) = chain.split_first().ok_or(CertError::Malformed)?;
+    let end_entity = EndEntityCert::try_from(leaf_der).map_err(|_| CertError::Malformed)?;
+    let identity = verify_certificate(anchors, chain, now)?;
+    let signed = ALGORITHMS.iter().any(|alg| {
+        end_entity
+            .verify_signature(*alg, challenge, signature)
+            .is_ok()
+    });
+    if !signed {
+        return Err(CertError::BadSignature);
+    }
+    Ok(identity)
+}
+
+/// Verifies a login signed as CMS (NCALayer): the CMS over `nonce`, its signer's certificate
+/// (with the intermediates the CMS carries) up to `anchors` at `now`, usage and role, and the
+/// signature with the signer's key (RSA, ECDSA or GOST).
+pub fn verify_cms_login(
+    anchors: &TrustAnchors,
+    cms_der: &[u8],
+    nonce: &[u8],
+    now: DateTime<Utc>,
+) -> Result<CertifiedIdentity, CertError> {
+    let signed = super::cms::parse(cms_der, nonce)?;
+    let identity = verify_certificate(anchors, &signed.chain, now)?;
+    let leaf = signed.chain.first().ok_or(CertError::Malformed)?;
+    let end_entity = EndEntityCert::try_from(leaf).map_err(|_| CertError::Malformed)?;
+    signed.verify_signature(&end_entity)?;
+    Ok(identity)
+}
+
+/// Verifies `chain` (leaf first) up to `anchors` at `now`, and the leaf's usage and role; the
+/// person and organization it names.
+fn verify_certificate(
+    anchors: &TrustAnchors,
+    chain: &[CertificateDer<'_>],
+    now: DateTime<Utc>,
+) -> Result<CertifiedIdentity, CertError> {
     let (leaf_der, intermediates) = chain.split_first().ok_or(CertError::Malformed)?;
     let (_, leaf) = X509Certificate::from_der(leaf_der).map_err(|_| CertError::Malformed)?;
     let end_entity = EndEntityCert::try_from(leaf_der).map_err(|_| CertError::Malformed)?;
@@ -179,8 +235,13 @@ pub fn verify_login(
     let secs = u64::try_from(now.timestamp()).unwrap_or(0);
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
     let anchors = anchors.anchors();
+    let algorithms: Vec<&dyn SignatureVerificationAlgorithm> = ALGORITHMS
+        .iter()
+        .copied()
+        .chain(super::gost::chain_algorithms().iter().copied())
+        .collect();
     if let Err(e) = end_entity.verify_for_usage(
-        ALGORITHMS,
+        &algorithms,
         &anchors,
         intermediates,
         time,
@@ -223,14 +284,5 @@ pub fn verify_login(
     let bin = subject_value(&leaf, &ou, "BIN")
         .and_then(|v| Bin::parse(&v).ok())
         .ok_or(CertError::MissingBin)?;
-
-    let signed = ALGORITHMS.iter().any(|alg| {
-        end_entity
-            .verify_signature(*alg, challenge, signature)
-            .is_ok()
-    });
-    if !signed {
-        return Err(CertError::BadSignature);
-    }
     Ok(CertifiedIdentity { iin, bin })
 }

@@ -186,6 +186,36 @@ const PARAMETER_SETS: &[(&str, &str)] = &[
     ("1.2.643.7.1.2.1.2.3", "TC26-512-C"),
 ];
 
+/// Key algorithm identifiers of GOST R 34.10-2012 / ST RK GOST R 34.10-2015 keys (TC26, NCA RK),
+/// with the coordinate size they stand for.
+const KEY_ALGORITHMS: &[(&str, usize)] = &[
+    ("1.2.643.7.1.1.1.1", 32),
+    ("1.2.398.3.10.1.1.2.1", 32),
+    ("1.2.643.7.1.1.1.2", 64),
+    ("1.2.398.3.10.1.1.2.2", 64),
+];
+
+/// Signature algorithm identifiers (GOST with Streebog of the key's size; TC26, NCA RK).
+const SIGNATURE_ALGORITHMS: &[(&str, usize)] = &[
+    ("1.2.643.7.1.1.3.2", 32),
+    ("1.2.398.3.10.1.1.2.3.1", 32),
+    ("1.2.643.7.1.1.3.3", 64),
+    ("1.2.398.3.10.1.1.2.3.2", 64),
+];
+
+/// Streebog identifiers a key's parameters may name (TC26, NCA RK).
+const DIGESTS: &[(&str, usize)] = &[
+    ("1.2.643.7.1.1.2.2", 32),
+    ("1.2.398.3.10.1.3.2", 32),
+    ("1.2.643.7.1.1.2.3", 64),
+    ("1.2.398.3.10.1.3.3", 64),
+];
+
+/// Whether `oid` names a GOST R 34.10-2012 / ST RK GOST R 34.10-2015 public key.
+pub fn is_key_algorithm(oid: &str) -> bool {
+    KEY_ALGORITHMS.iter().any(|(o, _)| *o == oid)
+}
+
 /// The curve a parameter-set OID names.
 pub fn curve_for(oid: &str) -> Option<&'static Curve> {
     let name = PARAMETER_SETS.iter().find(|(o, _)| *o == oid)?.1;
@@ -367,6 +397,108 @@ impl PublicKey {
         let r = BigUint::from_bytes_be(&signature[n..]);
         self.verify_digest(&streebog_digest(n, message), &r, &s)
     }
+}
+
+/// A GOST signature algorithm for `rustls-webpki`'s chain verification: one per encoding of the
+/// issuer's key algorithm (key OID, parameter set, optional digest set) and of the signature
+/// algorithm, since webpki matches algorithm identifiers byte for byte.
+#[derive(Debug)]
+struct ChainAlgorithm {
+    key_alg: &'static [u8],
+    sig_alg: &'static [u8],
+    curve: &'static Curve,
+}
+
+impl rustls_pki_types::SignatureVerificationAlgorithm for ChainAlgorithm {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), rustls_pki_types::InvalidSignature> {
+        use der::Decode;
+        let point = der::asn1::OctetString::from_der(public_key)
+            .map_err(|_| rustls_pki_types::InvalidSignature)?;
+        let key = PublicKey::from_le_bytes(self.curve, point.as_bytes())
+            .ok_or(rustls_pki_types::InvalidSignature)?;
+        if key.verify(message, signature) {
+            Ok(())
+        } else {
+            Err(rustls_pki_types::InvalidSignature)
+        }
+    }
+
+    fn public_key_alg_id(&self) -> rustls_pki_types::AlgorithmIdentifier {
+        rustls_pki_types::AlgorithmIdentifier::from_slice(self.key_alg)
+    }
+
+    fn signature_alg_id(&self) -> rustls_pki_types::AlgorithmIdentifier {
+        rustls_pki_types::AlgorithmIdentifier::from_slice(self.sig_alg)
+    }
+}
+
+fn oid_der(oid: &str) -> Vec<u8> {
+    use der::Encode;
+    der::asn1::ObjectIdentifier::new(oid)
+        .ok()
+        .and_then(|o| o.to_der().ok())
+        .unwrap_or_default()
+}
+
+/// Leaked once, at first use: webpki takes algorithm identifiers as `'static` slices.
+fn leak(bytes: Vec<u8>) -> &'static [u8] {
+    Box::leak(bytes.into_boxed_slice())
+}
+
+static CHAIN_ALGORITHMS: LazyLock<
+    Vec<&'static dyn rustls_pki_types::SignatureVerificationAlgorithm>,
+> = LazyLock::new(|| {
+    let mut out: Vec<&'static dyn rustls_pki_types::SignatureVerificationAlgorithm> = Vec::new();
+    for (key_oid, size) in KEY_ALGORITHMS {
+        for (set, _) in parameter_sets().filter(|(_, b)| b == size) {
+            let Some(curve) = curve_for(set) else {
+                continue;
+            };
+            let digests = std::iter::once(None).chain(
+                DIGESTS
+                    .iter()
+                    .filter(|(_, b)| b == size)
+                    .map(|(d, _)| Some(*d)),
+            );
+            for digest in digests {
+                let mut params = oid_der(set);
+                if let Some(d) = digest {
+                    params.extend(oid_der(d));
+                }
+                let mut key_alg = oid_der(key_oid);
+                key_alg.push(0x30);
+                key_alg.push(u8::try_from(params.len()).unwrap_or(0));
+                key_alg.extend(params);
+                let key_alg = leak(key_alg);
+                for (sig_oid, _) in SIGNATURE_ALGORITHMS.iter().filter(|(_, b)| b == size) {
+                    for null in [false, true] {
+                        let mut sig_alg = oid_der(sig_oid);
+                        if null {
+                            sig_alg.extend([0x05, 0x00]);
+                        }
+                        let alg: &'static ChainAlgorithm = Box::leak(Box::new(ChainAlgorithm {
+                            key_alg,
+                            sig_alg: leak(sig_alg),
+                            curve,
+                        }));
+                        out.push(alg);
+                    }
+                }
+            }
+        }
+    }
+    out
+});
+
+/// The GOST algorithms certificate chains are verified with.
+pub fn chain_algorithms() -> &'static [&'static dyn rustls_pki_types::SignatureVerificationAlgorithm]
+{
+    &CHAIN_ALGORITHMS
 }
 
 /// Streebog-256 (for 32-byte keys) or Streebog-512 of `message`.

@@ -3,6 +3,7 @@
 pub mod applications;
 pub mod callers;
 pub mod certificate;
+pub mod cms;
 pub mod explain;
 pub mod gost;
 pub mod in_force;

@@ -1,5 +1,7 @@
 //! Certificate login: `POST /auth/challenge` hands out a one-time nonce; `POST /auth/login` takes
-//! the certificate chain and a signature over that nonce and returns a bearer token.
+//! a CMS SignedData over that nonce as NCALayer makes it (`{nonce, cms}`), or the certificate
+//! chain and a raw signature over it (`{nonce, certificateChain, signature}`), and returns a
+//! bearer token.
 
 use std::time::Duration;
 
@@ -38,16 +40,19 @@ pub async fn challenge(req: &Request, Data(state): Data<&AppState>) -> Response 
     )
 }
 
-/// Body of `POST /auth/login`.
+/// Body of `POST /auth/login`: the nonce and one of the two forms of its signature.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     /// The nonce from `/auth/challenge`.
     nonce: String,
+    /// Base64 DER of a CMS SignedData over the nonce's UTF-8 bytes (attached or detached), with
+    /// the signer's certificate inside: what NCALayer's `sign` returns.
+    cms: Option<String>,
     /// The certificate chain, leaf first: PEM blocks or base64 DER strings.
-    certificate_chain: Vec<String>,
+    certificate_chain: Option<Vec<String>>,
     /// Base64 signature over the nonce's UTF-8 bytes, made with the leaf certificate's key.
-    signature: String,
+    signature: Option<String>,
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
@@ -103,18 +108,32 @@ pub async fn login(
         }
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
     }
-    let chain = match certificate::parse_chain(&body.certificate_chain) {
-        Ok(c) => c,
+    let verified = match (&body.cms, &body.certificate_chain, &body.signature) {
+        (Some(cms), None, None) => match STANDARD.decode(cms.trim()) {
+            Ok(der) => certificate::verify_cms_login(anchors, &der, body.nonce.as_bytes(), now),
+            Err(_) => Err(CertError::Malformed),
+        },
+        (None, Some(chain), Some(signature)) => certificate::parse_chain(chain).and_then(|chain| {
+            let signature = STANDARD
+                .decode(signature.trim())
+                .map_err(|_| CertError::BadSignature)?;
+            certificate::verify_login(anchors, &chain, body.nonce.as_bytes(), &signature, now)
+        }),
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                &AppError::invalid(
+                    "cms",
+                    crate::error::Expected::ConsistentWith("certificateChain, signature"),
+                ),
+                lang,
+            );
+        }
+    };
+    let identity = match verified {
+        Ok(id) => id,
         Err(e) => return cert_refusal(e, lang),
     };
-    let Ok(signature) = STANDARD.decode(body.signature.trim()) else {
-        return cert_refusal(CertError::BadSignature, lang);
-    };
-    let identity =
-        match certificate::verify_login(anchors, &chain, body.nonce.as_bytes(), &signature, now) {
-            Ok(id) => id,
-            Err(e) => return cert_refusal(e, lang),
-        };
     // The same rule as every request: unknown, blocked and suspended (termination date reached)
     // people get no token.
     let caller = match Principal::load(&state.db, identity.iin.as_str(), now).await {
