@@ -28,6 +28,8 @@ pub struct Cli {
     command: Command,
 }
 
+// `serve` carries every server option; the command is parsed once per process.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the GraphQL API (migrations are applied first).
@@ -39,6 +41,18 @@ enum Command {
         /// and intermediates); certificate login is off without it.
         #[arg(long, env = "AUDIT_HUB_TRUST_ANCHORS")]
         trust_anchors: Option<PathBuf>,
+        /// A certificate revocation list checked at sign-in: a file (DER or PEM) or an `http://`
+        /// URL, repeatable. With any, a certificate without a fresh status (a current CRL of its
+        /// issuer) is refused; a list that cannot be loaded stops the start.
+        #[arg(long = "crl", env = "AUDIT_HUB_CRL", value_delimiter = ',')]
+        crls: Vec<String>,
+        /// How often CRLs are read again (e.g. `1h`).
+        #[arg(long, env = "AUDIT_HUB_CRL_REFRESH", default_value = "1h", value_parser = humantime::parse_duration)]
+        crl_refresh: std::time::Duration,
+        /// How long after its `nextUpdate` a CRL is still used when no newer one can be had
+        /// (default none: a stale list gives no status, and sign-in fails closed).
+        #[arg(long, env = "AUDIT_HUB_CRL_GRACE", default_value = "0s", value_parser = humantime::parse_duration)]
+        crl_grace: std::time::Duration,
         /// Seed reference and demo data first when the database has none.
         #[arg(long, env = "AUDIT_HUB_DEMO")]
         demo: bool,
@@ -538,6 +552,9 @@ pub async fn run() -> anyhow::Result<i32> {
             listen,
             demo,
             trust_anchors,
+            crls,
+            crl_refresh,
+            crl_grace,
             caller_recheck,
             read_database_url,
             limits,
@@ -572,6 +589,16 @@ pub async fn run() -> anyhow::Result<i32> {
                     Some(Arc::new(TrustAnchors::from_pem(&pem)?))
                 }
                 None => None,
+            };
+            let revocation = if crls.is_empty() {
+                if anchors.is_some() {
+                    tracing::warn!("no --crl: certificate revocation is not checked at sign-in");
+                }
+                None
+            } else {
+                Some(Arc::new(
+                    crate::authz::revocation::Revocation::load(crls, crl_grace).await?,
+                ))
             };
             // Seeding (below) may run long statements; the request-serving pool gets the
             // statement timeout.
@@ -641,6 +668,10 @@ pub async fn run() -> anyhow::Result<i32> {
             state.demo = demo;
             if let Some(a) = anchors {
                 state = state.with_trust_anchors(a);
+            }
+            if let Some(r) = revocation {
+                r.spawn_refresh(crl_refresh);
+                state = state.with_revocation(r);
             }
             server.serve(state, shutdown_signal()).await?;
             db.close().await;

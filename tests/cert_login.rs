@@ -565,6 +565,44 @@ impl OpenSsl {
         (cert, key)
     }
 
+    /// A CRL (PEM) of the CA `ca` revoking `revoked` (certificate files), valid for a day; the
+    /// CA's revocation database accumulates across calls, as a real CA's does.
+    fn crl(&self, kind: KeyKind, ca: &str, revoked: &[&str]) -> String {
+        let stem = ca.trim_end_matches(".pem");
+        let cnf = format!("{stem}.cnf");
+        if !std::path::Path::new(&cnf).exists() {
+            std::fs::write(format!("{stem}.index"), "").expect("index");
+            std::fs::write(format!("{stem}.crlnumber"), "01\n").expect("crl number");
+            std::fs::write(
+                &cnf,
+                format!(
+                    "[ca]\ndefault_ca = own\n[own]\ndatabase = {stem}.index\ncrlnumber = {stem}.crlnumber\n\
+                     default_md = {}\ndefault_crl_days = 1\ncrl_extensions = ext\n[ext]\n\
+                     authorityKeyIdentifier = keyid:always\n",
+                    kind.digest
+                ),
+            )
+            .expect("ca config");
+        }
+        let key = format!("{stem}.key");
+        for cert in revoked {
+            self.run(
+                kind,
+                &[
+                    "ca", "-config", &cnf, "-revoke", cert, "-keyfile", &key, "-cert", ca,
+                ],
+            );
+        }
+        let out = format!("{stem}.crl");
+        self.run(
+            kind,
+            &[
+                "ca", "-config", &cnf, "-gencrl", "-keyfile", &key, "-cert", ca, "-out", &out,
+            ],
+        );
+        out
+    }
+
     /// CMS SignedData (DER, base64) over `content` by `cert`/`key`, attached or detached, with
     /// the signer's certificate inside unless `certs` is false.
     fn sign(
@@ -787,6 +825,170 @@ async fn cms_signatures_from_rsa_and_gost_keys_log_in_and_forgeries_are_refused(
             (status, body["reason"].as_str()),
             (401, Some("SIGNATURE_INVALID")),
             "{name}: tampered signature: {body}"
+        );
+    }
+}
+
+/// One CMS sign-in by `signer` on `s`: the status and refusal reason.
+async fn attempt(
+    ssl: &OpenSsl,
+    kind: KeyKind,
+    s: &TestServer,
+    signer: &(String, String),
+) -> (u16, Option<String>) {
+    let nonce = challenge(s).await;
+    let cms = ssl.sign(kind, signer, &nonce, true, true);
+    let (status, body) = cms_login(s, &nonce, &cms).await;
+    (status, body["reason"].as_str().map(str::to_owned))
+}
+
+/// Revocation by CRL: a revoked certificate is refused; a stale list gives no status and the
+/// login fails closed, unless the operator allows a grace period; lists are read from files and
+/// from `http://` URLs, and refreshed; an issuer without a list gives no status either.
+#[tokio::test]
+async fn revoked_certificates_and_stale_lists_are_refused() {
+    use audit_hub::authz::revocation::Revocation;
+    let mut kinds = vec![RSA];
+    if gost_engine() {
+        kinds.push(GOST_KINDS[0]);
+    } else {
+        assert!(
+            std::env::var("AUDIT_HUB_GOST_TESTS").as_deref() != Ok("required"),
+            "OpenSSL's GOST engine is required here but not installed"
+        );
+    }
+    let t = TestDb::with_demo(1).await;
+    let user = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+    let bin = bin_of(&t.db, user.id).await;
+    let ssl = OpenSsl::new();
+    // A tiny CRL distribution point on 127.0.0.1, serving whatever the test last wrote.
+    let served = Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/ca.crl", listener.local_addr().expect("addr"));
+    {
+        let served = served.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let body = served.lock().expect("lock").clone();
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/pkix-crl\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(&body).await;
+                });
+            }
+        });
+    }
+
+    for (i, kind) in kinds.iter().enumerate() {
+        let name = kind.name;
+        let ca = ssl.ca(*kind, &format!("rca{i}"));
+        let other_ca = ssl.ca(*kind, &format!("rother{i}"));
+        let good = ssl.leaf(
+            *kind,
+            &ca,
+            &format!("rgood{i}"),
+            &LeafSpec::new(&user.iin, &bin),
+        );
+        let bad = ssl.leaf(
+            *kind,
+            &ca,
+            &format!("rbad{i}"),
+            &LeafSpec::new(&user.iin, &bin),
+        );
+        let crl = ssl.crl(*kind, &ca, &[&bad.0]);
+        let other_crl = ssl.crl(*kind, &other_ca, &[]);
+        let anchors = Arc::new(
+            TrustAnchors::from_pem(std::fs::read(&ca).expect("ca").as_slice()).expect("anchors"),
+        );
+        let start = |crls: Vec<String>, grace: u64| {
+            let anchors = anchors.clone();
+            let db = t.db.clone();
+            async move {
+                let r = Arc::new(
+                    Revocation::load(crls, std::time::Duration::from_secs(grace * 86_400))
+                        .await
+                        .expect("load CRLs"),
+                );
+                let s = TestServer::start_with(&db, |st| {
+                    st.with_trust_anchors(anchors).with_revocation(r.clone())
+                })
+                .await;
+                (s, r)
+            }
+        };
+        let ok = (200, None);
+        let refused = |r: &str| (401, Some(r.to_owned()));
+
+        // From a file: the good certificate signs in, the revoked one not.
+        let (s, _) = start(vec![crl.clone()], 0).await;
+        assert_eq!(attempt(&ssl, *kind, &s, &good).await, ok, "{name}: good");
+        assert_eq!(
+            attempt(&ssl, *kind, &s, &bad).await,
+            refused("CERT_REVOKED"),
+            "{name}: revoked"
+        );
+        // Two days on the list (valid a day) is stale: no status, fail closed.
+        s.clock.advance(chrono::Duration::days(2));
+        assert_eq!(
+            attempt(&ssl, *kind, &s, &good).await,
+            refused("CERT_STATUS_UNKNOWN"),
+            "{name}: stale list"
+        );
+        // With a grace period of three days the operator accepts the stale list.
+        let (lenient, _) = start(vec![crl.clone()], 3).await;
+        lenient.clock.advance(chrono::Duration::days(2));
+        assert_eq!(
+            attempt(&ssl, *kind, &lenient, &good).await,
+            ok,
+            "{name}: within grace"
+        );
+        assert_eq!(
+            attempt(&ssl, *kind, &lenient, &bad).await,
+            refused("CERT_REVOKED"),
+            "{name}: grace revokes"
+        );
+        // A list of another issuer only: no status for this one.
+        let (s, _) = start(vec![other_crl.clone()], 0).await;
+        assert_eq!(
+            attempt(&ssl, *kind, &s, &good).await,
+            refused("CERT_STATUS_UNKNOWN"),
+            "{name}: no list of the issuer"
+        );
+
+        // From a URL, refreshed: once the CA revokes the good certificate too, it is refused.
+        *served.lock().expect("lock") = std::fs::read(&crl).expect("crl");
+        let (s, r) = start(vec![url.clone()], 0).await;
+        assert_eq!(
+            attempt(&ssl, *kind, &s, &good).await,
+            ok,
+            "{name}: good, list from a URL"
+        );
+        let newer = ssl.crl(*kind, &ca, &[&good.0]);
+        *served.lock().expect("lock") = std::fs::read(&newer).expect("crl");
+        r.refresh().await;
+        assert_eq!(
+            attempt(&ssl, *kind, &s, &good).await,
+            refused("CERT_REVOKED"),
+            "{name}: revoked after a refresh"
+        );
+        // A distribution point that stops answering leaves the last list in force.
+        served.lock().expect("lock").clear();
+        r.refresh().await;
+        assert_eq!(
+            attempt(&ssl, *kind, &s, &good).await,
+            refused("CERT_REVOKED"),
+            "{name}: last list kept"
         );
     }
 }

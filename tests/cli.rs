@@ -460,7 +460,7 @@ async fn serve_refuses_bad_settings_naming_what_to_fix() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let taken = taken.local_addr().expect("addr").to_string();
     let key = "cli-test-signing-key-0123456789abcdef";
-    let cases: [(&str, Vec<&str>, Option<&str>, &str); 7] = [
+    let cases: [(&str, Vec<&str>, Option<&str>, &str); 8] = [
         (
             "listen address that is none",
             vec!["--listen", "nonsense"],
@@ -491,6 +491,12 @@ async fn serve_refuses_bad_settings_naming_what_to_fix() {
             vec!["--trust-anchors", "/nonexistent/nca.pem"],
             Some(key),
             "AUDIT_HUB_TRUST_ANCHORS /nonexistent/nca.pem",
+        ),
+        (
+            "unreadable revocation list",
+            vec!["--crl", "/nonexistent/nca.crl"],
+            Some(key),
+            "--crl /nonexistent/nca.crl",
         ),
         (
             "depth limit of zero",

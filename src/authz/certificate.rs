@@ -75,6 +75,12 @@ pub enum CertError {
     /// The CMS does not carry the signer's certificate.
     #[error("the CMS does not carry the signer's certificate")]
     SignerCertificateMissing,
+    /// Revoked by its issuer.
+    #[error("the certificate is revoked")]
+    Revoked,
+    /// No fresh revocation status could be had (no current CRL of the issuer).
+    #[error("the certificate's revocation status is unknown (no current CRL of its issuer)")]
+    StatusUnknown,
     /// A digest or signature algorithm this server does not verify.
     #[error("the signature uses an algorithm this server does not verify")]
     UnsupportedAlgorithm,
@@ -100,6 +106,8 @@ impl CertError {
             CertError::ContentMismatch => "CMS_CONTENT_MISMATCH",
             CertError::SignerCertificateMissing => "CMS_SIGNER_CERTIFICATE_MISSING",
             CertError::UnsupportedAlgorithm => "ALGORITHM_UNSUPPORTED",
+            CertError::Revoked => "CERT_REVOKED",
+            CertError::StatusUnknown => "CERT_STATUS_UNKNOWN",
             CertError::Invalid(_) => "CERT_INVALID",
         }
     }
@@ -184,7 +192,7 @@ pub fn signature_algorithms() -> &'static [&'static dyn SignatureVerificationAlg
 /// Verifies a login: `chain` (leaf first) up to `anchors` at `now`, the leaf's usage and role,
 /// and its `signature` over `challenge`.
 pub fn verify_login(
-    anchors: &TrustAnchors,
+    trust: Trust<'_>,
     chain: &[CertificateDer<'_>],
     challenge: &[u8],
     signature: &[u8],
@@ -192,7 +200,7 @@ pub fn verify_login(
 ) -> Result<CertifiedIdentity, CertError> {
     let (leaf_der, _) = chain.split_first().ok_or(CertError::Malformed)?;
     let end_entity = EndEntityCert::try_from(leaf_der).map_err(|_| CertError::Malformed)?;
-    let identity = verify_certificate(anchors, chain, now)?;
+    let identity = verify_certificate(trust, chain, now)?;
     let signed = ALGORITHMS.iter().any(|alg| {
         end_entity
             .verify_signature(*alg, challenge, signature)
@@ -208,26 +216,37 @@ pub fn verify_login(
 /// (with the intermediates the CMS carries) up to `anchors` at `now`, usage and role, and the
 /// signature with the signer's key (RSA, ECDSA or GOST).
 pub fn verify_cms_login(
-    anchors: &TrustAnchors,
+    trust: Trust<'_>,
     cms_der: &[u8],
     nonce: &[u8],
     now: DateTime<Utc>,
 ) -> Result<CertifiedIdentity, CertError> {
     let signed = super::cms::parse(cms_der, nonce)?;
-    let identity = verify_certificate(anchors, &signed.chain, now)?;
+    let identity = verify_certificate(trust, &signed.chain, now)?;
     let leaf = signed.chain.first().ok_or(CertError::Malformed)?;
     let end_entity = EndEntityCert::try_from(leaf).map_err(|_| CertError::Malformed)?;
     signed.verify_signature(&end_entity)?;
     Ok(identity)
 }
 
-/// Verifies `chain` (leaf first) up to `anchors` at `now`, and the leaf's usage and role; the
-/// person and organization it names.
+/// What a certificate is checked against: the trusted authorities and, when configured, the
+/// revocation lists (then a certificate without a fresh status is refused).
+#[derive(Clone, Copy)]
+pub struct Trust<'a> {
+    /// The certification authorities.
+    pub anchors: &'a TrustAnchors,
+    /// The CRLs, if revocation is checked.
+    pub revocation: Option<&'a super::revocation::Revocation>,
+}
+
+/// Verifies `chain` (leaf first) up to the anchors at `now`, its revocation status, and the
+/// leaf's usage and role; the person and organization it names.
 fn verify_certificate(
-    anchors: &TrustAnchors,
+    trust: Trust<'_>,
     chain: &[CertificateDer<'_>],
     now: DateTime<Utc>,
 ) -> Result<CertifiedIdentity, CertError> {
+    let anchors = trust.anchors;
     let (leaf_der, intermediates) = chain.split_first().ok_or(CertError::Malformed)?;
     let (_, leaf) = X509Certificate::from_der(leaf_der).map_err(|_| CertError::Malformed)?;
     let end_entity = EndEntityCert::try_from(leaf_der).map_err(|_| CertError::Malformed)?;
@@ -240,16 +259,36 @@ fn verify_certificate(
         .copied()
         .chain(super::gost::chain_algorithms().iter().copied())
         .collect();
+    let fresh = trust.revocation.map(|r| r.fresh_at(now));
+    let lists = fresh.as_ref().map(|f| f.lists()).unwrap_or_default();
+    let revocation = match trust.revocation {
+        None => None,
+        // The leaf's issuer must have a current list: without one the status is unknown.
+        Some(_) => Some(
+            webpki::RevocationOptionsBuilder::new(&lists)
+                .map_err(|_| CertError::StatusUnknown)?
+                .with_depth(webpki::RevocationCheckDepth::EndEntity)
+                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                // Freshness (with the operator's grace) was decided when the lists were picked.
+                .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
+                .build(),
+        ),
+    };
     if let Err(e) = end_entity.verify_for_usage(
         &algorithms,
         &anchors,
         intermediates,
         time,
         KeyUsage::client_auth(),
-        None,
+        revocation,
         None,
     ) {
         return Err(match e {
+            webpki::Error::CertRevoked => CertError::Revoked,
+            webpki::Error::UnknownRevocationStatus
+            | webpki::Error::CrlExpired { .. }
+            | webpki::Error::InvalidCrlSignatureForPublicKey
+            | webpki::Error::IssuerNotCrlSigner => CertError::StatusUnknown,
             webpki::Error::CertExpired { .. } => CertError::Expired,
             webpki::Error::CertNotValidYet { .. } => CertError::NotYetValid,
             webpki::Error::UnknownIssuer if leaf.subject() == leaf.issuer() => {

@@ -9,6 +9,7 @@ pub mod gost;
 pub mod in_force;
 pub mod policy;
 pub mod principal;
+pub mod revocation;
 pub mod scope;
 pub mod token;
 

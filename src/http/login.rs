@@ -108,16 +108,20 @@ pub async fn login(
         }
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
     }
+    let trust = certificate::Trust {
+        anchors,
+        revocation: state.revocation.as_deref(),
+    };
     let verified = match (&body.cms, &body.certificate_chain, &body.signature) {
         (Some(cms), None, None) => match STANDARD.decode(cms.trim()) {
-            Ok(der) => certificate::verify_cms_login(anchors, &der, body.nonce.as_bytes(), now),
+            Ok(der) => certificate::verify_cms_login(trust, &der, body.nonce.as_bytes(), now),
             Err(_) => Err(CertError::Malformed),
         },
         (None, Some(chain), Some(signature)) => certificate::parse_chain(chain).and_then(|chain| {
             let signature = STANDARD
                 .decode(signature.trim())
                 .map_err(|_| CertError::BadSignature)?;
-            certificate::verify_login(anchors, &chain, body.nonce.as_bytes(), &signature, now)
+            certificate::verify_login(trust, &chain, body.nonce.as_bytes(), &signature, now)
         }),
         _ => {
             return problem(

@@ -52,6 +52,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Certification authorities trusted for certificate login (none: login disabled).
     pub trust_anchors: Option<Arc<TrustAnchors>>,
+    /// Revocation lists sign-in checks certificates against (none: revocation is not checked).
+    pub revocation: Option<Arc<crate::authz::revocation::Revocation>>,
     /// Lifetime of tokens issued by certificate login.
     pub token_ttl: std::time::Duration,
     /// Demo mode: the playground may hand out tokens for the demo users. Never on in production.
@@ -112,6 +114,7 @@ impl AppState {
             keys,
             clock,
             trust_anchors: None,
+            revocation: None,
             token_ttl: std::time::Duration::from_secs(8 * 3600),
             demo: false,
             rate_limit,
@@ -153,6 +156,16 @@ impl AppState {
     /// The same state governed by `policy` (the server's, looked up at start).
     pub fn with_policy(mut self, policy: Arc<PolicyInForce>) -> AppState {
         self.policy = policy;
+        self
+    }
+
+    /// Sign-in checks certificates against these revocation lists, refusing any without a
+    /// fresh status.
+    pub fn with_revocation(
+        mut self,
+        revocation: Arc<crate::authz::revocation::Revocation>,
+    ) -> AppState {
+        self.revocation = Some(revocation);
         self
     }
 
