@@ -813,6 +813,33 @@ async fn cms_signatures_from_rsa_and_gost_keys_log_in_and_forgeries_are_refused(
             "{name}: expired: {body}"
         );
 
+        // Each refusal above left an event with its reason.
+        for reason in [
+            "CMS_CONTENT_MISMATCH",
+            "CMS_SIGNER_CERTIFICATE_MISSING",
+            "CERT_UNTRUSTED_ISSUER",
+            "CERT_NOT_LEGAL_ENTITY",
+            "BIN_MISMATCH",
+            "CERT_EXPIRED",
+        ] {
+            let q = sea_query::Query::select()
+                .expr(sea_query::Func::count(sea_query::Expr::col("seq")))
+                .from("audit_events")
+                .and_where(sea_query::ExprTrait::eq(
+                    sea_query::Expr::col("operation"),
+                    "POST /auth/login",
+                ))
+                .and_where(sea_query::ExprTrait::eq(
+                    sea_query::Expr::col("outcome"),
+                    reason,
+                ))
+                .to_owned();
+            assert!(
+                t.db.scalar_i64(&q).await.expect("count") > 0,
+                "{name}: {reason} recorded"
+            );
+        }
+
         // A tampered signature in an otherwise good CMS.
         let nonce = challenge(&s).await;
         let mut der = STANDARD
@@ -991,4 +1018,112 @@ async fn revoked_certificates_and_stale_lists_are_refused() {
             "{name}: last list kept"
         );
     }
+}
+
+/// Resident memory of this process (the test and its in-process server), in KiB.
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Sends `mib` MiB of spaces to `path` as a stream (no Content-Length); the status.
+async fn flood(s: &TestServer, path: &str, mib: usize) -> u16 {
+    let body = reqwest::Body::wrap_stream(futures::stream::iter(
+        (0..mib * 16).map(|_| Ok::<_, std::io::Error>(vec![b' '; 64 * 1024])),
+    ));
+    let resp = s
+        .client
+        .post(s.url(path))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await;
+    // The server may answer and close before the client has sent everything.
+    resp.map(|r| r.status().as_u16()).unwrap_or(0)
+}
+
+/// The sign-in doors: refused before reading when sign-in is not configured, bounded bodies,
+/// the per-address rate limit, and an audit event for every attempt.
+#[tokio::test]
+async fn the_sign_in_doors_are_bounded_limited_and_audited() {
+    let t = TestDb::with_demo(1).await;
+    let plain = TestServer::start(&t.db).await;
+    let resp = plain
+        .client
+        .post(plain.url("/auth/challenge"))
+        .send()
+        .await
+        .expect("challenge");
+    assert_eq!(resp.status(), 503, "no trust anchors, no challenges");
+    assert_eq!(
+        flood(&plain, "/auth/login", 60).await,
+        503,
+        "refused before reading"
+    );
+
+    let root = ca("Door test root");
+    let anchors = Arc::new(TrustAnchors::from_pem(root.cert.pem().as_bytes()).expect("anchors"));
+    let s = TestServer::start_with(&t.db, |st| st.with_trust_anchors(anchors)).await;
+    let before = resident_kib();
+    let status = flood(&s, "/auth/login", 60).await;
+    let grown = resident_kib().saturating_sub(before);
+    assert!(status == 413 || status == 0, "60 MiB login body: {status}");
+    assert!(
+        grown < 32 * 1024,
+        "memory grew by {grown} KiB for a refused body"
+    );
+    // The server still answers, and sign-in works.
+    let nonce = challenge(&s).await;
+    assert!(!nonce.is_empty());
+
+    // 200 challenges from one address: the rate limit answers 429 with Retry-After.
+    let mut limited = 0;
+    for _ in 0..200 {
+        let resp = s
+            .client
+            .post(s.url("/auth/challenge"))
+            .send()
+            .await
+            .expect("challenge");
+        if resp.status() == 429 {
+            assert!(resp.headers().contains_key("retry-after"));
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "no 429 among 200 challenges");
+
+    // Every attempt is in the trail with its outcome; expired challenges are purged.
+    let q = sea_query::Query::select()
+        .expr(sea_query::Func::count(sea_query::Expr::col("seq")))
+        .from("audit_events")
+        .and_where(sea_query::ExprTrait::eq(
+            sea_query::Expr::col("operation"),
+            "POST /auth/challenge",
+        ))
+        .and_where(sea_query::ExprTrait::eq(
+            sea_query::Expr::col("outcome"),
+            "RATE_LIMITED",
+        ))
+        .to_owned();
+    assert_eq!(t.db.scalar_i64(&q).await.expect("count"), limited);
+    s.clock.advance(chrono::Duration::minutes(10));
+    // The limiter refills in real time (20 a second by default).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let _ = challenge(&s).await;
+    let q = sea_query::Query::select()
+        .expr(sea_query::Func::count(sea_query::Expr::col("nonce")))
+        .from("auth_challenges")
+        .to_owned();
+    assert_eq!(
+        t.db.scalar_i64(&q).await.expect("count"),
+        1,
+        "only the new challenge is kept"
+    );
 }

@@ -92,7 +92,9 @@ pub fn refused_event(state: &AppState, req: &Request, code: ErrorCode) -> Event 
     }
 }
 
-fn base_event(state: &AppState, req: &Request) -> Event {
+/// An event for this request with its time, address and request id; the caller fills in the
+/// rest.
+pub fn base_event(state: &AppState, req: &Request) -> Event {
     Event {
         at: state.clock.now(),
         client_addr: Some(req.remote_addr().to_string()),

@@ -34,3 +34,12 @@ pub async fn consume(db: &Db, nonce: &str, now: DateTime<Utc>) -> AppResult<bool
         .to_owned();
     Ok(db.execute(&q).await? == 1)
 }
+
+/// Removes challenges that expired before `now` (used or not): nothing can answer them.
+pub async fn purge(db: &Db, now: DateTime<Utc>) -> AppResult<u64> {
+    let q = Query::delete()
+        .from_table("auth_challenges")
+        .and_where(Expr::col("expires_at").lt(now))
+        .to_owned();
+    Ok(db.execute(&q).await?)
+}
