@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::authz::certificate::TrustAnchors;
 use crate::authz::in_force::{Governing, PolicyInForce, Published};
 use crate::authz::policy::Policy;
+use crate::authz::token::Method;
 use crate::authz::token::TokenKeys;
 use crate::clock::Clock;
 use crate::store::users;
@@ -56,6 +57,10 @@ enum Command {
         /// Seed reference and demo data first when the database has none.
         #[arg(long, env = "AUDIT_HUB_DEMO")]
         demo: bool,
+        /// Accept tokens issued by `audit-hub token` (service accounts, emergencies); without
+        /// it, outside demo mode, only tokens of a digital-signature login serve requests.
+        #[arg(long, env = "AUDIT_HUB_ALLOW_OPERATOR_TOKENS")]
+        allow_operator_tokens: bool,
         /// How often to re-read the caller epoch, in case a change notification from another
         /// server process was lost (PostgreSQL; e.g. `5s`).
         #[arg(long, env = "AUDIT_HUB_CALLER_RECHECK", default_value = "5s", value_parser = humantime::parse_duration)]
@@ -123,10 +128,22 @@ enum Command {
         /// The user's IIN.
         #[arg(long)]
         iin: String,
-        /// How long the token is valid (e.g. `8h`, `30m`, `7d`).
-        #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
+        /// How long the token is valid (e.g. `8h`, `30m`; at most 24 hours). Operator tokens
+        /// serve only servers started with `--allow-operator-tokens` (or in demo mode).
+        #[arg(long, default_value = "8h", value_parser = operator_ttl)]
         ttl: std::time::Duration,
     },
+}
+
+/// An operator token's lifetime: a duration of at most 24 hours.
+fn operator_ttl(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if d > crate::authz::token::MAX_OPERATOR_TTL || d.is_zero() {
+        return Err(format!(
+            "an operator token lives more than 0 and at most 24h (got `{s}`)"
+        ));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Subcommand)]
@@ -539,7 +556,30 @@ pub async fn run() -> anyhow::Result<i32> {
             let clock = Clock::default();
             // The same rule as a request: unknown, blocked and suspended people get no token.
             match crate::authz::principal::Principal::load(&db, &iin, clock.now()).await {
-                Ok(_) => println!("{}", keys.issue(&iin, ttl, clock.now())?),
+                Ok(p) => {
+                    let issued = keys.issue(&iin, Method::Operator, ttl, clock.now())?;
+                    // Issuing a token is on the record: whom for, how, until when.
+                    let event = crate::audit::Event {
+                        at: clock.now(),
+                        user_id: Some(p.user.id),
+                        organization_id: Some(p.organization.id),
+                        operation: Some("audit-hub token".to_owned()),
+                        variables: Some(
+                            serde_json::json!({
+                                "method": Method::Operator.as_str(),
+                                "tokenId": issued.jti,
+                                "expiresAt": issued.expires_at.to_rfc3339(),
+                            })
+                            .to_string(),
+                        ),
+                        outcome: "OK".to_owned(),
+                        ..Default::default()
+                    };
+                    let mut tx = db.begin_audit().await?;
+                    crate::audit::append(&mut tx, event).await?;
+                    tx.commit().await?;
+                    println!("{}", issued.token);
+                }
                 Err(crate::error::AppError::Unauthenticated) => {
                     anyhow::bail!(
                         "no user with IIN {iin} who may sign in: unknown, blocked, or past the termination date their body named"
@@ -552,6 +592,7 @@ pub async fn run() -> anyhow::Result<i32> {
             listen,
             demo,
             trust_anchors,
+            allow_operator_tokens,
             crls,
             crl_refresh,
             crl_grace,
@@ -666,6 +707,7 @@ pub async fn run() -> anyhow::Result<i32> {
                 state = state.with_read_replica(replica);
             }
             state.demo = demo;
+            state.allow_operator_tokens = allow_operator_tokens;
             if let Some(a) = anchors {
                 state = state.with_trust_anchors(a);
             }
@@ -802,11 +844,14 @@ async fn print_users(
 async fn print_demo_tokens(db: &Db, keys: &TokenKeys, clock: &Clock) -> anyhow::Result<()> {
     eprintln!("demo users (paste a token into the playground's Bearer token field):");
     for (kind, user, org) in seed::demo_users(db).await? {
-        let token = keys.issue(
-            &user.iin,
-            std::time::Duration::from_secs(8 * 3600),
-            clock.now(),
-        )?;
+        let token = keys
+            .issue(
+                &user.iin,
+                Method::Operator,
+                std::time::Duration::from_secs(8 * 3600),
+                clock.now(),
+            )?
+            .token;
         eprintln!(
             "  {:<34} {} — {}\n    {token}",
             kind.as_str(),

@@ -516,7 +516,19 @@ async fn demo_user_picker_only_in_demo_mode() {
         .iter()
         .find(|u| u["kind"] == "MASLIKHAT")
         .expect("maslikhat");
-    let mut as_maslikhat = TestServer::start(&t.db).await;
+    // Demo tokens are operator-issued: a demo server serves them, any other refuses them.
+    let mut outside_demo = TestServer::start(&t.db).await;
+    outside_demo.token = maslikhat["token"].as_str().map(str::to_owned);
+    let v = outside_demo.gql("{ me { user { iin } } }", json!({})).await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{v}"
+    );
+    let mut as_maslikhat = TestServer::start_with(&t.db, |mut s| {
+        s.demo = true;
+        s
+    })
+    .await;
     as_maslikhat.token = maslikhat["token"].as_str().map(str::to_owned);
     let d = as_maslikhat
         .data("{ me { organization { kind } } }", json!({}))

@@ -1127,3 +1127,65 @@ async fn the_sign_in_doors_are_bounded_limited_and_audited() {
         "only the new challenge is kept"
     );
 }
+
+/// Operator-issued tokens serve only a server told to accept them (or a demo), and live at
+/// most a day; signature-login tokens serve every server.
+#[tokio::test]
+async fn operator_tokens_serve_only_servers_that_accept_them() {
+    use audit_hub::authz::token::Method;
+    let t = TestDb::with_demo(1).await;
+    let user = user_of(&t.db, "PARLIAMENT", "", true).await;
+    let keys = common::keys();
+    let now = chrono::Utc::now();
+    let hour = std::time::Duration::from_secs(3600);
+    let operator = keys
+        .issue(&user.iin, Method::Operator, hour, now)
+        .expect("operator token")
+        .token;
+    let signed_in = keys
+        .issue(&user.iin, Method::Eds, hour, now)
+        .expect("token")
+        .token;
+    let me = "{ me { user { iin } } }";
+    let strict = TestServer::start(&t.db).await;
+    let lenient = TestServer::start_with(&t.db, |mut st| {
+        st.allow_operator_tokens = true;
+        st
+    })
+    .await;
+    for (name, server, token, accepted) in [
+        ("operator token, default server", &strict, &operator, false),
+        ("signature token, default server", &strict, &signed_in, true),
+        (
+            "operator token, --allow-operator-tokens",
+            &lenient,
+            &operator,
+            true,
+        ),
+    ] {
+        let v: Value = server
+            .client
+            .post(server.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": me }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        let ok = v["data"]["me"]["user"]["iin"] == user.iin.as_str();
+        assert_eq!(ok, accepted, "{name}: {v}");
+        if !accepted {
+            assert_eq!(
+                v["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                "{name}"
+            );
+        }
+    }
+    assert!(
+        keys.issue(&user.iin, Method::Operator, 25 * hour, now)
+            .is_err(),
+        "no operator token lives past 24 hours"
+    );
+}

@@ -185,7 +185,48 @@ async fn token_and_policy_explain_for_a_demo_user() {
     );
     let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let keys = audit_hub::authz::token::TokenKeys::new(key.as_bytes()).expect("keys");
-    assert_eq!(keys.verify(&token).expect("valid token"), police.iin);
+    let verified = keys.verify(&token).expect("valid token");
+    assert_eq!(verified.iin, police.iin);
+    assert_eq!(
+        verified.method,
+        audit_hub::authz::token::Method::Operator,
+        "an operator token says so"
+    );
+    // Issuing it is on the record, with the token's id and expiry.
+    let q = sea_query::Query::select()
+        .column("variables")
+        .from("audit_events")
+        .and_where(sea_query::ExprTrait::eq(
+            sea_query::Expr::col("operation"),
+            "audit-hub token",
+        ))
+        .to_owned();
+    #[derive(sqlx::FromRow)]
+    struct Vars {
+        variables: Option<String>,
+    }
+    let recorded =
+        t.db.optional::<Vars>(&q)
+            .await
+            .expect("event")
+            .expect("an event");
+    let vars: Value = serde_json::from_str(&recorded.variables.unwrap_or_default()).expect("json");
+    assert_eq!(vars["tokenId"], verified.jti.as_str());
+    assert_eq!(vars["method"], "operator");
+
+    // At most 24 hours: a century is refused naming the flag.
+    for ttl in ["100y", "25h"] {
+        let out = Command::new(BIN)
+            .args(["token", "--iin", &police.iin, "--ttl", ttl])
+            .env("DATABASE_URL", &t.url)
+            .env("AUDIT_HUB_TOKEN_KEY", key)
+            .output()
+            .await
+            .expect("run token");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "--ttl {ttl} refused");
+        assert!(stderr.contains("--ttl"), "names the flag: {stderr}");
+    }
 
     let unknown = Command::new(BIN)
         .args(["token", "--iin", "000000000000"])

@@ -136,6 +136,66 @@ async fn a_block_request_for_today_cuts_the_leaver_off_on_both_processes_before_
     drop((a.child, b.child));
 }
 
+#[tokio::test]
+async fn a_logout_through_one_process_is_refused_by_both_within_a_second() {
+    let t = TestDb::with_demo(1).await;
+    let reader = user_of(&t.db, "PARLIAMENT", "", true).await;
+    let (a, b) = Process::pair(&t.url).await;
+    let session = token(&reader.iin);
+    let me = |p: &Process| {
+        let url = format!("{}/graphql", p.base);
+        let session = session.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(session)
+                .json(&json!({ "query": "{ me { user { id } } }" }))
+                .send()
+                .await
+                .expect("request")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    for p in [&a, &b] {
+        let v = me(p).await;
+        assert!(v.get("errors").is_none(), "served before the logout: {v}");
+    }
+    let resp = reqwest::Client::new()
+        .post(format!("{}/auth/logout", a.base))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(resp.status(), 200);
+    for (name, p) in [("the process logged out through", &a), ("the other", &b)] {
+        let start = Instant::now();
+        loop {
+            let v = me(p).await;
+            if error_code(&v) == "UNAUTHENTICATED" {
+                eprintln!(
+                    "{name} refused the revoked token after {:?}",
+                    start.elapsed()
+                );
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "{name}: still served: {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // Another session of the same person is not affected.
+    let other = Process::start(&t.url).await;
+    let v = other
+        .gql(&reader.iin, "{ me { user { id } } }", json!({}))
+        .await;
+    assert!(v.get("errors").is_none(), "a new session works: {v}");
+    drop((a.child, b.child, other.child));
+}
+
 /// Polls `p` as `iin` until it refuses the caller; panics if that takes a second or more.
 async fn refused_within_a_second(p: &Process, iin: &str) -> Duration {
     answered_within_a_second(p, iin, "{ me { user { id } } }", |v| {

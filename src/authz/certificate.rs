@@ -171,6 +171,10 @@ pub struct CertifiedIdentity {
     pub iin: Iin,
     /// The organization.
     pub bin: Bin,
+    /// The certificate's serial number (hex).
+    pub serial: String,
+    /// The certificate's issuer (distinguished name).
+    pub issuer: String,
 }
 
 fn subject_value(
@@ -323,5 +327,10 @@ fn verify_certificate(
     let bin = subject_value(&leaf, &ou, "BIN")
         .and_then(|v| Bin::parse(&v).ok())
         .ok_or(CertError::MissingBin)?;
-    Ok(CertifiedIdentity { iin, bin })
+    Ok(CertifiedIdentity {
+        iin,
+        bin,
+        serial: leaf.raw_serial_as_string().replace(':', ""),
+        issuer: leaf.issuer().to_string(),
+    })
 }

@@ -10,6 +10,7 @@ pub mod in_force;
 pub mod policy;
 pub mod principal;
 pub mod revocation;
+pub mod revoked_tokens;
 pub mod scope;
 pub mod token;
 

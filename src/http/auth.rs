@@ -9,6 +9,7 @@ use super::AppState;
 use crate::authz::Scope;
 use crate::authz::policy::Policy;
 use crate::authz::principal::Principal;
+use crate::authz::token::Method;
 use crate::error::{AppError, ErrorCode};
 
 /// Who calls, and what they may read; each part is a refusal code when absent.
@@ -37,11 +38,33 @@ pub async fn resolve(state: &AppState, req: &Request) -> Caller {
                 tracing::debug!(error = %e, "token refused");
                 Err(ErrorCode::Unauthenticated)
             }
-            Ok(iin) => state
+            // Outside demo mode, operator-issued tokens serve only a server told to accept them.
+            Ok(v) if v.method == Method::Operator && !state.accepts_operator_tokens() => {
+                tracing::debug!("operator token refused");
+                Err(ErrorCode::Unauthenticated)
+            }
+            Ok(v) => match state
                 .callers
-                .principal(&state.db, &iin, state.clock.now())
+                .principal(&state.db, &v.iin, state.clock.now())
                 .await
-                .map_err(refusal),
+            {
+                // Judged at the epoch the caller was just resolved at: a logout anywhere moves it.
+                Ok(p) => match state
+                    .revoked_tokens
+                    .contains(
+                        &state.db,
+                        &v.jti,
+                        state.callers.known_epoch(),
+                        state.clock.now(),
+                    )
+                    .await
+                {
+                    Ok(false) => Ok(p),
+                    Ok(true) => Err(ErrorCode::Unauthenticated),
+                    Err(e) => Err(refusal(e)),
+                },
+                Err(e) => Err(refusal(e)),
+            },
         },
     };
     // The policy is looked up again only when the caller epoch moved (a publication bumps it);

@@ -21,6 +21,7 @@ use serde_json::json;
 use super::{AppState, audit_trail, problem, rate_limit, request_lang, too_many_requests};
 use crate::authz::certificate::{self, CertError};
 use crate::authz::principal::Principal;
+use crate::authz::token::Method;
 use crate::domain::lang::Lang;
 use crate::error::{AppError, ErrorCode};
 use crate::store::challenges;
@@ -37,6 +38,8 @@ struct Attempt {
     outcome: String,
     user: Option<(i64, i64)>,
     method: Option<&'static str>,
+    /// What the trail keeps of an issued token or a certificate (serial, issuer, expiry, id).
+    detail: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Attempt {
@@ -46,6 +49,7 @@ impl Attempt {
             outcome: outcome.to_owned(),
             user: None,
             method: None,
+            detail: serde_json::Map::new(),
         }
     }
 
@@ -80,8 +84,12 @@ async fn audited(
         event.user_id = Some(user);
         event.organization_id = Some(org);
     }
+    let mut detail = attempt.detail;
     if let Some(method) = attempt.method {
-        event.variables = Some(json!({ "method": method }).to_string());
+        detail.insert("method".into(), method.into());
+    }
+    if !detail.is_empty() {
+        event.variables = Some(serde_json::Value::Object(detail).to_string());
     }
     match super::record(state, event, started, Some(door)).await {
         Ok(()) => attempt.response,
@@ -281,13 +289,16 @@ async fn sign_in(state: &AppState, body: LoginRequest, lang: Lang) -> Attempt {
         ));
     }
     let user = caller.user;
-    match state.keys.issue(&user.iin, state.token_ttl, now) {
-        Ok(token) => Attempt {
+    match state
+        .keys
+        .issue(&user.iin, Method::Eds, state.token_ttl, now)
+    {
+        Ok(issued) => Attempt {
             response: json_response(
                 StatusCode::OK,
                 json!({
-                    "token": token,
-                    "expiresAt": (now + chrono::Duration::from_std(state.token_ttl).unwrap_or_default()).to_rfc3339(),
+                    "token": issued.token,
+                    "expiresAt": issued.expires_at.to_rfc3339(),
                     "iin": user.iin,
                     "bin": identity.bin.as_str(),
                 }),
@@ -295,6 +306,15 @@ async fn sign_in(state: &AppState, body: LoginRequest, lang: Lang) -> Attempt {
             outcome: "OK".to_owned(),
             user: Some((user.id, caller.organization.id)),
             method: Some(method),
+            detail: [
+                ("certificateSerial", identity.serial.clone().into()),
+                ("certificateIssuer", identity.issuer.clone().into()),
+                ("tokenId", issued.jti.into()),
+                ("expiresAt", issued.expires_at.to_rfc3339().into()),
+            ]
+            .into_iter()
+            .map(|(k, v): (&str, serde_json::Value)| (k.to_owned(), v))
+            .collect(),
         },
         Err(e) => Attempt::failed(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -302,4 +322,50 @@ async fn sign_in(state: &AppState, body: LoginRequest, lang: Lang) -> Attempt {
             lang,
         ),
     }
+}
+
+/// `POST /auth/logout`: revokes the bearer token on every server (its id is recorded until it
+/// expires; the caller epoch tells the other servers at once).
+#[handler]
+pub async fn logout(req: &Request, Data(state): Data<&AppState>) -> Response {
+    const DOOR: &str = "POST /auth/logout";
+    let started = Instant::now();
+    let lang = request_lang(req);
+    let attempt = if let Err(wait) = rate_limit::check(state, req) {
+        Attempt::answered(
+            too_many_requests(wait, lang, false),
+            ErrorCode::RateLimited.as_str(),
+        )
+    } else {
+        match super::auth::bearer(req).map(|t| state.keys.verify(t)) {
+            Some(Ok(v)) if !v.jti.is_empty() => {
+                let user = crate::store::users::by_iin(&state.db, &v.iin)
+                    .await
+                    .ok()
+                    .flatten();
+                let now = state.clock.now();
+                match crate::store::tokens::revoke(
+                    &state.db,
+                    &v.jti,
+                    user.as_ref().map(|u| u.id),
+                    v.expires_at,
+                    now,
+                )
+                .await
+                {
+                    Ok(()) => Attempt {
+                        user: user.map(|u| (u.id, u.organization_id)),
+                        detail: [("tokenId".to_owned(), v.jti.into())].into_iter().collect(),
+                        ..Attempt::answered(
+                            json_response(StatusCode::OK, json!({ "revoked": true })),
+                            "OK",
+                        )
+                    },
+                    Err(e) => Attempt::failed(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
+                }
+            }
+            _ => Attempt::failed(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated, lang),
+        }
+    };
+    audited(state, req, DOOR, started, lang, attempt).await
 }

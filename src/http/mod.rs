@@ -52,6 +52,10 @@ pub struct AppState {
     pub clock: Clock,
     /// Certification authorities trusted for certificate login (none: login disabled).
     pub trust_anchors: Option<Arc<TrustAnchors>>,
+    /// Whether operator-issued tokens are accepted outside demo mode (`--allow-operator-tokens`).
+    pub allow_operator_tokens: bool,
+    /// Tokens revoked by a logout, as of the caller epoch.
+    pub revoked_tokens: Arc<crate::authz::revoked_tokens::RevokedTokens>,
     /// Revocation lists sign-in checks certificates against (none: revocation is not checked).
     pub revocation: Option<Arc<crate::authz::revocation::Revocation>>,
     /// Lifetime of tokens issued by certificate login.
@@ -115,6 +119,8 @@ impl AppState {
             clock,
             trust_anchors: None,
             revocation: None,
+            allow_operator_tokens: false,
+            revoked_tokens: Arc::default(),
             token_ttl: std::time::Duration::from_secs(8 * 3600),
             demo: false,
             rate_limit,
@@ -157,6 +163,12 @@ impl AppState {
     pub fn with_policy(mut self, policy: Arc<PolicyInForce>) -> AppState {
         self.policy = policy;
         self
+    }
+
+    /// Whether a token an operator issued serves requests: in demo mode, or when the server was
+    /// started with `--allow-operator-tokens`.
+    pub fn accepts_operator_tokens(&self) -> bool {
+        self.demo || self.allow_operator_tokens
     }
 
     /// Sign-in checks certificates against these revocation lists, refusing any without a
@@ -471,6 +483,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/export/budget-summary.csv", get(export::budget_summary))
         .at("/auth/challenge", poem::post(login::challenge))
         .at("/auth/login", poem::post(login::login))
+        .at("/auth/logout", poem::post(login::logout))
         .at("/documents/:id/content", get(documents::content))
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(state)

@@ -6,6 +6,7 @@ use poem::web::{Data, Html, Path};
 use poem::{Response, handler};
 
 use super::AppState;
+use crate::authz::token::Method;
 
 const PAGE: &str = include_str!("../../playground/index.html");
 
@@ -158,7 +159,11 @@ pub async fn demo_users(Data(state): Data<&AppState>) -> Response {
     let list: Vec<serde_json::Value> = users
         .into_iter()
         .filter_map(|(kind, user, org)| {
-            let token = state.keys.issue(&user.iin, ttl, state.clock.now()).ok()?;
+            let token = state
+                .keys
+                .issue(&user.iin, Method::Operator, ttl, state.clock.now())
+                .ok()?
+                .token;
             Some(serde_json::json!({ "kind": kind.as_str(), "iin": user.iin, "organization": org, "token": token }))
         })
         .collect();

@@ -52,7 +52,7 @@ impl RateLimit {
 pub fn key_of(state: &AppState, req: &Request) -> String {
     super::auth::bearer(req)
         .and_then(|t| state.keys.verify(t).ok())
-        .map(|iin| format!("user:{iin}"))
+        .map(|v| format!("user:{}", v.iin))
         .unwrap_or_else(|| {
             let addr = req
                 .remote_addr()

@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod page;
 pub mod policies;
 pub mod rollup;
+pub mod tokens;
 pub mod users;
 
 use std::str::FromStr;

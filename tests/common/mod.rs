@@ -25,15 +25,18 @@ pub fn keys() -> TokenKeys {
     TokenKeys::new(TEST_KEY).expect("test key")
 }
 
-/// A token for `iin`, valid for an hour.
+/// A token for `iin`, valid for an hour, as a digital-signature login issues it (test set-up:
+/// the sign-in itself is tested in `tests/cert_login.rs`).
 pub fn token(iin: &str) -> String {
     keys()
         .issue(
             iin,
+            audit_hub::authz::token::Method::Eds,
             std::time::Duration::from_secs(3600),
             chrono::Utc::now(),
         )
         .expect("token")
+        .token
 }
 
 #[derive(sqlx::FromRow)]

@@ -1,0 +1,53 @@
+//! Revoked bearer tokens (migration 0011): a logout records the token's id until it expires.
+
+use chrono::{DateTime, Utc};
+use sea_query::{Expr, ExprTrait, OnConflict, Query};
+
+use super::Db;
+use crate::error::AppResult;
+
+/// Records `jti` as revoked until `expires_at` (revoking twice changes nothing).
+pub async fn revoke(
+    db: &Db,
+    jti: &str,
+    user_id: Option<i64>,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    // Revocations of expired tokens are of no use: they go as new ones come.
+    let q = Query::delete()
+        .from_table("revoked_tokens")
+        .and_where(Expr::col("expires_at").lt(now))
+        .to_owned();
+    tx.execute(&q).await?;
+    let q = Query::insert()
+        .into_table("revoked_tokens")
+        .columns(["jti", "user_id", "expires_at", "revoked_at"])
+        .values_panic([jti.into(), user_id.into(), expires_at.into(), now.into()])
+        .on_conflict(OnConflict::column("jti").do_nothing().to_owned())
+        .to_owned();
+    tx.execute(&q).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Jti {
+    jti: String,
+}
+
+/// The ids of tokens revoked and not yet expired at `now`.
+pub async fn revoked(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<String>> {
+    let q = Query::select()
+        .column("jti")
+        .from("revoked_tokens")
+        .and_where(Expr::col("expires_at").gte(now))
+        .to_owned();
+    Ok(db
+        .all::<Jti>(&q)
+        .await?
+        .into_iter()
+        .map(|j| j.jti)
+        .collect())
+}
