@@ -565,3 +565,35 @@ async fn serve_refuses_bad_settings_naming_what_to_fix() {
         assert!(stderr.contains(named), "{name}: names `{named}`: {stderr}");
     }
 }
+
+/// Demo mode hands out tokens only for a database the demo seed created: on one holding other
+/// data it refuses to start, naming why.
+#[tokio::test]
+async fn serve_demo_refuses_a_database_the_demo_seed_did_not_create() {
+    let t = TestDb::with_demo(1).await;
+    // The same data without the demo seed's marker: as if it had been imported.
+    let q = sea_query::Query::delete()
+        .from_table("demo_marker")
+        .to_owned();
+    t.db.execute(&q).await.expect("drop the marker");
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        Command::new(BIN)
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+            .env("DATABASE_URL", &t.url)
+            .output(),
+    )
+    .await
+    .expect("serve stopped")
+    .expect("run serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "refused: {stderr}");
+    assert!(
+        stderr.contains("--demo") && stderr.contains("demo marker"),
+        "names why: {stderr}"
+    );
+    assert!(
+        !stderr.contains("PARLIAMENT"),
+        "no demo token printed: {stderr}"
+    );
+}

@@ -53,6 +53,12 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
             None => rebuild_reference()?,
         };
         report.demo = Some(demo::insert(&mut tx, &reference, scale.max(1), progress).await?);
+        let q = Query::insert()
+            .into_table("demo_marker")
+            .columns(["id", "seeded_at"])
+            .values_panic([1.into(), chrono::Utc::now().into()])
+            .to_owned();
+        tx.execute(&q).await?;
     }
     tx.commit().await?;
     crate::store::analyze(db).await?;
@@ -70,15 +76,34 @@ fn rebuild_reference() -> anyhow::Result<reference::Reference> {
     })
 }
 
-/// Seeds reference and scale-1 demo data when the database has no budget lines yet (for
-/// `serve --demo`); returns what was inserted, or `None` when data was already there.
+/// Whether the demo seed created this database's data (its marker is there).
+pub async fn is_demo(db: &Db) -> AppResult<bool> {
+    let q = Query::select()
+        .expr(Func::count(Expr::col("id")))
+        .from("demo_marker")
+        .to_owned();
+    Ok(db.scalar_i64(&q).await? > 0)
+}
+
+/// For `serve --demo`: seeds reference and scale-1 demo data when the database has no budget
+/// lines yet; returns what was inserted, `None` for a demo database seeded before, and an
+/// error for a database holding data the demo seed did not create (its people are real: demo
+/// mode must not hand out their tokens).
 pub async fn run_demo_if_empty(db: &Db) -> AppResult<Option<demo::DemoCounts>> {
+    if is_demo(db).await? {
+        return Ok(None);
+    }
     let q = Query::select()
         .expr(Func::count(Expr::col("id")))
         .from("budget_lines")
         .to_owned();
     if db.scalar_i64(&q).await? > 0 {
-        return Ok(None);
+        return Err(anyhow::anyhow!(
+            "--demo: this database holds data the demo seed did not create (no demo marker); \
+             demo mode would hand out its people's tokens. Serve it without --demo, or point \
+             --database-url at a new database"
+        )
+        .into());
     }
     Ok(run(db, Some(1), true).await?.demo)
 }
