@@ -110,6 +110,24 @@ async fn approve(s: &mut TestServer, reviewer: &str, id: &str) {
     );
 }
 
+/// A new person applied for by `head`, approved and granted: the application's and the
+/// person's ids.
+async fn granted_newcomer(
+    s: &mut TestServer,
+    a: &Actors,
+    emp: &str,
+    surname: &str,
+) -> (String, String) {
+    let id = submit(s, &a.head, vec![employee(emp, surname)]).await;
+    approve(s, &a.reviewer, &id).await;
+    let v = as_user(s, &a.integrator, GRANT, json!({ "id": id })).await;
+    let uid = v["data"]["grantAccess"][0]["user"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("granted: {v}"))
+        .to_owned();
+    (id, uid)
+}
+
 fn today() -> String {
     audit_hub::authz::principal::local_day(Utc::now()).to_string()
 }
@@ -454,13 +472,7 @@ async fn a_blocked_person_is_reinstated_by_a_new_application() {
     let a = actors(&t.db).await;
     let mut s = TestServer::start(&t.db).await;
     let emp = iin(7400);
-    let id = submit(&mut s, &a.head, vec![employee(&emp, "Қайтқан")]).await;
-    approve(&mut s, &a.reviewer, &id).await;
-    let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": id })).await;
-    let uid = v["data"]["grantAccess"][0]["user"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{v}"))
-        .to_owned();
+    let (id, uid) = granted_newcomer(&mut s, &a, &emp, "Қайтқан").await;
     let v = as_user(&mut s, &a.integrator, BLOCK, json!({ "u": uid })).await;
     assert_eq!(v["data"]["blockUser"]["status"], "BLOCKED", "{v}");
 
@@ -523,13 +535,7 @@ async fn an_application_from_before_a_leaver_left_does_not_bring_them_back() {
     let a = actors(&t.db).await;
     let mut s = TestServer::start(&t.db).await;
     let emp = iin(7900);
-    let first = submit(&mut s, &a.head, vec![employee(&emp, "Кеткен")]).await;
-    approve(&mut s, &a.reviewer, &first).await;
-    let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": first })).await;
-    let uid = v["data"]["grantAccess"][0]["user"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{v}"))
-        .to_owned();
+    let (_, uid) = granted_newcomer(&mut s, &a, &emp, "Кеткен").await;
 
     // Near the grant's end a renewal is filed and approved; then the employee resigns.
     s.clock.advance(chrono::Duration::days(340));
@@ -635,13 +641,7 @@ async fn a_transfer_moves_a_person_only_after_their_old_body_lets_go() {
     ] {
         // At Akmola first, granted and trained.
         let emp = iin(serial);
-        let id = submit(&mut s, &a.head, vec![employee(&emp, "Ауысқан")]).await;
-        approve(&mut s, &a.reviewer, &id).await;
-        let v = as_user(&mut s, &a.integrator, GRANT, json!({ "id": id })).await;
-        let uid = v["data"]["grantAccess"][0]["user"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{case}: {v}"))
-            .to_owned();
+        let (_, uid) = granted_newcomer(&mut s, &a, &emp, "Ауысқан").await;
         as_user(
             &mut s,
             &a.integrator,
