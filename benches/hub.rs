@@ -6,7 +6,7 @@
 //! `cargo bench --bench hub -- --backend sqlite --scale 50 --concurrency 16 --seconds 20`
 //! (`--backend postgres://postgres@127.0.0.1:5432` for PostgreSQL); `benches/run.sh` runs both.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::process::Stdio;

@@ -1,7 +1,7 @@
 //! Operations endpoints: `/readyz` is false while the database is unreachable and true again
 //! once it is back; `/healthz` (the process lives) stays true throughout.
 
-mod common;
+use crate::common;
 
 use audit_hub::store::{Backend, ConnectOptions, Db, maintenance};
 use common::{TestDb, TestServer};

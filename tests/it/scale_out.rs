@@ -2,7 +2,7 @@
 //! within a second, also when the change notification never arrives; a training recorded, a
 //! calendar day changed or a policy published through one governs the other as soon.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

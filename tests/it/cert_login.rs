@@ -1,6 +1,6 @@
 //! Certificate login with generated NCA-like certificates: the accepted cases and every refusal.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -113,7 +113,7 @@ impl Leaf {
 
     fn key(&self) -> KeyPair {
         if self.rsa {
-            KeyPair::from_pem(include_str!("fixtures/rsa_test_key.pem")).expect("rsa key")
+            KeyPair::from_pem(include_str!("../fixtures/rsa_test_key.pem")).expect("rsa key")
         } else {
             KeyPair::generate().expect("key")
         }

@@ -1,7 +1,7 @@
 //! The playground's example operations: every body kind the demo picker offers has at least one,
 //! and each runs without errors as the demo user of the body it is written for.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

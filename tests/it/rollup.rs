@@ -3,7 +3,7 @@
 //! random scopes × random filters × random groupings, after a seed, after imports that add and
 //! overwrite amounts, and after an import that is refused.
 
-mod common;
+use crate::common;
 
 use audit_hub::authz::Scope;
 use audit_hub::authz::scope::Reach;

@@ -1,7 +1,7 @@
 //! The audit trail: every workflow step is recorded in its own transaction, and any edit,
 //! deletion, insertion or reordering of events is caught by `audit verify`, naming the event.
 
-mod common;
+use crate::common;
 
 use audit_hub::audit::{self, ChainError};
 use audit_hub::store::{Db, maintenance};

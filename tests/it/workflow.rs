@@ -1,7 +1,7 @@
 //! The access lifecycle over GraphQL: application → review → grant → training → data, expiry and
 //! blocking; and every refusal leaving the data unchanged.
 
-mod common;
+use crate::common;
 
 use audit_hub::store::Db;
 use common::workflow::*;

@@ -1,7 +1,7 @@
 //! GraphQL over HTTP: the status codes of the specification for each kind of bad request, and the
 //! server still answering afterwards.
 
-mod common;
+use crate::common;
 
 use common::{TestDb, TestServer};
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@
 //! installs them). Without them the test says so and passes, unless
 //! `AUDIT_HUB_BROWSER_TESTS=required` (set by `.ci/run`), where it fails instead.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Automatic persisted queries: a dashboard sends a hash, registers the text once when the server
 //! does not know it, and then runs by hash over POST and GET, audited like a full request.
 
-mod common;
+use crate::common;
 
 use common::{TestDb, TestServer};
 use serde_json::{Value, json};

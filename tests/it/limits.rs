@@ -1,7 +1,7 @@
 //! Time, rate and origin limits: request and statement timeouts, the per-caller rate limit with
 //! 429 and Retry-After, and the CORS allow-list.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! queue and grants by state, in the Prometheus text format; client-chosen operation names cannot
 //! grow it without bound.
 
-mod common;
+use crate::common;
 
 use common::{TestDb, TestServer};
 use serde_json::json;

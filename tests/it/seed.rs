@@ -1,7 +1,7 @@
 //! Reference and demo seeding: coverage of every body kind, valid identifiers, the police
 //! administrators, linear scale and determinism.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

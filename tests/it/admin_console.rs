@@ -3,7 +3,7 @@
 //! authorized body and the integrator, show expiring grants and block requests, and are refused
 //! to an auditor. (The browser run of the same page is left to a headless-browser test.)
 
-mod common;
+use crate::common;
 
 use audit_hub::http::admin::OPERATIONS;
 use common::{TestDb, TestServer, token, user_of};

@@ -2,7 +2,7 @@
 //! are exactly those Casbin's own per-row decision (`policies/row_model.conf` over the same
 //! `policy.csv`) allows.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -174,10 +174,10 @@ async fn sql_filter_agrees_with_casbin_row_by_row() {
     assert_eq!(all_rows.len(), ROWS);
 
     let policy = Policy::load(None).await.expect("policy");
-    let model = DefaultModel::from_str(include_str!("../policies/row_model.conf"))
+    let model = DefaultModel::from_str(include_str!("../../policies/row_model.conf"))
         .await
         .expect("row model");
-    let rules = StringAdapter::new(include_str!("../policies/policy.csv").to_owned());
+    let rules = StringAdapter::new(include_str!("../../policies/policy.csv").to_owned());
     let oracle = Enforcer::new(model, rules).await.expect("row enforcer");
     let orgs = orgs::list(
         &t.db,

@@ -1,6 +1,6 @@
 //! The binary as a newcomer runs it: `serve --demo`, `import budget`, `export-schema`.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::Duration;

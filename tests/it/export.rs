@@ -2,7 +2,7 @@
 //! `/export/budget-summary.csv` equal what GraphQL gives the same caller for the same filter;
 //! refusals and bad parameters are answered like the API's, and every export is audited.
 
-mod common;
+use crate::common;
 
 use common::{TestDb, TestServer, grant_both_systems, user_of};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! The working-day calendar over GraphQL, and the integrator's corrections.
 
-mod common;
+use crate::common;
 
 use common::{TestDb, TestServer, user_of};
 use serde_json::{Value, json};

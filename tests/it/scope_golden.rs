@@ -2,7 +2,7 @@
 //! (`tests/golden/principals.json`), checked against the same queries run nationally with that
 //! slice as an explicit filter; refused callers are refused before any data is read.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -12,7 +12,7 @@ use common::{
 use sea_query::{Expr, ExprTrait, Order, Query};
 use serde_json::{Value, json};
 
-const CASES: &str = include_str!("golden/principals.json");
+const CASES: &str = include_str!("../golden/principals.json");
 
 const SUMMARY: &str = "query($f: BudgetLineFilter) {
   budgetSummary(groupBy: [REGION, ADMINISTRATOR], filter: $f) { key { region administrator } amount lineCount } }";

@@ -2,7 +2,7 @@
 //! on the primary. The "replica" here is a second database holding different budgets, so every
 //! answer shows which database it came from.
 
-mod common;
+use crate::common;
 
 use audit_hub::import::budget_csv;
 use common::{TestDb, TestServer};

@@ -3,7 +3,7 @@
 //! effect; nothing gets stuck; blocked people are reinstated and transferred by new applications;
 //! leavers are cut off on their termination date; heads are designated.
 
-mod common;
+use crate::common;
 
 use audit_hub::store::Db;
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 //! anything is written, audited, listed, and an unusable newest revision refuses every request
 //! (and the start of `serve`) until a good one is published.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

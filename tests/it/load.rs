@@ -1,7 +1,7 @@
 //! Load: 10 000 requests from 16 concurrent clients — reads, refusals, bad requests and
 //! downloads — leave exactly 10 000 audit events, and the chain still verifies.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

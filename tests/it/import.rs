@@ -1,7 +1,7 @@
 //! Budget CSV import against a real database: exact totals, idempotence, and all-or-nothing
 //! refusal of bad files.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

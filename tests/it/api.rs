@@ -1,7 +1,7 @@
 //! The read API over real HTTP on demo data: pagination, aggregation, nested loads, downloads,
 //! error messages and the playground.
 
-mod common;
+use crate::common;
 
 use std::str::FromStr;
 
@@ -453,7 +453,7 @@ async fn the_standard_introspection_query_is_answered_to_authenticated_callers_o
     let t = TestDb::with_reference().await;
     let anonymous = TestServer::start(&t.db).await;
     let v = anonymous
-        .gql(include_str!("fixtures/introspection.graphql"), json!({}))
+        .gql(include_str!("../fixtures/introspection.graphql"), json!({}))
         .await;
     assert!(v["data"]["__schema"].is_null(), "{v}");
     // No field suggestions for anonymous callers either.
@@ -470,7 +470,7 @@ async fn the_standard_introspection_query_is_answered_to_authenticated_callers_o
             .contains("budgetLines"),
         "{v}"
     );
-    let query = include_str!("fixtures/introspection.graphql");
+    let query = include_str!("../fixtures/introspection.graphql");
     let d = s.data(query, json!({})).await;
     let types = d["__schema"]["types"].as_array().expect("types");
     assert!(types.iter().any(|t| t["name"] == "BudgetLineFilter"));

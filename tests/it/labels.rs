@@ -2,7 +2,7 @@
 //! English (and none is left for a value that is gone), and `enumLabels` answers in the
 //! language of `Accept-Language`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! the server answers the next request, and no error body carries SQL, a table name, a file
 //! path or a stack frame.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
