@@ -42,9 +42,10 @@ enum Command {
         /// and intermediates); certificate login is off without it.
         #[arg(long, env = "AUDIT_HUB_TRUST_ANCHORS")]
         trust_anchors: Option<PathBuf>,
-        /// A certificate revocation list checked at sign-in: a file (DER or PEM) or an `http://`
-        /// URL, repeatable. With any, a certificate without a fresh status (a current CRL of its
-        /// issuer) is refused; a list that cannot be loaded stops the start.
+        /// A certificate revocation list checked at sign-in, full or delta: a file (DER or PEM) or
+        /// an `http://` URL, repeatable. With any, a certificate without a fresh status (a current
+        /// CRL of its issuer, or an OCSP answer) is refused; a list that cannot be loaded stops
+        /// the start.
         #[arg(long = "crl", env = "AUDIT_HUB_CRL", value_delimiter = ',')]
         crls: Vec<String>,
         /// How often CRLs are read again (e.g. `1h`).
@@ -54,6 +55,11 @@ enum Command {
         /// (default none: a stale list gives no status, and sign-in fails closed).
         #[arg(long, env = "AUDIT_HUB_CRL_GRACE", default_value = "0s", value_parser = humantime::parse_duration)]
         crl_grace: std::time::Duration,
+        /// The OCSP responder asked for each signer's status at sign-in (`http://`, e.g. NCA RK's
+        /// `http://ocsp.pki.gov.kz`). Its answer decides; when it gives none, a fresh CRL of the
+        /// issuer decides if one is held (`--crl`), else the login is refused.
+        #[arg(long, env = "AUDIT_HUB_OCSP_URL")]
+        ocsp_url: Option<String>,
         /// Seed reference and demo data first when the database has none.
         #[arg(long, env = "AUDIT_HUB_DEMO")]
         demo: bool,
@@ -596,6 +602,7 @@ pub async fn run() -> anyhow::Result<i32> {
             crls,
             crl_refresh,
             crl_grace,
+            ocsp_url,
             caller_recheck,
             read_database_url,
             limits,
@@ -631,9 +638,15 @@ pub async fn run() -> anyhow::Result<i32> {
                 }
                 None => None,
             };
+            let ocsp = match ocsp_url {
+                Some(url) => Some(Arc::new(crate::authz::ocsp::Ocsp::new(&url)?)),
+                None => None,
+            };
             let revocation = if crls.is_empty() {
-                if anchors.is_some() {
-                    tracing::warn!("no --crl: certificate revocation is not checked at sign-in");
+                if anchors.is_some() && ocsp.is_none() {
+                    tracing::warn!(
+                        "no --crl or --ocsp-url: certificate revocation is not checked at sign-in"
+                    );
                 }
                 None
             } else {
@@ -714,6 +727,9 @@ pub async fn run() -> anyhow::Result<i32> {
             if let Some(r) = revocation {
                 r.spawn_refresh(crl_refresh);
                 state = state.with_revocation(r);
+            }
+            if let Some(o) = ocsp {
+                state = state.with_ocsp(o);
             }
             server.serve(state, shutdown_signal()).await?;
             db.close().await;

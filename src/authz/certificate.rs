@@ -23,6 +23,9 @@ pub const LEGAL_ENTITY_ROLE: &str = "1.2.398.3.3.4.1.2";
 /// The individual role: a person acting for themselves.
 pub const INDIVIDUAL_ROLE: &str = "1.2.398.3.3.4.1.1";
 
+/// Why the lists give no status.
+const NO_LIST: &str = "no current CRL of its issuer";
+
 const ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::ECDSA_P256_SHA256,
     webpki::ring::ECDSA_P384_SHA384,
@@ -75,12 +78,12 @@ pub enum CertError {
     /// The CMS does not carry the signer's certificate.
     #[error("the CMS does not carry the signer's certificate")]
     SignerCertificateMissing,
-    /// Revoked by its issuer.
-    #[error("the certificate is revoked")]
-    Revoked,
-    /// No fresh revocation status could be had (no current CRL of the issuer).
-    #[error("the certificate's revocation status is unknown (no current CRL of its issuer)")]
-    StatusUnknown,
+    /// Revoked by its issuer; where that was learnt (CRL, delta CRL, OCSP).
+    #[error("the certificate is revoked ({0})")]
+    Revoked(&'static str),
+    /// No fresh revocation status could be had, and why.
+    #[error("the certificate's revocation status is unknown: {0}")]
+    StatusUnknown(&'static str),
     /// A digest or signature algorithm this server does not verify.
     #[error("the signature uses an algorithm this server does not verify")]
     UnsupportedAlgorithm,
@@ -106,8 +109,8 @@ impl CertError {
             CertError::ContentMismatch => "CMS_CONTENT_MISMATCH",
             CertError::SignerCertificateMissing => "CMS_SIGNER_CERTIFICATE_MISSING",
             CertError::UnsupportedAlgorithm => "ALGORITHM_UNSUPPORTED",
-            CertError::Revoked => "CERT_REVOKED",
-            CertError::StatusUnknown => "CERT_STATUS_UNKNOWN",
+            CertError::Revoked(_) => "CERT_REVOKED",
+            CertError::StatusUnknown(_) => "CERT_STATUS_UNKNOWN",
             CertError::Invalid(_) => "CERT_INVALID",
         }
     }
@@ -132,6 +135,11 @@ impl TrustAnchors {
                 .map_err(|e| anyhow::anyhow!("trust anchors: {e:?}"))?;
         }
         Ok(TrustAnchors { certs })
+    }
+
+    /// The anchors' certificates, for finding a leaf's issuer.
+    fn certificates(&self) -> impl Iterator<Item = &CertificateDer<'static>> {
+        self.certs.iter()
     }
 
     fn anchors(&self) -> Vec<TrustAnchor<'_>> {
@@ -194,61 +202,127 @@ pub fn signature_algorithms() -> &'static [&'static dyn SignatureVerificationAlg
 }
 
 /// Verifies a login: `chain` (leaf first) up to `anchors` at `now`, the leaf's usage and role,
-/// and its `signature` over `challenge`.
-pub fn verify_login(
+/// its `signature` over `challenge`, then its revocation status.
+pub async fn verify_login(
     trust: Trust<'_>,
     chain: &[CertificateDer<'_>],
     challenge: &[u8],
     signature: &[u8],
     now: DateTime<Utc>,
 ) -> Result<CertifiedIdentity, CertError> {
-    let (leaf_der, _) = chain.split_first().ok_or(CertError::Malformed)?;
-    let end_entity = EndEntityCert::try_from(leaf_der).map_err(|_| CertError::Malformed)?;
-    let identity = verify_certificate(trust, chain, now)?;
-    let signed = ALGORITHMS.iter().any(|alg| {
-        end_entity
-            .verify_signature(*alg, challenge, signature)
-            .is_ok()
-    });
-    if !signed {
-        return Err(CertError::BadSignature);
-    }
+    let identity = {
+        let (leaf_der, _) = chain.split_first().ok_or(CertError::Malformed)?;
+        let end_entity = EndEntityCert::try_from(leaf_der).map_err(|_| CertError::Malformed)?;
+        let identity = verify_certificate(trust, chain, now, trust.lists_decide())?;
+        let signed = ALGORITHMS.iter().any(|alg| {
+            end_entity
+                .verify_signature(*alg, challenge, signature)
+                .is_ok()
+        });
+        if !signed {
+            return Err(CertError::BadSignature);
+        }
+        identity
+    };
+    online_status(trust, chain, now).await?;
     Ok(identity)
 }
 
 /// Verifies a login signed as CMS (NCALayer): the CMS over `nonce`, its signer's certificate
 /// (with the intermediates the CMS carries) up to `anchors` at `now`, usage and role, and the
 /// signature with the signer's key (RSA, ECDSA or GOST).
-pub fn verify_cms_login(
+pub async fn verify_cms_login(
     trust: Trust<'_>,
     cms_der: &[u8],
     nonce: &[u8],
     now: DateTime<Utc>,
 ) -> Result<CertifiedIdentity, CertError> {
     let signed = super::cms::parse(cms_der, nonce)?;
-    let identity = verify_certificate(trust, &signed.chain, now)?;
-    let leaf = signed.chain.first().ok_or(CertError::Malformed)?;
-    let end_entity = EndEntityCert::try_from(leaf).map_err(|_| CertError::Malformed)?;
-    signed.verify_signature(&end_entity)?;
+    let identity = {
+        let identity = verify_certificate(trust, &signed.chain, now, trust.lists_decide())?;
+        let leaf = signed.chain.first().ok_or(CertError::Malformed)?;
+        let end_entity = EndEntityCert::try_from(leaf).map_err(|_| CertError::Malformed)?;
+        signed.verify_signature(&end_entity)?;
+        identity
+    };
+    online_status(trust, &signed.chain, now).await?;
     Ok(identity)
 }
 
 /// What a certificate is checked against: the trusted authorities and, when configured, the
-/// revocation lists (then a certificate without a fresh status is refused).
+/// revocation lists and an OCSP responder (then a certificate without a fresh status from either
+/// is refused).
 #[derive(Clone, Copy)]
 pub struct Trust<'a> {
     /// The certification authorities.
     pub anchors: &'a TrustAnchors,
-    /// The CRLs, if revocation is checked.
+    /// The CRLs, if revocation is checked by lists.
     pub revocation: Option<&'a super::revocation::Revocation>,
+    /// The OCSP responder, if revocation is checked online.
+    pub ocsp: Option<&'a super::ocsp::Ocsp>,
 }
 
-/// Verifies `chain` (leaf first) up to the anchors at `now`, its revocation status, and the
-/// leaf's usage and role; the person and organization it names.
+impl Trust<'_> {
+    /// Whether the lists alone decide a certificate's status: without a responder, a certificate
+    /// with no fresh list of its issuer is refused; with one, the lists refuse only what they
+    /// name and the responder decides the rest.
+    fn lists_decide(&self) -> bool {
+        self.ocsp.is_none()
+    }
+}
+
+/// The leaf of `chain` and its issuer (among the chain's other certificates and the anchors).
+fn leaf_and_issuer(
+    trust: Trust<'_>,
+    chain: &[CertificateDer<'_>],
+) -> Result<(x509_cert::Certificate, x509_cert::Certificate), CertError> {
+    use der::Decode;
+    let (leaf_der, rest) = chain.split_first().ok_or(CertError::Malformed)?;
+    let leaf = x509_cert::Certificate::from_der(leaf_der).map_err(|_| CertError::Malformed)?;
+    let issuer = rest
+        .iter()
+        .map(|c| c.as_ref())
+        .chain(trust.anchors.certificates().map(|c| c.as_ref()))
+        .filter_map(|der| x509_cert::Certificate::from_der(der).ok())
+        .find(|c| super::signature::issued_by(&leaf, c))
+        .ok_or(CertError::UntrustedIssuer)?;
+    Ok((leaf, issuer))
+}
+
+/// The responder's word on the leaf of a verified chain. Without an answer, a fresh list of the
+/// issuer that does not name the certificate decides; with neither, the login fails closed.
+async fn online_status(
+    trust: Trust<'_>,
+    chain: &[CertificateDer<'_>],
+    now: DateTime<Utc>,
+) -> Result<(), CertError> {
+    let Some(ocsp) = trust.ocsp else {
+        return Ok(());
+    };
+    let (leaf, issuer) = leaf_and_issuer(trust, chain)?;
+    match ocsp.status(&leaf, &issuer, now).await {
+        super::ocsp::OcspStatus::Good => Ok(()),
+        super::ocsp::OcspStatus::Revoked => Err(CertError::Revoked("OCSP")),
+        super::ocsp::OcspStatus::Unknown(why) => match trust.revocation {
+            Some(_) => verify_certificate(trust, chain, now, true)
+                .map(|_| ())
+                .map_err(|e| match e {
+                    CertError::StatusUnknown(_) => CertError::StatusUnknown(why),
+                    other => other,
+                }),
+            None => Err(CertError::StatusUnknown(why)),
+        },
+    }
+}
+
+/// Verifies `chain` (leaf first) up to the anchors at `now`, its status in the revocation lists
+/// (`lists_decide`: a certificate without a fresh list of its issuer is refused), and the leaf's
+/// usage and role; the person and organization it names.
 fn verify_certificate(
     trust: Trust<'_>,
     chain: &[CertificateDer<'_>],
     now: DateTime<Utc>,
+    lists_decide: bool,
 ) -> Result<CertifiedIdentity, CertError> {
     let anchors = trust.anchors;
     let (leaf_der, intermediates) = chain.split_first().ok_or(CertError::Malformed)?;
@@ -268,15 +342,22 @@ fn verify_certificate(
     let revocation = match trust.revocation {
         None => None,
         // The leaf's issuer must have a current list: without one the status is unknown.
-        Some(_) => Some(
+        Some(_) if lists_decide => Some(
             webpki::RevocationOptionsBuilder::new(&lists)
-                .map_err(|_| CertError::StatusUnknown)?
+                .map_err(|_| CertError::StatusUnknown(NO_LIST))?
                 .with_depth(webpki::RevocationCheckDepth::EndEntity)
                 .with_status_policy(webpki::UnknownStatusPolicy::Deny)
                 // Freshness (with the operator's grace) was decided when the lists were picked.
                 .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
                 .build(),
         ),
+        // The responder decides what the lists do not name.
+        Some(_) => webpki::RevocationOptionsBuilder::new(&lists).ok().map(|b| {
+            b.with_depth(webpki::RevocationCheckDepth::EndEntity)
+                .with_status_policy(webpki::UnknownStatusPolicy::Allow)
+                .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
+                .build()
+        }),
     };
     if let Err(e) = end_entity.verify_for_usage(
         &algorithms,
@@ -288,11 +369,13 @@ fn verify_certificate(
         None,
     ) {
         return Err(match e {
-            webpki::Error::CertRevoked => CertError::Revoked,
-            webpki::Error::UnknownRevocationStatus
-            | webpki::Error::CrlExpired { .. }
-            | webpki::Error::InvalidCrlSignatureForPublicKey
-            | webpki::Error::IssuerNotCrlSigner => CertError::StatusUnknown,
+            webpki::Error::CertRevoked => CertError::Revoked("CRL"),
+            webpki::Error::UnknownRevocationStatus | webpki::Error::CrlExpired { .. } => {
+                CertError::StatusUnknown(NO_LIST)
+            }
+            webpki::Error::InvalidCrlSignatureForPublicKey | webpki::Error::IssuerNotCrlSigner => {
+                CertError::StatusUnknown("the issuer's CRL is not signed by the issuer")
+            }
             webpki::Error::CertExpired { .. } => CertError::Expired,
             webpki::Error::CertNotValidYet { .. } => CertError::NotYetValid,
             webpki::Error::UnknownIssuer if leaf.subject() == leaf.issuer() => {
@@ -302,6 +385,15 @@ fn verify_certificate(
             webpki::Error::RequiredEkuNotFoundContext(_) => CertError::NotClientAuth,
             other => CertError::Invalid(format!("{other:?}")),
         });
+    }
+
+    if let Some(lists) = trust.revocation {
+        let (cert, issuer) = leaf_and_issuer(trust, chain)?;
+        match lists.delta_status(&cert, &issuer, now) {
+            // With a responder configured, it decides what the lists cannot.
+            Err(CertError::StatusUnknown(_)) if !lists_decide => {}
+            other => other?,
+        }
     }
 
     let eku = leaf

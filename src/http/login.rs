@@ -228,23 +228,31 @@ async fn sign_in(state: &AppState, body: LoginRequest, lang: Lang) -> Attempt {
     let trust = certificate::Trust {
         anchors,
         revocation: state.revocation.as_deref(),
+        ocsp: state.ocsp.as_deref(),
     };
     let (method, verified) = match (&body.cms, &body.certificate_chain, &body.signature) {
         (Some(cms), None, None) => (
             "cms",
             match STANDARD.decode(cms.trim()) {
-                Ok(der) => certificate::verify_cms_login(trust, &der, body.nonce.as_bytes(), now),
+                Ok(der) => {
+                    certificate::verify_cms_login(trust, &der, body.nonce.as_bytes(), now).await
+                }
                 Err(_) => Err(CertError::Malformed),
             },
         ),
         (None, Some(chain), Some(signature)) => (
             "signature",
-            certificate::parse_chain(chain).and_then(|chain| {
-                let signature = STANDARD
-                    .decode(signature.trim())
-                    .map_err(|_| CertError::BadSignature)?;
-                certificate::verify_login(trust, &chain, body.nonce.as_bytes(), &signature, now)
-            }),
+            match (
+                certificate::parse_chain(chain),
+                STANDARD.decode(signature.trim()),
+            ) {
+                (Err(e), _) => Err(e),
+                (_, Err(_)) => Err(CertError::BadSignature),
+                (Ok(chain), Ok(signature)) => {
+                    certificate::verify_login(trust, &chain, body.nonce.as_bytes(), &signature, now)
+                        .await
+                }
+            },
         ),
         _ => {
             return Attempt::failed(

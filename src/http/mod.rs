@@ -58,6 +58,8 @@ pub struct AppState {
     pub revoked_tokens: Arc<crate::authz::revoked_tokens::RevokedTokens>,
     /// Revocation lists sign-in checks certificates against (none: revocation is not checked).
     pub revocation: Option<Arc<crate::authz::revocation::Revocation>>,
+    /// The OCSP responder sign-in asks (none: not asked).
+    pub ocsp: Option<Arc<crate::authz::ocsp::Ocsp>>,
     /// Lifetime of tokens issued by certificate login.
     pub token_ttl: std::time::Duration,
     /// Demo mode: the playground may hand out tokens for the demo users. Never on in production.
@@ -119,6 +121,7 @@ impl AppState {
             clock,
             trust_anchors: None,
             revocation: None,
+            ocsp: None,
             allow_operator_tokens: false,
             revoked_tokens: Arc::default(),
             token_ttl: std::time::Duration::from_secs(8 * 3600),
@@ -178,6 +181,13 @@ impl AppState {
         revocation: Arc<crate::authz::revocation::Revocation>,
     ) -> AppState {
         self.revocation = Some(revocation);
+        self
+    }
+
+    /// Sign-in asks this OCSP responder for each signer's status; without an answer, a fresh
+    /// revocation list decides if there is one, else the login is refused.
+    pub fn with_ocsp(mut self, ocsp: Arc<crate::authz::ocsp::Ocsp>) -> Self {
+        self.ocsp = Some(ocsp);
         self
     }
 

@@ -23,6 +23,7 @@ mod ops;
 mod playground_examples;
 mod policy_revisions;
 mod replica;
+mod revocation;
 mod rollup;
 mod scale_out;
 mod schema;
