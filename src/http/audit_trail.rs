@@ -6,7 +6,6 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::auth::Caller;
 use crate::audit::Event;
-use crate::error::ErrorCode;
 
 /// Variable names whose values never reach the trail.
 const SECRET_WORDS: [&str; 5] = ["token", "password", "secret", "signature", "key"];
@@ -79,15 +78,6 @@ pub fn request_event(state: &AppState, req: &Request, caller: &Caller) -> Event 
         user_id,
         organization_id,
         scope: Some(scope),
-        ..base_event(state, req)
-    }
-}
-
-/// An event for a request refused with `code` before its caller was resolved (rate limit).
-pub fn refused_event(state: &AppState, req: &Request, code: ErrorCode) -> Event {
-    Event {
-        scope: Some(format!("none ({})", code.as_str())),
-        outcome: code.as_str().to_owned(),
         ..base_event(state, req)
     }
 }

@@ -13,6 +13,7 @@ use crate::authz::token::Method;
 use crate::error::{AppError, ErrorCode};
 
 /// Who calls, and what they may read; each part is a refusal code when absent.
+#[derive(Clone)]
 pub struct Caller {
     /// The authenticated caller.
     pub principal: Result<Arc<Principal>, ErrorCode>,

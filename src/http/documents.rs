@@ -13,10 +13,6 @@ use crate::store::documents;
 /// Chunk size of the streamed body.
 const CHUNK: usize = 64 * 1024;
 
-/// The metrics' name for downloads: one label for every document, where the audit event names
-/// the document itself.
-const METRIC: &str = "GET /documents/content";
-
 /// Streams a document's content; 404 alike for missing and out-of-scope ids; 304 on a matching
 /// `If-None-Match`.
 #[handler]
@@ -25,31 +21,23 @@ pub async fn content(
     Path(id): Path<String>,
     Data(state): Data<&AppState>,
 ) -> Response {
-    let started = std::time::Instant::now();
-    if let Err(wait) = super::rate_limit::check(state, req) {
-        let mut event = super::audit_trail::refused_event(state, req, ErrorCode::RateLimited);
-        event.operation = Some(format!("GET /documents/{id}/content"));
-        return match super::record(state, event, started, Some(METRIC)).await {
-            Ok(()) => super::too_many_requests(wait, request_lang(req), false),
-            Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e, request_lang(req)),
-        };
-    }
-    let caller = super::auth::resolve(state, req).await;
-    let mut event = super::audit_trail::request_event(state, req, &caller);
-    event.operation = Some(format!("GET /documents/{id}/content"));
-    let response = serve(req, &id, state, caller.scope).await;
-    let status = response.status();
-    event.outcome = if status.is_success() || status == StatusCode::NOT_MODIFIED {
-        "OK".to_owned()
-    } else {
-        status.as_u16().to_string()
+    let event = super::gate::recorder_of(req);
+    event.update(|e| e.operation = Some(format!("GET /documents/{id}/content")));
+    let scope = match super::gate::caller_of(req) {
+        Some(c) => c.scope.clone(),
+        None => Err(ErrorCode::Internal),
     };
-    event.rows_returned = Some(i64::from(status == StatusCode::OK));
-    // Fail closed: a download that cannot be recorded is not served.
-    match super::record(state, event, started, Some(METRIC)).await {
-        Ok(()) => response,
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e, request_lang(req)),
-    }
+    let response = serve(req, &id, state, scope).await;
+    let status = response.status();
+    event.update(|e| {
+        e.outcome = if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            "OK".to_owned()
+        } else {
+            status.as_u16().to_string()
+        };
+        e.rows_returned = Some(i64::from(status == StatusCode::OK));
+    });
+    response
 }
 
 async fn serve(

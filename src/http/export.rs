@@ -59,39 +59,34 @@ pub async fn budget_lines(
     Query(params): Query<ExportParams>,
     Data(state): Data<&AppState>,
 ) -> Response {
-    run(
-        req,
-        state,
-        "GET /export/budget-lines.csv",
-        |scope| async move {
-            let filter = parse_filter(params.filter.as_deref())?;
-            let slot = state
-                .exports
-                .clone()
-                .try_acquire_owned()
-                .map_err(|_| AppError::RateLimited)?;
-            // One snapshot for the count and every page: the file is the data of one moment,
-            // whatever imports commit while it streams.
-            let mut snapshot = state.reads().begin_snapshot().await?;
-            if snapshot.backend() == crate::store::Backend::Postgres {
-                // A client that stops reading must not hold the snapshot and its connection
-                // for ever: PostgreSQL ends the session once it idles this long mid-export.
-                snapshot
-                    .raw("SET LOCAL idle_in_transaction_session_timeout = '60s'")
-                    .await?;
-            }
-            let rows = budget::count_lines_in(&mut snapshot, &scope, filter.as_ref()).await?;
-            let body = lines_stream(
-                Snapshot {
-                    tx: snapshot,
-                    _slot: slot,
-                },
-                scope,
-                filter,
-            );
-            Ok((rows, body))
-        },
-    )
+    run(req, "GET /export/budget-lines.csv", |scope| async move {
+        let filter = parse_filter(params.filter.as_deref())?;
+        let slot = state
+            .exports
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| AppError::RateLimited)?;
+        // One snapshot for the count and every page: the file is the data of one moment,
+        // whatever imports commit while it streams.
+        let mut snapshot = state.reads().begin_snapshot().await?;
+        if snapshot.backend() == crate::store::Backend::Postgres {
+            // A client that stops reading must not hold the snapshot and its connection
+            // for ever: PostgreSQL ends the session once it idles this long mid-export.
+            snapshot
+                .raw("SET LOCAL idle_in_transaction_session_timeout = '60s'")
+                .await?;
+        }
+        let rows = budget::count_lines_in(&mut snapshot, &scope, filter.as_ref()).await?;
+        let body = lines_stream(
+            Snapshot {
+                tx: snapshot,
+                _slot: slot,
+            },
+            scope,
+            filter,
+        );
+        Ok((rows, body))
+    })
     .await
 }
 
@@ -103,72 +98,57 @@ pub async fn budget_summary(
     Query(params): Query<ExportParams>,
     Data(state): Data<&AppState>,
 ) -> Response {
-    run(
-        req,
-        state,
-        "GET /export/budget-summary.csv",
-        |scope| async move {
-            let filter = parse_filter(params.filter.as_deref())?;
-            let group_by = parse_group_by(params.group_by.as_deref())?;
-            let groups = budget::summary(state.reads(), &scope, &group_by, filter.as_ref()).await?;
-            let csv = summary_csv(&group_by, &groups)?;
-            let rows = i64::try_from(groups.len()).unwrap_or(i64::MAX);
-            Ok((rows, Body::from_vec(csv)))
-        },
-    )
+    run(req, "GET /export/budget-summary.csv", |scope| async move {
+        let filter = parse_filter(params.filter.as_deref())?;
+        let group_by = parse_group_by(params.group_by.as_deref())?;
+        let groups = budget::summary(state.reads(), &scope, &group_by, filter.as_ref()).await?;
+        let csv = summary_csv(&group_by, &groups)?;
+        let rows = i64::try_from(groups.len()).unwrap_or(i64::MAX);
+        Ok((rows, Body::from_vec(csv)))
+    })
     .await
 }
 
-/// Rate limit, caller, audit event (written before the first byte leaves: a download that cannot
-/// be recorded is not served), then the body `produce` makes from the caller's scope.
-async fn run<F, Fut>(req: &Request, state: &AppState, operation: &str, produce: F) -> Response
+/// The body `produce` makes from the caller's scope, as a CSV attachment; the gate has limited,
+/// resolved the caller, and records the event (before the first byte leaves: a download that
+/// cannot be recorded is not served).
+async fn run<F, Fut>(req: &Request, operation: &str, produce: F) -> Response
 where
     F: FnOnce(Scope) -> Fut,
     Fut: std::future::Future<Output = Result<(i64, Body), AppError>>,
 {
-    let started = std::time::Instant::now();
     let lang = request_lang(req);
-    if let Err(wait) = super::rate_limit::check(state, req) {
-        let mut event = super::audit_trail::refused_event(state, req, ErrorCode::RateLimited);
-        event.operation = Some(operation.to_owned());
-        return super::finish(state, event, started, lang, || {
-            super::too_many_requests(wait, lang, false)
-        })
-        .await;
-    }
-    let caller = super::auth::resolve(state, req).await;
-    let mut event = super::audit_trail::request_event(state, req, &caller);
-    event.operation = Some(operation.to_owned());
-    event.variables = req.uri().query().map(str::to_owned);
-    let produced = match caller.scope {
-        Ok(scope) => produce(scope).await,
-        Err(code) => Err(AppError::denied(code)),
+    let event = super::gate::recorder_of(req);
+    event.update(|e| e.variables = req.uri().query().map(str::to_owned));
+    let produced = match super::gate::caller_of(req).map(|c| c.scope.clone()) {
+        Some(Ok(scope)) => produce(scope).await,
+        Some(Err(code)) => Err(AppError::denied(code)),
+        None => Err(AppError::Internal(anyhow::anyhow!(
+            "an export without a resolved caller"
+        ))),
     };
     match produced {
         Ok((rows, body)) => {
-            event.rows_returned = Some(rows);
-            super::finish(state, event, started, lang, || {
-                Response::builder()
-                    .status(StatusCode::OK)
-                    .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
-                    .header(header::CACHE_CONTROL, "private, no-store")
-                    .header(
-                        header::CONTENT_DISPOSITION,
-                        format!(
-                            "attachment; filename=\"{}\"",
-                            operation.rsplit('/').next().unwrap_or("export.csv")
-                        ),
-                    )
-                    .body(body)
-            })
-            .await
+            event.update(|e| e.rows_returned = Some(rows));
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+                .header(header::CACHE_CONTROL, "private, no-store")
+                .header(
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}\"",
+                        operation.rsplit('/').next().unwrap_or("export.csv")
+                    ),
+                )
+                .body(body)
         }
         Err(e) => {
-            event.outcome = e.code().as_str().to_owned();
+            event.update(|ev| ev.outcome = e.code().as_str().to_owned());
             if e.code() == ErrorCode::Internal {
                 tracing::error!(error = %e, operation, "export failed");
             }
-            super::finish(state, event, started, lang, || error_response(&e, lang)).await
+            error_response(&e, lang)
         }
     }
 }

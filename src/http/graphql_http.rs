@@ -52,6 +52,15 @@ const fn refuse(status: StatusCode, code: &'static str, message: &'static str) -
     }
 }
 
+/// The refusal of a body over the limit.
+pub const fn too_large() -> HttpRefusal {
+    refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "the request body is too large",
+    )
+}
+
 /// The wire form of a request (POST body or GET query string).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -138,13 +147,10 @@ pub async fn read(
             "send the request as application/json",
         ));
     }
-    let bytes = body.into_bytes_limit(max_body).await.map_err(|_| {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            "the request body is too large",
-        )
-    })?;
+    let bytes = body
+        .into_bytes_limit(max_body)
+        .await
+        .map_err(|_| too_large())?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
         refuse(
             StatusCode::BAD_REQUEST,

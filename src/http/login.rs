@@ -3,12 +3,12 @@
 //! chain and a raw signature over it (`{nonce, certificateChain, signature}`), and returns a
 //! bearer token.
 //!
-//! Both doors take the per-address rate limit (429), answer 503 before reading anything when
-//! sign-in is not configured, read at most [`MAX_LOGIN_BODY`] bytes (413 while streaming), and
-//! leave one audit event per attempt with its outcome (the refusal's reason), recorded before
-//! the answer leaves.
+//! The gate ([`super::gate`]) gives both doors the per-address rate limit (429), 503 before
+//! reading anything when sign-in is not configured, at most [`MAX_LOGIN_BODY`] bytes (413 while
+//! streaming), and one audit event per attempt; the handlers complete that event with the
+//! outcome (the refusal's reason), the user, and what was checked or issued.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -18,12 +18,12 @@ use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{AppState, audit_trail, problem, rate_limit, request_lang, too_many_requests};
+use super::{AppState, json_response, problem, request_lang};
 use crate::authz::certificate::{self, CertError};
 use crate::authz::principal::Principal;
 use crate::authz::token::Method;
 use crate::domain::lang::Lang;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::store::challenges;
 
 /// How long a challenge may be answered.
@@ -67,65 +67,29 @@ impl Attempt {
     }
 }
 
-/// Records the attempt in the trail, then answers; an attempt that cannot be recorded is not
-/// answered as if it had been.
-async fn audited(
-    state: &AppState,
-    req: &Request,
-    door: &str,
-    started: Instant,
-    lang: Lang,
-    attempt: Attempt,
-) -> Response {
-    let mut event = audit_trail::base_event(state, req);
-    event.operation = Some(door.to_owned());
-    event.outcome = attempt.outcome;
-    if let Some((user, org)) = attempt.user {
-        event.user_id = Some(user);
-        event.organization_id = Some(org);
-    }
-    let mut detail = attempt.detail;
-    if let Some(method) = attempt.method {
-        detail.insert("method".into(), method.into());
-    }
-    if !detail.is_empty() {
-        event.variables = Some(serde_json::Value::Object(detail).to_string());
-    }
-    match super::record(state, event, started, Some(door)).await {
-        Ok(()) => attempt.response,
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
-    }
-}
-
-/// The refusals every door shares: the rate limit, and sign-in not configured.
-fn gate(state: &AppState, req: &Request, lang: Lang) -> Option<Attempt> {
-    if let Err(wait) = rate_limit::check(state, req) {
-        return Some(Attempt::answered(
-            too_many_requests(wait, lang, false),
-            ErrorCode::RateLimited.as_str(),
-        ));
-    }
-    if state.trust_anchors.is_none() {
-        return Some(Attempt::answered(
-            json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "code": "NOT_CONFIGURED", "message": "certificate login is not configured (AUDIT_HUB_TRUST_ANCHORS)" }),
-            ),
-            "NOT_CONFIGURED",
-        ));
-    }
-    None
+/// Completes the request's audit event with the attempt, and answers.
+fn answered(req: &Request, attempt: Attempt) -> Response {
+    super::gate::recorder_of(req).update(|event| {
+        event.outcome = attempt.outcome;
+        if let Some((user, org)) = attempt.user {
+            event.user_id = Some(user);
+            event.organization_id = Some(org);
+        }
+        let mut detail = attempt.detail;
+        if let Some(method) = attempt.method {
+            detail.insert("method".into(), method.into());
+        }
+        if !detail.is_empty() {
+            event.variables = Some(serde_json::Value::Object(detail).to_string());
+        }
+    });
+    attempt.response
 }
 
 /// `POST /auth/challenge`.
 #[handler]
 pub async fn challenge(req: &Request, Data(state): Data<&AppState>) -> Response {
-    const DOOR: &str = "POST /auth/challenge";
-    let started = Instant::now();
     let lang = request_lang(req);
-    if let Some(refused) = gate(state, req, lang) {
-        return audited(state, req, DOOR, started, lang, refused).await;
-    }
     let nonce = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let now = state.clock.now();
     let expires = now + chrono::Duration::from_std(CHALLENGE_TTL).unwrap_or_default();
@@ -147,7 +111,7 @@ pub async fn challenge(req: &Request, Data(state): Data<&AppState>) -> Response 
             Attempt::failed(StatusCode::INTERNAL_SERVER_ERROR, &e, lang)
         }
     };
-    audited(state, req, DOOR, started, lang, attempt).await
+    answered(req, attempt)
 }
 
 /// Body of `POST /auth/login`: the nonce and one of the two forms of its signature.
@@ -165,13 +129,6 @@ pub struct LoginRequest {
     signature: Option<String>,
 }
 
-fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
-    Response::builder()
-        .status(status)
-        .content_type("application/json")
-        .body(body.to_string())
-}
-
 fn cert_refusal(e: CertError, lang: Lang) -> Attempt {
     Attempt::refused(e.reason(), e.to_string(), lang)
 }
@@ -179,30 +136,24 @@ fn cert_refusal(e: CertError, lang: Lang) -> Attempt {
 /// `POST /auth/login`.
 #[handler]
 pub async fn login(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
-    const DOOR: &str = "POST /auth/login";
-    let started = Instant::now();
     let lang = request_lang(req);
-    let attempt = match gate(state, req, lang) {
-        Some(refused) => refused,
-        None => match body.into_bytes_limit(MAX_LOGIN_BODY).await {
-            Err(_) => Attempt::answered(
-                json_response(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    json!({ "code": "PAYLOAD_TOO_LARGE", "message": "the request body is too large", "requestId": super::request_id::current() }),
-                ),
-                "PAYLOAD_TOO_LARGE",
+    // The gate has bounded the body already; this limit only restates it.
+    let attempt = match body.into_bytes_limit(MAX_LOGIN_BODY).await {
+        Err(_) => Attempt::failed(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &AppError::invalid("body", crate::error::Expected::JsonObject("LoginRequest")),
+            lang,
+        ),
+        Ok(bytes) => match serde_json::from_slice::<LoginRequest>(&bytes) {
+            Err(_) => Attempt::failed(
+                StatusCode::BAD_REQUEST,
+                &AppError::invalid("body", crate::error::Expected::JsonObject("LoginRequest")),
+                lang,
             ),
-            Ok(bytes) => match serde_json::from_slice::<LoginRequest>(&bytes) {
-                Err(_) => Attempt::failed(
-                    StatusCode::BAD_REQUEST,
-                    &AppError::invalid("body", crate::error::Expected::JsonObject("LoginRequest")),
-                    lang,
-                ),
-                Ok(body) => sign_in(state, body, lang).await,
-            },
+            Ok(body) => sign_in(state, body, lang).await,
         },
     };
-    audited(state, req, DOOR, started, lang, attempt).await
+    answered(req, attempt)
 }
 
 /// Checks a login request and issues the token.
@@ -336,44 +287,35 @@ async fn sign_in(state: &AppState, body: LoginRequest, lang: Lang) -> Attempt {
 /// expires; the caller epoch tells the other servers at once).
 #[handler]
 pub async fn logout(req: &Request, Data(state): Data<&AppState>) -> Response {
-    const DOOR: &str = "POST /auth/logout";
-    let started = Instant::now();
     let lang = request_lang(req);
-    let attempt = if let Err(wait) = rate_limit::check(state, req) {
-        Attempt::answered(
-            too_many_requests(wait, lang, false),
-            ErrorCode::RateLimited.as_str(),
-        )
-    } else {
-        match super::auth::bearer(req).map(|t| state.keys.verify(t)) {
-            Some(Ok(v)) if !v.jti.is_empty() => {
-                let user = crate::store::users::by_iin(&state.db, &v.iin)
-                    .await
-                    .ok()
-                    .flatten();
-                let now = state.clock.now();
-                match crate::store::tokens::revoke(
-                    &state.db,
-                    &v.jti,
-                    user.as_ref().map(|u| u.id),
-                    v.expires_at,
-                    now,
-                )
+    let attempt = match super::auth::bearer(req).map(|t| state.keys.verify(t)) {
+        Some(Ok(v)) if !v.jti.is_empty() => {
+            let user = crate::store::users::by_iin(&state.db, &v.iin)
                 .await
-                {
-                    Ok(()) => Attempt {
-                        user: user.map(|u| (u.id, u.organization_id)),
-                        detail: [("tokenId".to_owned(), v.jti.into())].into_iter().collect(),
-                        ..Attempt::answered(
-                            json_response(StatusCode::OK, json!({ "revoked": true })),
-                            "OK",
-                        )
-                    },
-                    Err(e) => Attempt::failed(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
-                }
+                .ok()
+                .flatten();
+            let now = state.clock.now();
+            match crate::store::tokens::revoke(
+                &state.db,
+                &v.jti,
+                user.as_ref().map(|u| u.id),
+                v.expires_at,
+                now,
+            )
+            .await
+            {
+                Ok(()) => Attempt {
+                    user: user.map(|u| (u.id, u.organization_id)),
+                    detail: [("tokenId".to_owned(), v.jti.into())].into_iter().collect(),
+                    ..Attempt::answered(
+                        json_response(StatusCode::OK, json!({ "revoked": true })),
+                        "OK",
+                    )
+                },
+                Err(e) => Attempt::failed(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
             }
-            _ => Attempt::failed(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated, lang),
         }
+        _ => Attempt::failed(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated, lang),
     };
-    audited(state, req, DOOR, started, lang, attempt).await
+    answered(req, attempt)
 }

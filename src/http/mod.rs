@@ -5,6 +5,7 @@ pub mod audit_trail;
 pub mod auth;
 pub mod documents;
 pub mod export;
+pub mod gate;
 pub mod graphql_http;
 pub mod login;
 pub mod metrics;
@@ -251,6 +252,14 @@ pub fn graphql_problem(status: StatusCode, e: &AppError, lang: Lang) -> Response
         .body(body.to_string())
 }
 
+/// A JSON answer.
+pub fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
 /// The 429 answer: the error body (GraphQL-shaped for `/graphql`) and `Retry-After`.
 pub fn too_many_requests(retry_after_secs: u64, lang: Lang, graphql_shaped: bool) -> Response {
     let status = StatusCode::TOO_MANY_REQUESTS;
@@ -266,39 +275,36 @@ pub fn too_many_requests(retry_after_secs: u64, lang: Lang, graphql_shaped: bool
     resp
 }
 
+/// `/graphql`: behind the gate (rate limit, body limit, caller, audit event), reads the request,
+/// runs it within the request timeout, and completes the event with the operation, the query's
+/// hash, the redacted variables, the outcome and the rows returned.
 #[handler]
 async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) -> Response {
-    let started = std::time::Instant::now();
     let lang = request_lang(req);
-    let operation = || Some(format!("{} /graphql", req.method()));
-    if let Err(wait) = rate_limit::check(state, req) {
-        let mut event = audit_trail::refused_event(state, req, ErrorCode::RateLimited);
-        event.operation = operation();
-        return finish(state, event, started, lang, || {
-            too_many_requests(wait, lang, true)
-        })
-        .await;
-    }
-    let caller = auth::resolve(state, req).await;
-    let mut event = audit_trail::request_event(state, req, &caller);
+    let event = gate::recorder_of(req);
+    let Some(caller) = gate::caller_of(req).cloned() else {
+        let e = AppError::Internal(anyhow::anyhow!("/graphql without a resolved caller"));
+        return graphql_problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang);
+    };
     let request = match graphql_http::read(req, body, state.limits.max_body, &state.persisted).await
     {
         Ok(r) => r,
         Err(refusal) => {
             // Malformed requests are recorded too: who sent what kind of refusal.
-            event.operation = operation();
-            event.outcome = refusal.code.to_owned();
-            return finish(state, event, started, lang, || refusal.response()).await;
+            event.update(|e| e.outcome = refusal.code.to_owned());
+            return refusal.response();
         }
     };
-    event.operation = Some(
-        request
-            .operation_name
-            .clone()
-            .unwrap_or_else(|| audit_trail::operation_of(&request.query)),
-    );
-    event.query_hash = Some(audit_trail::sha256(&request.query));
-    event.variables = Some(audit_trail::redacted(&request.variables));
+    let operation = request
+        .operation_name
+        .clone()
+        .unwrap_or_else(|| audit_trail::operation_of(&request.query));
+    event.count_as(operation.clone());
+    event.update(|e| {
+        e.operation = Some(operation);
+        e.query_hash = Some(audit_trail::sha256(&request.query));
+        e.variables = Some(audit_trail::redacted(&request.variables));
+    });
     // Introspection and field suggestions are for authenticated callers only.
     let anonymous = caller.principal.is_err();
     let request = if anonymous {
@@ -324,15 +330,12 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     let execution = schema.execute(request.data(ctx));
     let Ok(mut response) = tokio::time::timeout(state.limits.request_timeout, execution).await
     else {
-        event.outcome = ErrorCode::RequestTimeout.as_str().to_owned();
-        return finish(state, event, started, lang, || {
-            graphql_problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &AppError::RequestTimeout,
-                lang,
-            )
-        })
-        .await;
+        event.update(|e| e.outcome = ErrorCode::RequestTimeout.as_str().to_owned());
+        return graphql_problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &AppError::RequestTimeout,
+            lang,
+        );
     };
     let request_id = request_id::current();
     for e in &mut response.errors {
@@ -343,7 +346,7 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
                 .set("requestId", id.as_str());
         }
     }
-    event.outcome = response
+    let outcome = response
         .errors
         .first()
         .map(|e| {
@@ -354,32 +357,16 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
                 .unwrap_or_else(|| "GRAPHQL_ERROR".to_owned())
         })
         .unwrap_or_else(|| "OK".to_owned());
-    event.rows_returned = i64::try_from(rows.load(std::sync::atomic::Ordering::Relaxed)).ok();
-    finish(state, event, started, lang, || {
-        graphql_http::write(req, response)
-    })
-    .await
-}
-
-/// Records `event` (with its duration) and answers with `respond()`; fails closed: a request
-/// that cannot be recorded is not answered.
-async fn finish(
-    state: &AppState,
-    event: crate::audit::Event,
-    started: std::time::Instant,
-    lang: Lang,
-    respond: impl FnOnce() -> Response,
-) -> Response {
-    let operation = event.operation.clone();
-    match record(state, event, started, operation.as_deref()).await {
-        Ok(()) => respond(),
-        Err(e) => graphql_problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang),
-    }
+    event.update(|e| {
+        e.outcome = outcome;
+        e.rows_returned = i64::try_from(rows.load(std::sync::atomic::Ordering::Relaxed)).ok();
+    });
+    graphql_http::write(req, response)
 }
 
 /// Appends `event` (with its duration) to the audit trail and counts the request in the metrics
 /// under `operation`.
-async fn record(
+pub(crate) async fn record(
     state: &AppState,
     mut event: crate::audit::Event,
     started: std::time::Instant,
@@ -468,33 +455,143 @@ async fn policy_usable(state: &AppState) -> bool {
     }
 }
 
-/// The application: every route, with shared state, request ids, masked panics and (when
-/// origins are configured) CORS.
-pub fn app(state: AppState) -> impl poem::Endpoint {
-    let cors = cors(&state.limits.cors_origins);
-    Route::new()
-        .at(
+/// Whether a route goes through the gate, and with which settings.
+#[derive(Debug, Clone, Copy)]
+pub enum Guard {
+    /// Behind the gate with these settings.
+    Gated(gate::Door),
+    /// Outside it, and why: only the probes and the metrics scrape, which must answer when the
+    /// database (and so the trail) cannot, and are not the clients' doors.
+    Exempt(&'static str),
+}
+
+/// One route: its path, its guard, and its endpoint.
+struct Entry {
+    path: &'static str,
+    guard: Guard,
+    endpoint: poem::endpoint::BoxEndpoint<'static, Response>,
+}
+
+fn gated<E>(path: &'static str, door: gate::Door, endpoint: E) -> Entry
+where
+    E: poem::Endpoint + 'static,
+{
+    Entry {
+        path,
+        guard: Guard::Gated(door),
+        endpoint: gate::gate(door, endpoint).boxed(),
+    }
+}
+
+fn exempt<E>(path: &'static str, why: &'static str, endpoint: E) -> Entry
+where
+    E: poem::Endpoint + 'static,
+{
+    Entry {
+        path,
+        guard: Guard::Exempt(why),
+        endpoint: endpoint.map_to_response().boxed(),
+    }
+}
+
+/// Every route of the server. The router is built from this table only, so a route cannot be
+/// added without choosing its guard; `/*rest` (any other path) is gated too.
+fn table() -> Vec<Entry> {
+    use gate::{BodyLimit, Door, Needs};
+    let probe = "a probe: answers when the database cannot";
+    vec![
+        gated(
             "/graphql",
+            Door::named("/graphql")
+                .body(BodyLimit::Configured)
+                .with_caller()
+                .graphql_shaped(),
             poem::RouteMethod::new()
                 .get(graphql)
                 .post(graphql)
                 .put(graphql)
                 .delete(graphql)
                 .patch(graphql),
-        )
-        .at("/playground", get(playground::page))
-        .at("/playground/assets/:name", get(playground::asset))
-        .at("/playground/demo-users", get(playground::demo_users))
-        .at("/healthz", get(healthz))
-        .at("/readyz", get(readyz))
-        .at("/metrics", get(metrics::metrics))
-        .at("/admin", get(admin::page))
-        .at("/export/budget-lines.csv", get(export::budget_lines))
-        .at("/export/budget-summary.csv", get(export::budget_summary))
-        .at("/auth/challenge", poem::post(login::challenge))
-        .at("/auth/login", poem::post(login::login))
-        .at("/auth/logout", poem::post(login::logout))
-        .at("/documents/:id/content", get(documents::content))
+        ),
+        gated(
+            "/playground",
+            Door::named("/playground"),
+            get(playground::page),
+        ),
+        gated(
+            "/playground/assets/:name",
+            Door::named("/playground/assets"),
+            get(playground::asset),
+        ),
+        gated(
+            "/playground/demo-users",
+            Door::named("/playground/demo-users"),
+            get(playground::demo_users),
+        ),
+        gated("/admin", Door::named("/admin"), get(admin::page)),
+        gated(
+            "/export/budget-lines.csv",
+            Door::named("/export/budget-lines.csv").with_caller(),
+            get(export::budget_lines),
+        ),
+        gated(
+            "/export/budget-summary.csv",
+            Door::named("/export/budget-summary.csv").with_caller(),
+            get(export::budget_summary),
+        ),
+        gated(
+            "/auth/challenge",
+            Door::named("/auth/challenge").needs(Needs::SignIn),
+            poem::post(login::challenge),
+        ),
+        gated(
+            "/auth/login",
+            Door::named("/auth/login")
+                .needs(Needs::SignIn)
+                .body(BodyLimit::Bytes(login::MAX_LOGIN_BODY)),
+            poem::post(login::login),
+        ),
+        gated(
+            "/auth/logout",
+            Door::named("/auth/logout"),
+            poem::post(login::logout),
+        ),
+        gated(
+            "/documents/:id/content",
+            Door::named("/documents/content").with_caller(),
+            get(documents::content),
+        ),
+        exempt("/healthz", probe, get(healthz)),
+        exempt("/readyz", probe, get(readyz)),
+        exempt(
+            "/metrics",
+            "the scrape: aggregate counts only, no client data; firewall it to the scraper",
+            get(metrics::metrics),
+        ),
+        gated("/*rest", Door::named("unknown"), not_found),
+    ]
+}
+
+/// The route table: each path and its guard (what a test walks to prove every door is gated).
+pub fn route_table() -> Vec<(&'static str, Guard)> {
+    table().into_iter().map(|e| (e.path, e.guard)).collect()
+}
+
+/// Any path the server does not serve.
+#[handler]
+fn not_found() -> Response {
+    Response::builder().status(StatusCode::NOT_FOUND).finish()
+}
+
+/// The application: every route of [`table`], with shared state, request ids, masked panics and
+/// (when origins are configured) CORS.
+pub fn app(state: AppState) -> impl poem::Endpoint {
+    let cors = cors(&state.limits.cors_origins);
+    let mut route = Route::new();
+    for entry in table() {
+        route = route.at(entry.path, entry.endpoint);
+    }
+    route
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(state)
         .with(CatchPanic::new().with_handler(|_| {

@@ -12,6 +12,7 @@ mod cert_login;
 mod cli;
 mod common;
 mod export;
+mod gate;
 mod graphql_http;
 mod identity;
 mod import;
