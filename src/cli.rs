@@ -417,7 +417,9 @@ pub async fn run() -> anyhow::Result<i32> {
             )
             .await
             .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
-            println!("{}", serde_json::to_string_pretty(&response)?);
+            // Names and reasons in the answer are client text: escaped for the terminal.
+            let text = serde_json::to_string_pretty(&response)?;
+            println!("{}", crate::domain::text::escaped(&text));
             if response.get("errors").is_some() {
                 return Ok(2);
             }
@@ -821,6 +823,9 @@ async fn print_users(
             "status",
         ])?;
     }
+    // Names come from application forms: never printed raw (a CR/LF or an ANSI escape in a
+    // surname must not forge a row or recolour the terminal).
+    let safe = |t: &str| crate::domain::text::escaped(t).into_owned();
     for u in all {
         let Some(o) = orgs.iter().find(|o| o.id == u.organization_id) else {
             continue;
@@ -828,27 +833,28 @@ async fn print_users(
         if kind.is_some_and(|k| k != o.kind) {
             continue;
         }
-        let admin = o.administrator.clone().unwrap_or_default();
+        let admin = safe(&o.administrator.clone().unwrap_or_default());
+        let name = safe(&u.full_name());
         if csv_out {
             out.write_record([
                 u.iin.as_str(),
-                &u.full_name(),
+                &name,
                 &o.bin,
                 o.kind.as_str(),
                 &o.kato,
                 &admin,
-                &u.status,
+                &safe(&u.status),
             ])?;
         } else {
             println!(
                 "{}  {:<40} {} {:<34} {} {:>3} {}",
                 u.iin,
-                u.full_name(),
+                name,
                 o.bin,
                 o.kind.as_str(),
                 o.kato,
                 admin,
-                u.status
+                safe(&u.status)
             );
         }
     }

@@ -43,6 +43,43 @@ pub struct Event {
     pub request_id: Option<String>,
 }
 
+/// Largest variables text stored whole; a larger one is stored as its size and SHA-256.
+pub const MAX_STORED_VARIABLES: usize = 16 * 1024;
+
+impl Event {
+    /// The event as the trail stores it: every text free of control characters and bidi marks
+    /// (escaped, see [`crate::domain::text`]), bounded in length; variables over
+    /// [`MAX_STORED_VARIABLES`] bytes kept as their length and SHA-256 only. A request cannot
+    /// bloat the trail, forge a line in it, or store what a database refuses (NUL).
+    pub fn cleaned(self) -> Event {
+        use crate::domain::text::escaped_within;
+        let bounded = |t: Option<String>, max: usize| t.map(|t| escaped_within(&t, max));
+        let variables = self.variables.map(|v| {
+            if v.len() > MAX_STORED_VARIABLES {
+                use sha2::Digest;
+                serde_json::json!({
+                    "omitted": "larger than the trail keeps",
+                    "bytes": v.len(),
+                    "sha256": hex::encode(sha2::Sha256::digest(v.as_bytes())),
+                })
+                .to_string()
+            } else {
+                crate::domain::text::escaped(&v).into_owned()
+            }
+        });
+        Event {
+            operation: bounded(self.operation, 200),
+            query_hash: bounded(self.query_hash, 64),
+            variables,
+            scope: bounded(self.scope, 4096),
+            outcome: escaped_within(&self.outcome, 64),
+            client_addr: bounded(self.client_addr, 64),
+            request_id: bounded(self.request_id, 64),
+            ..self
+        }
+    }
+}
+
 /// A stored event: its content, its place in the chain and the hashes.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredEvent {
@@ -147,7 +184,8 @@ pub async fn append_all(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<i64>> 
     };
     let mut seqs = Vec::with_capacity(events.len());
     let mut rows = Vec::with_capacity(events.len());
-    for mut event in events {
+    for event in events {
+        let mut event = event.cleaned();
         event.at = event
             .at
             .duration_trunc(TimeDelta::microseconds(1))

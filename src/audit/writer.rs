@@ -66,8 +66,25 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                     let _ = done.send(Ok(seq));
                 }
             }
+            // One event the database refuses must not fail the others of its batch: each is
+            // tried alone, and only those that fail again are refused.
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(error = %e, events = batch.len(), "audit batch failed; appending its events one by one");
+                for (event, done) in batch {
+                    let _ = done.send(
+                        write(&db, vec![event])
+                            .await
+                            .map_err(|e| e.to_string())
+                            .and_then(|s| {
+                                s.first()
+                                    .copied()
+                                    .ok_or_else(|| "no sequence number".to_owned())
+                            }),
+                    );
+                }
+            }
             Err(e) => {
-                tracing::error!(error = %e, events = batch.len(), "audit write failed; the requests are refused");
+                tracing::error!(error = %e, "audit write failed; the request is refused");
                 for (_, done) in batch {
                     let _ = done.send(Err(e.to_string()));
                 }

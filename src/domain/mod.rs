@@ -10,6 +10,7 @@ pub mod lang;
 pub mod object;
 pub mod org;
 pub mod territory;
+pub mod text;
 pub mod workflow;
 
 /// A text value that names no variant of the expected enumeration.

@@ -295,18 +295,24 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
             return refusal.response();
         }
     };
-    let operation = request
-        .operation_name
-        .clone()
-        .unwrap_or_else(|| audit_trail::operation_of(&request.query));
-    event.count_as(operation.clone());
+    // Introspection and field suggestions are for authenticated callers only.
+    let anonymous = caller.principal.is_err();
+    let operation = match &request.operation_name {
+        Some(name) if !crate::domain::text::is_graphql_name(name, 100) => None,
+        Some(name) => Some(name.clone()),
+        None => Some(audit_trail::operation_of(&request.query)),
+    };
+    event.count_as(match &operation {
+        None => "invalid".to_owned(),
+        Some(name) if !anonymous || metrics::shipped(name) => name.clone(),
+        Some(_) => "other".to_owned(),
+    });
+    let operation = operation.unwrap_or_else(|| "(invalid operationName)".to_owned());
     event.update(|e| {
         e.operation = Some(operation);
         e.query_hash = Some(audit_trail::sha256(&request.query));
         e.variables = Some(audit_trail::redacted(&request.variables));
     });
-    // Introspection and field suggestions are for authenticated callers only.
-    let anonymous = caller.principal.is_err();
     let request = if anonymous {
         request.disable_introspection()
     } else {

@@ -14,6 +14,7 @@ mod common;
 mod export;
 mod gate;
 mod graphql_http;
+mod hostile_input;
 mod identity;
 mod import;
 mod labels;
