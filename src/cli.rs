@@ -419,7 +419,7 @@ pub async fn run() -> anyhow::Result<i32> {
             .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
             // Names and reasons in the answer are client text: escaped for the terminal.
             let text = serde_json::to_string_pretty(&response)?;
-            println!("{}", crate::domain::text::escaped(&text));
+            println!("{}", crate::domain::text::escaped_json(&text));
             if response.get("errors").is_some() {
                 return Ok(2);
             }

@@ -88,6 +88,10 @@ pub enum Expected {
     Text(usize),
     /// An oversight body the law does not exclude (paragraph 2.6).
     OversightBody,
+    /// A person's name of 1 to N characters: letters, spaces, hyphens, apostrophes, dots.
+    PersonName(usize),
+    /// A date from the first to the second day, inclusive.
+    DateWithin(chrono::NaiveDate, chrono::NaiveDate),
 }
 
 impl Expected {
@@ -197,6 +201,16 @@ impl Expected {
                     "the id of an oversight body the law does not exclude from the audit bodies",
                 )
                 .to_owned(),
+            Expected::PersonName(n) => match lang {
+                Lang::Kk => format!("әріптерден, бос орындардан, сызықшалардан, апострофтардан және нүктелерден тұратын 1–{n} таңбалы есім"),
+                Lang::Ru => format!("имя из 1–{n} символов: буквы, пробелы, дефисы, апострофы и точки"),
+                Lang::En => format!("a name of 1 to {n} characters: letters, spaces, hyphens, apostrophes and dots"),
+            },
+            Expected::DateWithin(from, to) => match lang {
+                Lang::Kk => format!("{from} мен {to} аралығындағы күн"),
+                Lang::Ru => format!("дата с {from} по {to}"),
+                Lang::En => format!("a date from {from} to {to}"),
+            },
             Expected::ConsistentWith(other) => match lang {
                 Lang::Kk => format!("{other} өрісіне сәйкес мән"),
                 Lang::Ru => format!("значение, согласованное с полем {other}"),

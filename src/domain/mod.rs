@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod calendar;
 pub mod date;
+pub mod form;
 pub mod grant;
 pub mod ident;
 pub mod identity;

@@ -31,6 +31,16 @@ pub fn escaped(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A JSON text (pretty-printed or not) with every unsafe character escaped but its structural
+/// line breaks: inside JSON strings control characters are escaped already, so what remains raw
+/// there (DEL, C1, bidi marks) is written as `\uXXXX`, and the text stays the same JSON.
+pub fn escaped_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        return Cow::Borrowed(json);
+    }
+    Cow::Owned(json.lines().map(escaped).collect::<Vec<_>>().join("\n"))
+}
+
 /// [`escaped`], cut to at most `max` characters (an ellipsis marks the cut).
 pub fn escaped_within(text: &str, max: usize) -> String {
     let safe = escaped(text);
@@ -99,6 +109,18 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&stored).expect("still JSON");
         assert_eq!(back["name"], sent);
         assert!(!stored.chars().any(is_unsafe));
+    }
+
+    #[test]
+    fn pretty_json_keeps_its_lines_and_meaning() {
+        let sent = "a\u{202e}b\u{85}";
+        let pretty = serde_json::to_string_pretty(&serde_json::json!({ "name": sent, "n": 1 }))
+            .expect("json");
+        let safe = escaped_json(&pretty);
+        assert_eq!(safe.lines().count(), pretty.lines().count());
+        assert!(!safe.chars().any(|c| c != '\n' && is_unsafe(c)));
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back["name"], sent);
     }
 
     #[test]

@@ -243,9 +243,8 @@ impl OversightMutation {
         let r = req(ctx)?;
         let p = r.require("block_request", "submit")?;
         let uid = parse_id(r.lang, "userId", &user_id)?;
-        if reason.trim().is_empty() {
-            return Err(r.error(AppError::invalid("reason", Expected::Present)));
-        }
+        let reason = crate::domain::form::text("reason", &reason, crate::domain::form::REASON)
+            .map_err(|e| r.error(e))?;
         let now = r.clock.now();
         let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
         let due = cal
@@ -259,12 +258,21 @@ impl OversightMutation {
             .filter(|u| u.organization_id == p.organization.id)
             .ok_or_else(|| r.error(AppError::NotFound))?;
         workflow::require_active(user.is_blocked()).map_err(|e| r.error(e.into()))?;
+        // Powers end no earlier than the membership began, and within a year from today.
+        let began = crate::store::memberships::current(&mut tx, uid)
+            .await
+            .map_err(|e| r.error(e))?
+            .map(|m| m.started_on)
+            .unwrap_or(crate::domain::form::RULES_APPROVED);
+        let latest = local_day(now) + chrono::Days::new(366);
+        crate::domain::form::date_within("terminatedOn", terminated_on.0, began, latest)
+            .map_err(|e| r.error(e))?;
         let new = NewBlockRequest {
             user_id: uid,
             organization_id: p.organization.id,
             requested_by: p.user.id,
             terminated_on: terminated_on.0,
-            reason: reason.trim(),
+            reason: &reason,
             requested_at: now,
             due,
         };

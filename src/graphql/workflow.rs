@@ -16,6 +16,7 @@ use crate::authz::applications::ApplicationReach;
 use crate::authz::principal::local_day;
 use crate::domain::budget::InformationSystem;
 use crate::domain::date::Date;
+use crate::domain::form;
 use crate::domain::ident::Iin;
 use crate::domain::identity::{self, ConflictKind};
 use crate::domain::workflow::{self, ApplicationStatus, ReviewDecision};
@@ -31,8 +32,8 @@ const REVIEW_DAYS: u32 = 2;
 const GRANT_DAYS: u32 = 2;
 /// Working days the integrator has to report a training.
 const TRAINING_REPORT_DAYS: u32 = 5;
-/// Longest incoming number of a registered application.
-const INCOMING_NUMBER_CHARS: usize = 64;
+/// Most employees one application lists.
+const MAX_EMPLOYEES: usize = 200;
 
 /// One employee of an application (the appendix form's row).
 #[derive(InputObject, Debug, Clone)]
@@ -78,90 +79,91 @@ pub struct AccessApplicationInput {
     pub outgoing_date: Option<Date>,
 }
 
-fn required(field: String, v: &str) -> Result<(), AppError> {
-    if v.trim().is_empty() {
-        Err(AppError::invalid(field, Expected::Present))
-    } else {
-        Ok(())
-    }
+/// The form as checked: every field trimmed and within its rule.
+struct CheckedForm {
+    head_full_name: String,
+    executor_phone: String,
+    executor_email: String,
+    outgoing_number: Option<String>,
+    outgoing_date: Option<chrono::NaiveDate>,
+    employees: Vec<EmployeeRow>,
 }
 
-fn email(field: String, v: &str) -> Result<(), AppError> {
-    let ok = v.split_once('@').is_some_and(|(a, b)| {
-        !a.is_empty() && b.contains('.') && !b.starts_with('.') && !v.contains(' ')
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(field, Expected::Email))
-    }
-}
-
-fn phone(field: String, v: &str) -> Result<(), AppError> {
-    let digits = v.chars().filter(char::is_ascii_digit).count();
-    let allowed = v.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-    if allowed && (10..=15).contains(&digits) {
-        Ok(())
-    } else {
-        Err(AppError::invalid(field, Expected::Phone))
-    }
-}
-
-/// Checks the form; names the first bad field (`input.employees[1].iin`).
-fn validate(input: &AccessApplicationInput) -> Result<Vec<EmployeeRow>, AppError> {
+/// Checks the form against the field rules of [`form`]; names the first bad field
+/// (`input.employees[1].iin`). The outgoing date lies between the rules' approval and `today`.
+fn validate(
+    input: &AccessApplicationInput,
+    today: chrono::NaiveDate,
+) -> Result<CheckedForm, AppError> {
     if input.systems.is_empty() {
         return Err(AppError::invalid("input.systems", Expected::NonEmpty));
     }
     if input.employees.is_empty() {
         return Err(AppError::invalid("input.employees", Expected::NonEmpty));
     }
-    required("input.headFullName".into(), &input.head_full_name)?;
-    phone("input.executorPhone".into(), &input.executor_phone)?;
-    email("input.executorEmail".into(), &input.executor_email)?;
+    if input.employees.len() > MAX_EMPLOYEES {
+        return Err(AppError::invalid(
+            "input.employees",
+            Expected::IntegerIn(1, MAX_EMPLOYEES as i64),
+        ));
+    }
+    let head_full_name = form::text("input.headFullName", &input.head_full_name, form::FULL_NAME)?;
+    let executor_phone = form::text(
+        "input.executorPhone",
+        &input.executor_phone,
+        form::Rule::Phone,
+    )?;
+    let executor_email = form::text(
+        "input.executorEmail",
+        &input.executor_email,
+        form::Rule::Email,
+    )?;
+    let outgoing_number = form::optional_text(
+        "input.outgoingNumber",
+        input.outgoing_number.as_deref(),
+        form::DOCUMENT_NUMBER,
+    )?;
+    let outgoing_date = input
+        .outgoing_date
+        .map(|d| form::date_within("input.outgoingDate", d.0, form::RULES_APPROVED, today))
+        .transpose()?;
     let mut seen = BTreeSet::new();
-    let mut rows = Vec::new();
+    let mut employees = Vec::new();
     for (i, e) in input.employees.iter().enumerate() {
         let f = |name: &str| format!("input.employees[{i}].{name}");
-        for (name, v) in [
-            ("surname", &e.surname),
-            ("name", &e.name),
-            ("position", &e.position),
-            ("structuralUnit", &e.structural_unit),
-            ("eqyzmetQrCode", &e.eqyzmet_qr_code),
-            ("purpose", &e.purpose),
-        ] {
-            required(f(name), v)?;
-        }
+        let surname = form::text(f("surname"), &e.surname, form::NAME)?;
+        let name = form::text(f("name"), &e.name, form::NAME)?;
+        let patronymic = form::optional_text(f("patronymic"), e.patronymic.as_deref(), form::NAME)?;
         let iin = Iin::parse(e.iin.trim())
             .map_err(|_| AppError::invalid(f("iin"), Expected::ValidIdentifier))?;
         if !seen.insert(iin.to_string()) {
             return Err(AppError::invalid(f("iin"), Expected::Unique));
         }
-        phone(f("phone"), &e.phone)?;
-        email(f("email"), &e.email)?;
-        rows.push(EmployeeRow {
+        employees.push(EmployeeRow {
             row_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
-            surname: e.surname.trim().to_owned(),
-            name: e.name.trim().to_owned(),
-            patronymic: e
-                .patronymic
-                .as_deref()
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned),
+            surname,
+            name,
+            patronymic,
             iin: iin.to_string(),
-            position: e.position.trim().to_owned(),
-            structural_unit: e.structural_unit.trim().to_owned(),
-            eqyzmet_qr: e.eqyzmet_qr_code.trim().to_owned(),
-            phone: e.phone.trim().to_owned(),
-            email: e.email.trim().to_owned(),
-            purpose: e.purpose.trim().to_owned(),
+            position: form::text(f("position"), &e.position, form::TITLE)?,
+            structural_unit: form::text(f("structuralUnit"), &e.structural_unit, form::TITLE)?,
+            eqyzmet_qr: form::text(f("eqyzmetQrCode"), &e.eqyzmet_qr_code, form::HR_CODE)?,
+            phone: form::text(f("phone"), &e.phone, form::Rule::Phone)?,
+            email: form::text(f("email"), &e.email, form::Rule::Email)?,
+            purpose: form::text(f("purpose"), &e.purpose, form::REASON)?,
             outcome: None,
             refusal: None,
             user_id: None,
         });
     }
-    Ok(rows)
+    Ok(CheckedForm {
+        head_full_name,
+        executor_phone,
+        executor_email,
+        outgoing_number,
+        outgoing_date,
+        employees,
+    })
 }
 
 /// An access application and where it stands.
@@ -513,7 +515,8 @@ async fn store_application(
     input: &AccessApplicationInput,
     receipt: Receipt<'_>,
 ) -> Result<AccessApplication> {
-    let employees = validate(input).map_err(|e| r.error(e))?;
+    let checked = validate(input, local_day(r.clock.now())).map_err(|e| r.error(e))?;
+    let employees = checked.employees;
     let mut systems = input.systems.clone();
     systems.sort();
     systems.dedup();
@@ -537,11 +540,11 @@ async fn store_application(
         organization_id: receipt.organization_id,
         submitted_by: receipt.entered_by.user.id,
         systems: &systems,
-        head_full_name: input.head_full_name.trim(),
-        executor_phone: input.executor_phone.trim(),
-        executor_email: input.executor_email.trim(),
-        outgoing_number: input.outgoing_number.as_deref(),
-        outgoing_date: input.outgoing_date.map(|d| d.0),
+        head_full_name: &checked.head_full_name,
+        executor_phone: &checked.executor_phone,
+        executor_email: &checked.executor_email,
+        outgoing_number: checked.outgoing_number.as_deref(),
+        outgoing_date: checked.outgoing_date,
         received_at: receipt.received_at,
         review_due: receipt.review_due,
         incoming_number: receipt.incoming_number,
@@ -565,22 +568,6 @@ async fn store_application(
     .await?;
     tx.commit().await.map_err(|e| r.error(e.into()))?;
     reload(r, id).await
-}
-
-/// An incoming number: 1 to 64 printable characters.
-fn incoming_number(v: &str) -> Result<&str, AppError> {
-    let v = v.trim();
-    let ok = !v.is_empty()
-        && v.chars().count() <= INCOMING_NUMBER_CHARS
-        && v.chars().all(|c| !c.is_control());
-    if ok {
-        Ok(v)
-    } else {
-        Err(AppError::invalid(
-            "incomingNumber",
-            Expected::Text(INCOMING_NUMBER_CHARS),
-        ))
-    }
 }
 
 /// Workflow mutations.
@@ -630,13 +617,12 @@ impl WorkflowMutation {
         let r = req(ctx)?;
         let p = r.require("application", "register")?;
         let org_id = parse_id(r.lang, "organizationId", &organization_id)?;
-        let number = incoming_number_checked(r, &incoming_number)?;
+        let number = form::text("incomingNumber", &incoming_number, form::DOCUMENT_NUMBER)
+            .map_err(|e| r.error(e))?;
         let now = r.clock.now();
         let today = local_day(now);
-        let earliest = today - chrono::Days::new(366);
-        if received_on.0 > today || received_on.0 < earliest {
-            return Err(r.error(AppError::invalid("receivedOn", Expected::Date)));
-        }
+        let earliest = (today - chrono::Days::new(366)).max(form::RULES_APPROVED);
+        form::date_within("receivedOn", received_on.0, earliest, today).map_err(|e| r.error(e))?;
         // Only an oversight body the law does not exclude may apply (paragraph 2.6).
         let org = orgs::by_id_unscoped(&r.db, org_id)
             .await
@@ -654,7 +640,7 @@ impl WorkflowMutation {
             entered_by: p,
             received_at,
             review_due,
-            incoming_number: Some(number),
+            incoming_number: Some(&number),
             step: "registerAccessApplication",
         };
         store_application(r, &input, receipt).await
@@ -678,6 +664,8 @@ impl WorkflowMutation {
             .await
             .map_err(|e| r.error(e))?
             .ok_or_else(|| r.error(AppError::NotFound))?;
+        let comment = form::optional_text("comment", comment.as_deref(), form::REASON)
+            .map_err(|e| r.error(e))?;
         let next = workflow::review(app.status, decision, comment.as_deref())
             .map_err(|e| r.error(e.into()))?;
         let grant_due = if next == ApplicationStatus::Approved {
@@ -692,7 +680,7 @@ impl WorkflowMutation {
             next,
             p.user.id,
             now,
-            comment.as_deref().map(str::trim),
+            comment.as_deref(),
             grant_due,
         )
         .await
@@ -772,7 +760,7 @@ impl WorkflowMutation {
             .await
             .map_err(|e| r.error(e))?
             .ok_or_else(|| r.error(AppError::NotFound))?;
-        let refused = access::refuse(&mut tx, &app, p.user.id, now, reason)
+        let refused = access::refuse(&mut tx, &app, p.user.id, now, &reason)
             .await
             .map_err(|e| r.error(e))?;
         let refused: Vec<serde_json::Value> = refused
@@ -803,6 +791,11 @@ impl WorkflowMutation {
         let p = r.require("training", "record")?;
         let uid = parse_id(r.lang, "userId", &user_id)?;
         let now = r.clock.now();
+        let today = local_day(now);
+        // A training is recorded after it happened, within the year.
+        let earliest = (today - chrono::Days::new(366)).max(form::RULES_APPROVED);
+        form::date_within("completedOn", completed_on.0, earliest, today)
+            .map_err(|e| r.error(e))?;
         let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
         let report_day = cal
             .deadline_after_day(completed_on.0, TRAINING_REPORT_DAYS)
@@ -886,19 +879,7 @@ impl WorkflowMutation {
     }
 }
 
-fn incoming_number_checked<'a>(r: &RequestCtx, v: &'a str) -> Result<&'a str> {
-    incoming_number(v).map_err(|e| r.error(e))
-}
-
-/// A reason: 1 to 1000 characters, no control characters but line breaks.
-fn reason_checked<'a>(r: &RequestCtx, field: &str, v: &'a str) -> Result<&'a str> {
-    let t = v.trim();
-    let ok = !t.is_empty()
-        && t.chars().count() <= 1000
-        && t.chars().all(|c| !c.is_control() || c == '\n');
-    if ok {
-        Ok(t)
-    } else {
-        Err(r.error(AppError::invalid(field, Expected::Text(1000))))
-    }
+/// A reason: as [`form::REASON`].
+fn reason_checked(r: &RequestCtx, field: &str, v: &str) -> Result<String> {
+    form::text(field, v, form::REASON).map_err(|e| r.error(e))
 }

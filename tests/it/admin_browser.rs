@@ -51,7 +51,7 @@ async fn approved_application(s: &mut TestServer, t: &TestDb) -> String {
                     "phone": "+7 701 123 45 67", "email": "b@maslikhat.kz", "purpose": "Бюджетті бақылау"
                 }],
                 "headFullName": "Ахметов Асқар Серікұлы", "executorPhone": "+77011234567",
-                "executorEmail": "exec@maslikhat.kz", "outgoingNumber": "01-15/124", "outgoingDate": "2026-11-20"
+                "executorEmail": "exec@maslikhat.kz", "outgoingNumber": "01-15/124", "outgoingDate": "2025-06-02"
             }}),
         )
         .await;

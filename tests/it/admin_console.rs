@@ -72,7 +72,7 @@ async fn review_then_grant_makes_the_grant_active_and_auditors_are_refused() {
                     "phone": "+7 701 123 45 67", "email": "a@maslikhat.kz", "purpose": "Бюджетті бақылау"
                 }],
                 "headFullName": "Ахметов Асқар Серікұлы", "executorPhone": "+77011234567",
-                "executorEmail": "exec@maslikhat.kz", "outgoingNumber": "01-15/123", "outgoingDate": "2026-11-20"
+                "executorEmail": "exec@maslikhat.kz", "outgoingNumber": "01-15/123", "outgoingDate": "2025-06-02"
             }}),
         )
         .await;

@@ -402,6 +402,7 @@ async fn operators_take_workflow_steps_through_the_same_checks() {
     let (code, v) = run(step(&integrator.iin, &["grant", &id])).await;
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["data"]["grantAccess"][0]["status"], "AWAITING_TRAINING");
+    let today = chrono::Utc::now().date_naive().to_string();
     let (code, v) = run(step(
         &integrator.iin,
         &[
@@ -409,7 +410,7 @@ async fn operators_take_workflow_steps_through_the_same_checks() {
             "--user",
             "000000000101",
             "--on",
-            "2026-11-20",
+            &today,
             "--language",
             "RU",
         ],

@@ -210,3 +210,140 @@ async fn the_cli_never_prints_client_text_raw() {
     assert_eq!(rows.len(), 1, "one row for the user: {rows:?}");
     assert!(rows[0].starts_with(&victim.iin), "{}", rows[0]);
 }
+
+/// Hostile form values: each is refused as `BAD_USER_INPUT` naming its field, and nothing is
+/// stored.
+#[tokio::test]
+async fn hostile_form_values_are_refused_naming_the_field() {
+    use common::workflow::*;
+    let t = TestDb::with_demo(1).await;
+    let a = actors(&t.db).await;
+    let mut s = TestServer::start(&t.db).await;
+    let huge = "Ә".repeat(60_000);
+    let cases: Vec<(&str, &str, Value, &str)> = vec![
+        (
+            "a 60 000-character surname",
+            "employees",
+            json!(huge),
+            "input.employees[0].surname",
+        ),
+        (
+            "a surname with NUL",
+            "employees",
+            json!("Ахмет\u{0}ов"),
+            "input.employees[0].surname",
+        ),
+        (
+            "a surname with CR/LF and ANSI",
+            "employees",
+            json!("Evil\r\n999\u{1b}[31m"),
+            "input.employees[0].surname",
+        ),
+        (
+            "a right-to-left override in a position",
+            "position",
+            json!("маман\u{202e}"),
+            "input.employees[0].position",
+        ),
+        (
+            "an e-mail with NUL",
+            "email",
+            json!("a\u{0}@b.kz"),
+            "input.employees[0].email",
+        ),
+        (
+            "a 60 000-character outgoing number",
+            "outgoingNumber",
+            json!(huge),
+            "input.outgoingNumber",
+        ),
+        (
+            "outgoing date in year one",
+            "outgoingDate",
+            json!("0001-01-01"),
+            "input.outgoingDate",
+        ),
+        (
+            "outgoing date in the future",
+            "outgoingDate",
+            json!("2999-01-01"),
+            "input.outgoingDate",
+        ),
+    ];
+    let before = counts(&t.db).await;
+    for (name, target, value, field) in cases {
+        let mut vars = application(vec![employee(&iin(8100), "Оспанов")]);
+        match target {
+            "employees" => vars["input"]["employees"][0]["surname"] = value,
+            "position" | "email" => vars["input"]["employees"][0][target] = value,
+            other => vars["input"][other] = value,
+        }
+        let v = as_user(&mut s, &a.head, SUBMIT, vars).await;
+        assert_eq!(code(&v), "BAD_USER_INPUT", "{name}: {v}");
+        assert_eq!(v["errors"][0]["extensions"]["field"], field, "{name}: {v}");
+    }
+    assert_eq!(counts(&t.db).await, before, "nothing stored");
+
+    // The refusal speaks the caller's language.
+    let mut vars = application(vec![employee(&iin(8100), "Оспанов")]);
+    vars["input"]["outgoingDate"] = json!("0001-01-01");
+    s = s.with_user(&a.head);
+    for (lang, word) in [
+        ("kk", "аралығындағы"),
+        ("ru", "дата с"),
+        ("en", "a date from"),
+    ] {
+        let v = s.gql_lang(SUBMIT, vars.clone(), Some(lang)).await;
+        let message = v["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(word), "{lang}: {message}");
+    }
+
+    // A termination before the person's membership began, asked by their own body's head.
+    #[derive(sqlx::FromRow)]
+    struct Pair {
+        id: i64,
+        head: String,
+    }
+    let q = sea_query::Query::select()
+        .column(("u", "id"))
+        .expr_as(sea_query::Expr::col(("h", "iin")), "head")
+        .from_as("users", "u")
+        .join_as(
+            sea_query::JoinType::InnerJoin,
+            "users",
+            "h",
+            sea_query::ExprTrait::equals(
+                sea_query::Expr::col(("h", "organization_id")),
+                ("u", "organization_id"),
+            ),
+        )
+        .and_where(sea_query::ExprTrait::eq(
+            sea_query::Expr::col(("u", "is_head")),
+            false,
+        ))
+        .and_where(sea_query::ExprTrait::eq(
+            sea_query::Expr::col(("u", "status")),
+            "ACTIVE",
+        ))
+        .and_where(sea_query::ExprTrait::eq(
+            sea_query::Expr::col(("h", "is_head")),
+            true,
+        ))
+        .limit(1)
+        .to_owned();
+    let pair: Pair =
+        t.db.optional(&q)
+            .await
+            .expect("query")
+            .expect("an employee and their head");
+    let (member_id, head_iin) = (pair.id, pair.head);
+    let v = as_user(
+        &mut s,
+        &head_iin,
+        "mutation($u: ID!, $on: Date!) { requestBlock(userId: $u, terminatedOn: $on, reason: \"dismissed\") { id } }",
+        json!({ "u": member_id.to_string(), "on": "1900-01-01" }),
+    )
+    .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "terminatedOn", "{v}");
+}

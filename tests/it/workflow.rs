@@ -307,7 +307,7 @@ async fn refusals_and_illegal_transitions_change_nothing() {
         (
             "training a blocked user",
             TRAIN,
-            json!({ "u": victim.id.to_string(), "on": "2026-11-20" }),
+            json!({ "u": victim.id.to_string(), "on": chrono::Utc::now().date_naive().to_string() }),
         ),
         (
             "blocking twice",
@@ -532,8 +532,11 @@ async fn block_requests_training_reports_expiry_and_renewal() {
         "after the first year ends the renewal carries on: {v}"
     );
 
-    // The body asks to block its leaver; late requests are accepted and flagged.
-    let long_ago = "2026-01-05";
+    // The body asks to block its leaver; late requests are accepted and flagged. Powers end
+    // after the membership began (with the first grant), long before today.
+    let long_ago = (first_until.parse::<chrono::NaiveDate>().expect("date")
+        - chrono::Days::new(330))
+    .to_string();
     let v = as_user(
         &mut s,
         &a.head,

@@ -38,7 +38,7 @@ pub fn application(employees: Vec<Value>) -> Value {
     json!({ "input": {
         "systems": ["ANALYTICS_CENTER", "STATE_PLANNING"], "employees": employees,
         "headFullName": "Ахметов Асқар Серікұлы", "executorPhone": "+77011234567", "executorEmail": "exec@maslikhat.kz",
-        "outgoingNumber": "01-15/123", "outgoingDate": "2026-11-20"
+        "outgoingNumber": "01-15/123", "outgoingDate": "2025-06-02"
     }})
 }
 
