@@ -83,6 +83,12 @@ pub struct ServerLimits {
     pub rate_burst: u32,
     /// Origins browsers may call the API from (none: same origin only).
     pub cors_origins: Vec<String>,
+    /// Bytes of persisted-query texts kept (least recently used evicted).
+    pub persisted_query_bytes: u64,
+    /// Line exports one caller may run at once.
+    pub exports_per_caller: usize,
+    /// How long a line export waits for its client to read before it ends (both backends).
+    pub export_idle: std::time::Duration,
 }
 
 impl Default for ServerLimits {
@@ -94,6 +100,9 @@ impl Default for ServerLimits {
             rate_per_second: 20,
             rate_burst: 100,
             cors_origins: Vec::new(),
+            persisted_query_bytes: crate::http::persisted::DEFAULT_BYTES,
+            exports_per_caller: crate::http::export_slots::DEFAULT_PER_CALLER,
+            export_idle: crate::http::export_slots::DEFAULT_IDLE,
         }
     }
 }
@@ -131,6 +140,12 @@ pub struct LimitOptions {
     /// Highest query complexity (a field costs 1; list fields multiply by their page size).
     #[arg(long, env = "AUDIT_HUB_MAX_COMPLEXITY", default_value_t = 50_000)]
     pub max_complexity: usize,
+    /// Most values in one list of a budget filter (`years`, `programs`, ...).
+    #[arg(long, env = "AUDIT_HUB_MAX_FILTER_LIST", default_value_t = 1000)]
+    pub max_filter_list: usize,
+    /// Most filter objects in one budget filter (`and`, `or` and `not` members included).
+    #[arg(long, env = "AUDIT_HUB_MAX_FILTER_NODES", default_value_t = 64)]
+    pub max_filter_nodes: usize,
     /// Longest a request may run, e.g. `30s`.
     #[arg(long, env = "AUDIT_HUB_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: std::time::Duration,
@@ -148,6 +163,15 @@ pub struct LimitOptions {
     /// `https://dashboards.example.kz`); none by default.
     #[arg(long, env = "AUDIT_HUB_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Bytes of persisted-query texts each process keeps (least recently used evicted).
+    #[arg(long, env = "AUDIT_HUB_PERSISTED_QUERY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub persisted_query_bytes: u64,
+    /// Line exports one caller may run at once.
+    #[arg(long, env = "AUDIT_HUB_EXPORTS_PER_CALLER", default_value_t = 1)]
+    pub exports_per_caller: usize,
+    /// How long a line export waits for its client to read before it ends, e.g. `60s`.
+    #[arg(long, env = "AUDIT_HUB_EXPORT_IDLE", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub export_idle: std::time::Duration,
 }
 
 impl LimitOptions {
@@ -162,6 +186,9 @@ impl LimitOptions {
             ("--max-root-fields", self.max_root_fields),
             ("--max-fields", self.max_fields),
             ("--max-complexity", self.max_complexity),
+            ("--max-filter-list", self.max_filter_list),
+            ("--max-filter-nodes", self.max_filter_nodes),
+            ("--exports-per-caller", self.exports_per_caller),
         ];
         for (flag, v) in positive {
             anyhow::ensure!(v > 0, "{flag} must be at least 1");
@@ -197,12 +224,19 @@ impl LimitOptions {
                 max_directives: self.max_directives,
                 max_fields: self.max_fields,
                 max_complexity: self.max_complexity,
+                filter: crate::store::filter::FilterLimits {
+                    max_list: self.max_filter_list,
+                    max_nodes: self.max_filter_nodes,
+                },
             },
             max_body: self.max_body,
             request_timeout: self.request_timeout,
             rate_per_second: self.rate_limit,
             rate_burst: self.rate_burst,
             cors_origins: self.cors_origins.clone(),
+            persisted_query_bytes: self.persisted_query_bytes,
+            exports_per_caller: self.exports_per_caller,
+            export_idle: self.export_idle,
         })
     }
 }

@@ -92,6 +92,12 @@ pub enum Expected {
     PersonName(usize),
     /// A date from the first to the second day, inclusive.
     DateWithin(chrono::NaiveDate, chrono::NaiveDate),
+    /// At most N items.
+    AtMostItems(usize),
+    /// A filter of at most N filter objects (`and`, `or` and `not` members included).
+    FilterSize(usize),
+    /// Only the named keys.
+    KnownKeys(&'static str),
 }
 
 impl Expected {
@@ -210,6 +216,21 @@ impl Expected {
                 Lang::Kk => format!("{from} мен {to} аралығындағы күн"),
                 Lang::Ru => format!("дата с {from} по {to}"),
                 Lang::En => format!("a date from {from} to {to}"),
+            },
+            Expected::AtMostItems(n) => match lang {
+                Lang::Kk => format!("ең көбі {n} элемент"),
+                Lang::Ru => format!("не более {n} элементов"),
+                Lang::En => format!("at most {n} items"),
+            },
+            Expected::FilterSize(n) => match lang {
+                Lang::Kk => format!("ең көбі {n} сүзгіден тұратын сүзгі (and, or, not ішіндегілерімен)"),
+                Lang::Ru => format!("фильтр не более чем из {n} фильтров (с вложенными and, or, not)"),
+                Lang::En => format!("a filter of at most {n} filters (and, or and not members included)"),
+            },
+            Expected::KnownKeys(keys) => match lang {
+                Lang::Kk => format!("тек мына кілттер: {keys}"),
+                Lang::Ru => format!("только ключи: {keys}"),
+                Lang::En => format!("only the keys {keys}"),
             },
             Expected::ConsistentWith(other) => match lang {
                 Lang::Kk => format!("{other} өрісіне сәйкес мән"),

@@ -46,6 +46,8 @@ pub struct QueryLimits {
     pub max_fields: usize,
     /// Highest complexity: one per field, list fields multiplied by their page size.
     pub max_complexity: usize,
+    /// How large a budget filter may be.
+    pub filter: crate::store::filter::FilterLimits,
 }
 
 impl Default for QueryLimits {
@@ -60,6 +62,7 @@ impl Default for QueryLimits {
             max_directives: 16,
             max_fields: 5_000,
             max_complexity: 50_000,
+            filter: crate::store::filter::FilterLimits::default(),
         }
     }
 }

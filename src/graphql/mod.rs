@@ -60,6 +60,7 @@ fn builder(
     // name the limit only to signed-in callers; the built-in checks stay on as a backstop.
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .extension(limits::Limits(std::sync::Arc::new(limits.clone())))
+        .data(limits.filter)
         .limit_recursive_depth(limits.max_nesting)
         .limit_directives(limits.max_directives)
 }

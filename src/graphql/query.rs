@@ -40,14 +40,32 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
         .ok()
 }
 
+/// Refuses a filter larger than the server's filter limits, naming the part that is too large.
+fn bounded(
+    ctx: &Context<'_>,
+    r: &super::context::Reader,
+    filter: Option<&BudgetLineFilter>,
+) -> Result<()> {
+    let limits = ctx
+        .data::<crate::store::filter::FilterLimits>()
+        .copied()
+        .unwrap_or_default();
+    match filter {
+        Some(f) => f.check_size("filter", &limits).map_err(|e| r.error(e)),
+        None => Ok(()),
+    }
+}
+
 /// The page a `first`/`after` pair asks for; a bad value names its argument.
 pub(crate) fn page_request(
     lang: Lang,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<PageRequest> {
+    // Also for a variable's default, which the limits extension does not see: refused, never
+    // silently capped.
     if let Some(f) = first
-        && f < 0
+        && (f < 0 || i64::from(f) > crate::store::page::MAX_PAGE as i64)
     {
         return Err(to_graphql_error(
             AppError::invalid(
@@ -116,6 +134,7 @@ impl QueryRoot {
     ) -> Result<Conn<BudgetLine>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
+        bounded(ctx, r, filter.as_ref())?;
         let f = filter.as_ref();
         let rows = budget::list_lines(&r.db, &r.scope, f, page)
             .await
@@ -142,6 +161,7 @@ impl QueryRoot {
         filter: Option<BudgetLineFilter>,
     ) -> Result<Vec<BudgetAggregate>> {
         let r = reader(ctx)?;
+        bounded(ctx, r, filter.as_ref())?;
         let rows = budget::summary(&r.db, &r.scope, &group_by, filter.as_ref())
             .await
             .map_err(|e| r.error(e))?;

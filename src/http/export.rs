@@ -9,7 +9,7 @@
 use async_graphql::InputType;
 use futures::stream;
 use poem::http::{StatusCode, header};
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 
@@ -26,11 +26,78 @@ use crate::store::page::PageRequest;
 const PAGE: u64 = 1000;
 
 /// The query string of both exports.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct ExportParams {
     filter: Option<String>,
     #[serde(rename = "groupBy")]
     group_by: Option<String>,
+}
+
+/// The keys of a `BudgetLineFilter` in JSON (its GraphQL field names); a test holds them to
+/// the schema.
+pub const FILTER_KEYS: [&str; 13] = [
+    "years",
+    "levels",
+    "katoPrefix",
+    "administrators",
+    "programs",
+    "subprograms",
+    "specifics",
+    "functionalGroups",
+    "phases",
+    "asOf",
+    "and",
+    "or",
+    "not",
+];
+
+/// The query string as parameters, refusing any parameter but `filter` and `groupBy` (naming
+/// it), so a misspelt `filter` cannot export the whole slice.
+fn params(req: &Request) -> Result<ExportParams, AppError> {
+    let query = req.uri().query().unwrap_or("");
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|_| AppError::invalid("query", Expected::KnownKeys("filter, groupBy")))?;
+    let mut out = ExportParams::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "filter" => out.filter = Some(value),
+            "groupBy" => out.group_by = Some(value),
+            _ => {
+                return Err(AppError::invalid(
+                    crate::domain::text::escaped_within(&key, 64),
+                    Expected::KnownKeys("filter, groupBy"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The first key of a filter's JSON (at any depth) that is not a filter field, with its path.
+fn unknown_key(value: &serde_json::Value, path: &str) -> Option<String> {
+    let map = value.as_object()?;
+    for (key, v) in map {
+        let here = format!("{path}.{}", crate::domain::text::escaped_within(key, 64));
+        if !FILTER_KEYS.contains(&key.as_str()) {
+            return Some(here);
+        }
+        match (key.as_str(), v) {
+            ("and" | "or", serde_json::Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(bad) = unknown_key(item, &format!("{here}[{i}]")) {
+                        return Some(bad);
+                    }
+                }
+            }
+            ("not", inner) => {
+                if let Some(bad) = unknown_key(inner, &here) {
+                    return Some(bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The columns of the lines export.
@@ -54,58 +121,68 @@ const LINE_COLUMNS: [&str; 14] = [
 /// `GET /export/budget-lines.csv`: every amount row in scope matching the filter, in the order of
 /// `budgetLines`.
 #[handler]
-pub async fn budget_lines(
-    req: &Request,
-    Query(params): Query<ExportParams>,
-    Data(state): Data<&AppState>,
-) -> Response {
-    run(req, "GET /export/budget-lines.csv", |scope| async move {
-        let filter = parse_filter(params.filter.as_deref())?;
-        let slot = state
-            .exports
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| AppError::RateLimited)?;
-        // One snapshot for the count and every page: the file is the data of one moment,
-        // whatever imports commit while it streams.
-        let mut snapshot = state.reads().begin_snapshot().await?;
-        if snapshot.backend() == crate::store::Backend::Postgres {
-            // A client that stops reading must not hold the snapshot and its connection
-            // for ever: PostgreSQL ends the session once it idles this long mid-export.
-            snapshot
-                .raw("SET LOCAL idle_in_transaction_session_timeout = '60s'")
-                .await?;
-        }
-        let rows = budget::count_lines_in(&mut snapshot, &scope, filter.as_ref()).await?;
-        let body = lines_stream(
-            Snapshot {
-                tx: snapshot,
-                _slot: slot,
-            },
-            scope,
-            filter,
-        );
-        Ok((rows, body))
-    })
+pub async fn budget_lines(req: &Request, Data(state): Data<&AppState>) -> Response {
+    run(
+        req,
+        "GET /export/budget-lines.csv",
+        |scope, caller| async move {
+            let params = params(req)?;
+            let filter = parse_filter(params.filter.as_deref(), state)?;
+            let slot = state
+                .exports
+                .try_take(caller)
+                .ok_or(AppError::RateLimited)?;
+            // One snapshot for the count and every page: the file is the data of one moment,
+            // whatever imports commit while it streams.
+            let mut snapshot = state.reads().begin_snapshot().await?;
+            if snapshot.backend() == crate::store::Backend::Postgres {
+                // A backstop to the idle cut-off of the stream itself: PostgreSQL ends the session
+                // once it idles twice as long mid-export.
+                let ms = state
+                    .limits
+                    .export_idle
+                    .as_millis()
+                    .saturating_mul(2)
+                    .max(1000);
+                snapshot
+                    .raw(&format!(
+                        "SET LOCAL idle_in_transaction_session_timeout = '{ms}ms'"
+                    ))
+                    .await?;
+            }
+            let rows = budget::count_lines_in(&mut snapshot, &scope, filter.as_ref()).await?;
+            let body = lines_stream(
+                Snapshot {
+                    tx: snapshot,
+                    _slot: slot,
+                },
+                scope,
+                filter,
+                state.limits.export_idle,
+            );
+            Ok((rows, body))
+        },
+    )
     .await
 }
 
 /// `GET /export/budget-summary.csv`: the groups of `budgetSummary` for the same grouping and
 /// filter.
 #[handler]
-pub async fn budget_summary(
-    req: &Request,
-    Query(params): Query<ExportParams>,
-    Data(state): Data<&AppState>,
-) -> Response {
-    run(req, "GET /export/budget-summary.csv", |scope| async move {
-        let filter = parse_filter(params.filter.as_deref())?;
-        let group_by = parse_group_by(params.group_by.as_deref())?;
-        let groups = budget::summary(state.reads(), &scope, &group_by, filter.as_ref()).await?;
-        let csv = summary_csv(&group_by, &groups)?;
-        let rows = i64::try_from(groups.len()).unwrap_or(i64::MAX);
-        Ok((rows, Body::from_vec(csv)))
-    })
+pub async fn budget_summary(req: &Request, Data(state): Data<&AppState>) -> Response {
+    run(
+        req,
+        "GET /export/budget-summary.csv",
+        |scope, _| async move {
+            let params = params(req)?;
+            let filter = parse_filter(params.filter.as_deref(), state)?;
+            let group_by = parse_group_by(params.group_by.as_deref())?;
+            let groups = budget::summary(state.reads(), &scope, &group_by, filter.as_ref()).await?;
+            let csv = summary_csv(&group_by, &groups)?;
+            let rows = i64::try_from(groups.len()).unwrap_or(i64::MAX);
+            Ok((rows, Body::from_vec(csv)))
+        },
+    )
     .await
 }
 
@@ -114,14 +191,19 @@ pub async fn budget_summary(
 /// cannot be recorded is not served).
 async fn run<F, Fut>(req: &Request, operation: &str, produce: F) -> Response
 where
-    F: FnOnce(Scope) -> Fut,
+    F: FnOnce(Scope, i64) -> Fut,
     Fut: std::future::Future<Output = Result<(i64, Body), AppError>>,
 {
     let lang = request_lang(req);
     let event = super::gate::recorder_of(req);
     event.update(|e| e.variables = req.uri().query().map(str::to_owned));
-    let produced = match super::gate::caller_of(req).map(|c| c.scope.clone()) {
-        Some(Ok(scope)) => produce(scope).await,
+    let caller = super::gate::caller_of(req).map(|c| {
+        c.scope
+            .clone()
+            .and_then(|s| c.principal.as_ref().map(|p| (s, p.user.id)).map_err(|e| *e))
+    });
+    let produced = match caller {
+        Some(Ok((scope, user))) => produce(scope, user).await,
         Some(Err(code)) => Err(AppError::denied(code)),
         None => Err(AppError::Internal(anyhow::anyhow!(
             "an export without a resolved caller"
@@ -175,17 +257,27 @@ fn error_response(e: &AppError, lang: Lang) -> Response {
     resp
 }
 
-/// The `filter` parameter as a [`BudgetLineFilter`]; its values are checked when compiled.
-fn parse_filter(text: Option<&str>) -> Result<Option<BudgetLineFilter>, AppError> {
+/// The `filter` parameter as a [`BudgetLineFilter`]: no key but the filter's fields, at any
+/// depth, and within the server's filter limits; its values are checked when compiled.
+fn parse_filter(
+    text: Option<&str>,
+    state: &AppState,
+) -> Result<Option<BudgetLineFilter>, AppError> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok(None);
     };
     let invalid = || AppError::invalid("filter", Expected::JsonObject("BudgetLineFilter"));
     let json: serde_json::Value = serde_json::from_str(text).map_err(|_| invalid())?;
+    if let Some(key) = unknown_key(&json, "filter") {
+        return Err(AppError::invalid(
+            key,
+            Expected::KnownKeys("the fields of BudgetLineFilter"),
+        ));
+    }
     let value = async_graphql::Value::from_json(json).map_err(|_| invalid())?;
-    BudgetLineFilter::parse(Some(value))
-        .map(Some)
-        .map_err(|_| invalid())
+    let filter = BudgetLineFilter::parse(Some(value)).map_err(|_| invalid())?;
+    filter.check_size("filter", &state.limits.query.filter)?;
+    Ok(Some(filter))
 }
 
 /// The `groupBy` parameter: dimension names separated by commas.
@@ -234,12 +326,17 @@ fn line_record(r: &BudgetLineRow) -> [String; 14] {
 /// ends or the client goes away.
 struct Snapshot {
     tx: crate::store::Tx,
-    _slot: tokio::sync::OwnedSemaphorePermit,
+    _slot: super::export_slots::Slot,
 }
 
 /// The lines CSV, a page of rows per chunk, all read in `snapshot`; a failure half-way ends the
 /// stream with an error (the client sees a cut transfer, never a silently short file).
-fn lines_stream(snapshot: Snapshot, scope: Scope, filter: Option<BudgetLineFilter>) -> Body {
+fn lines_stream(
+    snapshot: Snapshot,
+    scope: Scope,
+    filter: Option<BudgetLineFilter>,
+    idle: std::time::Duration,
+) -> Body {
     struct Cursor {
         snapshot: Option<Snapshot>,
         scope: Scope,
@@ -296,7 +393,7 @@ fn lines_stream(snapshot: Snapshot, scope: Scope, filter: Option<BudgetLineFilte
             }
         }
     });
-    Body::from_bytes_stream(chunks)
+    super::export_slots::with_idle_cutoff(chunks, idle)
 }
 
 fn summary_csv(group_by: &[BudgetDimension], groups: &[AggregateRow]) -> Result<Vec<u8>, AppError> {
@@ -317,4 +414,59 @@ fn summary_csv(group_by: &[BudgetDimension], groups: &[AggregateRow]) -> Result<
         w.write_record(&record).map_err(csv_error)?;
     }
     w.into_inner().map_err(|e| csv_error(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys the export accepts are exactly the fields of `BudgetLineFilter` in the schema.
+    #[test]
+    fn filter_keys_are_the_schema_fields() {
+        let sdl = crate::graphql::sdl();
+        let start = sdl
+            .find("input BudgetLineFilter {")
+            .expect("the input type");
+        let body = &sdl[start..];
+        let body = &body[body.find('{').unwrap_or(0) + 1..body.find('}').unwrap_or(0)];
+        let mut fields: Vec<&str> = body
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('"'))
+            .filter_map(|l| l.split(':').next())
+            .collect();
+        let mut keys = FILTER_KEYS.to_vec();
+        fields.sort();
+        keys.sort();
+        assert_eq!(fields, keys);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_at_any_depth() {
+        let cases = [
+            (
+                "a known filter",
+                serde_json::json!({ "years": [2025] }),
+                None,
+            ),
+            (
+                "an unknown key",
+                serde_json::json!({ "unknownField": 1 }),
+                Some("filter.unknownField"),
+            ),
+            (
+                "inside or",
+                serde_json::json!({ "or": [{ "years": [1] }, { "yeers": [1] }] }),
+                Some("filter.or[1].yeers"),
+            ),
+            (
+                "inside not",
+                serde_json::json!({ "not": { "x": 1 } }),
+                Some("filter.not.x"),
+            ),
+        ];
+        for (name, json, expected) in cases {
+            assert_eq!(unknown_key(&json, "filter").as_deref(), expected, "{name}");
+        }
+    }
 }

@@ -75,15 +75,35 @@ struct WireRequest {
     extensions: Option<serde_json::Value>,
 }
 
+/// A request read off the wire, and the hash to remember its text under once it has passed
+/// the limits and validation (a persisted query sent with its text).
+pub struct Read {
+    /// The request.
+    pub request: async_graphql::Request,
+    /// The persisted-query hash to remember the text under, if any.
+    pub remember: Option<String>,
+}
+
 impl WireRequest {
-    fn into_request(self, known: &PersistedQueries) -> Result<async_graphql::Request, HttpRefusal> {
-        let query = match PersistedQuery::of(self.extensions.as_ref())? {
+    fn into_request(self, known: &PersistedQueries) -> Result<Read, HttpRefusal> {
+        if self
+            .extensions
+            .as_ref()
+            .is_some_and(|e| !e.is_object() && !e.is_null())
+        {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "`extensions` must be an object",
+            ));
+        }
+        let (query, remember) = match PersistedQuery::of(self.extensions.as_ref())? {
             Some(p) => known.resolve(&p, self.query)?,
-            None => self.query.ok_or(refuse(
+            None => (self.query.ok_or(refuse(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
                 "the body must be an object with a string `query`, an object `variables` and a string `operationName`",
-            ))?,
+            ))?, None),
         };
         let mut r = async_graphql::Request::new(query);
         match self.variables {
@@ -102,7 +122,10 @@ impl WireRequest {
         if let Some(op) = self.operation_name {
             r = r.operation_name(op);
         }
-        Ok(r)
+        Ok(Read {
+            request: r,
+            remember,
+        })
     }
 }
 
@@ -114,18 +137,18 @@ pub async fn read(
     body: Body,
     max_body: usize,
     known: &PersistedQueries,
-) -> Result<async_graphql::Request, HttpRefusal> {
+) -> Result<Read, HttpRefusal> {
     if req.method() == Method::GET {
         let wire = read_query_string(req.uri().query().unwrap_or(""))?;
-        let request = wire.into_request(known)?;
-        if is_mutation(&request) {
+        let read = wire.into_request(known)?;
+        if is_mutation(&read.request) {
             return Err(refuse(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
                 "mutations must be sent with POST",
             ));
         }
-        return Ok(request);
+        return Ok(read);
     }
     if req.method() != Method::POST {
         return Err(refuse(
@@ -235,7 +258,12 @@ pub fn write(req: &Request, response: async_graphql::Response) -> Response {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned());
+    let body = if wants_new && request_error {
+        // The GraphQL-over-HTTP specification: a request error carries no `data` entry.
+        serde_json::json!({ "errors": response.errors }).to_string()
+    } else {
+        serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned())
+    };
     let (status, media) = if wants_new {
         (
             if request_error {

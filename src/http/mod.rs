@@ -5,6 +5,7 @@ pub mod audit_trail;
 pub mod auth;
 pub mod documents;
 pub mod export;
+pub mod export_slots;
 pub mod gate;
 pub mod graphql_http;
 pub mod login;
@@ -80,8 +81,9 @@ pub struct AppState {
     /// Query texts of automatic persisted queries, by hash.
     pub persisted: Arc<persisted::PersistedQueries>,
     /// Room for line exports in progress: each holds a pooled connection for its snapshot, so
-    /// at most a quarter of the pool (at least one) may be taken by exports.
-    pub exports: Arc<tokio::sync::Semaphore>,
+    /// at most a quarter of the pool (at least one) may be taken by exports, and each caller
+    /// may run `limits.exports_per_caller` at once.
+    pub exports: Arc<export_slots::ExportSlots>,
 }
 
 /// Line exports that may run at once over `db`.
@@ -113,7 +115,10 @@ impl AppState {
             read_replica: None,
             metrics: Arc::new(metrics::Metrics::new()),
             persisted: Arc::default(),
-            exports: Arc::new(tokio::sync::Semaphore::new(export_slots(&db))),
+            exports: Arc::new(export_slots::ExportSlots::new(
+                export_slots(&db),
+                export_slots::DEFAULT_PER_CALLER,
+            )),
             db,
             schema,
             anonymous_schema,
@@ -134,6 +139,13 @@ impl AppState {
 
     /// The same state with these limits (the schemas are rebuilt with the query limits).
     pub fn with_limits(mut self, limits: ServerLimits) -> AppState {
+        self.persisted = Arc::new(persisted::PersistedQueries::new(
+            limits.persisted_query_bytes,
+        ));
+        self.exports = Arc::new(export_slots::ExportSlots::new(
+            export_slots(self.reads()),
+            limits.exports_per_caller,
+        ));
         (
             self.schema,
             self.anonymous_schema,
@@ -147,7 +159,10 @@ impl AppState {
     /// read replica. Callers, grants, workflow, the audit trail and every write stay on the
     /// primary, so a block or a grant never waits for replication.
     pub fn with_read_replica(mut self, replica: Db) -> AppState {
-        self.exports = Arc::new(tokio::sync::Semaphore::new(export_slots(&replica)));
+        self.exports = Arc::new(export_slots::ExportSlots::new(
+            export_slots(&replica),
+            self.limits.exports_per_caller,
+        ));
         self.read_replica = Some(replica);
         self
     }
@@ -286,15 +301,15 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
         let e = AppError::Internal(anyhow::anyhow!("/graphql without a resolved caller"));
         return graphql_problem(StatusCode::INTERNAL_SERVER_ERROR, &e, lang);
     };
-    let request = match graphql_http::read(req, body, state.limits.max_body, &state.persisted).await
-    {
-        Ok(r) => r,
-        Err(refusal) => {
-            // Malformed requests are recorded too: who sent what kind of refusal.
-            event.update(|e| e.outcome = refusal.code.to_owned());
-            return refusal.response();
-        }
-    };
+    let graphql_http::Read { request, remember } =
+        match graphql_http::read(req, body, state.limits.max_body, &state.persisted).await {
+            Ok(r) => r,
+            Err(refusal) => {
+                // Malformed requests are recorded too: who sent what kind of refusal.
+                event.update(|e| e.outcome = refusal.code.to_owned());
+                return refusal.response();
+            }
+        };
     // Introspection and field suggestions are for authenticated callers only.
     let anonymous = caller.principal.is_err();
     let operation = match &request.operation_name {
@@ -328,6 +343,7 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
         caller.scope,
     );
     let rows = ctx.rows.clone();
+    let remember = remember.map(|hash| (hash, request.query.clone()));
     let schema = if anonymous {
         &state.anonymous_schema
     } else {
@@ -343,6 +359,13 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
             lang,
         );
     };
+    // A persisted text is kept only once it passed the limits and validation: errors with a path
+    // come from execution, errors without one from before it.
+    if let Some((hash, text)) = remember
+        && response.errors.iter().all(|e| !e.path.is_empty())
+    {
+        state.persisted.remember(hash, &text);
+    }
     let request_id = request_id::current();
     for e in &mut response.errors {
         crate::graphql::schema_messages::localize(e, lang);

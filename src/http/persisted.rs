@@ -3,8 +3,10 @@
 //! the hash with the text, and from then on the hash alone.
 //!
 //! The text is restored before anything else reads the request, so limits, the audit trail
-//! (query hash, operation) and execution see exactly what a full request would give them. Each
-//! process keeps its own bounded cache; a process that has not seen a hash answers
+//! (query hash, operation) and execution see exactly what a full request would give them. A
+//! text is remembered only once its request has passed the limits and validation (see
+//! `/graphql`), in a cache bounded in bytes (`--persisted-query-bytes`) that evicts the least
+//! recently used; each process keeps its own, and a process that has not seen a hash answers
 //! `PERSISTED_QUERY_NOT_FOUND` and the client sends the text once more.
 
 use std::sync::Arc;
@@ -14,8 +16,8 @@ use serde::Deserialize;
 
 use super::graphql_http::HttpRefusal;
 
-/// Query texts kept at most (each at most the query-size limit).
-const CAPACITY: u64 = 10_000;
+/// Bytes of query text (and hashes) kept by default.
+pub const DEFAULT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The protocol version supported.
 const VERSION: u64 = 1;
@@ -59,20 +61,43 @@ pub struct PersistedQueries {
 
 impl Default for PersistedQueries {
     fn default() -> Self {
-        PersistedQueries {
-            texts: moka::sync::Cache::new(CAPACITY),
-        }
+        PersistedQueries::new(DEFAULT_BYTES)
     }
 }
 
 impl PersistedQueries {
-    /// The query text to run: `query` itself (remembered under its hash, which must match), or
-    /// the text remembered for the hash.
+    /// A cache of at most `bytes` of hashes and texts, least recently used evicted first.
+    pub fn new(bytes: u64) -> PersistedQueries {
+        PersistedQueries {
+            texts: moka::sync::Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|k: &String, v: &Arc<str>| {
+                    u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX)
+                })
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
+        }
+    }
+
+    /// Remembers `text` under `hash` (call only once the text passed the limits and
+    /// validation).
+    pub fn remember(&self, hash: String, text: &str) {
+        self.texts.insert(hash, Arc::from(text));
+    }
+
+    /// Bytes held now (after pending evictions).
+    pub fn weight(&self) -> u64 {
+        self.texts.run_pending_tasks();
+        self.texts.weighted_size()
+    }
+
+    /// The query text to run: `query` itself (its hash must match; the hash is returned to
+    /// remember it under once it passed), or the text remembered for the hash.
     pub fn resolve(
         &self,
         persisted: &PersistedQuery,
         query: Option<String>,
-    ) -> Result<String, HttpRefusal> {
+    ) -> Result<(String, Option<String>), HttpRefusal> {
         if persisted.version != VERSION {
             return Err(refusal(
                 StatusCode::BAD_REQUEST,
@@ -90,15 +115,18 @@ impl PersistedQueries {
                         "`sha256Hash` is not the SHA-256 of `query`",
                     ));
                 }
-                self.texts.insert(hash, Arc::from(text.as_str()));
-                Ok(text)
+                Ok((text, Some(hash)))
             }
             // Apollo clients recognise the message, others the code; 200 so that they read it.
-            None => self.texts.get(&hash).map(|t| t.to_string()).ok_or(refusal(
-                StatusCode::OK,
-                "PERSISTED_QUERY_NOT_FOUND",
-                "PersistedQueryNotFound",
-            )),
+            None => self
+                .texts
+                .get(&hash)
+                .map(|t| (t.to_string(), None))
+                .ok_or(refusal(
+                    StatusCode::OK,
+                    "PERSISTED_QUERY_NOT_FOUND",
+                    "PersistedQueryNotFound",
+                )),
         }
     }
 }

@@ -9,6 +9,29 @@ use crate::error::{AppError, AppResult, Expected};
 /// Deepest nesting of `and` / `or` / `not` accepted.
 const MAX_FILTER_DEPTH: usize = 8;
 
+/// Most values in all the lists of one filter, whatever the configuration: each is a bound
+/// parameter, and SQLite takes at most 32 766 in a statement (the scope's own included).
+pub const MAX_FILTER_VALUES: usize = 10_000;
+
+/// How large a filter may be (configurable, see `serve --help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterLimits {
+    /// Most values in one list (`years`, `programs`, ...).
+    pub max_list: usize,
+    /// Most filter objects in one filter, the filter itself and every `and`, `or` and `not`
+    /// member at any depth counted.
+    pub max_nodes: usize,
+}
+
+impl Default for FilterLimits {
+    fn default() -> Self {
+        FilterLimits {
+            max_list: 1000,
+            max_nodes: 64,
+        }
+    }
+}
+
 /// Filter on budget amount rows. Fields combine with AND; lists match any of their values.
 #[derive(InputObject, Debug, Clone, Default)]
 pub struct BudgetLineFilter {
@@ -116,6 +139,73 @@ impl BudgetLineFilter {
                 .flatten()
                 .all(|f| f.everywhere(own))
             && self.not.as_deref().is_none_or(|f| f.everywhere(own))
+    }
+
+    /// Refuses a filter over `limits` (or over [`MAX_FILTER_VALUES`] values in all), naming the
+    /// list or the filter that is too large; a filter within them compiles into a statement
+    /// every backend accepts.
+    pub fn check_size(&self, path: &str, limits: &FilterLimits) -> AppResult<()> {
+        let (mut nodes, mut values) = (0usize, 0usize);
+        self.measure(path, limits, &mut nodes, &mut values)?;
+        if nodes > limits.max_nodes {
+            return Err(AppError::invalid(
+                path,
+                Expected::FilterSize(limits.max_nodes),
+            ));
+        }
+        if values > MAX_FILTER_VALUES {
+            return Err(AppError::invalid(
+                path,
+                Expected::AtMostItems(MAX_FILTER_VALUES),
+            ));
+        }
+        Ok(())
+    }
+
+    fn measure(
+        &self,
+        path: &str,
+        limits: &FilterLimits,
+        nodes: &mut usize,
+        values: &mut usize,
+    ) -> AppResult<()> {
+        *nodes += 1;
+        if *nodes > limits.max_nodes {
+            // Stop walking a huge tree at once.
+            return Ok(());
+        }
+        let lists = [
+            ("years", self.years.as_ref().map(Vec::len)),
+            ("levels", self.levels.as_ref().map(Vec::len)),
+            ("administrators", self.administrators.as_ref().map(Vec::len)),
+            ("programs", self.programs.as_ref().map(Vec::len)),
+            ("subprograms", self.subprograms.as_ref().map(Vec::len)),
+            ("specifics", self.specifics.as_ref().map(Vec::len)),
+            (
+                "functionalGroups",
+                self.functional_groups.as_ref().map(Vec::len),
+            ),
+            ("phases", self.phases.as_ref().map(Vec::len)),
+        ];
+        for (field, len) in lists {
+            let len = len.unwrap_or(0);
+            if len > limits.max_list {
+                return Err(AppError::invalid(
+                    format!("{path}.{field}"),
+                    Expected::AtMostItems(limits.max_list),
+                ));
+            }
+            *values += len;
+        }
+        for (name, members) in [("and", &self.and), ("or", &self.or)] {
+            for (i, f) in members.iter().flatten().enumerate() {
+                f.measure(&format!("{path}.{name}[{i}]"), limits, nodes, values)?;
+            }
+        }
+        if let Some(not) = &self.not {
+            not.measure(&format!("{path}.not"), limits, nodes, values)?;
+        }
+        Ok(())
     }
 
     fn condition_at(&self, path: &str, tables: FilterTables, depth: usize) -> AppResult<Condition> {

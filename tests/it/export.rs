@@ -282,10 +282,20 @@ async fn refusals_and_bad_parameters_are_answered_like_the_api_and_audited() {
 #[tokio::test]
 async fn exports_beyond_the_free_slots_are_asked_to_retry() {
     let t = TestDb::with_demo(1).await;
-    let s = TestServer::start_national(&t.db).await;
     let slots = usize::try_from(t.db.max_connections() / 4)
         .expect("slots")
         .max(1);
+    // One caller allowed every slot, to see the server-wide bound.
+    let national = TestServer::start_national(&t.db).await;
+    let s = TestServer::start_with(&t.db, |st| {
+        st.with_limits(audit_hub::config::ServerLimits {
+            exports_per_caller: slots,
+            ..Default::default()
+        })
+    })
+    .await
+    .with_token(national.token.clone());
+    drop(national);
     // Whole-country exports (megabytes) that nobody reads yet: each holds its slot.
     let mut open = Vec::new();
     for _ in 0..slots {
@@ -332,5 +342,108 @@ async fn exports_beyond_the_free_slots_are_asked_to_retry() {
         }
         assert!(std::time::Instant::now() < deadline, "slots came back");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A caller runs one line export at a time, so a slow or stalled client cannot take every slot
+/// from the others; and an export whose client stops reading ends after the idle cut-off, on
+/// both backends, giving its slot back.
+#[tokio::test]
+async fn a_stalled_exporter_holds_one_slot_and_only_for_a_while() {
+    let t = TestDb::with_demo(1).await;
+    let limits = || audit_hub::config::ServerLimits {
+        export_idle: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    let national = TestServer::start_national(&t.db).await;
+    let stalled = TestServer::start_with(&t.db, |st| st.with_limits(limits()))
+        .await
+        .with_token(national.token.clone());
+    let other = {
+        let user = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
+        grant_both_systems(&t.db, user.id).await;
+        stalled.clone_as(&user.iin)
+    };
+    // The whole country (megabytes), never read.
+    let open = stalled
+        .get("/export/budget-lines.csv")
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(open.status(), 200);
+    let second = stalled
+        .get("/export/budget-lines.csv")
+        .send()
+        .await
+        .expect("a second export");
+    assert_eq!(second.status(), 429, "one export at a time per caller");
+    let (status, body) = get_csv(&other, "/export/budget-lines.csv", &[]).await;
+    assert_eq!(status, 200, "another caller is served");
+    assert!(body.lines().count() > 1, "{} lines", body.lines().count());
+
+    // Past the idle cut-off the stalled export is ended and its slot comes back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let again = stalled
+            .get("/export/budget-summary.csv?groupBy=LEVEL")
+            .send()
+            .await
+            .expect("summary");
+        assert_eq!(again.status(), 200, "summaries are never held up");
+        let r = stalled
+            .get("/export/budget-lines.csv?filter=%7B%22years%22%3A%5B2024%5D%7D")
+            .send()
+            .await
+            .expect("export");
+        if r.status() == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stalled export was cut off"
+        );
+    }
+    // The stalled transfer was cut short, not completed.
+    let whole = open.bytes().await;
+    assert!(
+        whole.is_err() || whole.as_ref().is_ok_and(|b| b.len() < 64 * 1024 * 1024),
+        "the stalled export ended"
+    );
+}
+
+/// Unknown parameters and filter keys are refused naming them: a misspelt key never exports
+/// the whole slice.
+#[tokio::test]
+async fn unknown_parameters_and_filter_keys_are_refused() {
+    let t = TestDb::with_reference().await;
+    let s = TestServer::start_national(&t.db).await;
+    let cases = [
+        (
+            "an unknown filter key",
+            "filter=%7B%22unknownField%22%3A1%7D",
+            "filter.unknownField",
+        ),
+        (
+            "a misspelt key inside or",
+            "filter=%7B%22or%22%3A%5B%7B%22yeers%22%3A%5B1%5D%7D%5D%7D",
+            "filter.or[0].yeers",
+        ),
+        ("a misspelt parameter", "fitler=%7B%7D", "fitler"),
+    ];
+    for (name, query, field) in cases {
+        for path in ["/export/budget-lines.csv", "/export/budget-summary.csv"] {
+            let r = s
+                .get(&format!("{path}?{query}"))
+                .send()
+                .await
+                .expect("export");
+            assert_eq!(r.status(), 400, "{name} at {path}");
+            let v: Value = r.json().await.expect("json");
+            assert!(
+                v["message"].as_str().is_some_and(|m| m.contains(field)),
+                "{name} at {path}: {v}"
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@ mod admin_console;
 mod api;
 mod apq;
 mod audit;
+mod bounds;
 mod calendar;
 mod cert_login;
 mod cli;

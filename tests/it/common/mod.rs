@@ -386,6 +386,18 @@ impl TestServer {
         self
     }
 
+    /// The same server, requests sent as `iin` (the original keeps the server running).
+    pub fn clone_as(&self, iin: &str) -> TestServer {
+        TestServer {
+            base: self.base.clone(),
+            client: self.client.clone(),
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            token: Some(token(iin)),
+            stop: None,
+        }
+    }
+
     /// A GET with the server's token.
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         let req = self.client.get(self.url(path));
