@@ -22,6 +22,8 @@ pub enum ErrorCode {
     RequestTimeout,
     /// The caller sent more requests than the rate limit allows; retry later.
     RateLimited,
+    /// The database cannot be reached (down, restarting, out of connections); retry shortly.
+    Unavailable,
     /// Something failed inside the server; the cause is logged.
     Internal,
 }
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -273,6 +276,9 @@ pub enum AppError {
     /// A database failure.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database could not be reached (the cause is logged where it happened).
+    #[error("database unavailable")]
+    Unavailable,
     /// Any other internal failure.
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
@@ -301,6 +307,7 @@ impl AppError {
             | ErrorCode::Timeout
             | ErrorCode::RequestTimeout
             | ErrorCode::RateLimited
+            | ErrorCode::Unavailable
             | ErrorCode::Internal => AppError::Internal(anyhow::anyhow!(
                 "request refused earlier; cause logged there"
             )),
@@ -318,6 +325,8 @@ impl AppError {
             AppError::RequestTimeout => ErrorCode::RequestTimeout,
             AppError::RateLimited => ErrorCode::RateLimited,
             AppError::Database(e) if is_statement_timeout(e) => ErrorCode::Timeout,
+            AppError::Database(e) if is_unavailable(e) => ErrorCode::Unavailable,
+            AppError::Unavailable => ErrorCode::Unavailable,
             AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -420,6 +429,8 @@ impl AppError {
                     "the query took too long; narrow the filter",
                 )
                 .to_owned(),
+            AppError::Unavailable => unavailable(lang),
+            AppError::Database(e) if is_unavailable(e) => unavailable(lang),
             AppError::Database(_) | AppError::Internal(_) => lang
                 .pick("ішкі қате", "внутренняя ошибка", "internal error")
                 .to_owned(),
@@ -437,6 +448,32 @@ impl AppError {
 
 /// Whether a database error is a statement stopped by the statement timeout: PostgreSQL's
 /// `query_canceled` (57014), SQLite's `SQLITE_INTERRUPT` (9) raised by the progress handler.
+fn unavailable(lang: Lang) -> String {
+    lang.pick(
+        "дерекқор уақытша қолжетімсіз; біраздан кейін қайталаңыз",
+        "база данных временно недоступна; повторите чуть позже",
+        "the database is unavailable for the moment; retry shortly",
+    )
+    .to_owned()
+}
+
+/// Whether `e` says the database cannot be reached now (rather than that a statement failed):
+/// no connection within the pool's wait, a connection refused or cut, or the server shutting
+/// down or starting (SQLSTATE classes 08 and 57P0x).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
+        _ => false,
+    }
+}
+
 fn is_statement_timeout(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("57014") | Some("9")),

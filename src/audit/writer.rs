@@ -5,7 +5,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Event, append_all};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::Db;
 
 /// Events appended per transaction at most.
@@ -13,7 +13,10 @@ const BATCH: usize = 256;
 /// Events waiting to be written before senders wait for room.
 const QUEUE: usize = 4096;
 
-type Job = (Event, oneshot::Sender<Result<i64, String>>);
+/// Why an append failed: the cause, and whether it was the database being unreachable.
+type Failure = (String, bool);
+
+type Job = (Event, oneshot::Sender<Result<i64, Failure>>);
 
 /// Handle on the writer task.
 #[derive(Clone)]
@@ -43,7 +46,8 @@ impl AuditWriter {
             .map_err(|_| anyhow::anyhow!("audit writer stopped"))?;
         match wait.await {
             Ok(Ok(seq)) => Ok(seq),
-            Ok(Err(cause)) => Err(AppError::Internal(anyhow::anyhow!(
+            Ok(Err((_, true))) => Err(AppError::Unavailable),
+            Ok(Err((cause, false))) => Err(AppError::Internal(anyhow::anyhow!(
                 "audit write failed: {cause}"
             ))),
             Err(_) => Err(AppError::Internal(anyhow::anyhow!("audit writer stopped"))),
@@ -67,30 +71,34 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 }
             }
             // One event the database refuses must not fail the others of its batch: each is
-            // tried alone, and only those that fail again are refused.
-            Err(e) if batch.len() > 1 => {
+            // tried alone, and only those that fail again are refused. (Not when the database
+            // is unreachable: then every one would wait out the pool in turn.)
+            Err(e) if batch.len() > 1 && e.code() != ErrorCode::Unavailable => {
                 tracing::warn!(error = %e, events = batch.len(), "audit batch failed; appending its events one by one");
                 for (event, done) in batch {
-                    let _ = done.send(
-                        write(&db, vec![event])
-                            .await
-                            .map_err(|e| e.to_string())
-                            .and_then(|s| {
-                                s.first()
-                                    .copied()
-                                    .ok_or_else(|| "no sequence number".to_owned())
-                            }),
-                    );
+                    let _ = done.send(write(&db, vec![event]).await.map_err(failure).and_then(
+                        |s| {
+                            s.first()
+                                .copied()
+                                .ok_or_else(|| ("no sequence number".to_owned(), false))
+                        },
+                    ));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "audit write failed; the request is refused");
+                let failed = failure(e);
                 for (_, done) in batch {
-                    let _ = done.send(Err(e.to_string()));
+                    let _ = done.send(Err(failed.clone()));
                 }
             }
         }
     }
+}
+
+fn failure(e: AppError) -> Failure {
+    let unavailable = e.code() == ErrorCode::Unavailable;
+    (e.to_string(), unavailable)
 }
 
 async fn write(db: &Db, events: Vec<Event>) -> AppResult<Vec<i64>> {

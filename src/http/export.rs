@@ -244,7 +244,7 @@ fn error_response(e: &AppError, lang: Lang) -> Response {
         ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Timeout | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let mut resp = problem(status, e, lang);

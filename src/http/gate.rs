@@ -216,6 +216,15 @@ impl<E: Endpoint> Endpoint for Gated<E> {
         let metric = metric.unwrap_or(door_label);
         match super::record(&state, event, started, Some(&metric)).await {
             Ok(()) => Ok(response),
+            // The trail cannot be reached: say so, and when to come back, rather than fail.
+            Err(e) if e.code() == ErrorCode::Unavailable => {
+                let mut refused = door.refusal(StatusCode::SERVICE_UNAVAILABLE, &e, lang);
+                refused.headers_mut().insert(
+                    poem::http::header::RETRY_AFTER,
+                    poem::http::HeaderValue::from_static("1"),
+                );
+                Ok(refused)
+            }
             Err(e) => Ok(door.refusal(StatusCode::INTERNAL_SERVER_ERROR, &e, lang)),
         }
     }

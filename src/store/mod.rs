@@ -6,6 +6,7 @@
 //! [`Scope`]: crate::authz::Scope
 
 pub mod applications;
+pub mod breaker;
 pub mod budget;
 pub mod bulk;
 pub mod calendar;
@@ -65,6 +66,7 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
+    breaker: breaker::Breaker,
     statements: Arc<AtomicU64>,
     /// Writes committed through this handle (and its clones), audit appends aside.
     writes: Arc<AtomicU64>,
@@ -147,9 +149,16 @@ impl Db {
             if let Some(limit) = opts.statement_timeout {
                 options = options.options([("statement_timeout", limit.as_millis().to_string())]);
             }
+            // A request waits for a connection no longer than a statement may run: when the
+            // server is down, requests fail fast (UNAVAILABLE) instead of queueing.
+            let wait = opts
+                .statement_timeout
+                .unwrap_or(Duration::from_secs(30))
+                .clamp(Duration::from_secs(1), Duration::from_secs(30));
             Pool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(opts.max_connections)
+                    .acquire_timeout(wait)
                     .connect_with(options)
                     .await?,
             )
@@ -158,6 +167,7 @@ impl Db {
         };
         Ok(Db {
             pool,
+            breaker: breaker::Breaker::default(),
             statements: Arc::new(AtomicU64::new(0)),
             writes: Arc::new(AtomicU64::new(0)),
         })
@@ -197,6 +207,7 @@ impl Db {
     pub fn for_background(&self) -> Db {
         Db {
             pool: self.pool.clone(),
+            breaker: self.breaker.clone(),
             statements: Arc::new(AtomicU64::new(0)),
             writes: self.writes.clone(),
         }
@@ -256,12 +267,15 @@ impl Db {
     }
 
     async fn begin_counted(&self, writes: Option<Arc<AtomicU64>>) -> Result<Tx, sqlx::Error> {
+        self.breaker.check()?;
         let inner = match &self.pool {
             // Every transaction here writes: taking SQLite's write lock up front (IMMEDIATE) makes
             // concurrent writers wait their turn instead of failing on a lock upgrade.
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+            Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(TxInner::Sqlite),
+            Pool::Postgres(p) => p.begin().await.map(TxInner::Postgres),
         };
+        self.breaker.observe(&inner);
+        let inner = inner?;
         Ok(Tx {
             inner,
             statements: self.statements.clone(),
@@ -274,13 +288,16 @@ impl Db {
     /// long export read page by page is consistent even while imports commit. It holds one
     /// pooled connection until it ends.
     pub async fn begin_snapshot(&self) -> Result<Tx, sqlx::Error> {
+        self.breaker.check()?;
         let inner = match &self.pool {
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
-            Pool::Postgres(p) => TxInner::Postgres(
-                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?,
-            ),
+            Pool::Sqlite(p) => p.begin_with("BEGIN DEFERRED").await.map(TxInner::Sqlite),
+            Pool::Postgres(p) => p
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await
+                .map(TxInner::Postgres),
         };
+        self.breaker.observe(&inner);
+        let inner = inner?;
         Ok(Tx {
             inner,
             statements: self.statements.clone(),
@@ -315,10 +332,13 @@ impl Db {
     }
 
     async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        self.breaker.check()?;
         let inner = match &self.pool {
-            Pool::Sqlite(p) => ConnInner::Sqlite(p.acquire().await?),
-            Pool::Postgres(p) => ConnInner::Postgres(p.acquire().await?),
+            Pool::Sqlite(p) => p.acquire().await.map(ConnInner::Sqlite),
+            Pool::Postgres(p) => p.acquire().await.map(ConnInner::Postgres),
         };
+        self.breaker.observe(&inner);
+        let inner = inner?;
         Ok(Conn {
             inner,
             statements: self.statements.clone(),

@@ -13,6 +13,7 @@ mod cert_login;
 mod cli;
 mod common;
 mod export;
+mod faults;
 mod gate;
 mod graphql_http;
 mod hostile_input;

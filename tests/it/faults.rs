@@ -1,0 +1,229 @@
+//! Faults survived with nothing lost: the database going away under load (a private PostgreSQL
+//! cluster stopped and started), a killed import, a killed server, and a full disk under SQLite.
+//! Each prints what it measured.
+
+use crate::common;
+
+use std::time::{Duration, Instant};
+
+use audit_hub::config::ServerLimits;
+use audit_hub::store::{ConnectOptions, Db, maintenance};
+use common::TestServer;
+use common::cluster::Cluster;
+use serde_json::json;
+
+/// Whether fault tests must run here (CI), rather than skip where the machine cannot host them.
+fn required() -> bool {
+    std::env::var("AUDIT_HUB_FAULT_TESTS").as_deref() == Ok("required")
+}
+
+/// One request of the load: when it started (since the load began), how long it took, its
+/// status (0: no answer) and request id.
+#[derive(Debug, Clone)]
+struct Sample {
+    at: Duration,
+    took: Duration,
+    status: u16,
+    request_id: Option<String>,
+}
+
+const MIX: [&str; 3] = [
+    "{ me { user { fullName } } }",
+    "{ budgetSummary(groupBy: [LEVEL]) { amount } }",
+    "{ budgetLines(first: 5) { nodes { id amount } } }",
+];
+
+/// 16 clients sending the mix to `s` from `start` until `until` has passed.
+async fn load(s: &TestServer, start: Instant, until: Duration) -> Vec<Sample> {
+    let clients = (0..16).map(|c| {
+        let client = s.client.clone();
+        let url = s.url("/graphql");
+        let token = s.token.clone().unwrap_or_default();
+        async move {
+            let mut out = Vec::new();
+            let mut i = c;
+            while start.elapsed() < until {
+                let at = start.elapsed();
+                let sent = Instant::now();
+                let resp = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .timeout(Duration::from_secs(20))
+                    .json(&json!({ "query": MIX[i % MIX.len()] }))
+                    .send()
+                    .await;
+                let (status, request_id) = match resp {
+                    Ok(r) => (
+                        r.status().as_u16(),
+                        r.headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                    ),
+                    Err(_) => (0, None),
+                };
+                out.push(Sample {
+                    at,
+                    took: sent.elapsed(),
+                    status,
+                    request_id,
+                });
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            out
+        }
+    });
+    futures::future::join_all(clients)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// How many of `ids` have an audit event.
+async fn recorded(db: &Db, ids: &[String]) -> usize {
+    let mut n = 0;
+    for chunk in ids.chunks(500) {
+        let q = sea_query::Query::select()
+            .expr(sea_query::Func::count(sea_query::Expr::col("seq")))
+            .from("audit_events")
+            .and_where(sea_query::ExprTrait::is_in(
+                sea_query::Expr::col("request_id"),
+                chunk.iter().map(String::as_str),
+            ))
+            .to_owned();
+        n += usize::try_from(db.scalar_i64(&q).await.expect("count")).unwrap_or(0);
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_database_outage_fails_fast_and_recovers_with_nothing_lost() {
+    if common::backend_name() != "postgres" {
+        eprintln!(
+            "outage test: runs in the PostgreSQL pass (SQLite is embedded: no server to stop)"
+        );
+        return;
+    }
+    let cluster = match Cluster::start() {
+        Ok(c) => c,
+        Err(why) => {
+            assert!(
+                !required(),
+                "a private PostgreSQL cluster is required here: {why}"
+            );
+            eprintln!("outage test SKIPPED: {why}");
+            return;
+        }
+    };
+    let admin = Db::connect(&ConnectOptions {
+        url: cluster.url("postgres"),
+        max_connections: 1,
+        statement_timeout: None,
+    })
+    .await
+    .expect("admin");
+    maintenance(&admin, "CREATE DATABASE hub")
+        .await
+        .expect("create");
+    admin.close().await;
+    let statement_timeout = Duration::from_secs(2);
+    let db = Db::connect(&ConnectOptions {
+        url: cluster.url("hub"),
+        max_connections: 8,
+        statement_timeout: Some(statement_timeout),
+    })
+    .await
+    .expect("connect");
+    db.migrate().await.expect("migrate");
+    audit_hub::seed::run(&db, None, false)
+        .await
+        .expect("reference");
+    let national = TestServer::start_national(&db).await;
+    let s = TestServer::start_with(&db, |st| {
+        st.with_limits(ServerLimits {
+            rate_per_second: 0,
+            request_timeout: Duration::from_secs(5),
+            ..Default::default()
+        })
+    })
+    .await
+    .with_token(national.token.clone());
+    drop(national);
+
+    let start = Instant::now();
+    let (down_at, up_at) = (Duration::from_secs(4), Duration::from_secs(14));
+    let outage = async {
+        tokio::time::sleep(down_at).await;
+        cluster.stop();
+        tokio::time::sleep(up_at - down_at).await;
+        cluster.resume();
+        start.elapsed()
+    };
+    let (samples, resumed) = tokio::join!(load(&s, start, Duration::from_secs(26)), outage);
+
+    // During the outage: answered, fast, with 503 UNAVAILABLE.
+    let during: Vec<&Sample> = samples
+        .iter()
+        .filter(|x| x.at > down_at + Duration::from_millis(300) && x.at + x.took < up_at)
+        .collect();
+    assert!(!during.is_empty(), "requests were sent during the outage");
+    let slowest = during.iter().map(|x| x.took).max().unwrap_or_default();
+    assert!(
+        during.iter().all(|x| x.status == 503),
+        "outage answers: {:?}",
+        during
+            .iter()
+            .map(|x| x.status)
+            .collect::<std::collections::BTreeSet<_>>()
+    );
+    assert!(
+        slowest <= statement_timeout + Duration::from_millis(1500),
+        "failed fast: the slowest took {slowest:?}"
+    );
+    // Back within 5 s of the database, and no failure after that.
+    let first_ok = samples
+        .iter()
+        .filter(|x| x.at >= up_at && x.status == 200)
+        .map(|x| x.at + x.took)
+        .min()
+        .expect("served again");
+    let recovery = first_ok.saturating_sub(resumed);
+    assert!(
+        recovery <= Duration::from_secs(5),
+        "back {recovery:?} after the database"
+    );
+    let settled = resumed + Duration::from_secs(5);
+    let late_failures: Vec<&Sample> = samples
+        .iter()
+        .filter(|x| x.at >= settled && x.status != 200)
+        .collect();
+    assert!(
+        late_failures.is_empty(),
+        "after recovery: {late_failures:?}"
+    );
+    assert!(
+        samples.iter().all(|x| x.status != 0 && x.status != 500),
+        "every request answered, none INTERNAL"
+    );
+    // Every request answered 200 has its event; the trail verifies.
+    let ok: Vec<String> = samples
+        .iter()
+        .filter(|x| x.status == 200)
+        .filter_map(|x| x.request_id.clone())
+        .collect();
+    assert_eq!(
+        recorded(&db, &ok).await,
+        ok.len(),
+        "every 200 has its audit event"
+    );
+    let verified = audit_hub::audit::verify(&db, 0).await.expect("verify");
+    assert!(verified.is_ok(), "the trail verifies: {verified:?}");
+    eprintln!(
+        "outage: {} requests, {} during the outage (all 503, slowest {slowest:?}); database back at {resumed:?}, hub serving {recovery:?} later; {} answered 200, all recorded",
+        samples.len(),
+        during.len(),
+        ok.len()
+    );
+}
