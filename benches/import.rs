@@ -6,13 +6,11 @@
 //! `cargo bench --bench import -- --backend sqlite --rows 1000000`
 //! (`--backend postgres://postgres@127.0.0.1:5432` for PostgreSQL).
 
-use std::fmt::Write as _;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use audit_hub::store::{ConnectOptions, Db};
 use clap::Parser;
-use sea_query::{Expr, ExprTrait, Query};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -27,17 +25,8 @@ struct Args {
     bench: bool,
 }
 
-/// Rows per line: four plan phases and ten monthly execution snapshots.
-const ROWS_PER_LINE: usize = 14;
-
-const ADMINISTRATORS: [&str; 12] = [
-    "201", "204", "217", "225", "226", "252", "253", "261", "268", "271", "352", "464",
-];
-
-#[derive(sqlx::FromRow)]
-struct Kato {
-    kato: String,
-}
+#[path = "../tests/it/common/budget_file.rs"]
+mod budget_file;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -54,24 +43,12 @@ async fn main() -> anyhow::Result<()> {
         statement_timeout: None,
     })
     .await?;
-    let regions: Vec<String> = db
-        .all::<Kato>(
-            &Query::select()
-                .column("kato")
-                .from("territories")
-                .and_where(Expr::col("kind").is_in(["OBLAST", "CITY_REPUBLICAN", "CAPITAL"]))
-                .order_by("kato", sea_query::Order::Asc)
-                .to_owned(),
-        )
-        .await?
-        .into_iter()
-        .map(|k| k.kato)
-        .collect();
+    let regions = budget_file::regions(&db).await?;
     db.close().await;
     anyhow::ensure!(!regions.is_empty(), "no regions in the reference data");
 
     let file = dir.join(format!("import-{}.csv", args.rows));
-    std::fs::write(&file, csv(args.rows, &regions))?;
+    std::fs::write(&file, budget_file::national_csv(args.rows, &regions))?;
     let path = file.display().to_string();
     println!(
         "\n## Import of {} rows on {}\n",
@@ -124,52 +101,6 @@ async fn fresh_database(backend: &str, dir: &std::path::Path) -> anyhow::Result<
         }
         Ok(format!("sqlite://{}", file.display()))
     }
-}
-
-/// The file: 2027's lines, every tenth republican, the rest regional, each line unique by its
-/// program and subprogram.
-fn csv(rows: usize, regions: &[String]) -> String {
-    let mut out = String::with_capacity(rows * 64);
-    out.push_str(
-        "year,level,kato,administrator,program,subprogram,specific,functional_group,phase,as_of,amount\n",
-    );
-    let month_ends = [
-        "2027-01-31",
-        "2027-02-28",
-        "2027-03-31",
-        "2027-04-30",
-        "2027-05-31",
-        "2027-06-30",
-        "2027-07-31",
-        "2027-08-31",
-        "2027-09-30",
-        "2027-10-31",
-    ];
-    for i in 0..rows {
-        let (line, slot) = (i / ROWS_PER_LINE, i % ROWS_PER_LINE);
-        let (level, kato) = if line % 10 == 0 {
-            ("REPUBLICAN", "000000000")
-        } else {
-            ("REGIONAL", regions[line % regions.len()].as_str())
-        };
-        let admin = ADMINISTRATORS[line % ADMINISTRATORS.len()];
-        let program = line % 999 + 1;
-        let subprogram = line / 999 % 999 + 1;
-        let plan = 1_000 + (line % 97) as i64 * 1_013;
-        let (phase, as_of, amount) = match slot {
-            0 => ("REQUESTED", "", plan * 12 / 10),
-            1 => ("APPROVED", "", plan),
-            2 => ("SPECIFIED", "", plan * 11 / 10),
-            3 => ("CORRECTED", "", plan * 105 / 100),
-            m => ("EXECUTED", month_ends[m - 4], plan * (m as i64 - 3) / 12),
-        };
-        let _ = writeln!(
-            out,
-            "2027,{level},{kato},{admin},{program:03},{subprogram:03},111,01,{phase},{as_of},{amount}.{}",
-            line % 10
-        );
-    }
-    out
 }
 
 /// Runs the release binary on `url`; returns how long it took and its peak memory in kB.

@@ -227,3 +227,88 @@ async fn a_database_outage_fails_fast_and_recovers_with_nothing_lost() {
         ok.len()
     );
 }
+
+#[derive(sqlx::FromRow, Debug, PartialEq, Eq)]
+struct Budget {
+    lines: i64,
+    amounts: i64,
+    total: i64,
+}
+
+/// What the budget tables hold: lines, amount rows, and the sum of the amounts.
+async fn budget(db: &Db) -> Budget {
+    let q = sea_query::Query::select()
+        .expr_as(
+            sea_query::Expr::cust("(SELECT COUNT(*) FROM budget_lines)"),
+            "lines",
+        )
+        .expr_as(
+            sea_query::Expr::cust("(SELECT COUNT(*) FROM budget_amounts)"),
+            "amounts",
+        )
+        .expr_as(
+            sea_query::Expr::cust("(SELECT CAST(COALESCE(SUM(amount_tenths), 0) AS BIGINT) FROM budget_amounts)"),
+            "total",
+        )
+        .to_owned();
+    db.optional(&q).await.expect("budget").expect("a row")
+}
+
+/// `kill -9` of an import half-way: the database holds exactly what it held before, and the
+/// next import of the same file succeeds.
+#[tokio::test]
+async fn a_killed_import_leaves_the_previous_data_and_the_next_one_succeeds() {
+    let t = common::TestDb::with_reference().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let regions = common::budget_file::regions(&t.db).await.expect("regions");
+    let small = dir.path().join("small.csv");
+    std::fs::write(&small, common::budget_file::national_csv(140, &regions)).expect("small file");
+    let big = dir.path().join("big.csv");
+    std::fs::write(&big, common::budget_file::national_csv(140_000, &regions)).expect("big file");
+    let import = |file: &std::path::Path| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_audit-hub"))
+            .args(["import", "budget"])
+            .arg(file)
+            .env("DATABASE_URL", &t.url)
+            .env("AUDIT_HUB_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn import")
+    };
+    let status = import(&small).wait().await.expect("small import");
+    assert!(status.success(), "the earlier import");
+    let before = budget(&t.db).await;
+    assert_eq!(before.lines, 10, "{before:?}");
+
+    let mut child = import(&big);
+    let started = Instant::now();
+    // Past reading and checking the file, into the writing (a full import takes several times
+    // as long on this machine).
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let killed_after = started.elapsed();
+    assert!(
+        child.try_wait().expect("poll").is_none(),
+        "the import was still running when killed"
+    );
+    child.start_kill().expect("kill -9");
+    let killed = child.wait().await.expect("wait");
+    assert!(!killed.success(), "killed");
+    assert_eq!(budget(&t.db).await, before, "exactly the previous data");
+
+    let status = import(&big).wait().await.expect("the next import");
+    assert!(status.success(), "the next import succeeds");
+    let after = budget(&t.db).await;
+    // The big file holds the small one's lines too (updated), and 10 000 lines in all.
+    assert_eq!(
+        after.lines,
+        (140_000 / common::budget_file::ROWS_PER_LINE) as i64,
+        "{after:?}"
+    );
+    eprintln!(
+        "killed import: killed {:?} after it started, data unchanged ({} lines); the next import left {} lines",
+        killed_after,
+        before.lines,
+        after.lines
+    );
+}

@@ -15,6 +15,7 @@ use audit_hub::store::bulk::insert_rows;
 use audit_hub::store::{Backend, ConnectOptions, Db};
 use sea_query::{Expr, ExprTrait, Order, Query};
 
+pub mod budget_file;
 pub mod cluster;
 pub mod openssl;
 pub mod workflow;
