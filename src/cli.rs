@@ -397,7 +397,13 @@ pub async fn run() -> anyhow::Result<i32> {
                     eprintln!("nothing imported");
                     return Ok(2);
                 }
-                Err(ImportError::Store(e)) => return Err(e.into()),
+                Err(ImportError::Store(e)) => {
+                    // The cause goes to the log; the operator reads what to do, in their language.
+                    tracing::error!(error = %e, "import failed");
+                    eprintln!("{}: {}", file.display(), e.message(lang));
+                    eprintln!("nothing imported");
+                    return Ok(1);
+                }
             }
         }
         Command::Workflow { as_iin, what } => {

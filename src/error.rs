@@ -430,6 +430,13 @@ impl AppError {
                 )
                 .to_owned(),
             AppError::Unavailable => unavailable(lang),
+            AppError::Database(e) if is_storage_full(e) => lang
+                .pick(
+                    "дерекқордың жазуға орны жоқ (диск толы); оқу жалғасады, жазу үшін орын босатыңыз",
+                    "у базы данных нет места для записи (диск заполнен); чтение продолжается, для записи освободите место",
+                    "the database has no room left to write (the disk is full); reads go on, free space to write",
+                )
+                .to_owned(),
             AppError::Database(e) if is_unavailable(e) => unavailable(lang),
             AppError::Database(_) | AppError::Internal(_) => lang
                 .pick("ішкі қате", "внутренняя ошибка", "internal error")
@@ -461,6 +468,9 @@ fn unavailable(lang: Lang) -> String {
 /// no connection within the pool's wait, a connection refused or cut, or the server shutting
 /// down or starting (SQLSTATE classes 08 and 57P0x).
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    if is_storage_full(e) {
+        return true;
+    }
     match e {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
@@ -470,6 +480,15 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(d) => d
             .code()
             .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
+        _ => false,
+    }
+}
+
+/// Whether `e` says the database has no room to write: SQLite's `SQLITE_FULL` (13), PostgreSQL's
+/// `disk_full` (53100).
+pub fn is_storage_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("13") | Some("53100")),
         _ => false,
     }
 }

@@ -135,13 +135,26 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let mut pool = SqlitePoolOptions::new().max_connections(opts.max_connections);
-            if let Some(limit) = opts.statement_timeout {
-                pool = pool
-                    .after_connect(move |conn, _| Box::pin(sqlite_deadline(conn, limit)))
-                    .before_acquire(move |conn, _| {
-                        Box::pin(async move { sqlite_deadline(conn, limit).await.map(|_| true) })
-                    });
+            let limit = opts.statement_timeout;
+            let mut pool = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections)
+                .before_acquire(move |conn, _| {
+                    Box::pin(async move {
+                        // A connection whose COMMIT failed (a full disk: SQLite has rolled the
+                        // transaction back itself, and the driver's own ROLLBACK then fails) is
+                        // still counted as inside a transaction, and would refuse every BEGIN:
+                        // it is discarded rather than handed out.
+                        if sqlx::Connection::is_in_transaction(conn) {
+                            return Ok(false);
+                        }
+                        if let Some(limit) = limit {
+                            sqlite_deadline(conn, limit).await?;
+                        }
+                        Ok(true)
+                    })
+                });
+            if let Some(limit) = limit {
+                pool = pool.after_connect(move |conn, _| Box::pin(sqlite_deadline(conn, limit)));
             }
             Pool::Sqlite(pool.connect_with(options).await?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

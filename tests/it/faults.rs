@@ -247,7 +247,9 @@ async fn budget(db: &Db) -> Budget {
             "amounts",
         )
         .expr_as(
-            sea_query::Expr::cust("(SELECT CAST(COALESCE(SUM(amount_tenths), 0) AS BIGINT) FROM budget_amounts)"),
+            sea_query::Expr::cust(
+                "(SELECT CAST(COALESCE(SUM(amount_tenths), 0) AS BIGINT) FROM budget_amounts)",
+            ),
             "total",
         )
         .to_owned();
@@ -307,8 +309,245 @@ async fn a_killed_import_leaves_the_previous_data_and_the_next_one_succeeds() {
     );
     eprintln!(
         "killed import: killed {:?} after it started, data unchanged ({} lines); the next import left {} lines",
-        killed_after,
-        before.lines,
-        after.lines
+        killed_after, before.lines, after.lines
     );
+}
+
+/// `kill -9` of `serve` under load: after a restart the trail verifies, and every response the
+/// clients received as 200 has its event (an answer leaves only once its event is durable).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_server_loses_no_answered_event() {
+    let t = common::TestDb::with_reference().await;
+    let national = TestServer::start_national(&t.db).await;
+    let token = national.token.clone();
+    drop(national);
+    let server = common::process::Process::start_with(&t.url, &["--rate-limit", "0"]).await;
+    let mut child = server.child;
+    let base = server.base;
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let killer = async {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        child.start_kill().expect("kill -9");
+        let _ = child.wait().await;
+        start.elapsed()
+    };
+    let clients = (0..16).map(|c| {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        async move {
+            let mut answered = Vec::new();
+            let mut i = c;
+            while start.elapsed() < Duration::from_secs(4) {
+                let resp = client
+                    .post(format!("{base}/graphql"))
+                    .bearer_auth(token.clone().unwrap_or_default())
+                    .timeout(Duration::from_secs(5))
+                    .json(&json!({ "query": MIX[i % MIX.len()] }))
+                    .send()
+                    .await;
+                if let Ok(r) = resp
+                    && r.status() == 200
+                    && let Some(id) = r
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                {
+                    answered.push(id.to_owned());
+                }
+                i += 1;
+            }
+            answered
+        }
+    });
+    let (answered, killed_at) = tokio::join!(futures::future::join_all(clients), killer);
+    let answered: Vec<String> = answered.into_iter().flatten().collect();
+    assert!(
+        !answered.is_empty(),
+        "requests were answered before the kill"
+    );
+
+    // Restarted on the same database, it serves again; the trail holds every answered request.
+    let again = common::process::Process::start(&t.url).await;
+    let r = client
+        .get(format!("{}/readyz", again.base))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(r.status(), 200, "serving after the restart");
+    let verified = audit_hub::audit::verify(&t.db, 0).await.expect("verify");
+    assert!(verified.is_ok(), "the trail verifies: {verified:?}");
+    assert_eq!(
+        recorded(&t.db, &answered).await,
+        answered.len(),
+        "every answered request has its event"
+    );
+    eprintln!(
+        "killed server: killed at {killed_at:?} under 16 clients; {} answers, all recorded; the trail verifies",
+        answered.len()
+    );
+}
+
+/// A small file system of the test's own (tmpfs), unmounted on drop.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(bytes: u64) -> Result<SmallDisk, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(SmallDisk { dir })
+    }
+
+    /// Fills what is left with one file; its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.dir.path().join("filler");
+        let mut f = std::fs::File::create(&path).expect("filler");
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        // Down to the last bytes.
+        while f.write_all(&block[..512]).is_ok() {}
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// SQLite on a full disk: an import is refused with a clear error and writes nothing, reads
+/// that need no write go on (the server's own requests are answered, or refused with 503 when
+/// their audit event has no room: never answered unrecorded), and once space returns the file
+/// is intact, the trail verifies and writing works again.
+#[tokio::test]
+async fn sqlite_on_a_full_disk_refuses_writes_clearly_and_loses_nothing() {
+    if common::backend_name() != "sqlite" {
+        eprintln!("full-disk test: runs in the SQLite pass");
+        return;
+    }
+    let disk = match SmallDisk::mount(48 * 1024 * 1024) {
+        Ok(d) => d,
+        Err(why) => {
+            assert!(!required(), "a small file system is required here: {why}");
+            eprintln!("full-disk test SKIPPED: cannot mount a tmpfs: {why}");
+            return;
+        }
+    };
+    let url = format!("sqlite://{}", disk.dir.path().join("hub.db").display());
+    let db = Db::connect(&ConnectOptions {
+        url: url.clone(),
+        max_connections: 4,
+        statement_timeout: None,
+    })
+    .await
+    .expect("connect");
+    db.migrate().await.expect("migrate");
+    audit_hub::seed::run(&db, None, false)
+        .await
+        .expect("reference");
+    let national = TestServer::start_national(&db).await;
+    let regions = common::budget_file::regions(&db).await.expect("regions");
+    let before = budget(&db).await;
+    let filler = disk.fill();
+    let file = tempfile::NamedTempFile::new().expect("csv");
+    std::fs::write(
+        file.path(),
+        common::budget_file::national_csv(28_000, &regions),
+    )
+    .expect("csv");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_audit-hub"))
+        .args(["import", "budget"])
+        .arg(file.path())
+        .env("DATABASE_URL", &url)
+        .env("AUDIT_HUB_LOG", "error")
+        .output()
+        .await
+        .expect("import");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the import is refused");
+    assert!(said.contains("disk is full"), "a clear error: {said}");
+    assert_eq!(budget(&db).await, before, "nothing of it written");
+
+    // Reads that need no write go on.
+    let users = tokio::process::Command::new(env!("CARGO_BIN_EXE_audit-hub"))
+        .args(["users", "list"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .await
+        .expect("users list");
+    assert!(
+        users.status.success(),
+        "{}",
+        String::from_utf8_lossy(&users.stderr)
+    );
+    assert!(!users.stdout.is_empty());
+    let mut statuses = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let r = national.post_query("{ me { user { fullName } } }").await;
+        let status = r.status().as_u16();
+        statuses.insert(status);
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "answered and recorded, or refused as unavailable: {statuses:?}"
+    );
+
+    // Space returns: intact, verified, writable.
+    std::fs::remove_file(filler).expect("free space");
+    #[derive(sqlx::FromRow)]
+    struct Check {
+        integrity_check: String,
+    }
+    let check: Vec<Check> = db
+        .all(
+            &sea_query::Query::select()
+                .expr_as(sea_query::Expr::cust("integrity_check"), "integrity_check")
+                .from(sea_query::Alias::new("pragma_integrity_check"))
+                .to_owned(),
+        )
+        .await
+        .expect("integrity check");
+    assert_eq!(
+        check.first().map(|c| c.integrity_check.as_str()),
+        Some("ok")
+    );
+    let verified = audit_hub::audit::verify(&db, 0).await.expect("verify");
+    assert!(verified.is_ok(), "the trail verifies: {verified:?}");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_audit-hub"))
+        .args(["import", "budget"])
+        .arg(file.path())
+        .env("DATABASE_URL", &url)
+        .env("AUDIT_HUB_LOG", "error")
+        .output()
+        .await
+        .expect("import again");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(budget(&db).await.lines, 2_000);
+    let r = national.post_query("{ me { user { fullName } } }").await;
+    assert_eq!(r.status(), 200);
+    eprintln!(
+        "full disk: import refused ({}), server answers {statuses:?} while full; intact, verified and writable once space returned",
+        said.lines()
+            .find(|l| l.contains("disk"))
+            .unwrap_or_default()
+    );
+    db.close().await;
 }

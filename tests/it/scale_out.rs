@@ -4,77 +4,14 @@
 
 use crate::common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{TEST_KEY, TestDb, TestServer, token, user_of};
+use common::process::Process;
+use common::{TestDb, TestServer, token, user_of};
 use serde_json::{Value, json};
-
-/// A `serve` process on `url`, killed when dropped.
-struct Process {
-    child: tokio::process::Child,
-    base: String,
-}
 
 /// A read of budget data: what a block, a grant or the policy decides.
 const READ: &str = "{ budgetSummary(groupBy: [LEVEL]) { amount } }";
-
-impl Process {
-    /// Two processes on `url`.
-    async fn pair(url: &str) -> (Process, Process) {
-        (Process::start(url).await, Process::start(url).await)
-    }
-
-    async fn start(url: &str) -> Process {
-        Process::start_with(url, &[]).await
-    }
-
-    async fn start_with(url: &str, args: &[&str]) -> Process {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_audit-hub"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(args)
-            .env("DATABASE_URL", url)
-            .env(
-                "AUDIT_HUB_TOKEN_KEY",
-                std::str::from_utf8(TEST_KEY).expect("key"),
-            )
-            .env("AUDIT_HUB_LOG", "warn")
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn serve");
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "serve did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Process { child, base }
-    }
-
-    async fn gql(&self, iin: &str, query: &str, variables: Value) -> Value {
-        reqwest::Client::new()
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(token(iin))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json")
-    }
-}
 
 #[tokio::test]
 async fn a_block_through_one_process_is_refused_by_the_other_within_a_second() {

@@ -18,6 +18,7 @@ use sea_query::{Expr, ExprTrait, Order, Query};
 pub mod budget_file;
 pub mod cluster;
 pub mod openssl;
+pub mod process;
 pub mod workflow;
 use serde_json::{Value, json};
 
