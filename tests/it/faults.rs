@@ -12,6 +12,21 @@ use common::TestServer;
 use common::cluster::Cluster;
 use serde_json::json;
 
+/// Prints a measurement and keeps it in `target/tmp/fault-report.txt`, which CI prints after
+/// the suite (a passing test's own output is not shown).
+fn report(line: String) {
+    use std::io::Write;
+    eprintln!("{line}");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fault-report.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "[{}] {line}", common::backend_name());
+    }
+}
+
 /// Whether fault tests must run here (CI), rather than skip where the machine cannot host them.
 fn required() -> bool {
     std::env::var("AUDIT_HUB_FAULT_TESTS").as_deref() == Ok("required")
@@ -220,12 +235,12 @@ async fn a_database_outage_fails_fast_and_recovers_with_nothing_lost() {
     );
     let verified = audit_hub::audit::verify(&db, 0).await.expect("verify");
     assert!(verified.is_ok(), "the trail verifies: {verified:?}");
-    eprintln!(
+    report(format!(
         "outage: {} requests, {} during the outage (all 503, slowest {slowest:?}); database back at {resumed:?}, hub serving {recovery:?} later; {} answered 200, all recorded",
         samples.len(),
         during.len(),
         ok.len()
-    );
+    ));
 }
 
 #[derive(sqlx::FromRow, Debug, PartialEq, Eq)]
@@ -307,10 +322,10 @@ async fn a_killed_import_leaves_the_previous_data_and_the_next_one_succeeds() {
         (140_000 / common::budget_file::ROWS_PER_LINE) as i64,
         "{after:?}"
     );
-    eprintln!(
+    report(format!(
         "killed import: killed {:?} after it started, data unchanged ({} lines); the next import left {} lines",
         killed_after, before.lines, after.lines
-    );
+    ));
 }
 
 /// `kill -9` of `serve` under load: after a restart the trail verifies, and every response the
@@ -381,10 +396,10 @@ async fn a_killed_server_loses_no_answered_event() {
         answered.len(),
         "every answered request has its event"
     );
-    eprintln!(
+    report(format!(
         "killed server: killed at {killed_at:?} under 16 clients; {} answers, all recorded; the trail verifies",
         answered.len()
-    );
+    ));
 }
 
 /// A small file system of the test's own (tmpfs), unmounted on drop.
@@ -543,11 +558,11 @@ async fn sqlite_on_a_full_disk_refuses_writes_clearly_and_loses_nothing() {
     assert_eq!(budget(&db).await.lines, 2_000);
     let r = national.post_query("{ me { user { fullName } } }").await;
     assert_eq!(r.status(), 200);
-    eprintln!(
+    report(format!(
         "full disk: import refused ({}), server answers {statuses:?} while full; intact, verified and writable once space returned",
         said.lines()
             .find(|l| l.contains("disk"))
             .unwrap_or_default()
-    );
+    ));
     db.close().await;
 }
