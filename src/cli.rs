@@ -315,7 +315,7 @@ enum PolicyCommand {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
-    /// A budget CSV (see README): all rows or none.
+    /// A budget CSV (see docs/formats.md): all rows or none.
     Budget {
         /// The CSV file.
         file: PathBuf,

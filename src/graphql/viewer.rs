@@ -134,8 +134,8 @@ impl Viewer {
         r.principal()?;
         Ok(match r.reader() {
             Ok(rd) => rd.scope.describe(),
-            Err(_) => "no budget data: the body reads none under the policy, or the user holds no active grant \\
-                       (granted, trained, not expired, not blocked)"
+            Err(_) => "no budget data: the body reads none under the policy, or the user holds no \
+                       active grant (granted, trained, not expired, not blocked)"
                 .to_owned(),
         })
     }
@@ -149,12 +149,14 @@ pub async fn grants_with_status(
 ) -> crate::error::AppResult<Vec<AccessGrant>> {
     let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
     let holders = crate::store::users::by_ids(db, &ids).await?;
+    // One statement for every holder's training, not one per grant.
+    let trainings = crate::store::users::first_trainings_of(db, &ids).await?;
     let mut out = Vec::new();
     for g in grants {
         let Some(user) = holders.iter().find(|u| u.id == g.user_id).cloned() else {
             continue;
         };
-        let trained = crate::store::users::trained_on(db, user.id).await?;
+        let trained = trainings.get(&user.id).copied();
         let status = crate::authz::principal::grant_status(&g, &user, trained, today);
         out.push(AccessGrant {
             row: g,

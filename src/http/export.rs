@@ -429,12 +429,16 @@ mod tests {
             .expect("the input type");
         let body = &sdl[start..];
         let body = &body[body.find('{').unwrap_or(0) + 1..body.find('}').unwrap_or(0)];
-        let mut fields: Vec<&str> = body
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('"'))
-            .filter_map(|l| l.split(':').next())
-            .collect();
+        // Field lines only: descriptions are the lines between a pair of `"""`.
+        let mut in_description = false;
+        let mut fields: Vec<&str> = Vec::new();
+        for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if line == "\"\"\"" {
+                in_description = !in_description;
+            } else if !in_description && !line.starts_with('"') {
+                fields.extend(line.split(':').next());
+            }
+        }
         let mut keys = FILTER_KEYS.to_vec();
         fields.sort();
         keys.sort();

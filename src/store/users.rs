@@ -4,7 +4,7 @@
 //! They only ever look up the caller (or, for operators, a user named on the command line).
 
 use chrono::NaiveDate;
-use sea_query::{Expr, ExprTrait, LockType, OnConflict, Order, Query};
+use sea_query::{Expr, ExprTrait, Func, LockType, OnConflict, Order, Query};
 
 use super::Db;
 use crate::domain::budget::InformationSystem;
@@ -143,6 +143,34 @@ pub async fn trained_on(db: &Db, user_id: i64) -> AppResult<Option<NaiveDate>> {
         .limit(1)
         .to_owned();
     Ok(db.optional::<Day>(&q).await?.map(|d| d.completed_on))
+}
+
+/// The first training day of each of `user_ids` that has one, in one statement.
+pub async fn first_trainings_of(
+    db: &Db,
+    user_ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
+    #[derive(sqlx::FromRow)]
+    struct First {
+        user_id: i64,
+        completed_on: NaiveDate,
+    }
+    if user_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let q = Query::select()
+        .column("user_id")
+        .expr_as(Func::min(Expr::col("completed_on")), "completed_on")
+        .from("training_records")
+        .and_where(Expr::col("user_id").is_in(user_ids.iter().copied()))
+        .group_by_col("user_id")
+        .to_owned();
+    Ok(db
+        .all::<First>(&q)
+        .await?
+        .into_iter()
+        .map(|f| (f.user_id, f.completed_on))
+        .collect())
 }
 
 /// A user by id, read and locked inside a transaction (PostgreSQL `FOR UPDATE`; SQLite's

@@ -19,6 +19,7 @@ pub mod budget_file;
 pub mod cluster;
 pub mod openssl;
 pub mod process;
+pub mod template;
 pub mod workflow;
 use serde_json::{Value, json};
 
@@ -252,22 +253,44 @@ impl TestDb {
         }
     }
 
-    /// A fresh database with reference data.
+    /// A fresh database with reference data (a clone of the process's seeded template).
     pub async fn with_reference() -> TestDb {
-        let t = TestDb::new().await;
-        audit_hub::seed::run(&t.db, None, false)
-            .await
-            .expect("reference seed");
-        t
+        TestDb::seeded(None).await
     }
 
-    /// A fresh database with reference and demo data at `scale`.
+    /// A fresh database with reference and demo data at `scale` (a clone of the process's
+    /// seeded template).
     pub async fn with_demo(scale: usize) -> TestDb {
-        let t = TestDb::new().await;
-        audit_hub::seed::run(&t.db, Some(scale), false)
-            .await
-            .expect("demo seed");
-        t
+        TestDb::seeded(Some(scale)).await
+    }
+
+    async fn seeded(scale: Option<usize>) -> TestDb {
+        // `AUDIT_HUB_TEST_TEMPLATES=0` seeds every database from scratch (to measure the gain).
+        if std::env::var("AUDIT_HUB_TEST_TEMPLATES").as_deref() == Ok("0") {
+            let t = TestDb::new().await;
+            audit_hub::seed::run(&t.db, scale, false)
+                .await
+                .expect("seed");
+            return t;
+        }
+        let target =
+            std::env::var("AUDIT_HUB_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_owned());
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("ah_test_{}_{}_{}", std::process::id(), n, rand_suffix());
+        let (url, dir, pg) = template::clone_of(&target, scale, &name).await;
+        let db = Db::connect(&ConnectOptions {
+            url: url.clone(),
+            max_connections: 8,
+            statement_timeout: None,
+        })
+        .await
+        .expect("connect");
+        TestDb {
+            db,
+            url,
+            _dir: dir,
+            pg,
+        }
     }
 
     pub fn backend(&self) -> Backend {
