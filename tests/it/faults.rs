@@ -561,7 +561,7 @@ async fn sqlite_on_a_full_disk_refuses_writes_clearly_and_loses_nothing() {
     report(format!(
         "full disk: import refused ({}), server answers {statuses:?} while full; intact, verified and writable once space returned",
         said.lines()
-            .find(|l| l.contains("disk"))
+            .find(|l| l.contains("no room left"))
             .unwrap_or_default()
     ));
     db.close().await;
