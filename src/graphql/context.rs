@@ -275,7 +275,9 @@ fn scoped_loader<K: Send + Sync + 'static>(
             lang,
             _kind: kind,
         },
-        tokio::spawn,
+        // A batch runs on a task of its own: inside the span of the request that asked for it,
+        // so its log lines carry the request id like the request's own.
+        |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
         HashMapCache::default(),
     )
 }

@@ -499,3 +499,32 @@ async fn internal_errors_are_masked_and_their_request_id_finds_the_event() {
         "{cause}"
     );
 }
+
+/// A failure inside a DataLoader batch (which runs on a task of its own) is logged under the
+/// request id of the request that asked for it.
+#[tokio::test]
+async fn a_loader_failure_is_logged_under_its_request_id() {
+    capture_logs();
+    let t = TestDb::with_demo(1).await;
+    let s = TestServer::start_national(&t.db).await;
+    audit_hub::store::maintenance(&t.db, "DROP TABLE documents")
+        .await
+        .expect("drop");
+    let resp = s
+        .post_query("{ informatizationObjects(first: 5) { nodes { id documents { id } } } }")
+        .await;
+    let id = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("x-request-id");
+    let body = resp.text().await.expect("body");
+    assert!(body.contains("INTERNAL"), "{body}");
+    let logs = String::from_utf8_lossy(&LOGS.lock().expect("logs")).into_owned();
+    let line = logs
+        .lines()
+        .find(|l| l.contains(&id) && l.contains("request failed"))
+        .unwrap_or_else(|| panic!("no logged cause for {id} in:\n{logs}"));
+    assert!(line.contains("documents"), "{line}");
+}
