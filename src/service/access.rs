@@ -115,6 +115,7 @@ fn codes(conflicts: &[Conflict]) -> String {
 /// Grants an approved application (integrator). Every employee is judged again here, locked;
 /// with conflicts, nothing is granted unless `partial`, which grants those without conflicts and
 /// records the others as refused with their reasons.
+#[tracing::instrument(skip_all, fields(application = app.id, by, partial))]
 pub async fn grant(
     tx: &mut Tx,
     app: &ApplicationRow,
@@ -239,6 +240,7 @@ async fn reload(tx: &mut Tx, user_id: i64) -> AppResult<UserRow> {
 
 /// Refuses an approved application (integrator) with a reason; every employee is recorded as
 /// refused with the conflicts they have now (none, when the reason lies elsewhere).
+#[tracing::instrument(skip_all, fields(application = app.id, by))]
 pub async fn refuse(
     tx: &mut Tx,
     app: &ApplicationRow,
@@ -269,6 +271,7 @@ pub async fn refuse(
 /// Blocks a person (integrator): their head rights end, their grants are revoked, their
 /// membership ends on the termination date their body named (today if none, or if later), and
 /// their body's block requests are executed.
+#[tracing::instrument(skip(tx, now))]
 pub async fn block(tx: &mut Tx, user_id: i64, by: i64, now: DateTime<Utc>) -> AppResult<UserRow> {
     let user = users::get(tx, user_id).await?.ok_or(AppError::NotFound)?;
     workflow::require_active(user.is_blocked())?;
@@ -292,6 +295,7 @@ pub async fn block(tx: &mut Tx, user_id: i64, by: i64, now: DateTime<Utc>) -> Ap
 ///
 /// Designations of one body queue on its row; the people are then locked in IIN order, as a
 /// grant locks them.
+#[tracing::instrument(skip(tx, today))]
 pub async fn designate_head(
     tx: &mut Tx,
     organization_id: i64,
