@@ -99,6 +99,10 @@ async fn wait_for_text(c: &fantoccini::Client, css: &str, check: impl Fn(&str) -
 }
 
 #[tokio::test]
+#[cfg_attr(
+    no_browser,
+    ignore = "needs chromium and chromedriver on the PATH (Debian chromium, chromium-driver)"
+)]
 async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active() {
     let required = std::env::var("AUDIT_HUB_BROWSER_TESTS").as_deref() == Ok("required");
     let (Some(driver), Some(browser)) = (tool("chromedriver"), tool("chromium")) else {
