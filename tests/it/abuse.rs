@@ -422,6 +422,15 @@ async fn hostile_requests_get_a_4xx_in_bounded_time_and_leak_nothing() {
     }
 }
 
+/// The request id a response carries.
+fn request_id(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("x-request-id")
+}
+
 /// Log lines of this test binary, captured so a test can find a request's logged cause.
 static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
 
@@ -464,12 +473,7 @@ async fn internal_errors_are_masked_and_their_request_id_finds_the_event() {
     let resp = s
         .post_query("{ budgetSummary(groupBy: [LEVEL]) { amount } }")
         .await;
-    let header_id = resp
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .expect("x-request-id");
+    let header_id = request_id(&resp);
     let body = resp.text().await.expect("body");
     let v: Value = serde_json::from_str(&body).expect("json");
     let ext = &v["errors"][0]["extensions"];
@@ -513,12 +517,7 @@ async fn a_loader_failure_is_logged_under_its_request_id() {
     let resp = s
         .post_query("{ informatizationObjects(first: 5) { nodes { id documents { id } } } }")
         .await;
-    let id = resp
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .expect("x-request-id");
+    let id = request_id(&resp);
     let body = resp.text().await.expect("body");
     assert!(body.contains("INTERNAL"), "{body}");
     let logs = String::from_utf8_lossy(&LOGS.lock().expect("logs")).into_owned();

@@ -527,20 +527,8 @@ async fn cms_signatures_from_rsa_and_gost_keys_log_in_and_forgeries_are_refused(
             "BIN_MISMATCH",
             "CERT_EXPIRED",
         ] {
-            let q = sea_query::Query::select()
-                .expr(sea_query::Func::count(sea_query::Expr::col("seq")))
-                .from("audit_events")
-                .and_where(sea_query::ExprTrait::eq(
-                    sea_query::Expr::col("operation"),
-                    "POST /auth/login",
-                ))
-                .and_where(sea_query::ExprTrait::eq(
-                    sea_query::Expr::col("outcome"),
-                    reason,
-                ))
-                .to_owned();
             assert!(
-                t.db.scalar_i64(&q).await.expect("count") > 0,
+                login_attempts(&t.db, reason).await > 0,
                 "{name}: {reason} recorded"
             );
         }

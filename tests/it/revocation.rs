@@ -47,23 +47,6 @@ async fn server(
     (s, lists)
 }
 
-/// How many sign-in attempts the trail holds with this outcome and message fragment.
-async fn refusals_recorded(t: &TestDb, outcome: &str) -> i64 {
-    let q = sea_query::Query::select()
-        .expr(sea_query::Func::count(sea_query::Expr::col("seq")))
-        .from("audit_events")
-        .and_where(sea_query::ExprTrait::eq(
-            sea_query::Expr::col("operation"),
-            "POST /auth/login",
-        ))
-        .and_where(sea_query::ExprTrait::eq(
-            sea_query::Expr::col("outcome"),
-            outcome,
-        ))
-        .to_owned();
-    t.db.scalar_i64(&q).await.expect("count")
-}
-
 /// Revocation by CRL: a revoked certificate is refused; a stale list gives no status and the
 /// login fails closed, unless the operator allows a grace period; lists are read from files and
 /// from `http://` URLs, and refreshed; an issuer without a list gives no status either.
@@ -330,7 +313,7 @@ async fn ocsp_answers_decide_and_no_answer_fails_closed() {
     }
     for outcome in ["CERT_REVOKED", "CERT_STATUS_UNKNOWN", "OK"] {
         assert!(
-            refusals_recorded(&t, outcome).await > 0,
+            login_attempts(&t.db, outcome).await > 0,
             "sign-in attempts with outcome {outcome} are in the trail"
         );
     }

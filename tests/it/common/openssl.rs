@@ -544,3 +544,20 @@ where
     });
     url
 }
+
+/// How many sign-in attempts the trail holds with this outcome.
+pub async fn login_attempts(db: &audit_hub::store::Db, outcome: &str) -> i64 {
+    let q = sea_query::Query::select()
+        .expr(sea_query::Func::count(sea_query::Expr::col("seq")))
+        .from("audit_events")
+        .and_where(sea_query::ExprTrait::eq(
+            sea_query::Expr::col("operation"),
+            "POST /auth/login",
+        ))
+        .and_where(sea_query::ExprTrait::eq(
+            sea_query::Expr::col("outcome"),
+            outcome,
+        ))
+        .to_owned();
+    db.scalar_i64(&q).await.expect("count")
+}
