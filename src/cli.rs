@@ -814,9 +814,10 @@ async fn print_users(
     kind: Option<crate::domain::org::BodyKind>,
     csv_out: bool,
 ) -> anyhow::Result<()> {
-    let all = users::all(db).await?;
+    let everything = crate::authz::Permissions::operator();
+    let all = users::all(db, everything.people()?).await?;
     let ids: Vec<i64> = all.iter().map(|u| u.organization_id).collect();
-    let orgs = crate::store::orgs::by_ids(db, &crate::authz::Scope::national(), &ids).await?;
+    let orgs = crate::store::orgs::by_ids(db, everything.organizations()?, &ids).await?;
     let mut out = csv::Writer::from_writer(std::io::stdout());
     if csv_out {
         out.write_record([

@@ -8,6 +8,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_query::{Expr, ExprTrait, Order, Query};
 use sha2::{Digest, Sha256};
 
+use crate::authz::permissions::BodyRows;
 use crate::error::AppResult;
 use crate::store::{Backend, Db, Tx};
 
@@ -351,9 +352,11 @@ pub struct EventQuery {
     pub request_id: Option<String>,
 }
 
-/// A page of events, newest first, continuing below `before` (a sequence number).
+/// A page of the events within `rows` (by the acting user's organization), newest first,
+/// continuing below `before` (a sequence number).
 pub async fn list(
     db: &Db,
+    rows: BodyRows,
     f: &EventQuery,
     first: u64,
     before: Option<i64>,
@@ -361,6 +364,7 @@ pub async fn list(
     let mut q = Query::select()
         .columns(COLUMNS)
         .from("audit_events")
+        .cond_where(rows.condition(Expr::col("organization_id")))
         .to_owned();
     if let Some(u) = f.user_id {
         q.and_where(Expr::col("user_id").eq(u));

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Asia::Almaty;
 
+use super::permissions::PeopleRows;
 use super::policy::{Policy, ScopeKind};
 use super::scope::{Reach, Scope};
 use crate::domain::budget::InformationSystem;
@@ -80,16 +81,17 @@ impl GrantStatus {
 /// How many grants are in each state on `today` (every state listed, zeros included), judged by
 /// [`grant_status`] itself.
 pub async fn grant_counts(db: &Db, today: NaiveDate) -> AppResult<Vec<(GrantStatus, i64)>> {
-    let grants = users::all_grants(db).await?;
+    // The hub's own metrics: every grant counts, whoever asks.
+    let grants = users::all_grants(db, PeopleRows::All).await?;
     let mut ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let holders: std::collections::HashMap<i64, UserRow> = users::by_ids(db, &ids)
+    let holders: std::collections::HashMap<i64, UserRow> = users::by_ids(db, PeopleRows::All, &ids)
         .await?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    let trained = users::first_trainings(db).await?;
+    let trained = users::first_trainings(db, PeopleRows::All).await?;
     let mut counts: Vec<(GrantStatus, i64)> = GrantStatus::ALL.iter().map(|s| (*s, 0)).collect();
     for g in &grants {
         let Some(user) = holders.get(&g.user_id) else {
@@ -136,10 +138,10 @@ impl Principal {
         {
             return Err(AppError::Unauthenticated);
         }
-        let organization = orgs::by_id_unscoped(db, user.organization_id)
+        let organization = orgs::of_caller(db, user.organization_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let grants = users::grants(db, user.id).await?;
+        let grants = users::grants(db, PeopleRows::Own(user.id), user.id).await?;
         let trained_on = users::trained_on(db, user.id).await?;
         Ok(Principal {
             user,

@@ -97,8 +97,9 @@ impl Scope {
         })
     }
 
-    /// Everything, from both systems: used by operator tooling run on the server itself.
-    pub fn national() -> Scope {
+    /// Everything, from both systems: for operator tooling run on the server itself (see
+    /// [`super::permissions::Permissions::operator`]), never for a request.
+    pub(crate) fn operator() -> Scope {
         Scope {
             reaches: vec![Reach::All],
             systems: InformationSystem::ALL.iter().copied().collect(),
@@ -133,9 +134,26 @@ impl Scope {
     pub fn keys_condition(&self, cols: &KeyColumns) -> Condition {
         let mut any = Condition::any();
         for reach in &self.reaches {
-            any = any.add(reach_condition(reach, cols));
+            match reach_condition(reach, cols) {
+                Some(c) => any = any.add(c),
+                // One unrestricted reach makes the union everything.
+                None => return Condition::all(),
+            }
         }
         any
+    }
+
+    /// Whether the key predicate restricts nothing (so a source without the keys, such as the
+    /// region rollup, answers it): asked of the same renderer that builds the predicate.
+    pub fn keys_unrestricted(&self) -> bool {
+        let cols = KeyColumns {
+            level: Expr::val(""),
+            kato: Expr::val(""),
+            administrator: Expr::val(""),
+        };
+        self.reaches
+            .iter()
+            .any(|r| reach_condition(r, &cols).is_none())
     }
 
     /// The predicate for budget amount rows: keys in reach and phase from a granted system.
@@ -170,10 +188,11 @@ impl Scope {
     }
 }
 
-fn reach_condition(reach: &Reach, c: &KeyColumns) -> Condition {
+/// The predicate of one reach, `None` when it restricts nothing.
+fn reach_condition(reach: &Reach, c: &KeyColumns) -> Option<Condition> {
     let republican = BudgetLevel::Republican.as_str();
-    match reach {
-        Reach::All => Condition::all().add(Expr::val(1).eq(1)),
+    Some(match reach {
+        Reach::All => return None,
         Reach::LocalBudgets { kato } => Condition::all()
             .add(c.level.clone().ne(republican))
             .add(starts_with(c.kato.clone(), scope_prefix(kato))),
@@ -188,7 +207,7 @@ fn reach_condition(reach: &Reach, c: &KeyColumns) -> Condition {
                     .clone()
                     .is_in(codes.iter().map(String::as_str)),
             ),
-    }
+    })
 }
 
 /// `column` (a KATO code) starts with the digits `prefix`, as an index range (see

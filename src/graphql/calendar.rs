@@ -5,6 +5,7 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{Datelike, Days, NaiveDate};
 
 use super::context::req;
+use crate::authz::Action;
 use crate::domain::calendar::{Calendar, DayKind};
 use crate::domain::date::Date;
 use crate::error::{AppError, Expected};
@@ -69,12 +70,12 @@ impl CalendarQuery {
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn calendar(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<CalendarDay>> {
         let r = req(ctx)?;
-        r.principal()?;
+        r.allowed(r.permissions().calendar())?;
         if !(1990..=2100).contains(&year) {
             return Err(r.error(AppError::invalid("year", Expected::IntegerIn(1990, 2100))));
         }
-        let cal = store::load(&r.db).await.map_err(|e| r.error(e))?;
-        let notes = store::rows(&r.db).await.map_err(|e| r.error(e))?;
+        let cal = store::load(r.db()).await.map_err(|e| r.error(e))?;
+        let notes = store::rows(r.db()).await.map_err(|e| r.error(e))?;
         let mut out = Vec::new();
         let mut date = NaiveDate::from_ymd_opt(year, 1, 1);
         while let Some(d) = date.filter(|d| d.year() == year) {
@@ -93,12 +94,12 @@ impl CalendarQuery {
     /// The date whose end is the deadline `days` working days after `from` (the day of receipt).
     async fn working_day_deadline(&self, ctx: &Context<'_>, from: Date, days: i32) -> Result<Date> {
         let r = req(ctx)?;
-        r.principal()?;
+        r.allowed(r.permissions().calendar())?;
         let n = u32::try_from(days)
             .ok()
             .filter(|n| *n <= 366)
             .ok_or_else(|| r.error(AppError::invalid("days", Expected::IntegerIn(0, 366))))?;
-        let cal = store::load(&r.db).await.map_err(|e| r.error(e))?;
+        let cal = store::load(r.db()).await.map_err(|e| r.error(e))?;
         cal.add_working_days(from.0, n)
             .map(Date)
             .ok_or_else(|| r.error(AppError::invalid("from", Expected::Date)))
@@ -122,8 +123,8 @@ impl CalendarMutation {
         note: Option<String>,
     ) -> Result<CalendarDay> {
         let r = req(ctx)?;
-        let p = r.require("calendar", "update")?;
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let p = r.act(Action::UpdateCalendar)?.principal;
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         match working {
             Some(w) => store::set(
                 &mut tx,
@@ -150,7 +151,7 @@ impl CalendarMutation {
         )
         .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
-        let cal = store::load(&r.db).await.map_err(|e| r.error(e))?;
+        let cal = store::load(r.db()).await.map_err(|e| r.error(e))?;
         Ok(day(&cal, date.0, note.filter(|_| working.is_some())))
     }
 }

@@ -1,4 +1,4 @@
-//! Per-request state: the caller's scope and language, and DataLoaders built with that scope.
+//! Per-request state: the caller's permissions and language, and DataLoaders built with them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, ErrorExtensions};
 
 use crate::authz::Scope;
-use crate::authz::policy::Policy;
+use crate::authz::permissions::{Acting, Action, OrgRows, Permissions};
 use crate::authz::principal::Principal;
 use crate::clock::Clock;
 use crate::domain::lang::Lang;
@@ -19,32 +19,26 @@ use crate::store::orgs::{self, OrgRow};
 
 /// Everything a resolver needs about the request it serves.
 pub struct RequestCtx {
-    /// The database.
-    pub db: Db,
+    db: Db,
     /// The language of messages.
     pub lang: Lang,
-    /// The access policy (for mutations' permission checks).
-    pub policy: Arc<Policy>,
     /// The clock requests are judged by.
     pub clock: Clock,
     /// Rows returned to the caller so far (for the audit trail).
     pub rows: Arc<std::sync::atomic::AtomicU64>,
-    principal: Result<Arc<Principal>, ErrorCode>,
+    permissions: Arc<Permissions>,
     reader: Result<Reader, ErrorCode>,
+    orgs: Result<Loaders<OrgLoader>, ErrorCode>,
 }
 
-/// Reads within the caller's scope: the scope and the loaders built with it.
+/// Reads within the caller's budget scope: the scope and the loaders built with it.
 pub struct Reader {
-    /// The database.
-    pub db: Db,
-    /// The caller's scope: every read goes through it.
-    pub scope: Arc<Scope>,
+    db: Db,
+    scope: Arc<Scope>,
     /// The language of messages.
     pub lang: Lang,
     /// Rows returned to the caller so far (shared with the request context).
     pub rows: Arc<std::sync::atomic::AtomicU64>,
-    /// Organizations by id.
-    pub orgs: Loaders<ScopedLoader<OrgsById>>,
     /// Objects by id.
     pub objects: Loaders<ScopedLoader<ObjectsById>>,
     /// Stage history by object id.
@@ -56,40 +50,63 @@ pub struct Reader {
 }
 
 impl RequestCtx {
-    /// A context for one request: who calls (or why nobody does) and what they may read.
-    /// `reads` serves the caller's scoped data reads (a read replica, or `db` itself); workflow,
-    /// audit and every write use `db`.
+    /// A context for one request: what the caller may read and do. `reads` serves the
+    /// caller's budget-scoped reads (a read replica, or `db` itself); workflow, audit and every
+    /// write use `db`.
     pub fn new(
         db: Db,
         reads: Db,
         lang: Lang,
-        policy: Arc<Policy>,
         clock: Clock,
-        principal: Result<Arc<Principal>, ErrorCode>,
-        scope: Result<Scope, ErrorCode>,
+        permissions: Arc<Permissions>,
     ) -> RequestCtx {
         let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let reader = scope.map(|s| Reader::new(reads, s, lang, rows.clone()));
+        let reader = match permissions.budget() {
+            Ok(scope) => Ok(Reader::new(reads, scope.clone(), lang, rows.clone())),
+            Err(e) => Err(e.code()),
+        };
+        let orgs = match permissions.organizations() {
+            Ok(visible) => Ok(new_org_loader(&db, visible.clone(), lang)),
+            Err(e) => Err(e.code()),
+        };
         RequestCtx {
             db,
             lang,
-            policy,
             clock,
             rows,
-            principal,
+            permissions,
             reader,
+            orgs,
         }
     }
 
-    /// The caller, if the policy lets their body do `action` on `resource`; `FORBIDDEN`
-    /// otherwise (and `UNAUTHENTICATED` without a caller). Every mutation starts here.
-    pub fn require(&self, resource: &str, action: &str) -> async_graphql::Result<&Principal> {
-        let p = self.principal()?;
-        if p.may(&self.policy, resource, action) {
-            Ok(p)
-        } else {
-            Err(self.error(AppError::Forbidden))
-        }
+    /// Counts rows returned to the caller.
+    pub fn returned(&self, n: usize) {
+        self.rows.fetch_add(
+            u64::try_from(n).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The database, for the permission-taking store functions and the services.
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// What the caller may read and do.
+    pub fn permissions(&self) -> &Permissions {
+        &self.permissions
+    }
+
+    /// The caller doing `action`, with the targets it may touch; `FORBIDDEN` when their body
+    /// may not (`UNAUTHENTICATED` without a caller). Every mutation starts here.
+    pub fn act(&self, action: Action) -> async_graphql::Result<Acting<'_>> {
+        self.permissions.act(action).map_err(|e| self.error(e))
+    }
+
+    /// A permission of the caller's, or its refusal as a GraphQL error.
+    pub fn allowed<T>(&self, decided: Result<T, AppError>) -> async_graphql::Result<T> {
+        decided.map_err(|e| self.error(e))
     }
 
     /// The reader, or the refusal (`UNAUTHENTICATED` / `FORBIDDEN`) before any SQL runs.
@@ -99,11 +116,19 @@ impl RequestCtx {
             .map_err(|c| self.error(AppError::denied(*c)))
     }
 
+    /// Organizations by id, as the caller sees them (one rule whatever the path).
+    pub fn orgs(&self) -> async_graphql::Result<&Loaders<OrgLoader>> {
+        self.orgs
+            .as_ref()
+            .map_err(|c| self.error(AppError::denied(*c)))
+    }
+
     /// The caller, or `UNAUTHENTICATED`.
     pub fn principal(&self) -> async_graphql::Result<&Principal> {
-        self.principal
-            .as_deref()
-            .map_err(|c| self.error(AppError::denied(*c)))
+        self.permissions
+            .caller()
+            .map(|p| &**p)
+            .map_err(|e| self.error(e))
     }
 
     /// Converts an error to a GraphQL error in the caller's language, logging internal causes.
@@ -139,13 +164,11 @@ impl Reader {
     /// A reader for one request; its loaders carry the same scope.
     pub fn new(
         db: Db,
-        scope: Scope,
+        scope: Arc<Scope>,
         lang: Lang,
         rows: Arc<std::sync::atomic::AtomicU64>,
     ) -> Reader {
-        let scope = Arc::new(scope);
         Reader {
-            orgs: scoped_loader(&db, &scope, lang, OrgsById),
             objects: scoped_loader(&db, &scope, lang, ObjectsById),
             stages: scoped_loader(&db, &scope, lang, StagesByObject),
             funding: scoped_loader(&db, &scope, lang, FundingByObject),
@@ -155,6 +178,16 @@ impl Reader {
             lang,
             rows,
         }
+    }
+
+    /// The database the scoped reads go to.
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The caller's budget scope: every read through this reader goes through it.
+    pub(crate) fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     /// Counts rows returned to the caller.
@@ -170,6 +203,7 @@ impl Reader {
     /// executor interleaves their resolution.
     pub async fn prefetch_object_children(
         &self,
+        organizations: &Loaders<OrgLoader>,
         selection: async_graphql::SelectionField<'_>,
         rows: &[ObjectRow],
     ) -> Result<(), AppError> {
@@ -203,10 +237,8 @@ impl Reader {
                 .collect();
             org_ids.sort_unstable();
             org_ids.dedup();
-            let found = orgs::by_ids(&self.db, &self.scope, &org_ids).await?;
-            self.orgs
-                .feed_many(found.into_iter().map(|o| (o.id, o)))
-                .await;
+            let found = organizations.loader().read(&org_ids).await?;
+            organizations.feed_many(found).await;
         }
         Ok(())
     }
@@ -251,6 +283,11 @@ pub fn reader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Reader> {
     req(ctx)?.reader()
 }
 
+/// Organizations by id as the caller sees them, or the refusal.
+pub fn org_loader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Loaders<OrgLoader>> {
+    req(ctx)?.orgs()
+}
+
 /// A per-request loader with a cache, so rows primed by a list resolver are not read again.
 pub type Loaders<T> = DataLoader<T, HashMapCache>;
 
@@ -282,8 +319,45 @@ fn scoped_loader<K: Send + Sync + 'static>(
     )
 }
 
-/// Key kind: organizations by id.
-pub struct OrgsById;
+/// Organizations by id, as the caller sees them.
+pub struct OrgLoader {
+    db: Db,
+    visible: OrgRows,
+    lang: Lang,
+}
+
+impl OrgLoader {
+    async fn read(&self, ids: &[i64]) -> Result<HashMap<i64, OrgRow>, AppError> {
+        Ok(orgs::by_ids(&self.db, &self.visible, ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect())
+    }
+}
+
+impl Loader<i64> for OrgLoader {
+    type Value = OrgRow;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, OrgRow>, Self::Error> {
+        self.read(keys)
+            .await
+            .map_err(|e| to_graphql_error(e, self.lang))
+    }
+}
+
+fn new_org_loader(db: &Db, visible: OrgRows, lang: Lang) -> Loaders<OrgLoader> {
+    DataLoader::with_cache(
+        OrgLoader {
+            db: db.clone(),
+            visible,
+            lang,
+        },
+        |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
+        HashMapCache::default(),
+    )
+}
 /// Key kind: objects by id.
 pub struct ObjectsById;
 /// Key kind: stage history by object id.
@@ -324,13 +398,6 @@ macro_rules! loader {
     };
 }
 
-loader!(OrgsById, OrgRow, |l, keys| Ok(orgs::by_ids(
-    &l.db, &l.scope, keys
-)
-.await?
-.into_iter()
-.map(|o| (o.id, o))
-.collect()));
 loader!(ObjectsById, ObjectRow, |l, keys| Ok(objects::by_ids(
     &l.db, &l.scope, keys
 )

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Request, Variables};
 
 use super::{RequestCtx, build_schema};
+use crate::authz::Permissions;
 use crate::authz::policy::Policy;
 use crate::authz::principal::Principal;
 use crate::clock::Clock;
@@ -24,16 +25,8 @@ pub async fn run_as(
     variables: serde_json::Value,
 ) -> AppResult<serde_json::Value> {
     let principal = Principal::load(db, iin, clock.now()).await?;
-    let scope = principal.scope(&policy).map_err(|e| e.code());
-    let ctx = RequestCtx::new(
-        db.clone(),
-        db.clone(),
-        lang,
-        policy,
-        clock,
-        Ok(Arc::new(principal)),
-        scope,
-    );
+    let permissions = Permissions::resolve(Ok(Arc::new(principal)), policy);
+    let ctx = RequestCtx::new(db.clone(), db.clone(), lang, clock, Arc::new(permissions));
     let request = Request::new(query)
         .variables(Variables::from_json(variables))
         .data(ctx);

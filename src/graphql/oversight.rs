@@ -4,16 +4,17 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Days, Utc};
 
-use super::context::{RequestCtx, parse_id, req};
+use super::context::{org_loader, parse_id, req};
 use super::types::Organization;
 use super::viewer::AccessGrant;
+use crate::authz::Action;
 use crate::authz::principal::local_day;
 use crate::domain::date::Date;
 use crate::domain::workflow::{self, TransitionError};
 use crate::error::{AppError, Expected};
 use crate::store::applications::{self, BlockRequestRow, NewBlockRequest, TrainingRow};
 use crate::store::memberships::{self, MembershipRow};
-use crate::store::{calendar, orgs, users};
+use crate::store::{calendar, users};
 
 /// Working days a body has to ask for a leaver's block, from the termination date.
 const BLOCK_REQUEST_DAYS: u32 = 3;
@@ -96,10 +97,9 @@ impl Membership {
     }
     /// The body.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        let r = req(ctx)?;
-        Ok(orgs::by_id_unscoped(&r.db, self.0.organization_id)
-            .await
-            .map_err(|e| r.error(e))?
+        Ok(org_loader(ctx)?
+            .load_one(self.0.organization_id)
+            .await?
             .map(Organization))
     }
     /// Position held.
@@ -129,15 +129,6 @@ impl Membership {
     }
 }
 
-fn administrator(r: &RequestCtx) -> Result<()> {
-    let p = r.principal()?;
-    if p.may(&r.policy, "application", "review") || p.may(&r.policy, "application", "grant") {
-        Ok(())
-    } else {
-        Err(r.error(AppError::Forbidden))
-    }
-}
-
 /// Follow-up queries for the authorized body and the integrator.
 #[derive(Default)]
 pub struct OversightQuery;
@@ -148,8 +139,8 @@ impl OversightQuery {
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn pending_block_requests(&self, ctx: &Context<'_>) -> Result<Vec<BlockRequest>> {
         let r = req(ctx)?;
-        administrator(r)?;
-        let rows = applications::block_requests(&r.db, None)
+        let visible = r.allowed(r.permissions().block_requests())?;
+        let rows = applications::block_requests(r.db(), visible, None)
             .await
             .map_err(|e| r.error(e))?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -163,9 +154,9 @@ impl OversightQuery {
         #[graphql(default = true)] pending_only: bool,
     ) -> Result<Vec<TrainingReport>> {
         let r = req(ctx)?;
-        administrator(r)?;
+        let people = r.allowed(r.permissions().people())?;
         let now = r.clock.now();
-        let rows = applications::trainings(&r.db, pending_only)
+        let rows = applications::trainings(r.db(), people, pending_only, None)
             .await
             .map_err(|e| r.error(e))?;
         Ok(rows.into_iter().map(|t| report(t, now)).collect())
@@ -176,10 +167,12 @@ impl OversightQuery {
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn grant_history(&self, ctx: &Context<'_>, user_id: ID) -> Result<Vec<AccessGrant>> {
         let r = req(ctx)?;
-        administrator(r)?;
+        let people = r.allowed(r.permissions().people())?;
         let uid = parse_id(r.lang, "userId", &user_id)?;
-        let grants = users::grants(&r.db, uid).await.map_err(|e| r.error(e))?;
-        super::viewer::grants_with_status(&r.db, grants, local_day(r.clock.now()))
+        let grants = users::grants(r.db(), people, uid)
+            .await
+            .map_err(|e| r.error(e))?;
+        super::viewer::grants_with_status(r.db(), people, grants, local_day(r.clock.now()))
             .await
             .map_err(|e| r.error(e))
     }
@@ -189,10 +182,14 @@ impl OversightQuery {
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn membership_history(&self, ctx: &Context<'_>, user_id: ID) -> Result<Vec<Membership>> {
         let r = req(ctx)?;
-        administrator(r)?;
+        let people = r.allowed(r.permissions().people())?;
         let uid = parse_id(r.lang, "userId", &user_id)?;
-        let mut tx = r.db.begin_snapshot().await.map_err(|e| r.error(e.into()))?;
-        let rows = memberships::history(&mut tx, uid)
+        let mut tx = r
+            .db()
+            .begin_snapshot()
+            .await
+            .map_err(|e| r.error(e.into()))?;
+        let rows = memberships::history(&mut tx, people, uid)
             .await
             .map_err(|e| r.error(e))?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
@@ -207,17 +204,17 @@ impl OversightQuery {
         within_days: i32,
     ) -> Result<Vec<AccessGrant>> {
         let r = req(ctx)?;
-        administrator(r)?;
+        let people = r.allowed(r.permissions().people())?;
         let days = u64::try_from(within_days)
             .ok()
             .filter(|d| *d <= 366)
             .ok_or_else(|| r.error(AppError::invalid("withinDays", Expected::IntegerIn(0, 366))))?;
         let today = local_day(r.clock.now());
         let until = today.checked_add_days(Days::new(days)).unwrap_or(today);
-        let grants = applications::expiring_grants(&r.db, today, until)
+        let grants = applications::expiring_grants(r.db(), people, today, until)
             .await
             .map_err(|e| r.error(e))?;
-        super::viewer::grants_with_status(&r.db, grants, today)
+        super::viewer::grants_with_status(r.db(), people, grants, today)
             .await
             .map_err(|e| r.error(e))
     }
@@ -241,21 +238,22 @@ impl OversightMutation {
         reason: String,
     ) -> Result<BlockRequest> {
         let r = req(ctx)?;
-        let p = r.require("block_request", "submit")?;
+        let acting = r.act(Action::RequestBlock)?;
+        let p = acting.principal;
         let uid = parse_id(r.lang, "userId", &user_id)?;
         let reason = crate::domain::form::text("reason", &reason, crate::domain::form::REASON)
             .map_err(|e| r.error(e))?;
         let now = r.clock.now();
-        let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
+        let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
         let due = cal
             .deadline_after_day(terminated_on.0, BLOCK_REQUEST_DAYS)
             .ok_or_else(|| r.error(AppError::invalid("terminatedOn", Expected::Date)))?;
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         // Another body's user looks exactly like a missing one.
         let user = users::get(&mut tx, uid)
             .await
             .map_err(|e| r.error(e))?
-            .filter(|u| u.organization_id == p.organization.id)
+            .filter(|u| acting.targets.admits(u.organization_id))
             .ok_or_else(|| r.error(AppError::NotFound))?;
         workflow::require_active(user.is_blocked()).map_err(|e| r.error(e.into()))?;
         // Powers end no earlier than the membership began, and within a year from today.
@@ -281,7 +279,8 @@ impl OversightMutation {
             .map_err(|e| r.error(e))?;
         r.record_step(&mut tx, p, "requestBlock", serde_json::json!({ "userId": uid, "terminatedOn": terminated_on.0.to_string(), "requestId": id })).await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
-        let row = applications::block_requests(&r.db, Some(&[id]))
+        let visible = r.allowed(r.permissions().block_requests())?;
+        let row = applications::block_requests(r.db(), visible, Some(&[id]))
             .await
             .map_err(|e| r.error(e))?
             .into_iter()
@@ -293,18 +292,17 @@ impl OversightMutation {
     /// Records that a training was reported to the authorized body (integrator).
     async fn report_training(&self, ctx: &Context<'_>, training_id: ID) -> Result<TrainingReport> {
         let r = req(ctx)?;
-        let p = r.require("training", "record")?;
+        let p = r.act(Action::RecordTraining)?.principal;
         let id = parse_id(r.lang, "trainingId", &training_id)?;
         let now = r.clock.now();
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
-        let exists = applications::trainings(&r.db, false)
+        let people = r.allowed(r.permissions().people())?;
+        let exists = applications::trainings(r.db(), people, false, Some(&[id]))
             .await
-            .map_err(|e| r.error(e))?
-            .into_iter()
-            .any(|t| t.id == id);
-        if !exists {
+            .map_err(|e| r.error(e))?;
+        if exists.is_empty() {
             return Err(r.error(AppError::NotFound));
         }
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         if !applications::mark_training_reported(&mut tx, id, now)
             .await
             .map_err(|e| r.error(e))?
@@ -319,11 +317,11 @@ impl OversightMutation {
         )
         .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
-        let row = applications::trainings(&r.db, false)
+        let row = applications::trainings(r.db(), people, false, Some(&[id]))
             .await
             .map_err(|e| r.error(e))?
             .into_iter()
-            .find(|t| t.id == id);
+            .next();
         row.map(|t| report(t, now))
             .ok_or_else(|| r.error(AppError::NotFound))
     }

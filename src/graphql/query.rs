@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, OutputType, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::context::{parse_id, reader, req, to_graphql_error};
+use super::context::{org_loader, parse_id, reader, req, to_graphql_error};
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
 use super::viewer::Viewer;
 use crate::domain::lang::Lang;
@@ -136,12 +136,12 @@ impl QueryRoot {
         let page = page_request(r.lang, first, after)?;
         bounded(ctx, r, filter.as_ref())?;
         let f = filter.as_ref();
-        let rows = budget::list_lines(&r.db, &r.scope, f, page)
+        let rows = budget::list_lines(r.db(), r.scope(), f, page)
             .await
             .map_err(|e| r.error(e))?;
         let total = if wants_total(ctx) {
             Some(
-                budget::count_lines(&r.db, &r.scope, f)
+                budget::count_lines(r.db(), r.scope(), f)
                     .await
                     .map_err(|e| r.error(e))?,
             )
@@ -162,7 +162,7 @@ impl QueryRoot {
     ) -> Result<Vec<BudgetAggregate>> {
         let r = reader(ctx)?;
         bounded(ctx, r, filter.as_ref())?;
-        let rows = budget::summary(&r.db, &r.scope, &group_by, filter.as_ref())
+        let rows = budget::summary(r.db(), r.scope(), &group_by, filter.as_ref())
             .await
             .map_err(|e| r.error(e))?;
         r.returned(rows.len());
@@ -181,7 +181,7 @@ impl QueryRoot {
     ) -> Result<Conn<InformatizationObject>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
-        let rows = objects::list(&r.db, &r.scope, filter.as_ref(), page)
+        let rows = objects::list(r.db(), r.scope(), filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
         if let Some(node) = ctx
@@ -191,7 +191,7 @@ impl QueryRoot {
             .selection_fields()
             .first()
         {
-            r.prefetch_object_children(*node, &rows.items)
+            r.prefetch_object_children(org_loader(ctx)?, *node, &rows.items)
                 .await
                 .map_err(|e| r.error(e))?;
         }
@@ -228,7 +228,7 @@ impl QueryRoot {
     ) -> Result<Conn<Document>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
-        let rows = documents::list(&r.db, &r.scope, filter.as_ref(), page)
+        let rows = documents::list(r.db(), r.scope(), filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
         r.returned(rows.items.len());
@@ -239,7 +239,7 @@ impl QueryRoot {
     async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Document>> {
         let r = reader(ctx)?;
         let id = parse_id(r.lang, "id", &id)?;
-        let rows = documents::by_ids(&r.db, &r.scope, &[id])
+        let rows = documents::by_ids(r.db(), r.scope(), &[id])
             .await
             .map_err(|e| r.error(e))?;
         Ok(rows.into_iter().next().map(Document))
@@ -255,9 +255,10 @@ impl QueryRoot {
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<Organization>> {
-        let r = reader(ctx)?;
+        let r = req(ctx)?;
+        let visible = r.allowed(r.permissions().organizations())?;
         let page = page_request(r.lang, first, after)?;
-        let rows = orgs::list(&r.db, &r.scope, filter.as_ref(), page)
+        let rows = orgs::list(r.db(), visible, filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
         r.returned(rows.items.len());
@@ -266,8 +267,7 @@ impl QueryRoot {
 
     /// One organization; null when it does not exist or is outside the caller's scope.
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
-        let r = reader(ctx)?;
-        let id = parse_id(r.lang, "id", &id)?;
-        Ok(r.orgs.load_one(id).await?.map(Organization))
+        let id = parse_id(req(ctx)?.lang, "id", &id)?;
+        Ok(org_loader(ctx)?.load_one(id).await?.map(Organization))
     }
 }

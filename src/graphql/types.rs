@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use rust_decimal::Decimal;
 
-use super::context::{reader, req};
+use super::context::{org_loader, reader, req};
 use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem, tenths_to_decimal};
 use crate::domain::date::Date;
 use crate::domain::lang::Lang;
@@ -209,7 +209,7 @@ impl Organization {
         let Some(id) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(reader(ctx)?.orgs.load_one(id).await?.map(Organization))
+        Ok(org_loader(ctx)?.load_one(id).await?.map(Organization))
     }
 }
 
@@ -326,16 +326,14 @@ impl InformatizationObject {
     }
     /// Owner organization.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(reader(ctx)?
-            .orgs
+        Ok(org_loader(ctx)?
             .load_one(self.0.owner_id)
             .await?
             .map(Organization))
     }
     /// Possessor organization, when visible to the caller.
     async fn possessor(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(reader(ctx)?
-            .orgs
+        Ok(org_loader(ctx)?
             .load_one(self.0.possessor_id)
             .await?
             .map(Organization))

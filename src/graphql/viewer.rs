@@ -2,8 +2,9 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::context::{reader, req};
+use super::context::{org_loader, req};
 use super::types::Organization;
+use crate::authz::permissions::PeopleRows;
 use crate::authz::principal::GrantStatus;
 use crate::domain::budget::InformationSystem;
 use crate::domain::date::Date;
@@ -56,8 +57,7 @@ impl User {
     }
     /// The user's organization, when visible to the caller.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(reader(ctx)?
-            .orgs
+        Ok(org_loader(ctx)?
             .load_one(self.0.organization_id)
             .await?
             .map(Organization))
@@ -133,7 +133,7 @@ impl Viewer {
         let r = req(ctx)?;
         r.principal()?;
         Ok(match r.reader() {
-            Ok(rd) => rd.scope.describe(),
+            Ok(rd) => rd.scope().describe(),
             Err(_) => "no budget data: the body reads none under the policy, or the user holds no \
                        active grant (granted, trained, not expired, not blocked)"
                 .to_owned(),
@@ -144,13 +144,14 @@ impl Viewer {
 /// Grants with their holders and their state today, in the given order.
 pub async fn grants_with_status(
     db: &crate::store::Db,
+    people: PeopleRows,
     grants: Vec<GrantRow>,
     today: chrono::NaiveDate,
 ) -> crate::error::AppResult<Vec<AccessGrant>> {
     let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
-    let holders = crate::store::users::by_ids(db, &ids).await?;
+    let holders = crate::store::users::by_ids(db, people, &ids).await?;
     // One statement for every holder's training, not one per grant.
-    let trainings = crate::store::users::first_trainings_of(db, &ids).await?;
+    let trainings = crate::store::users::first_trainings_of(db, people, &ids).await?;
     let mut out = Vec::new();
     for g in grants {
         let Some(user) = holders.iter().find(|u| u.id == g.user_id).cloned() else {

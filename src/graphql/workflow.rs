@@ -8,11 +8,11 @@ use std::collections::BTreeSet;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
-use super::context::{RequestCtx, parse_id, req};
+use super::context::{RequestCtx, org_loader, parse_id, req};
 use super::query::{Conn, connection, page_request};
 use super::types::Organization;
 use super::viewer::{AccessGrant, User};
-use crate::authz::applications::ApplicationReach;
+use crate::authz::Action;
 use crate::authz::principal::local_day;
 use crate::domain::budget::InformationSystem;
 use crate::domain::date::Date;
@@ -25,7 +25,7 @@ use crate::service::access;
 use crate::store::applications::{
     self, ApplicationQuery, ApplicationRow, EmployeeRow, NewApplication,
 };
-use crate::store::{calendar, orgs, users};
+use crate::store::{calendar, users};
 
 /// Working days the authorized body has to review, and the integrator to grant.
 const REVIEW_DAYS: u32 = 2;
@@ -188,10 +188,9 @@ impl AccessApplication {
     }
     /// The applying organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        let r = req(ctx)?;
-        Ok(orgs::by_id_unscoped(&r.db, self.row.organization_id)
-            .await
-            .map_err(|e| r.error(e))?
+        Ok(org_loader(ctx)?
+            .load_one(self.row.organization_id)
+            .await?
             .map(Organization))
     }
     /// Head of the organization.
@@ -261,10 +260,9 @@ impl AccessApplication {
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn employees(&self, ctx: &Context<'_>) -> Result<Vec<ApplicationEmployee>> {
         let r = req(ctx)?;
-        let p = r.principal()?;
-        let reach =
-            ApplicationReach::of(p, &r.policy).ok_or_else(|| r.error(AppError::Forbidden))?;
-        let views = access::employee_views(&r.db, &self.row, self.now)
+        let reach = r.allowed(r.permissions().applications())?;
+        let people = r.allowed(r.permissions().people())?;
+        let views = access::employee_views(r.db(), &self.row, self.now)
             .await
             .map_err(|e| r.error(e))?;
         let today = local_day(self.now);
@@ -283,14 +281,13 @@ impl AccessApplication {
                 (None, Vec::new())
             } else {
                 let org = match &v.user {
-                    Some(u) => orgs::by_id_unscoped(&r.db, u.organization_id)
-                        .await
-                        .map_err(|e| r.error(e))?,
+                    Some(u) => org_loader(ctx)?.load_one(u.organization_id).await?,
                     None => None,
                 };
-                let grants = super::viewer::grants_with_status(&r.db, v.grants.clone(), today)
-                    .await
-                    .map_err(|e| r.error(e))?;
+                let grants =
+                    super::viewer::grants_with_status(r.db(), people, v.grants.clone(), today)
+                        .await
+                        .map_err(|e| r.error(e))?;
                 (org, grants)
             };
             out.push(ApplicationEmployee {
@@ -460,19 +457,16 @@ impl WorkflowQuery {
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<AccessApplication>> {
         let r = req(ctx)?;
-        let p = r.principal()?;
-        let organization_id = ApplicationReach::of(p, &r.policy)
-            .ok_or_else(|| r.error(AppError::Forbidden))?
-            .organization();
+        let reach = r.allowed(r.permissions().applications())?;
         let page = page_request(r.lang, first, after)?;
         let now = r.clock.now();
         let f = filter.unwrap_or_default();
         let q = ApplicationQuery {
-            organization_id,
+            organization_id: None,
             statuses: f.statuses,
             overdue_at: f.overdue.filter(|o| *o).map(|_| now),
         };
-        let rows = applications::list(&r.db, &q, page)
+        let rows = applications::list(r.db(), reach, &q, page)
             .await
             .map_err(|e| r.error(e))?;
         Ok(connection(
@@ -486,7 +480,8 @@ impl WorkflowQuery {
 }
 
 async fn reload(r: &RequestCtx, id: i64) -> Result<AccessApplication> {
-    let row = applications::by_ids(&r.db, &[id])
+    let reach = r.allowed(r.permissions().applications())?;
+    let row = applications::by_ids(r.db(), reach, &[id])
         .await
         .map_err(|e| r.error(e))?
         .into_iter()
@@ -520,7 +515,7 @@ async fn store_application(
     let mut systems = input.systems.clone();
     systems.sort();
     systems.dedup();
-    let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+    let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
     if let Some(i) = access::first_holding_a_grant(
         &mut tx,
         &employees,
@@ -584,9 +579,9 @@ impl WorkflowMutation {
         input: AccessApplicationInput,
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
-        let p = r.require("application", "submit")?;
+        let p = r.act(Action::SubmitApplication)?.principal;
         let now = r.clock.now();
-        let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
+        let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
         let review_due = cal
             .deadline(now, REVIEW_DAYS)
             .ok_or_else(|| r.error(AppError::Internal(anyhow::anyhow!("deadline out of range"))))?;
@@ -615,7 +610,8 @@ impl WorkflowMutation {
         received_on: Date,
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
-        let p = r.require("application", "register")?;
+        let acting = r.act(Action::RegisterApplication)?;
+        let p = acting.principal;
         let org_id = parse_id(r.lang, "organizationId", &organization_id)?;
         let number = form::text("incomingNumber", &incoming_number, form::DOCUMENT_NUMBER)
             .map_err(|e| r.error(e))?;
@@ -624,12 +620,13 @@ impl WorkflowMutation {
         let earliest = (today - chrono::Days::new(366)).max(form::RULES_APPROVED);
         form::date_within("receivedOn", received_on.0, earliest, today).map_err(|e| r.error(e))?;
         // Only an oversight body the law does not exclude may apply (paragraph 2.6).
-        let org = orgs::by_id_unscoped(&r.db, org_id)
-            .await
-            .map_err(|e| r.error(e))?
+        let org = org_loader(ctx)?
+            .load_one(org_id)
+            .await?
+            .filter(|o| acting.targets.admits(o.id))
             .filter(|o| o.kind.is_oversight_body() && !o.audit_excluded)
             .ok_or_else(|| r.error(AppError::invalid("organizationId", Expected::OversightBody)))?;
-        let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
+        let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
         let review_due = cal
             .deadline_after_day(received_on.0, REVIEW_DAYS)
             .ok_or_else(|| r.error(AppError::invalid("receivedOn", Expected::Date)))?;
@@ -656,10 +653,10 @@ impl WorkflowMutation {
         comment: Option<String>,
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
-        let p = r.require("application", "review")?;
+        let p = r.act(Action::ReviewApplication)?.principal;
         let id = parse_id(r.lang, "id", &id)?;
         let now = r.clock.now();
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         let app = applications::get(&mut tx, id)
             .await
             .map_err(|e| r.error(e))?
@@ -669,7 +666,7 @@ impl WorkflowMutation {
         let next = workflow::review(app.status, decision, comment.as_deref())
             .map_err(|e| r.error(e.into()))?;
         let grant_due = if next == ApplicationStatus::Approved {
-            let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
+            let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
             cal.deadline(now, GRANT_DAYS)
         } else {
             None
@@ -710,10 +707,10 @@ impl WorkflowMutation {
         partial: bool,
     ) -> Result<Vec<AccessGrant>> {
         let r = req(ctx)?;
-        let p = r.require("application", "grant")?;
+        let p = r.act(Action::GrantAccess)?.principal;
         let id = parse_id(r.lang, "applicationId", &application_id)?;
         let now = r.clock.now();
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         let app = applications::get(&mut tx, id)
             .await
             .map_err(|e| r.error(e))?
@@ -734,10 +731,11 @@ impl WorkflowMutation {
         )
         .await?;
         tx.commit().await.map_err(|e| r.error(e.into()))?;
-        let grants = users::grants_by_ids(&r.db, &done.grant_ids)
+        let people = r.allowed(r.permissions().people())?;
+        let grants = users::grants_by_ids(r.db(), people, &done.grant_ids)
             .await
             .map_err(|e| r.error(e))?;
-        super::viewer::grants_with_status(&r.db, grants, local_day(now))
+        super::viewer::grants_with_status(r.db(), people, grants, local_day(now))
             .await
             .map_err(|e| r.error(e))
     }
@@ -751,11 +749,11 @@ impl WorkflowMutation {
         reason: String,
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
-        let p = r.require("application", "refuse")?;
+        let p = r.act(Action::RefuseApplication)?.principal;
         let id = parse_id(r.lang, "id", &id)?;
         let reason = reason_checked(r, "reason", &reason)?;
         let now = r.clock.now();
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         let app = applications::get(&mut tx, id)
             .await
             .map_err(|e| r.error(e))?
@@ -788,7 +786,7 @@ impl WorkflowMutation {
         language: crate::domain::workflow::Language,
     ) -> Result<User> {
         let r = req(ctx)?;
-        let p = r.require("training", "record")?;
+        let p = r.act(Action::RecordTraining)?.principal;
         let uid = parse_id(r.lang, "userId", &user_id)?;
         let now = r.clock.now();
         let today = local_day(now);
@@ -796,11 +794,11 @@ impl WorkflowMutation {
         let earliest = (today - chrono::Days::new(366)).max(form::RULES_APPROVED);
         form::date_within("completedOn", completed_on.0, earliest, today)
             .map_err(|e| r.error(e))?;
-        let cal = calendar::load(&r.db).await.map_err(|e| r.error(e))?;
+        let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
         let report_day = cal
             .deadline_after_day(completed_on.0, TRAINING_REPORT_DAYS)
             .ok_or_else(|| r.error(AppError::invalid("completedOn", Expected::Date)))?;
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         let user = users::get(&mut tx, uid)
             .await
             .map_err(|e| r.error(e))?
@@ -827,10 +825,10 @@ impl WorkflowMutation {
     /// body named. Their history stays queryable, and a new application can reinstate them.
     async fn block_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
         let r = req(ctx)?;
-        let p = r.require("user", "block")?;
+        let p = r.act(Action::BlockUser)?.principal;
         let uid = parse_id(r.lang, "userId", &user_id)?;
         let now = r.clock.now();
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         let blocked = access::block(&mut tx, uid, p.user.id, now)
             .await
             .map_err(|e| r.error(e))?;
@@ -855,11 +853,11 @@ impl WorkflowMutation {
         user_id: ID,
     ) -> Result<User> {
         let r = req(ctx)?;
-        let p = r.require("head", "designate")?;
+        let p = r.act(Action::DesignateHead)?.principal;
         let org_id = parse_id(r.lang, "organizationId", &organization_id)?;
         let uid = parse_id(r.lang, "userId", &user_id)?;
         let now = r.clock.now();
-        let mut tx = r.db.begin().await.map_err(|e| r.error(e.into()))?;
+        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
         let previous = access::designate_head(&mut tx, org_id, uid, local_day(now))
             .await
             .map_err(|e| r.error(e))?;

@@ -66,13 +66,13 @@ pub fn redacted(vars: &async_graphql::Variables) -> String {
 
 /// An event for this request with the caller's identity, scope and address filled in.
 pub fn request_event(state: &AppState, req: &Request, caller: &Caller) -> Event {
-    let (user_id, organization_id) = match &caller.principal {
+    let (user_id, organization_id) = match caller.caller() {
         Ok(p) => (Some(p.user.id), Some(p.organization.id)),
         Err(_) => (None, None),
     };
-    let scope = match &caller.scope {
+    let scope = match caller.budget() {
         Ok(s) => s.describe(),
-        Err(code) => format!("none ({})", code.as_str()),
+        Err(e) => format!("none ({})", e.code().as_str()),
     };
     Event {
         user_id,

@@ -1,4 +1,5 @@
-//! Resolving the caller of a request: bearer token → user → organization, grants → scope.
+//! Resolving the caller of a request: bearer token → user → organization, grants → the
+//! request's [`Permissions`].
 
 use std::sync::Arc;
 
@@ -6,22 +7,13 @@ use poem::Request;
 use poem::http::header;
 
 use super::AppState;
-use crate::authz::Scope;
-use crate::authz::policy::Policy;
-use crate::authz::principal::Principal;
+use crate::authz::Permissions;
 use crate::authz::token::Method;
 use crate::error::{AppError, ErrorCode};
 
-/// Who calls, and what they may read; each part is a refusal code when absent.
-#[derive(Clone)]
-pub struct Caller {
-    /// The authenticated caller.
-    pub principal: Result<Arc<Principal>, ErrorCode>,
-    /// Their compiled scope.
-    pub scope: Result<Scope, ErrorCode>,
-    /// The policy the request is decided by (the one in force when it arrived).
-    pub policy: Arc<Policy>,
-}
+/// Who calls, as what they may read and do (every read and action refused, with the reason,
+/// when nobody valid calls), decided by the policy in force when the request arrived.
+pub type Caller = Arc<Permissions>;
 
 fn refusal(e: AppError) -> ErrorCode {
     if e.code() == ErrorCode::Internal {
@@ -87,15 +79,7 @@ pub async fn resolve(state: &AppState, req: &Request) -> Caller {
                 .unwrap_or_else(|_| state.policy.startup()),
         ),
     };
-    let scope = match &principal {
-        Ok(p) => p.scope(&policy).map_err(refusal),
-        Err(c) => Err(*c),
-    };
-    Caller {
-        principal,
-        scope,
-        policy,
-    }
+    Arc::new(Permissions::resolve(principal, policy))
 }
 
 /// The bearer token of a request, if any.

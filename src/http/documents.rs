@@ -24,7 +24,7 @@ pub async fn content(
     let event = super::gate::recorder_of(req);
     event.update(|e| e.operation = Some(format!("GET /documents/{id}/content")));
     let scope = match super::gate::caller_of(req) {
-        Some(c) => c.scope.clone(),
+        Some(c) => c.budget().cloned().map_err(|e| e.code()),
         None => Err(ErrorCode::Internal),
     };
     let response = serve(req, &id, state, scope).await;
@@ -44,7 +44,7 @@ async fn serve(
     req: &Request,
     id: &str,
     state: &AppState,
-    scope: Result<crate::authz::Scope, ErrorCode>,
+    scope: Result<std::sync::Arc<crate::authz::Scope>, ErrorCode>,
 ) -> Response {
     let lang = request_lang(req);
     let scope = match scope {

@@ -14,6 +14,8 @@ use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 
 use super::{AppState, problem, request_lang};
+use std::sync::Arc;
+
 use crate::authz::Scope;
 use crate::domain::budget::tenths_to_decimal;
 use crate::domain::lang::Lang;
@@ -191,20 +193,20 @@ pub async fn budget_summary(req: &Request, Data(state): Data<&AppState>) -> Resp
 /// cannot be recorded is not served).
 async fn run<F, Fut>(req: &Request, operation: &str, produce: F) -> Response
 where
-    F: FnOnce(Scope, i64) -> Fut,
+    F: FnOnce(Arc<Scope>, i64) -> Fut,
     Fut: std::future::Future<Output = Result<(i64, Body), AppError>>,
 {
     let lang = request_lang(req);
     let event = super::gate::recorder_of(req);
     event.update(|e| e.variables = req.uri().query().map(str::to_owned));
     let caller = super::gate::caller_of(req).map(|c| {
-        c.scope
-            .clone()
-            .and_then(|s| c.principal.as_ref().map(|p| (s, p.user.id)).map_err(|e| *e))
+        c.budget()
+            .cloned()
+            .and_then(|s| c.caller().map(|p| (s, p.user.id)))
     });
     let produced = match caller {
         Some(Ok((scope, user))) => produce(scope, user).await,
-        Some(Err(code)) => Err(AppError::denied(code)),
+        Some(Err(e)) => Err(e),
         None => Err(AppError::Internal(anyhow::anyhow!(
             "an export without a resolved caller"
         ))),
@@ -333,13 +335,13 @@ struct Snapshot {
 /// stream with an error (the client sees a cut transfer, never a silently short file).
 fn lines_stream(
     snapshot: Snapshot,
-    scope: Scope,
+    scope: Arc<Scope>,
     filter: Option<BudgetLineFilter>,
     idle: std::time::Duration,
 ) -> Body {
     struct Cursor {
         snapshot: Option<Snapshot>,
-        scope: Scope,
+        scope: Arc<Scope>,
         filter: Option<BudgetLineFilter>,
         after: Option<i64>,
         header: bool,

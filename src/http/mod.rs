@@ -311,7 +311,7 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
             }
         };
     // Introspection and field suggestions are for authenticated callers only.
-    let anonymous = caller.principal.is_err();
+    let anonymous = caller.caller().is_err();
     let operation = match &request.operation_name {
         Some(name) if !crate::domain::text::is_graphql_name(name, 100) => None,
         Some(name) => Some(name.clone()),
@@ -337,10 +337,8 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
         state.db.clone(),
         state.reads().clone(),
         lang,
-        caller.policy,
         state.clock.clone(),
-        caller.principal,
-        caller.scope,
+        caller,
     );
     let rows = ctx.rows.clone();
     let remember = remember.map(|hash| (hash, request.query.clone()));

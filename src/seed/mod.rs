@@ -9,7 +9,6 @@ use sea_query::{Expr, Func, Query};
 
 use std::collections::HashMap;
 
-use crate::authz::Scope;
 use crate::domain::org::BodyKind;
 use crate::error::AppResult;
 use crate::store::Db;
@@ -111,13 +110,16 @@ pub async fn run_demo_if_empty(db: &Db) -> AppResult<Option<demo::DemoCounts>> {
 /// One demo user per body kind: the head of the first organization of that kind (the law's
 /// excluded bodies skipped), with the organization's name.
 pub async fn demo_users(db: &Db) -> AppResult<Vec<(BodyKind, UserRow, String)>> {
-    let users = crate::store::users::all(db).await?;
+    // The demo picker runs on the server itself, for every body.
+    let everything = crate::authz::Permissions::operator();
+    let users = crate::store::users::all(db, everything.people()?).await?;
     let org_ids: Vec<i64> = users.iter().map(|u| u.organization_id).collect();
-    let orgs: HashMap<i64, OrgRow> = crate::store::orgs::by_ids(db, &Scope::national(), &org_ids)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+    let orgs: HashMap<i64, OrgRow> =
+        crate::store::orgs::by_ids(db, everything.organizations()?, &org_ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
     let mut out: Vec<(BodyKind, UserRow, String)> = Vec::new();
     for kind in BodyKind::ALL {
         let pick = users.iter().filter(|u| u.is_head).find_map(|u| {

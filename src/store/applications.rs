@@ -6,6 +6,8 @@ use sea_query::{Condition, Expr, ExprTrait, LockType, Order, Query};
 
 use super::page::{Page, PageRequest};
 use super::{Db, Tx};
+use crate::authz::applications::ApplicationReach;
+use crate::authz::permissions::{BodyRows, PeopleRows};
 use crate::domain::budget::InformationSystem;
 use crate::domain::workflow::ApplicationStatus;
 use crate::error::AppResult;
@@ -271,12 +273,17 @@ pub async fn get(tx: &mut Tx, id: i64) -> AppResult<Option<ApplicationRow>> {
     Ok(tx.optional(&q).await?)
 }
 
-/// Applications by id (for reads after a step).
-pub async fn by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<ApplicationRow>> {
+/// Applications by id within `reach`.
+pub async fn by_ids(
+    db: &Db,
+    reach: ApplicationReach,
+    ids: &[i64],
+) -> AppResult<Vec<ApplicationRow>> {
     let q = Query::select()
         .columns(COLUMNS)
         .from("access_applications")
         .and_where(Expr::col("id").is_in(ids.iter().copied()))
+        .cond_where(reach.condition(Expr::col("organization_id")))
         .to_owned();
     Ok(db.all(&q).await?)
 }
@@ -377,10 +384,10 @@ pub async fn set_granted(tx: &mut Tx, id: i64, by: i64, at: DateTime<Utc>) -> Ap
     Ok(())
 }
 
-/// Which applications to list.
+/// Which applications to list (within the caller's reach).
 #[derive(Debug, Clone, Default)]
 pub struct ApplicationQuery {
-    /// Only this organization's (heads of bodies see their own).
+    /// Only this organization's.
     pub organization_id: Option<i64>,
     /// Only these statuses.
     pub statuses: Option<Vec<ApplicationStatus>>,
@@ -391,12 +398,14 @@ pub struct ApplicationQuery {
 /// A page of applications, oldest first.
 pub async fn list(
     db: &Db,
+    reach: ApplicationReach,
     f: &ApplicationQuery,
     page: PageRequest,
 ) -> AppResult<Page<ApplicationRow>> {
     let mut q = Query::select()
         .columns(COLUMNS)
         .from("access_applications")
+        .cond_where(reach.condition(Expr::col("organization_id")))
         .to_owned();
     if let Some(org) = f.organization_id {
         q.and_where(Expr::col("organization_id").eq(org));
@@ -529,11 +538,16 @@ pub async fn execute_block_requests(
     Ok(())
 }
 
-/// Block requests by id, or every pending one when `ids` is `None`.
-pub async fn block_requests(db: &Db, ids: Option<&[i64]>) -> AppResult<Vec<BlockRequestRow>> {
+/// Block requests within `rows` by id, or every pending one when `ids` is `None`.
+pub async fn block_requests(
+    db: &Db,
+    rows: BodyRows,
+    ids: Option<&[i64]>,
+) -> AppResult<Vec<BlockRequestRow>> {
     let mut q = Query::select()
         .columns(BLOCK_COLUMNS)
         .from("block_requests")
+        .cond_where(rows.condition(Expr::col("organization_id")))
         .order_by("id", Order::Asc)
         .to_owned();
     match ids {
@@ -560,8 +574,14 @@ pub struct TrainingRow {
     pub reported_at: Option<DateTime<Utc>>,
 }
 
-/// Training records, unreported first then by id; only unreported ones when `pending`.
-pub async fn trainings(db: &Db, pending: bool) -> AppResult<Vec<TrainingRow>> {
+/// Training records of the people in `people`, by id; only unreported ones when `pending`,
+/// only those of `ids` when given.
+pub async fn trainings(
+    db: &Db,
+    people: PeopleRows,
+    pending: bool,
+    ids: Option<&[i64]>,
+) -> AppResult<Vec<TrainingRow>> {
     let mut q = Query::select()
         .columns([
             "id",
@@ -572,10 +592,14 @@ pub async fn trainings(db: &Db, pending: bool) -> AppResult<Vec<TrainingRow>> {
             "reported_at",
         ])
         .from("training_records")
+        .cond_where(people.of_person(Expr::col("user_id")))
         .order_by("id", Order::Asc)
         .to_owned();
     if pending {
         q.and_where(Expr::col("reported_at").is_null());
+    }
+    if let Some(ids) = ids {
+        q.and_where(Expr::col("id").is_in(ids.iter().copied()));
     }
     Ok(db.all(&q).await?)
 }
@@ -591,9 +615,11 @@ pub async fn mark_training_reported(tx: &mut Tx, id: i64, at: DateTime<Utc>) -> 
     Ok(tx.execute(&q).await? == 1)
 }
 
-/// Active grants ending on or before `until` (and not before `today`), soonest first.
+/// Active grants of the people in `people` ending on or before `until` (and not before
+/// `today`), soonest first.
 pub async fn expiring_grants(
     db: &Db,
+    people: PeopleRows,
     today: NaiveDate,
     until: NaiveDate,
 ) -> AppResult<Vec<super::users::GrantRow>> {
@@ -603,6 +629,7 @@ pub async fn expiring_grants(
         .and_where(Expr::col("status").eq("ACTIVE"))
         .and_where(Expr::col("valid_until").gte(today))
         .and_where(Expr::col("valid_until").lte(until))
+        .cond_where(people.of_person(Expr::col("user_id")))
         .order_by("valid_until", Order::Asc)
         .order_by("id", Order::Asc)
         .to_owned();

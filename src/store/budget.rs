@@ -7,7 +7,7 @@ use super::bulk::chunked_inserts;
 use super::page::{Page, PageRequest};
 use super::{Db, Tx};
 use crate::authz::Scope;
-use crate::authz::scope::{KeyColumns, Reach};
+use crate::authz::scope::KeyColumns;
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
 use crate::error::AppResult;
 use crate::store::filter::{BudgetLineFilter, FilterTables};
@@ -343,7 +343,7 @@ impl SummarySource {
                     && filter.is_none_or(BudgetLineFilter::rollup_compatible)
             }
             SummarySource::RegionRollup => {
-                scope.reaches().iter().all(|r| matches!(r, Reach::All))
+                scope.keys_unrestricted()
                     && group_by.iter().all(|d| d.in_region_rollup())
                     && filter.is_none_or(BudgetLineFilter::region_rollup_compatible)
             }

@@ -10,6 +10,7 @@ use sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 use super::Tx;
 use super::users::{GrantRow, UserRow};
+use crate::authz::permissions::PeopleRows;
 use crate::domain::identity::{HeldGrant, Person};
 use crate::error::AppResult;
 
@@ -69,12 +70,17 @@ const START_COLUMNS: [&str; 5] = [
     "started_on",
 ];
 
-/// Every membership of a person, newest first.
-pub async fn history(tx: &mut Tx, user_id: i64) -> AppResult<Vec<MembershipRow>> {
+/// Every membership of a person visible in `people`, newest first.
+pub async fn history(
+    tx: &mut Tx,
+    people: PeopleRows,
+    user_id: i64,
+) -> AppResult<Vec<MembershipRow>> {
     let q = Query::select()
         .columns(COLUMNS)
         .from("memberships")
         .and_where(Expr::col("user_id").eq(user_id))
+        .cond_where(people.membership_condition(Expr::col("user_id"), Expr::col("organization_id")))
         .order_by("started_on", Order::Desc)
         .order_by("id", Order::Desc)
         .to_owned();

@@ -4,7 +4,7 @@ use sea_query::{Condition, Expr, ExprTrait, Order, Query, SelectStatement};
 
 use super::Db;
 use super::page::{Page, PageRequest};
-use crate::authz::Scope;
+use crate::authz::permissions::OrgRows;
 use crate::authz::scope::KeyColumns;
 use crate::domain::budget::BudgetLevel;
 use crate::domain::org::BodyKind;
@@ -55,7 +55,7 @@ pub(crate) fn org_keys(table: &'static str) -> KeyColumns {
     KeyColumns::of(table, "budget_level", "kato", "administrator")
 }
 
-fn select(scope: &Scope) -> SelectStatement {
+fn select(rows: &OrgRows) -> SelectStatement {
     Query::select()
         .columns([
             ("g", "id"),
@@ -71,7 +71,7 @@ fn select(scope: &Scope) -> SelectStatement {
             ("g", "audit_excluded"),
         ])
         .from_as("organizations", "g")
-        .cond_where(scope.organization_condition(&org_keys("g"), Expr::col(("g", "id"))))
+        .cond_where(rows.condition(&org_keys("g"), Expr::col(("g", "id"))))
         .to_owned()
 }
 
@@ -95,21 +95,21 @@ fn filter_condition(f: &OrganizationFilter) -> AppResult<Condition> {
     Ok(c)
 }
 
-/// Organizations in scope with the given ids (missing and out-of-scope ids are simply absent).
-pub async fn by_ids(db: &Db, scope: &Scope, ids: &[i64]) -> AppResult<Vec<OrgRow>> {
-    let mut q = select(scope);
+/// Organizations within `rows` with the given ids (missing and invisible ids are simply absent).
+pub async fn by_ids(db: &Db, rows: &OrgRows, ids: &[i64]) -> AppResult<Vec<OrgRow>> {
+    let mut q = select(rows);
     q.and_where(Expr::col(("g", "id")).is_in(ids.iter().copied()));
     Ok(db.all(&q).await?)
 }
 
-/// A page of organizations in scope.
+/// A page of the organizations within `rows`.
 pub async fn list(
     db: &Db,
-    scope: &Scope,
+    rows: &OrgRows,
     filter: Option<&OrganizationFilter>,
     page: PageRequest,
 ) -> AppResult<Page<OrgRow>> {
-    let mut q = select(scope);
+    let mut q = select(rows);
     if let Some(f) = filter {
         q.cond_where(filter_condition(f)?);
     }
@@ -120,9 +120,10 @@ pub async fn list(
     Ok(Page::from_overfetch(db.all(&q).await?, page))
 }
 
-/// One organization by id, whatever the scope: the caller's own, while establishing who calls.
-pub async fn by_id_unscoped(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
-    let mut q = select(&Scope::national());
+/// The caller's own organization, while establishing who calls (before any permission exists):
+/// for [`crate::authz::principal`] alone.
+pub(crate) async fn of_caller(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
+    let mut q = select(&OrgRows::All);
     q.and_where(Expr::col(("g", "id")).eq(id));
     Ok(db.optional(&q).await?)
 }

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, LockType, OnConflict, Order, Query};
 
 use super::Db;
+use crate::authz::permissions::PeopleRows;
 use crate::domain::budget::InformationSystem;
 use crate::error::AppResult;
 
@@ -105,23 +106,25 @@ pub async fn by_iin(db: &Db, iin: &str) -> AppResult<Option<UserRow>> {
     Ok(db.optional(&with_iin(iin)).await?)
 }
 
-/// Every user, for operator listings, ordered by organization and IIN.
-pub async fn all(db: &Db) -> AppResult<Vec<UserRow>> {
+/// Every user visible in `people`, ordered by organization and IIN.
+pub async fn all(db: &Db, people: PeopleRows) -> AppResult<Vec<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
         .from("users")
+        .cond_where(people.user_condition(Expr::col("id"), Expr::col("organization_id")))
         .order_by("organization_id", Order::Asc)
         .order_by("iin", Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
 }
 
-/// Every grant of a user, newest first.
-pub async fn grants(db: &Db, user_id: i64) -> AppResult<Vec<GrantRow>> {
+/// Every grant of a user visible in `people`, newest first.
+pub async fn grants(db: &Db, people: PeopleRows, user_id: i64) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
         .columns(GRANT_COLUMNS)
         .from("access_grants")
         .and_where(Expr::col("user_id").eq(user_id))
+        .cond_where(people.of_person(Expr::col("user_id")))
         .order_by("valid_from", Order::Desc)
         .order_by("id", Order::Desc)
         .to_owned();
@@ -145,9 +148,11 @@ pub async fn trained_on(db: &Db, user_id: i64) -> AppResult<Option<NaiveDate>> {
     Ok(db.optional::<Day>(&q).await?.map(|d| d.completed_on))
 }
 
-/// The first training day of each of `user_ids` that has one, in one statement.
+/// The first training day of each of `user_ids` visible in `people` that has one, in one
+/// statement.
 pub async fn first_trainings_of(
     db: &Db,
+    people: PeopleRows,
     user_ids: &[i64],
 ) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
     #[derive(sqlx::FromRow)]
@@ -163,6 +168,7 @@ pub async fn first_trainings_of(
         .expr_as(Func::min(Expr::col("completed_on")), "completed_on")
         .from("training_records")
         .and_where(Expr::col("user_id").is_in(user_ids.iter().copied()))
+        .cond_where(people.of_person(Expr::col("user_id")))
         .group_by_col("user_id")
         .to_owned();
     Ok(db
@@ -478,32 +484,35 @@ pub async fn block(
     revoke_grants(tx, user_id, at).await
 }
 
-/// Grants of these ids.
-pub async fn grants_by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<GrantRow>> {
+/// Grants of these ids visible in `people`.
+pub async fn grants_by_ids(db: &Db, people: PeopleRows, ids: &[i64]) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
         .columns(GRANT_COLUMNS)
         .from("access_grants")
         .and_where(Expr::col("id").is_in(ids.iter().copied()))
+        .cond_where(people.of_person(Expr::col("user_id")))
         .order_by("id", Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
 }
 
-/// Users of these ids.
-pub async fn by_ids(db: &Db, ids: &[i64]) -> AppResult<Vec<UserRow>> {
+/// Users of these ids visible in `people`.
+pub async fn by_ids(db: &Db, people: PeopleRows, ids: &[i64]) -> AppResult<Vec<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
         .from("users")
         .and_where(Expr::col("id").is_in(ids.iter().copied()))
+        .cond_where(people.user_condition(Expr::col("id"), Expr::col("organization_id")))
         .to_owned();
     Ok(db.all(&q).await?)
 }
 
-/// Every grant, oldest first.
-pub async fn all_grants(db: &Db) -> AppResult<Vec<GrantRow>> {
+/// Every grant visible in `people`, oldest first.
+pub async fn all_grants(db: &Db, people: PeopleRows) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
         .columns(GRANT_COLUMNS)
         .from("access_grants")
+        .cond_where(people.of_person(Expr::col("user_id")))
         .order_by("id", Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
@@ -515,8 +524,12 @@ struct FirstTraining {
     completed_on: NaiveDate,
 }
 
-/// Each trained user's first training date (what [`trained_on`] gives one user).
-pub async fn first_trainings(db: &Db) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
+/// Each trained user's first training date (what [`trained_on`] gives one user), for the users
+/// visible in `people`.
+pub async fn first_trainings(
+    db: &Db,
+    people: PeopleRows,
+) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
     let q = Query::select()
         .column("user_id")
         .expr_as(
@@ -524,6 +537,7 @@ pub async fn first_trainings(db: &Db) -> AppResult<std::collections::HashMap<i64
             "completed_on",
         )
         .from("training_records")
+        .cond_where(people.of_person(Expr::col("user_id")))
         .group_by_col("user_id")
         .to_owned();
     Ok(db

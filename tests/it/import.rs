@@ -123,7 +123,7 @@ async fn large_amounts_sum_without_rounding() {
 async fn importing_the_same_file_twice_changes_nothing() {
     let t = TestDb::with_reference().await;
     import_str(&t.db, ROWS).await.expect("first import");
-    let scope = Scope::national();
+    let scope = common::national_scope();
     let dims = [
         BudgetDimension::Administrator,
         BudgetDimension::Phase,
@@ -166,7 +166,7 @@ async fn a_changed_amount_replaces_the_old_one() {
     )
     .await
     .expect("re-import");
-    let rows = budget::summary(&t.db, &Scope::national(), &[], None)
+    let rows = budget::summary(&t.db, &common::national_scope(), &[], None)
         .await
         .expect("summary");
     assert_eq!((rows[0].amount_tenths, rows[0].line_count), (125, 1));
@@ -186,7 +186,7 @@ async fn within_one_file_the_later_row_for_a_slot_wins() {
     .expect("import");
     let by_phase = budget::summary(
         &t.db,
-        &Scope::national(),
+        &common::national_scope(),
         &[BudgetDimension::Phase, BudgetDimension::FunctionalGroup],
         None,
     )
@@ -221,7 +221,7 @@ async fn a_file_longer_than_one_chunk_lands_whole_and_the_later_row_wins_across_
     // The first row's slot again, in the last chunk.
     body.push_str("2025,REGIONAL,110000000,252,001,001,111,03,APPROVED,,5.0\n");
     assert_eq!(import_str(&t.db, &body).await.expect("import"), n + 1);
-    let rows = budget::summary(&t.db, &Scope::national(), &[], None)
+    let rows = budget::summary(&t.db, &common::national_scope(), &[], None)
         .await
         .expect("summary");
     let expected_tenths = (n as i64 - 1) * 10 + 50;
@@ -235,7 +235,7 @@ async fn a_file_longer_than_one_chunk_lands_whole_and_the_later_row_wins_across_
 async fn bad_rows_name_line_and_column_and_leave_the_database_unchanged() {
     let t = TestDb::with_reference().await;
     import_str(&t.db, ROWS).await.expect("baseline import");
-    let scope = Scope::national();
+    let scope = common::national_scope();
     let dims = [
         BudgetDimension::Territory,
         BudgetDimension::Administrator,
@@ -340,7 +340,7 @@ async fn rows_in_snapshot(
 async fn an_export_snapshot_does_not_see_an_import_that_commits_half_way() {
     let t = TestDb::with_reference().await;
     import_str(&t.db, ROWS).await.expect("first import");
-    let scope = Scope::national();
+    let scope = common::national_scope();
     let all = |db: audit_hub::store::Db| {
         let scope = scope.clone();
         async move {

@@ -126,9 +126,15 @@ async fn publications_are_listed_audited_and_the_same_text_is_published_once() {
     );
 
     // Each publication is an event of the trail, and the trail still verifies.
-    let (events, _) = audit_hub::audit::list(&t.db, &Default::default(), 100, None)
-        .await
-        .expect("events");
+    let (events, _) = audit_hub::audit::list(
+        &t.db,
+        audit_hub::authz::permissions::BodyRows::All,
+        &Default::default(),
+        100,
+        None,
+    )
+    .await
+    .expect("events");
     let published: Vec<Value> = events
         .iter()
         .filter(|e| e.event.operation.as_deref() == Some("policy publish"))

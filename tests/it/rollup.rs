@@ -288,7 +288,7 @@ async fn rollup_summaries_equal_sums_of_amounts() {
         async move {
             budget::summary_from(
                 &db,
-                &Scope::national(),
+                &common::national_scope(),
                 &[
                     BudgetDimension::Year,
                     BudgetDimension::Territory,
@@ -398,14 +398,14 @@ async fn summaries_by_classification_codes_read_the_amounts() {
     let t = TestDb::with_reference().await;
     for (name, group_by, filter, expected) in cases {
         assert_eq!(
-            SummarySource::for_query(&Scope::national(), &group_by, Some(&filter)),
+            SummarySource::for_query(&common::national_scope(), &group_by, Some(&filter)),
             expected,
             "{name}"
         );
         if expected == SummarySource::Amounts {
             let refused = budget::summary_from(
                 &t.db,
-                &Scope::national(),
+                &common::national_scope(),
                 &group_by,
                 Some(&filter),
                 SummarySource::Rollup,
@@ -416,7 +416,7 @@ async fn summaries_by_classification_codes_read_the_amounts() {
         if expected != SummarySource::RegionRollup {
             let refused = budget::summary_from(
                 &t.db,
-                &Scope::national(),
+                &common::national_scope(),
                 &group_by,
                 Some(&filter),
                 SummarySource::RegionRollup,
@@ -428,6 +428,8 @@ async fn summaries_by_classification_codes_read_the_amounts() {
 
     // The region rollup has no territory or administrator: a scope whose predicate needs them
     // (a maslikhat's local budgets, a police department's administrators) reads the wider one.
+    // The same reach beside a national one restricts nothing (the scope is their union), so
+    // there the region rollup answers, with the same sums as the amounts.
     let local = [
         Reach::LocalBudgets {
             kato: "350000000".into(),
@@ -437,21 +439,43 @@ async fn summaries_by_classification_codes_read_the_amounts() {
             codes: vec!["252".into()],
         },
     ];
+    let group_by = [BudgetDimension::Region, BudgetDimension::Phase];
     for reach in local {
-        let scope = Scope::new(
+        let alone =
+            Scope::new(vec![reach.clone()], InformationSystem::ALL.to_vec(), None).expect("scope");
+        assert_eq!(
+            SummarySource::for_query(&alone, &group_by, None),
+            SummarySource::Rollup,
+            "{alone:?}"
+        );
+        let refused =
+            budget::summary_from(&t.db, &alone, &group_by, None, SummarySource::RegionRollup).await;
+        assert!(refused.is_err(), "{alone:?}: the region rollup must refuse");
+
+        let widened = Scope::new(
             vec![reach, Reach::All],
             InformationSystem::ALL.to_vec(),
             None,
         )
         .expect("scope");
-        let group_by = [BudgetDimension::Region, BudgetDimension::Phase];
         assert_eq!(
-            SummarySource::for_query(&scope, &group_by, None),
-            SummarySource::Rollup,
-            "{scope:?}"
+            SummarySource::for_query(&widened, &group_by, None),
+            SummarySource::RegionRollup,
+            "{widened:?}"
         );
-        let refused =
-            budget::summary_from(&t.db, &scope, &group_by, None, SummarySource::RegionRollup).await;
-        assert!(refused.is_err(), "{scope:?}: the region rollup must refuse");
+        let from_rollup = budget::summary_from(
+            &t.db,
+            &widened,
+            &group_by,
+            None,
+            SummarySource::RegionRollup,
+        )
+        .await
+        .expect("region rollup");
+        let from_amounts =
+            budget::summary_from(&t.db, &widened, &group_by, None, SummarySource::Amounts)
+                .await
+                .expect("amounts");
+        assert_eq!(from_rollup, from_amounts, "{widened:?}");
     }
 }

@@ -108,18 +108,18 @@ async fn every_body_sees_exactly_its_legal_slice() {
 
         if let Some(code) = case["refused"].as_str() {
             // What resolving this caller costs, measured with a query that reads no data, once
-            // the caller is cached (as it is for the queries below).
+            // the caller is cached (as it is for the queries below). The counter is shared with
+            // work that is not the request's (a retried audit append, a cache re-read), so each
+            // side is the least of a few tries: a data read would add statements to every try.
             server.gql("{ me { scope } }", json!({})).await;
-            let before = t.db.statement_count();
-            server.gql("{ me { scope } }", json!({})).await;
-            let identity = t.db.statement_count() - before;
+            let identity =
+                fewest_statements(&t.db, || server.gql("{ me { scope } }", json!({}))).await;
             for (q, vars) in [
                 (SUMMARY, json!({})),
                 (LINES, json!({})),
                 (OBJECT, json!({ "id": "1" })),
             ] {
-                let before = t.db.statement_count();
-                let v = server.gql(q, vars).await;
+                let v = server.gql(q, vars.clone()).await;
                 assert_eq!(v["errors"][0]["extensions"]["code"], code, "{name}: {v}");
                 assert!(
                     v["data"].is_null()
@@ -128,11 +128,8 @@ async fn every_body_sees_exactly_its_legal_slice() {
                             .is_none_or(|d| d.values().all(Value::is_null)),
                     "{name}: {v}"
                 );
-                assert_eq!(
-                    t.db.statement_count() - before,
-                    identity,
-                    "{name}: data was read"
-                );
+                let cost = fewest_statements(&t.db, || server.gql(q, vars.clone())).await;
+                assert_eq!(cost, identity, "{name}: data was read");
             }
             let download = server
                 .get("/documents/1/content")
@@ -265,4 +262,19 @@ async fn me_describes_the_caller_and_their_scope() {
     forged.token = Some(format!("{}x", token(&police.iin)));
     let v = forged.gql("{ me { scope } }", json!({})).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}
+
+/// The fewest statements one of three runs of `run` cost.
+async fn fewest_statements<F, Fut>(db: &audit_hub::store::Db, run: F) -> u64
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let mut fewest = u64::MAX;
+    for _ in 0..3 {
+        let before = db.statement_count();
+        run().await;
+        fewest = std::cmp::Ord::min(fewest, db.statement_count() - before);
+    }
+    fewest
 }

@@ -6,7 +6,6 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use audit_hub::authz::Scope;
 use audit_hub::authz::policy::Policy;
 use audit_hub::authz::principal::Principal;
 use audit_hub::domain::budget::InformationSystem;
@@ -161,7 +160,7 @@ async fn sql_filter_agrees_with_casbin_row_by_row() {
         .expect("import random rows");
     let all_rows = budget::list_lines(
         &t.db,
-        &Scope::national(),
+        &common::national_scope(),
         None,
         PageRequest {
             first: 100_000,
@@ -181,7 +180,7 @@ async fn sql_filter_agrees_with_casbin_row_by_row() {
     let oracle = Enforcer::new(model, rules).await.expect("row enforcer");
     let orgs = orgs::list(
         &t.db,
-        &Scope::national(),
+        &audit_hub::authz::permissions::OrgRows::All,
         None,
         PageRequest {
             first: 10_000,

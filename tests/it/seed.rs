@@ -5,7 +5,6 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use audit_hub::authz::Scope;
 use audit_hub::domain::ident::{Bin, Iin};
 use audit_hub::domain::org::BodyKind;
 use audit_hub::store::Db;
@@ -150,7 +149,7 @@ async fn demo_data_is_deterministic() {
         BudgetDimension::Administrator,
         BudgetDimension::Phase,
     ];
-    let scope = Scope::national();
+    let scope = common::national_scope();
     let sa = budget::summary(&a.db, &scope, &dims, None)
         .await
         .expect("summary a");
@@ -170,7 +169,7 @@ async fn every_level_and_phase_is_present_for_three_years() {
     let t = TestDb::with_demo(1).await;
     let rows = budget::summary(
         &t.db,
-        &Scope::national(),
+        &common::national_scope(),
         &[
             BudgetDimension::Year,
             BudgetDimension::Level,

@@ -23,16 +23,22 @@ async fn a_caller_without_grants_reads_one_plain_sentence() {
 async fn grant_states_cost_the_same_statements_for_one_grant_or_all() {
     let t = TestDb::with_demo(1).await;
     let today = chrono::Utc::now().date_naive();
-    let all = audit_hub::store::users::all_grants(&t.db)
-        .await
-        .expect("grants");
+    let all =
+        audit_hub::store::users::all_grants(&t.db, audit_hub::authz::permissions::PeopleRows::All)
+            .await
+            .expect("grants");
     assert!(all.len() > 10, "{} grants", all.len());
     let mut cost = Vec::new();
     for grants in [all[..1].to_vec(), all.clone()] {
         let before = t.db.statement_count();
-        let judged = audit_hub::graphql::viewer::grants_with_status(&t.db, grants.clone(), today)
-            .await
-            .expect("judged");
+        let judged = audit_hub::graphql::viewer::grants_with_status(
+            &t.db,
+            audit_hub::authz::permissions::PeopleRows::All,
+            grants.clone(),
+            today,
+        )
+        .await
+        .expect("judged");
         assert_eq!(judged.len(), grants.len());
         cost.push(t.db.statement_count() - before);
     }

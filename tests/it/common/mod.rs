@@ -26,6 +26,19 @@ use serde_json::{Value, json};
 /// The signing key of test servers.
 pub const TEST_KEY: &[u8] = b"test-signing-key-0123456789abcdef";
 
+/// The whole budget system from both systems: what the tests read through to compare a body's
+/// answer with (a request never gets it; the server's operator tooling has its own).
+pub fn national_scope() -> audit_hub::authz::Scope {
+    audit_hub::authz::Scope::new(
+        vec![audit_hub::authz::Reach::All],
+        audit_hub::domain::budget::InformationSystem::ALL
+            .iter()
+            .copied(),
+        None,
+    )
+    .expect("a national scope")
+}
+
 pub fn keys() -> TokenKeys {
     TokenKeys::new(TEST_KEY).expect("test key")
 }
