@@ -25,6 +25,27 @@ use super::principal::Principal;
 use super::scope::Scope;
 use crate::error::{AppError, ErrorCode};
 
+/// An entity the API exposes, each with one visibility rule (see the table above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// Budget amounts, informatization objects and their documents: [`Permissions::budget`].
+    Budget,
+    /// Organizations: [`Permissions::organizations`].
+    Organizations,
+    /// Users, grants, memberships, training records: [`Permissions::people`].
+    People,
+    /// Access applications and the employees on them: [`Permissions::applications`].
+    Applications,
+    /// Block requests: [`Permissions::block_requests`].
+    BlockRequests,
+    /// Audit events: [`Permissions::audit_events`].
+    AuditEvents,
+    /// The working-day calendar: [`Permissions::calendar`].
+    Calendar,
+    /// The caller themselves, with their own scope in words: [`Permissions::caller`].
+    Caller,
+}
+
 /// The organizations a caller reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrgRows {

@@ -11,6 +11,7 @@ pub mod query;
 pub mod schema_messages;
 pub mod types;
 pub mod viewer;
+pub mod visibility;
 pub mod workflow;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};

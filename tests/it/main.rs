@@ -36,4 +36,5 @@ mod scope_golden;
 mod scope_property;
 mod seed;
 mod viewer;
+mod visibility_golden;
 mod workflow;
