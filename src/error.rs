@@ -44,6 +44,21 @@ impl ErrorCode {
             ErrorCode::Internal => "INTERNAL",
         }
     }
+
+    /// The HTTP status a route that is not GraphQL answers the error with (GraphQL answers 200
+    /// with the code in the error's extensions).
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadUserInput => 400,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Timeout | ErrorCode::RequestTimeout | ErrorCode::Unavailable => 503,
+        }
+    }
 }
 
 /// What a bad value should have been.

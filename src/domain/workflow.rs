@@ -4,6 +4,17 @@
 
 use super::text_enum;
 
+/// Working days the authorized body has to review an application (from its receipt).
+pub const REVIEW_DAYS: u32 = 2;
+/// Working days the integrator has to grant an approved application (from its approval).
+pub const GRANT_DAYS: u32 = 2;
+/// Working days the integrator has to report a training to the authorized body.
+pub const TRAINING_REPORT_DAYS: u32 = 5;
+/// Working days a body has to ask for a leaver's block, from the termination date.
+pub const BLOCK_REQUEST_DAYS: u32 = 3;
+/// Most employees one application lists.
+pub const MAX_EMPLOYEES: usize = 200;
+
 text_enum!(
     /// Where an access application stands.
     ApplicationStatus {

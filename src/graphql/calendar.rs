@@ -123,34 +123,10 @@ impl CalendarMutation {
         note: Option<String>,
     ) -> Result<CalendarDay> {
         let r = req(ctx)?;
-        let p = r.act(Action::UpdateCalendar)?.principal;
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        match working {
-            Some(w) => store::set(
-                &mut tx,
-                date.0,
-                w,
-                store::KIND_TRANSFER,
-                note.as_deref(),
-                Some(p.user.id),
-                r.clock.now(),
-            )
+        let step = super::workflow::step(r, Action::UpdateCalendar)?;
+        crate::service::workflow::set_calendar_day(step, date.0, working, note.as_deref())
             .await
-            .map_err(|e| r.error(e))?,
-            None => {
-                store::clear(&mut tx, date.0)
-                    .await
-                    .map_err(|e| r.error(e))?;
-            }
-        }
-        r.record_step(
-            &mut tx,
-            p,
-            "setCalendarDay",
-            serde_json::json!({ "date": date.0.to_string(), "working": working, "note": note }),
-        )
-        .await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
+            .map_err(|e| r.error(e))?;
         let cal = store::load(r.db()).await.map_err(|e| r.error(e))?;
         Ok(day(&cal, date.0, note.filter(|_| working.is_some())))
     }

@@ -135,29 +135,6 @@ impl RequestCtx {
     pub fn error(&self, e: AppError) -> async_graphql::Error {
         to_graphql_error(e, self.lang)
     }
-
-    /// Records a workflow step by `p` in the audit trail, inside the step's transaction.
-    pub async fn record_step(
-        &self,
-        tx: &mut crate::store::Tx,
-        p: &Principal,
-        operation: &str,
-        arguments: serde_json::Value,
-    ) -> async_graphql::Result<()> {
-        let event = crate::audit::Event {
-            at: self.clock.now(),
-            user_id: Some(p.user.id),
-            organization_id: Some(p.organization.id),
-            operation: Some(operation.to_owned()),
-            variables: Some(arguments.to_string()),
-            outcome: "OK".to_owned(),
-            ..Default::default()
-        };
-        crate::audit::append(tx, event)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.error(e))
-    }
 }
 
 impl Reader {

@@ -10,14 +10,11 @@ use super::viewer::AccessGrant;
 use crate::authz::Action;
 use crate::authz::principal::local_day;
 use crate::domain::date::Date;
-use crate::domain::workflow::{self, TransitionError};
 use crate::error::{AppError, Expected};
-use crate::store::applications::{self, BlockRequestRow, NewBlockRequest, TrainingRow};
+use crate::service::workflow as steps;
+use crate::store::applications::{self, BlockRequestRow, TrainingRow};
 use crate::store::memberships::{self, MembershipRow};
-use crate::store::{calendar, users};
-
-/// Working days a body has to ask for a leaver's block, from the termination date.
-const BLOCK_REQUEST_DAYS: u32 = 3;
+use crate::store::users;
 
 /// A body's request to block one of its users.
 #[derive(SimpleObject)]
@@ -238,47 +235,11 @@ impl OversightMutation {
         reason: String,
     ) -> Result<BlockRequest> {
         let r = req(ctx)?;
-        let acting = r.act(Action::RequestBlock)?;
-        let p = acting.principal;
-        let uid = parse_id(r.lang, "userId", &user_id)?;
-        let reason = crate::domain::form::text("reason", &reason, crate::domain::form::REASON)
-            .map_err(|e| r.error(e))?;
-        let now = r.clock.now();
-        let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
-        let due = cal
-            .deadline_after_day(terminated_on.0, BLOCK_REQUEST_DAYS)
-            .ok_or_else(|| r.error(AppError::invalid("terminatedOn", Expected::Date)))?;
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        // Another body's user looks exactly like a missing one.
-        let user = users::get(&mut tx, uid)
-            .await
-            .map_err(|e| r.error(e))?
-            .filter(|u| acting.targets.admits(u.organization_id))
-            .ok_or_else(|| r.error(AppError::NotFound))?;
-        workflow::require_active(user.is_blocked()).map_err(|e| r.error(e.into()))?;
-        // Powers end no earlier than the membership began, and within a year from today.
-        let began = crate::store::memberships::current(&mut tx, uid)
-            .await
-            .map_err(|e| r.error(e))?
-            .map(|m| m.started_on)
-            .unwrap_or(crate::domain::form::RULES_APPROVED);
-        let latest = local_day(now) + chrono::Days::new(366);
-        crate::domain::form::date_within("terminatedOn", terminated_on.0, began, latest)
-            .map_err(|e| r.error(e))?;
-        let new = NewBlockRequest {
-            user_id: uid,
-            organization_id: p.organization.id,
-            requested_by: p.user.id,
-            terminated_on: terminated_on.0,
-            reason: &reason,
-            requested_at: now,
-            due,
-        };
-        let id = applications::insert_block_request(&mut tx, &new)
+        let step = super::workflow::step(r, Action::RequestBlock)?;
+        let user_id = parse_id(r.lang, "userId", &user_id)?;
+        let id = steps::request_block(step, user_id, terminated_on.0, &reason)
             .await
             .map_err(|e| r.error(e))?;
-        r.record_step(&mut tx, p, "requestBlock", serde_json::json!({ "userId": uid, "terminatedOn": terminated_on.0.to_string(), "requestId": id })).await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
         let visible = r.allowed(r.permissions().block_requests())?;
         let row = applications::block_requests(r.db(), visible, Some(&[id]))
             .await
@@ -292,37 +253,18 @@ impl OversightMutation {
     /// Records that a training was reported to the authorized body (integrator).
     async fn report_training(&self, ctx: &Context<'_>, training_id: ID) -> Result<TrainingReport> {
         let r = req(ctx)?;
-        let p = r.act(Action::RecordTraining)?.principal;
+        let step = super::workflow::step(r, Action::RecordTraining)?;
         let id = parse_id(r.lang, "trainingId", &training_id)?;
-        let now = r.clock.now();
-        let people = r.allowed(r.permissions().people())?;
-        let exists = applications::trainings(r.db(), people, false, Some(&[id]))
+        steps::report_training(step, id)
             .await
             .map_err(|e| r.error(e))?;
-        if exists.is_empty() {
-            return Err(r.error(AppError::NotFound));
-        }
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        if !applications::mark_training_reported(&mut tx, id, now)
-            .await
-            .map_err(|e| r.error(e))?
-        {
-            return Err(r.error(TransitionError::AlreadyReported.into()));
-        }
-        r.record_step(
-            &mut tx,
-            p,
-            "reportTraining",
-            serde_json::json!({ "trainingId": id }),
-        )
-        .await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
+        let people = r.allowed(r.permissions().people())?;
         let row = applications::trainings(r.db(), people, false, Some(&[id]))
             .await
             .map_err(|e| r.error(e))?
             .into_iter()
             .next();
-        row.map(|t| report(t, now))
+        row.map(|t| report(t, step.now))
             .ok_or_else(|| r.error(AppError::NotFound))
     }
 }

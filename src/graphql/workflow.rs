@@ -1,7 +1,8 @@
 //! The access workflow over GraphQL: the head of an oversight body applies, the authorized body
-//! reviews, the integrator grants, records training and blocks. Each mutation checks the policy
-//! first, decides the step with the state machine of `domain::workflow`, and writes in one
-//! transaction: a refused step changes nothing.
+//! reviews, the integrator grants, records training and blocks. Each mutation asks the caller's
+//! permissions for the action, converts its arguments and calls the step in
+//! [`crate::service::workflow`], which decides and writes it in one transaction: a refused step
+//! changes nothing.
 
 use std::collections::BTreeSet;
 
@@ -22,18 +23,9 @@ use crate::domain::identity::{self, ConflictKind};
 use crate::domain::workflow::{self, ApplicationStatus, ReviewDecision};
 use crate::error::{AppError, Expected};
 use crate::service::access;
-use crate::store::applications::{
-    self, ApplicationQuery, ApplicationRow, EmployeeRow, NewApplication,
-};
-use crate::store::{calendar, users};
-
-/// Working days the authorized body has to review, and the integrator to grant.
-const REVIEW_DAYS: u32 = 2;
-const GRANT_DAYS: u32 = 2;
-/// Working days the integrator has to report a training.
-const TRAINING_REPORT_DAYS: u32 = 5;
-/// Most employees one application lists.
-const MAX_EMPLOYEES: usize = 200;
+use crate::service::workflow as steps;
+use crate::store::applications::{self, ApplicationQuery, ApplicationRow, EmployeeRow};
+use crate::store::users;
 
 /// One employee of an application (the appendix form's row).
 #[derive(InputObject, Debug, Clone)]
@@ -79,32 +71,22 @@ pub struct AccessApplicationInput {
     pub outgoing_date: Option<Date>,
 }
 
-/// The form as checked: every field trimmed and within its rule.
-struct CheckedForm {
-    head_full_name: String,
-    executor_phone: String,
-    executor_email: String,
-    outgoing_number: Option<String>,
-    outgoing_date: Option<chrono::NaiveDate>,
-    employees: Vec<EmployeeRow>,
-}
-
 /// Checks the form against the field rules of [`form`]; names the first bad field
 /// (`input.employees[1].iin`). The outgoing date lies between the rules' approval and `today`.
 fn validate(
     input: &AccessApplicationInput,
     today: chrono::NaiveDate,
-) -> Result<CheckedForm, AppError> {
+) -> Result<steps::ApplicationForm, AppError> {
     if input.systems.is_empty() {
         return Err(AppError::invalid("input.systems", Expected::NonEmpty));
     }
     if input.employees.is_empty() {
         return Err(AppError::invalid("input.employees", Expected::NonEmpty));
     }
-    if input.employees.len() > MAX_EMPLOYEES {
+    if input.employees.len() > workflow::MAX_EMPLOYEES {
         return Err(AppError::invalid(
             "input.employees",
-            Expected::IntegerIn(1, MAX_EMPLOYEES as i64),
+            Expected::IntegerIn(1, workflow::MAX_EMPLOYEES as i64),
         ));
     }
     let head_full_name = form::text("input.headFullName", &input.head_full_name, form::FULL_NAME)?;
@@ -156,7 +138,11 @@ fn validate(
             user_id: None,
         });
     }
-    Ok(CheckedForm {
+    let mut systems = input.systems.clone();
+    systems.sort();
+    systems.dedup();
+    Ok(steps::ApplicationForm {
+        systems,
         head_full_name,
         executor_phone,
         executor_email,
@@ -493,78 +479,6 @@ async fn reload(r: &RequestCtx, id: i64) -> Result<AccessApplication> {
     })
 }
 
-/// Where an application came from: its body, who entered it, when it was received, and the
-/// incoming number of one registered from the document system.
-struct Receipt<'a> {
-    organization_id: i64,
-    entered_by: &'a crate::authz::principal::Principal,
-    received_at: DateTime<Utc>,
-    review_due: DateTime<Utc>,
-    incoming_number: Option<&'a str>,
-    step: &'static str,
-}
-
-/// Stores a validated application with its audit step, in one transaction.
-async fn store_application(
-    r: &RequestCtx,
-    input: &AccessApplicationInput,
-    receipt: Receipt<'_>,
-) -> Result<AccessApplication> {
-    let checked = validate(input, local_day(r.clock.now())).map_err(|e| r.error(e))?;
-    let employees = checked.employees;
-    let mut systems = input.systems.clone();
-    systems.sort();
-    systems.dedup();
-    let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-    if let Some(i) = access::first_holding_a_grant(
-        &mut tx,
-        &employees,
-        receipt.organization_id,
-        &systems,
-        r.clock.now(),
-    )
-    .await
-    .map_err(|e| r.error(e))?
-    {
-        return Err(r.error(AppError::invalid(
-            format!("input.employees[{i}].iin"),
-            Expected::NoActiveGrant,
-        )));
-    }
-    let new = NewApplication {
-        organization_id: receipt.organization_id,
-        submitted_by: receipt.entered_by.user.id,
-        systems: &systems,
-        head_full_name: &checked.head_full_name,
-        executor_phone: &checked.executor_phone,
-        executor_email: &checked.executor_email,
-        outgoing_number: checked.outgoing_number.as_deref(),
-        outgoing_date: checked.outgoing_date,
-        received_at: receipt.received_at,
-        review_due: receipt.review_due,
-        incoming_number: receipt.incoming_number,
-        employees: &employees,
-    };
-    let id = applications::insert(&mut tx, &new)
-        .await
-        .map_err(|e| r.error(e))?;
-    r.record_step(
-        &mut tx,
-        receipt.entered_by,
-        receipt.step,
-        serde_json::json!({
-            "applicationId": id,
-            "organizationId": receipt.organization_id,
-            "employees": employees.len(),
-            "systems": systems.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-            "incomingNumber": receipt.incoming_number,
-        }),
-    )
-    .await?;
-    tx.commit().await.map_err(|e| r.error(e.into()))?;
-    reload(r, id).await
-}
-
 /// Workflow mutations.
 #[derive(Default)]
 pub struct WorkflowMutation;
@@ -579,21 +493,10 @@ impl WorkflowMutation {
         input: AccessApplicationInput,
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
-        let p = r.act(Action::SubmitApplication)?.principal;
-        let now = r.clock.now();
-        let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
-        let review_due = cal
-            .deadline(now, REVIEW_DAYS)
-            .ok_or_else(|| r.error(AppError::Internal(anyhow::anyhow!("deadline out of range"))))?;
-        let receipt = Receipt {
-            organization_id: p.organization.id,
-            entered_by: p,
-            received_at: now,
-            review_due,
-            incoming_number: None,
-            step: "submitAccessApplication",
-        };
-        store_application(r, &input, receipt).await
+        let step = step(r, Action::SubmitApplication)?;
+        let form = validate(&input, local_day(step.now)).map_err(|e| r.error(e))?;
+        let id = steps::submit(step, &form).await.map_err(|e| r.error(e))?;
+        reload(r, id).await
     }
 
     /// Registers an application the authorized body received on paper or through the electronic
@@ -610,37 +513,20 @@ impl WorkflowMutation {
         received_on: Date,
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
-        let acting = r.act(Action::RegisterApplication)?;
-        let p = acting.principal;
-        let org_id = parse_id(r.lang, "organizationId", &organization_id)?;
+        let step = step(r, Action::RegisterApplication)?;
+        let organization_id = parse_id(r.lang, "organizationId", &organization_id)?;
         let number = form::text("incomingNumber", &incoming_number, form::DOCUMENT_NUMBER)
             .map_err(|e| r.error(e))?;
-        let now = r.clock.now();
-        let today = local_day(now);
-        let earliest = (today - chrono::Days::new(366)).max(form::RULES_APPROVED);
-        form::date_within("receivedOn", received_on.0, earliest, today).map_err(|e| r.error(e))?;
-        // Only an oversight body the law does not exclude may apply (paragraph 2.6).
-        let org = org_loader(ctx)?
-            .load_one(org_id)
-            .await?
-            .filter(|o| acting.targets.admits(o.id))
-            .filter(|o| o.kind.is_oversight_body() && !o.audit_excluded)
-            .ok_or_else(|| r.error(AppError::invalid("organizationId", Expected::OversightBody)))?;
-        let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
-        let review_due = cal
-            .deadline_after_day(received_on.0, REVIEW_DAYS)
-            .ok_or_else(|| r.error(AppError::invalid("receivedOn", Expected::Date)))?;
-        let received_at = crate::domain::calendar::start_of_day(received_on.0)
-            .ok_or_else(|| r.error(AppError::invalid("receivedOn", Expected::Date)))?;
-        let receipt = Receipt {
-            organization_id: org.id,
-            entered_by: p,
-            received_at,
-            review_due,
-            incoming_number: Some(&number),
-            step: "registerAccessApplication",
+        let form = validate(&input, local_day(step.now)).map_err(|e| r.error(e))?;
+        let registration = steps::Registration {
+            organization_id,
+            incoming_number: &number,
+            received_on: received_on.0,
         };
-        store_application(r, &input, receipt).await
+        let id = steps::register(step, &form, registration)
+            .await
+            .map_err(|e| r.error(e))?;
+        reload(r, id).await
     }
 
     /// Reviews an application (authorized body): APPROVE forwards it to the integrator, whose
@@ -653,37 +539,11 @@ impl WorkflowMutation {
         comment: Option<String>,
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
-        let p = r.act(Action::ReviewApplication)?.principal;
+        let step = step(r, Action::ReviewApplication)?;
         let id = parse_id(r.lang, "id", &id)?;
-        let now = r.clock.now();
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        let app = applications::get(&mut tx, id)
+        steps::review(step, id, decision, comment.as_deref())
             .await
-            .map_err(|e| r.error(e))?
-            .ok_or_else(|| r.error(AppError::NotFound))?;
-        let comment = form::optional_text("comment", comment.as_deref(), form::REASON)
             .map_err(|e| r.error(e))?;
-        let next = workflow::review(app.status, decision, comment.as_deref())
-            .map_err(|e| r.error(e.into()))?;
-        let grant_due = if next == ApplicationStatus::Approved {
-            let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
-            cal.deadline(now, GRANT_DAYS)
-        } else {
-            None
-        };
-        applications::set_reviewed(
-            &mut tx,
-            id,
-            next,
-            p.user.id,
-            now,
-            comment.as_deref(),
-            grant_due,
-        )
-        .await
-        .map_err(|e| r.error(e))?;
-        r.record_step(&mut tx, p, "reviewAccessApplication", serde_json::json!({ "applicationId": id, "decision": decision.as_str(), "status": next.as_str(), "comment": comment })).await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
         reload(r, id).await
     }
 
@@ -707,35 +567,16 @@ impl WorkflowMutation {
         partial: bool,
     ) -> Result<Vec<AccessGrant>> {
         let r = req(ctx)?;
-        let p = r.act(Action::GrantAccess)?.principal;
+        let step = step(r, Action::GrantAccess)?;
         let id = parse_id(r.lang, "applicationId", &application_id)?;
-        let now = r.clock.now();
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        let app = applications::get(&mut tx, id)
-            .await
-            .map_err(|e| r.error(e))?
-            .ok_or_else(|| r.error(AppError::NotFound))?;
-        let done = access::grant(&mut tx, &app, p.user.id, now, partial)
+        let granted = steps::grant(step, id, partial)
             .await
             .map_err(|e| r.error(e))?;
-        let refused: Vec<serde_json::Value> = done
-            .refused
-            .iter()
-            .map(|(row, c)| serde_json::json!({ "rowNo": row, "conflicts": c.iter().map(|c| c.code()).collect::<Vec<_>>() }))
-            .collect();
-        r.record_step(
-            &mut tx,
-            p,
-            "grantAccess",
-            serde_json::json!({ "applicationId": id, "grants": done.grant_ids, "refused": refused, "terminationsExecuted": done.terminations_executed }),
-        )
-        .await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
         let people = r.allowed(r.permissions().people())?;
-        let grants = users::grants_by_ids(r.db(), people, &done.grant_ids)
+        let grants = users::grants_by_ids(r.db(), people, &granted)
             .await
             .map_err(|e| r.error(e))?;
-        super::viewer::grants_with_status(r.db(), people, grants, local_day(now))
+        super::viewer::grants_with_status(r.db(), people, grants, local_day(step.now))
             .await
             .map_err(|e| r.error(e))
     }
@@ -749,30 +590,11 @@ impl WorkflowMutation {
         reason: String,
     ) -> Result<AccessApplication> {
         let r = req(ctx)?;
-        let p = r.act(Action::RefuseApplication)?.principal;
+        let step = step(r, Action::RefuseApplication)?;
         let id = parse_id(r.lang, "id", &id)?;
-        let reason = reason_checked(r, "reason", &reason)?;
-        let now = r.clock.now();
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        let app = applications::get(&mut tx, id)
-            .await
-            .map_err(|e| r.error(e))?
-            .ok_or_else(|| r.error(AppError::NotFound))?;
-        let refused = access::refuse(&mut tx, &app, p.user.id, now, &reason)
+        steps::refuse(step, id, &reason)
             .await
             .map_err(|e| r.error(e))?;
-        let refused: Vec<serde_json::Value> = refused
-            .iter()
-            .map(|(row, c)| serde_json::json!({ "rowNo": row, "conflicts": c.iter().map(|c| c.code()).collect::<Vec<_>>() }))
-            .collect();
-        r.record_step(
-            &mut tx,
-            p,
-            "refuseAccessApplication",
-            serde_json::json!({ "applicationId": id, "reason": reason, "employees": refused }),
-        )
-        .await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
         reload(r, id).await
     }
 
@@ -786,37 +608,11 @@ impl WorkflowMutation {
         language: crate::domain::workflow::Language,
     ) -> Result<User> {
         let r = req(ctx)?;
-        let p = r.act(Action::RecordTraining)?.principal;
-        let uid = parse_id(r.lang, "userId", &user_id)?;
-        let now = r.clock.now();
-        let today = local_day(now);
-        // A training is recorded after it happened, within the year.
-        let earliest = (today - chrono::Days::new(366)).max(form::RULES_APPROVED);
-        form::date_within("completedOn", completed_on.0, earliest, today)
-            .map_err(|e| r.error(e))?;
-        let cal = calendar::load(r.db()).await.map_err(|e| r.error(e))?;
-        let report_day = cal
-            .deadline_after_day(completed_on.0, TRAINING_REPORT_DAYS)
-            .ok_or_else(|| r.error(AppError::invalid("completedOn", Expected::Date)))?;
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        let user = users::get(&mut tx, uid)
+        let step = step(r, Action::RecordTraining)?;
+        let user_id = parse_id(r.lang, "userId", &user_id)?;
+        let user = steps::record_training(step, user_id, completed_on.0, language)
             .await
-            .map_err(|e| r.error(e))?
-            .ok_or_else(|| r.error(AppError::NotFound))?;
-        workflow::require_active(user.is_blocked()).map_err(|e| r.error(e.into()))?;
-        users::insert_training(
-            &mut tx,
-            uid,
-            completed_on.0,
-            language.as_str(),
-            p.user.id,
-            now,
-            report_day,
-        )
-        .await
-        .map_err(|e| r.error(e))?;
-        r.record_step(&mut tx, p, "recordTraining", serde_json::json!({ "userId": uid, "completedOn": completed_on.0.to_string(), "language": language.as_str() })).await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
+            .map_err(|e| r.error(e))?;
         Ok(User(user))
     }
 
@@ -825,22 +621,10 @@ impl WorkflowMutation {
     /// body named. Their history stays queryable, and a new application can reinstate them.
     async fn block_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
         let r = req(ctx)?;
-        let p = r.act(Action::BlockUser)?.principal;
-        let uid = parse_id(r.lang, "userId", &user_id)?;
-        let now = r.clock.now();
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        let blocked = access::block(&mut tx, uid, p.user.id, now)
-            .await
-            .map_err(|e| r.error(e))?;
-        r.record_step(
-            &mut tx,
-            p,
-            "blockUser",
-            serde_json::json!({ "userId": uid }),
-        )
-        .await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
-        Ok(User(blocked))
+        let step = step(r, Action::BlockUser)?;
+        let user_id = parse_id(r.lang, "userId", &user_id)?;
+        let user = steps::block(step, user_id).await.map_err(|e| r.error(e))?;
+        Ok(User(user))
     }
 
     /// Designates the head of a body (authorized body): the person must be its current member;
@@ -853,31 +637,21 @@ impl WorkflowMutation {
         user_id: ID,
     ) -> Result<User> {
         let r = req(ctx)?;
-        let p = r.act(Action::DesignateHead)?.principal;
-        let org_id = parse_id(r.lang, "organizationId", &organization_id)?;
-        let uid = parse_id(r.lang, "userId", &user_id)?;
-        let now = r.clock.now();
-        let mut tx = r.db().begin().await.map_err(|e| r.error(e.into()))?;
-        let previous = access::designate_head(&mut tx, org_id, uid, local_day(now))
+        let step = step(r, Action::DesignateHead)?;
+        let organization_id = parse_id(r.lang, "organizationId", &organization_id)?;
+        let user_id = parse_id(r.lang, "userId", &user_id)?;
+        let head = steps::designate_head(step, organization_id, user_id)
             .await
             .map_err(|e| r.error(e))?;
-        let head = users::get(&mut tx, uid)
-            .await
-            .map_err(|e| r.error(e))?
-            .ok_or_else(|| r.error(AppError::NotFound))?;
-        r.record_step(
-            &mut tx,
-            p,
-            "designateHead",
-            serde_json::json!({ "organizationId": org_id, "userId": uid, "previousHead": previous }),
-        )
-        .await?;
-        tx.commit().await.map_err(|e| r.error(e.into()))?;
         Ok(User(head))
     }
 }
 
-/// A reason: as [`form::REASON`].
-fn reason_checked(r: &RequestCtx, field: &str, v: &str) -> Result<String> {
-    form::text(field, v, form::REASON).map_err(|e| r.error(e))
+/// The caller doing `action` now, or the refusal.
+pub(super) fn step(r: &RequestCtx, action: Action) -> Result<steps::Step<'_>> {
+    Ok(steps::Step {
+        db: r.db(),
+        acting: r.act(action)?,
+        now: r.clock.now(),
+    })
 }

@@ -49,21 +49,7 @@ async fn serve(
     let lang = request_lang(req);
     let scope = match scope {
         Ok(s) => s,
-        Err(code) => {
-            let status = match code {
-                ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-                ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            let mut resp = problem(status, &AppError::denied(code), lang);
-            if status == StatusCode::UNAUTHORIZED {
-                resp.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    poem::http::HeaderValue::from_static("Bearer"),
-                );
-            }
-            return resp;
-        }
+        Err(code) => return super::error_response(&AppError::denied(code), lang),
     };
     let Ok(id) = id.parse::<i64>() else {
         return problem(StatusCode::NOT_FOUND, &AppError::NotFound, lang);

@@ -238,25 +238,8 @@ where
 }
 
 fn error_response(e: &AppError, lang: Lang) -> Response {
-    if e.code() == ErrorCode::RateLimited {
-        // Every export slot is taken: try again shortly.
-        return super::too_many_requests(1, lang, false);
-    }
-    let status = match e.code() {
-        ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::Timeout | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let mut resp = problem(status, e, lang);
-    if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            poem::http::HeaderValue::from_static("Bearer"),
-        );
-    }
-    resp
+    // A 429 here means every export slot is taken: try again shortly.
+    super::error_response(e, lang)
 }
 
 /// The `filter` parameter as a [`BudgetLineFilter`]: no key but the filter's fields, at any

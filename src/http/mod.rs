@@ -254,6 +254,26 @@ pub fn problem(status: StatusCode, e: &AppError, lang: Lang) -> Response {
         .body(body.to_string())
 }
 
+/// The one answer of a route that is not GraphQL to an error: the JSON problem with the
+/// status its code maps to ([`ErrorCode::http_status`]), `WWW-Authenticate` on 401 and
+/// `Retry-After` on 429.
+pub fn error_response(e: &AppError, lang: Lang) -> Response {
+    let code = e.code();
+    if code == ErrorCode::RateLimited {
+        return too_many_requests(1, lang, false);
+    }
+    let status =
+        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = problem(status, e, lang);
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            poem::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    resp
+}
+
 /// A GraphQL-shaped error body `{errors: [{message, extensions: {code, requestId}}]}`, for
 /// refusals of `/graphql` that happen before anything executes.
 pub fn graphql_problem(status: StatusCode, e: &AppError, lang: Lang) -> Response {

@@ -128,6 +128,14 @@ pub(crate) async fn of_caller(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
     Ok(db.optional(&q).await?)
 }
 
+/// One organization by id, for a workflow step deciding whether it is the step's target (never
+/// shown to a caller: reads go through [`by_ids`] with the caller's rows).
+pub async fn find(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
+    let mut q = select(&OrgRows::All);
+    q.and_where(Expr::col(("g", "id")).eq(id));
+    Ok(db.optional(&q).await?)
+}
+
 /// Locks an organization's row until the transaction ends (a head's designation serializes on
 /// its body); `false` when there is no such organization.
 pub async fn lock(tx: &mut super::Tx, id: i64) -> AppResult<bool> {

@@ -179,6 +179,23 @@ pub async fn first_trainings_of(
         .collect())
 }
 
+/// The user a training record is of, read and locked inside a transaction (as [`get`]).
+pub async fn trainee(tx: &mut super::Tx, training_id: i64) -> AppResult<Option<UserRow>> {
+    #[derive(sqlx::FromRow)]
+    struct Trainee {
+        user_id: i64,
+    }
+    let q = Query::select()
+        .column("user_id")
+        .from("training_records")
+        .and_where(Expr::col("id").eq(training_id))
+        .to_owned();
+    match tx.optional::<Trainee>(&q).await? {
+        Some(t) => get(tx, t.user_id).await,
+        None => Ok(None),
+    }
+}
+
 /// A user by id, read and locked inside a transaction (PostgreSQL `FOR UPDATE`; SQLite's
 /// write transactions hold the database's one writer lock): the step that reads it decides on
 /// rows no other step can change until it commits.
