@@ -16,7 +16,9 @@ const QUEUE: usize = 4096;
 /// Why an append failed: the cause, and whether it was the database being unreachable.
 type Failure = (String, bool);
 
-type Job = (Event, oneshot::Sender<Result<i64, Failure>>);
+/// An event, the span of the request it records (so the writer's log lines about it carry its
+/// request id), and where to say how its append went.
+type Job = (Event, tracing::Span, oneshot::Sender<Result<i64, Failure>>);
 
 /// Handle on the writer task.
 #[derive(Clone)]
@@ -41,7 +43,7 @@ impl AuditWriter {
     pub async fn record(&self, event: Event) -> AppResult<i64> {
         let (done, wait) = oneshot::channel();
         self.jobs
-            .send((event, done))
+            .send((event, tracing::Span::current(), done))
             .await
             .map_err(|_| anyhow::anyhow!("audit writer stopped"))?;
         match wait.await {
@@ -64,9 +66,9 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match write(&db, batch.iter().map(|(e, _)| e.clone()).collect()).await {
+        match write(&db, batch.iter().map(|(e, _, _)| e.clone()).collect()).await {
             Ok(seqs) => {
-                for ((_, done), seq) in batch.into_iter().zip(seqs) {
+                for ((_, _, done), seq) in batch.into_iter().zip(seqs) {
                     let _ = done.send(Ok(seq));
                 }
             }
@@ -74,26 +76,39 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
             // tried alone, and only those that fail again are refused. (Not when the database
             // is unreachable: then every one would wait out the pool in turn.)
             Err(e) if batch.len() > 1 && e.code() != ErrorCode::Unavailable => {
-                tracing::warn!(error = %e, events = batch.len(), "audit batch failed; appending its events one by one");
-                for (event, done) in batch {
-                    let _ = done.send(write(&db, vec![event]).await.map_err(failure).and_then(
-                        |s| {
-                            s.first()
-                                .copied()
-                                .ok_or_else(|| ("no sequence number".to_owned(), false))
-                        },
-                    ));
+                tracing::warn!(error = %e, events = batch.len(), request_ids = %request_ids(&batch), "audit batch failed; appending its events one by one");
+                for (event, span, done) in batch {
+                    let written = write(&db, vec![event]).await.map_err(failure).and_then(|s| {
+                        s.first()
+                            .copied()
+                            .ok_or_else(|| ("no sequence number".to_owned(), false))
+                    });
+                    if let Err((cause, _)) = &written {
+                        span.in_scope(|| {
+                            tracing::error!(error = %cause, "audit append failed; the request is refused");
+                        });
+                    }
+                    let _ = done.send(written);
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "audit write failed; the request is refused");
+                tracing::error!(error = %e, request_ids = %request_ids(&batch), "audit write failed; the requests are refused");
                 let failed = failure(e);
-                for (_, done) in batch {
+                for (_, _, done) in batch {
                     let _ = done.send(Err(failed.clone()));
                 }
             }
         }
     }
+}
+
+/// The request ids of a batch's events, for a log line about all of them.
+fn request_ids(batch: &[Job]) -> String {
+    batch
+        .iter()
+        .filter_map(|(e, _, _)| e.request_id.as_deref())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn failure(e: AppError) -> Failure {

@@ -59,7 +59,11 @@ fn builder(
 ) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     // The limits extension checks depth, directives and complexity first, with messages that
     // name the limit only to signed-in callers; the built-in checks stay on as a backstop.
+    // The tracing extension opens a span per parse, validation, execution and object field
+    // (not per scalar) inside the request's span, so a slow or failing field is found in the
+    // logs under the request id.
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(async_graphql::extensions::Tracing)
         .extension(limits::Limits(std::sync::Arc::new(limits.clone())))
         .data(limits.filter)
         .limit_recursive_depth(limits.max_nesting)

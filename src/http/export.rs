@@ -13,7 +13,7 @@ use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 
-use super::{AppState, problem, request_lang};
+use super::{AppState, request_lang};
 use std::sync::Arc;
 
 use crate::authz::Scope;
