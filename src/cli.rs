@@ -9,15 +9,16 @@ use crate::domain::lang::Lang;
 use crate::import::budget_csv::{self, ImportError};
 use std::sync::Arc;
 
+use crate::app::{Application, Config, Database};
 use crate::authz::certificate::TrustAnchors;
-use crate::authz::in_force::{Governing, PolicyInForce, Published};
+use crate::authz::in_force::{Governing, Published};
 use crate::authz::policy::Policy;
 use crate::authz::token::Method;
 use crate::authz::token::TokenKeys;
 use crate::clock::Clock;
 use crate::store::users;
 use crate::store::{ConnectOptions, Db};
-use crate::{graphql, http, seed, telemetry};
+use crate::{graphql, seed, telemetry};
 
 /// audit-hub: read-only budget data hub for Kazakhstan's oversight bodies.
 #[derive(Debug, Parser)]
@@ -322,13 +323,6 @@ enum ImportCommand {
     },
 }
 
-/// The policy in force on `db`: its newest published revision, else `startup` (`--policy-dir`'s
-/// or the built-in one) — what a server on the same database decides by.
-async fn policy_in_force(db: &Db, startup: Arc<Policy>) -> anyhow::Result<PolicyInForce> {
-    let epoch = crate::store::epochs::current(db, crate::store::epochs::CALLERS).await?;
-    PolicyInForce::start(db, startup, epoch).await
-}
-
 /// The policy of `--policy-dir`, or the built-in one.
 async fn startup_policy(g: &GlobalOptions) -> anyhow::Result<Arc<Policy>> {
     Ok(Arc::new(Policy::load(g.policy_dir.as_deref()).await?))
@@ -408,7 +402,7 @@ pub async fn run() -> anyhow::Result<i32> {
         }
         Command::Workflow { as_iin, what } => {
             let db = open(g).await?;
-            let policy = policy_in_force(&db, startup_policy(g).await?)
+            let policy = crate::app::policy_in_force(&db, startup_policy(g).await?)
                 .await?
                 .current()?;
             let (query, vars) = workflow_operation(&db, what).await?;
@@ -517,7 +511,7 @@ pub async fn run() -> anyhow::Result<i32> {
             what: PolicyCommand::Explain { iin },
         } => {
             let db = open(g).await?;
-            let in_force = policy_in_force(&db, startup_policy(g).await?).await?;
+            let in_force = crate::app::policy_in_force(&db, startup_policy(g).await?).await?;
             println!("policy: {}", in_force.governing());
             let policy = in_force.current()?;
             match crate::authz::explain::explain(&db, &policy, &iin, Clock::default().now()).await {
@@ -665,14 +659,14 @@ pub async fn run() -> anyhow::Result<i32> {
             // Seeding (below) may run long statements; the request-serving pool gets the
             // statement timeout.
             let db = open(g).await?;
-            let in_force = policy_in_force(&db, policy.clone()).await?;
-            match in_force.governing() {
-                Governing::Startup => {}
-                governing if g.policy_dir.is_some() => tracing::warn!(
-                    %governing,
-                    "a policy revision is published in the database: it governs, not --policy-dir"
-                ),
-                governing => tracing::info!(%governing, "policy in force"),
+            if g.policy_dir.is_some() {
+                let in_force = crate::app::policy_in_force(&db, policy.clone()).await?;
+                if in_force.governing() != Governing::Startup {
+                    tracing::warn!(
+                        governing = %in_force.governing(),
+                        "a policy revision is published in the database: it governs, not --policy-dir"
+                    );
+                }
             }
             let clock = Clock::default();
             if demo {
@@ -685,62 +679,48 @@ pub async fn run() -> anyhow::Result<i32> {
                 }
                 print_demo_tokens(&db, &keys, &clock).await?;
             }
-            let serving = Db::connect(&ConnectOptions {
-                statement_timeout: (!limits.statement_timeout.is_zero())
-                    .then_some(limits.statement_timeout),
-                ..g.connect_options()
-            })
-            .await?;
             db.close().await;
-            let db = serving;
-            let replica = match &read_database_url {
-                Some(url) => {
-                    let replica = Db::connect(&ConnectOptions {
-                        url: url.clone(),
-                        statement_timeout: (!limits.statement_timeout.is_zero())
-                            .then_some(limits.statement_timeout),
-                        ..g.connect_options()
-                    })
-                    .await
-                    .map_err(|e| anyhow::anyhow!("AUDIT_HUB_READ_DATABASE_URL: {e}"))?;
-                    // A replica is never migrated from here: it must already hold the schema.
-                    anyhow::ensure!(
-                        replica.ping().await,
-                        "AUDIT_HUB_READ_DATABASE_URL: the read replica does not answer or lacks audit-hub's schema"
-                    );
-                    Some(replica)
+            let statement_timeout =
+                (!limits.statement_timeout.is_zero()).then_some(limits.statement_timeout);
+            let mut config = Config::new(
+                Database::Connect(ConnectOptions {
+                    statement_timeout,
+                    ..g.connect_options()
+                }),
+                policy,
+                keys,
+                clock,
+            )
+            .with_limits(server_limits);
+            config.listen = listen.clone();
+            config.caller_recheck = caller_recheck;
+            config.read_replica = read_database_url.map(|url| {
+                Database::Connect(ConnectOptions {
+                    url,
+                    statement_timeout,
+                    ..g.connect_options()
+                })
+            });
+            config.trust_anchors = anchors;
+            config.revocation = revocation.map(|r| (r, Some(crl_refresh)));
+            config.ocsp = ocsp;
+            config.demo = demo;
+            config.allow_operator_tokens = allow_operator_tokens;
+            let app = Application::build(config).await.map_err(|e| {
+                if e.to_string().starts_with("the read replica") {
+                    anyhow::anyhow!("AUDIT_HUB_READ_DATABASE_URL: {e}")
+                } else if e.to_string().starts_with(listen.as_str()) {
+                    anyhow::anyhow!("{listen_hint} {e}")
+                } else {
+                    e
                 }
-                None => None,
-            };
-            let server = http::bind(&listen)
-                .await
-                .map_err(|e| anyhow::anyhow!("{listen_hint} {listen}: {e}"))?;
-            let addr = server.addr;
-            tracing::info!(%addr, backend = db.backend().name(), "serving");
+            })?;
+            let addr = app.addr();
+            tracing::info!(%addr, backend = app.db().backend().name(), "serving");
             eprintln!(
                 "audit-hub listening on http://{addr}  (playground: http://{addr}/playground)"
             );
-            let mut state = http::AppState::new(db.clone(), policy, keys, clock)
-                .with_policy(Arc::new(in_force))
-                .with_limits(server_limits)
-                .with_caller_recheck(caller_recheck);
-            if let Some(replica) = replica {
-                state = state.with_read_replica(replica);
-            }
-            state.demo = demo;
-            state.allow_operator_tokens = allow_operator_tokens;
-            if let Some(a) = anchors {
-                state = state.with_trust_anchors(a);
-            }
-            if let Some(r) = revocation {
-                r.spawn_refresh(crl_refresh);
-                state = state.with_revocation(r);
-            }
-            if let Some(o) = ocsp {
-                state = state.with_ocsp(o);
-            }
-            server.serve(state, shutdown_signal()).await?;
-            db.close().await;
+            app.run_until(shutdown_signal()).await?;
         }
     }
     Ok(0)

@@ -1,6 +1,7 @@
 //! audit-hub: the read-only GraphQL data hub through which Kazakhstan's oversight bodies read
 //! budget-process data, each within the slice the law gives it.
 
+pub mod app;
 pub mod audit;
 pub mod authz;
 pub mod cli;

@@ -78,11 +78,14 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
             Err(e) if batch.len() > 1 && e.code() != ErrorCode::Unavailable => {
                 tracing::warn!(error = %e, events = batch.len(), request_ids = %request_ids(&batch), "audit batch failed; appending its events one by one");
                 for (event, span, done) in batch {
-                    let written = write(&db, vec![event]).await.map_err(failure).and_then(|s| {
-                        s.first()
-                            .copied()
-                            .ok_or_else(|| ("no sequence number".to_owned(), false))
-                    });
+                    let written = write(&db, vec![event])
+                        .await
+                        .map_err(failure)
+                        .and_then(|s| {
+                            s.first()
+                                .copied()
+                                .ok_or_else(|| ("no sequence number".to_owned(), false))
+                        });
                     if let Err((cause, _)) = &written {
                         span.in_scope(|| {
                             tracing::error!(error = %cause, "audit append failed; the request is refused");

@@ -112,21 +112,15 @@ async fn persisted_queries_are_kept_only_once_they_pass_and_within_their_bytes()
     let t = TestDb::with_reference().await;
     let national = TestServer::start_national(&t.db).await;
     let budget = 64 * 1024;
-    let state_slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let s = {
-        let slot = state_slot.clone();
-        TestServer::start_with(&t.db, move |st| {
-            let st = st.with_limits(ServerLimits {
-                persisted_query_bytes: budget,
-                ..Default::default()
-            });
-            *slot.lock().expect("lock") = Some(st.persisted.clone());
-            st
+    let s = TestServer::start_with(&t.db, move |st| {
+        st.with_limits(ServerLimits {
+            persisted_query_bytes: budget,
+            ..Default::default()
         })
-        .await
-        .with_token(national.token.clone())
-    };
-    let cache = state_slot.lock().expect("lock").clone().expect("the cache");
+    })
+    .await
+    .with_token(national.token.clone());
+    let cache = s.state.persisted.clone();
 
     // A text that fails validation, and one over the query-size limit: neither is kept.
     let invalid = "{ noSuchField }";

@@ -61,7 +61,7 @@ async fn every_request_under_load_leaves_exactly_one_event() {
     let national = TestServer::start_national(&t.db).await;
     let token = national.token.clone();
     drop(national);
-    let no_rate_limit = |st: audit_hub::http::AppState| {
+    let no_rate_limit = |st: audit_hub::app::Config| {
         st.with_limits(ServerLimits {
             rate_per_second: 0,
             ..ServerLimits::default()

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use std::sync::Arc;
 
+use audit_hub::app::{Application, Config, Database};
 use audit_hub::authz::policy::Policy;
 use audit_hub::authz::token::TokenKeys;
 use audit_hub::clock::Clock;
-use audit_hub::http::{self, AppState};
 use audit_hub::store::bulk::insert_rows;
 use audit_hub::store::{Backend, ConnectOptions, Db};
 use sea_query::{Expr, ExprTrait, Order, Query};
@@ -363,6 +363,8 @@ pub struct TestServer {
     pub clock: Clock,
     /// Bearer token sent with every request, if any.
     pub token: Option<String>,
+    /// The server's state (its caches and limits).
+    pub state: audit_hub::http::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -372,17 +374,24 @@ impl TestServer {
         TestServer::start_with(db, |s| s).await
     }
 
-    /// A server whose state `configure` adjusts (trust anchors, ...).
-    pub async fn start_with(db: &Db, configure: impl FnOnce(AppState) -> AppState) -> TestServer {
-        let bound = http::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", bound.addr);
+    /// A server built as `serve` builds one ([`Application::build`]), from the configuration
+    /// `configure` adjusts (limits, trust anchors, ...), over the test's database.
+    pub async fn start_with(db: &Db, configure: impl FnOnce(Config) -> Config) -> TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let clock = Clock::default();
         let policy = Arc::new(Policy::load(None).await.expect("policy"));
-        let state = configure(AppState::new(db.clone(), policy, keys(), clock.clone()));
+        let config = configure(Config::new(
+            Database::Open(db.clone()),
+            policy,
+            keys(),
+            clock.clone(),
+        ));
+        let app = Application::build(config).await.expect("application");
+        let base = format!("http://{}", app.addr());
+        let state = app.state().clone();
         tokio::spawn(async move {
-            let _ = bound
-                .serve(state, async move {
+            let _ = app
+                .run_until(async move {
                     let _ = rx.await;
                 })
                 .await;
@@ -393,6 +402,7 @@ impl TestServer {
             db: db.clone(),
             clock,
             token: None,
+            state,
             stop: Some(tx),
         }
     }
@@ -433,6 +443,7 @@ impl TestServer {
             db: self.db.clone(),
             clock: self.clock.clone(),
             token: Some(token(iin)),
+            state: self.state.clone(),
             stop: None,
         }
     }
