@@ -5,12 +5,12 @@
 pub mod writer;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use sea_query::{Expr, ExprTrait, Order, Query};
 use sha2::{Digest, Sha256};
 
 use crate::authz::permissions::BodyRows;
 use crate::error::AppResult;
-use crate::store::{Backend, Db, Tx};
+use crate::store::audit as store;
+use crate::store::{Db, Tx};
 
 /// The predecessor hash of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -95,23 +95,6 @@ pub struct StoredEvent {
     pub hash: String,
 }
 
-const COLUMNS: [&str; 15] = [
-    "seq",
-    "at",
-    "user_id",
-    "organization_id",
-    "operation",
-    "query_hash",
-    "variables",
-    "scope",
-    "outcome",
-    "rows_returned",
-    "duration_ms",
-    "client_addr",
-    "request_id",
-    "prev_hash",
-    "hash",
-];
 
 /// The hash of an event's content at `seq` after `prev_hash`.
 pub fn hash(seq: i64, e: &Event, prev_hash: &str) -> String {
@@ -141,22 +124,6 @@ pub fn hash(seq: i64, e: &Event, prev_hash: &str) -> String {
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// The newest event's number and hash.
-#[derive(sqlx::FromRow)]
-struct Head {
-    seq: i64,
-    hash: String,
-}
-
-fn head_query() -> sea_query::SelectStatement {
-    Query::select()
-        .columns(["seq", "hash"])
-        .from("audit_events")
-        .order_by("seq", Order::Desc)
-        .limit(1)
-        .to_owned()
-}
-
 /// Appends an event inside `tx`; the event lands with the step it records or not at all.
 ///
 /// Appends are serialized: PostgreSQL takes a transaction-level advisory lock; SQLite allows one
@@ -175,16 +142,12 @@ pub async fn append_all(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<i64>> 
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    if tx.backend() == Backend::Postgres {
-        tx.raw("SELECT pg_advisory_xact_lock(727270001)").await?;
-    }
-    let last: Option<Head> = tx.optional(&head_query()).await?;
-    let (mut seq, mut prev) = match last {
-        Some(l) => (l.seq, l.hash),
-        None => (0, GENESIS.to_owned()),
-    };
+    store::lock_chain(tx).await?;
+    let (mut seq, mut prev) = store::head_in(tx)
+        .await?
+        .unwrap_or_else(|| (0, GENESIS.to_owned()));
     let mut seqs = Vec::with_capacity(events.len());
-    let mut rows = Vec::with_capacity(events.len());
+    let mut chained = Vec::with_capacity(events.len());
     for event in events {
         let mut event = event.cleaned();
         event.at = event
@@ -193,27 +156,15 @@ pub async fn append_all(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<i64>> 
             .unwrap_or(event.at);
         seq += 1;
         let h = hash(seq, &event, &prev);
-        rows.push(vec![
-            seq.into(),
-            event.at.into(),
-            event.user_id.into(),
-            event.organization_id.into(),
-            event.operation.into(),
-            event.query_hash.into(),
-            event.variables.into(),
-            event.scope.into(),
-            event.outcome.into(),
-            event.rows_returned.into(),
-            event.duration_ms.into(),
-            event.client_addr.into(),
-            event.request_id.into(),
-            prev.into(),
-            h.clone().into(),
-        ]);
         seqs.push(seq);
-        prev = h;
+        chained.push(StoredEvent {
+            seq,
+            event,
+            prev_hash: std::mem::replace(&mut prev, h.clone()),
+            hash: h,
+        });
     }
-    crate::store::bulk::insert_rows(tx, "audit_events", &COLUMNS, rows).await?;
+    store::insert(tx, chained).await?;
     Ok(seqs)
 }
 
@@ -260,25 +211,14 @@ pub enum ChainError {
 /// printed report), so that deleting the newest events — which leaves a valid shorter chain —
 /// is caught by [`check_anchor`].
 pub async fn head(db: &Db) -> AppResult<Option<(i64, String)>> {
-    let h: Option<Head> = db.optional(&head_query()).await?;
-    Ok(h.map(|h| (h.seq, h.hash)))
+    store::head(db).await
 }
 
 /// Checks that event `seq` is still in the trail with `hash` (an anchor taken by [`head`]).
 pub async fn check_anchor(db: &Db, seq: i64, hash: &str) -> AppResult<Result<(), ChainError>> {
-    let q = Query::select()
-        .column("hash")
-        .from("audit_events")
-        .and_where(Expr::col("seq").eq(seq))
-        .to_owned();
-    #[derive(sqlx::FromRow)]
-    struct Stored {
-        hash: String,
-    }
-    let stored: Option<Stored> = db.optional(&q).await?;
-    Ok(match stored {
+    Ok(match store::hash_of(db, seq).await? {
         None => Err(ChainError::Truncated { seq }),
-        Some(s) if s.hash != hash => Err(ChainError::AnchorMismatch { seq }),
+        Some(stored) if stored != hash => Err(ChainError::AnchorMismatch { seq }),
         Some(_) => Ok(()),
     })
 }
@@ -288,26 +228,12 @@ pub async fn verify(db: &Db, from: i64) -> AppResult<Result<u64, ChainError>> {
     let mut checked = 0u64;
     let mut prev: Option<StoredEvent> = None;
     if from > 1 {
-        let q = Query::select()
-            .columns(COLUMNS)
-            .from("audit_events")
-            .and_where(Expr::col("seq").lt(from))
-            .order_by("seq", Order::Desc)
-            .limit(1)
-            .to_owned();
-        prev = db.optional(&q).await?;
+        prev = store::before(db, from).await?;
     }
     let mut after = from - 1;
     loop {
         // Pages keep memory flat however long the trail is.
-        let q = Query::select()
-            .columns(COLUMNS)
-            .from("audit_events")
-            .and_where(Expr::col("seq").gt(after))
-            .order_by("seq", Order::Asc)
-            .limit(5000)
-            .to_owned();
-        let page: Vec<StoredEvent> = db.all(&q).await?;
+        let page = store::page_after(db, after, 5000).await?;
         if page.is_empty() {
             return Ok(Ok(checked));
         }
@@ -353,7 +279,7 @@ pub struct EventQuery {
 }
 
 /// A page of the events within `rows` (by the acting user's organization), newest first,
-/// continuing below `before` (a sequence number).
+/// continuing below `before` (a sequence number); whether more follow.
 pub async fn list(
     db: &Db,
     rows: BodyRows,
@@ -361,35 +287,5 @@ pub async fn list(
     first: u64,
     before: Option<i64>,
 ) -> AppResult<(Vec<StoredEvent>, bool)> {
-    let mut q = Query::select()
-        .columns(COLUMNS)
-        .from("audit_events")
-        .cond_where(rows.condition(Expr::col("organization_id")))
-        .to_owned();
-    if let Some(u) = f.user_id {
-        q.and_where(Expr::col("user_id").eq(u));
-    }
-    if let Some(o) = f.organization_id {
-        q.and_where(Expr::col("organization_id").eq(o));
-    }
-    if let Some(t) = f.from {
-        q.and_where(Expr::col("at").gte(t));
-    }
-    if let Some(t) = f.until {
-        q.and_where(Expr::col("at").lt(t));
-    }
-    if let Some(o) = &f.outcomes {
-        q.and_where(Expr::col("outcome").is_in(o.iter().map(String::as_str)));
-    }
-    if let Some(id) = &f.request_id {
-        q.and_where(Expr::col("request_id").eq(id.as_str()));
-    }
-    if let Some(b) = before {
-        q.and_where(Expr::col("seq").lt(b));
-    }
-    q.order_by("seq", Order::Desc).limit(first + 1);
-    let mut rows: Vec<StoredEvent> = db.all(&q).await?;
-    let more = rows.len() as u64 > first;
-    rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
-    Ok((rows, more))
+    store::list(db, rows, f, first, before).await
 }

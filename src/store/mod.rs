@@ -6,6 +6,7 @@
 //! [`Scope`]: crate::authz::Scope
 
 pub mod applications;
+pub mod audit;
 pub mod breaker;
 pub mod budget;
 pub mod bulk;

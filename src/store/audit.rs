@@ -1,0 +1,175 @@
+//! The audit trail's rows: reading the chain's head under the append lock, inserting chained
+//! events, and the reads that verify and list them. The chain itself is computed in
+//! [`crate::audit`].
+
+use sea_query::{Expr, ExprTrait, Order, Query};
+
+use super::{Backend, Db, Tx};
+use crate::audit::{EventQuery, StoredEvent};
+use crate::authz::permissions::BodyRows;
+use crate::error::AppResult;
+
+const COLUMNS: [&str; 15] = [
+    "seq",
+    "at",
+    "user_id",
+    "organization_id",
+    "operation",
+    "query_hash",
+    "variables",
+    "scope",
+    "outcome",
+    "rows_returned",
+    "duration_ms",
+    "client_addr",
+    "request_id",
+    "prev_hash",
+    "hash",
+];
+
+/// The newest event's number and hash.
+#[derive(sqlx::FromRow)]
+struct Head {
+    seq: i64,
+    hash: String,
+}
+
+fn head_query() -> sea_query::SelectStatement {
+    Query::select()
+        .columns(["seq", "hash"])
+        .from("audit_events")
+        .order_by("seq", Order::Desc)
+        .limit(1)
+        .to_owned()
+}
+
+/// Serializes appends until `tx` ends: PostgreSQL takes a transaction-level advisory lock;
+/// SQLite allows one writer at a time, and appenders write before they append, so the lock is
+/// already held.
+pub async fn lock_chain(tx: &mut Tx) -> AppResult<()> {
+    if tx.backend() == Backend::Postgres {
+        tx.raw("SELECT pg_advisory_xact_lock(727270001)").await?;
+    }
+    Ok(())
+}
+
+/// The newest event's number and hash, read inside the appending transaction.
+pub async fn head_in(tx: &mut Tx) -> AppResult<Option<(i64, String)>> {
+    let h: Option<Head> = tx.optional(&head_query()).await?;
+    Ok(h.map(|h| (h.seq, h.hash)))
+}
+
+/// The newest event's number and hash.
+pub async fn head(db: &Db) -> AppResult<Option<(i64, String)>> {
+    let h: Option<Head> = db.optional(&head_query()).await?;
+    Ok(h.map(|h| (h.seq, h.hash)))
+}
+
+/// Inserts chained events in order, with multi-row inserts.
+pub async fn insert(tx: &mut Tx, events: Vec<StoredEvent>) -> AppResult<()> {
+    let rows = events
+        .into_iter()
+        .map(|c| {
+            let e = c.event;
+            vec![
+                c.seq.into(),
+                e.at.into(),
+                e.user_id.into(),
+                e.organization_id.into(),
+                e.operation.into(),
+                e.query_hash.into(),
+                e.variables.into(),
+                e.scope.into(),
+                e.outcome.into(),
+                e.rows_returned.into(),
+                e.duration_ms.into(),
+                e.client_addr.into(),
+                e.request_id.into(),
+                c.prev_hash.into(),
+                c.hash.into(),
+            ]
+        })
+        .collect();
+    super::bulk::insert_rows(tx, "audit_events", &COLUMNS, rows).await?;
+    Ok(())
+}
+
+/// The stored hash of event `seq`, if it exists.
+pub async fn hash_of(db: &Db, seq: i64) -> AppResult<Option<String>> {
+    let q = Query::select()
+        .column("hash")
+        .from("audit_events")
+        .and_where(Expr::col("seq").eq(seq))
+        .to_owned();
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        hash: String,
+    }
+    Ok(db.optional::<Stored>(&q).await?.map(|s| s.hash))
+}
+
+/// The event just before `seq`.
+pub async fn before(db: &Db, seq: i64) -> AppResult<Option<StoredEvent>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from("audit_events")
+        .and_where(Expr::col("seq").lt(seq))
+        .order_by("seq", Order::Desc)
+        .limit(1)
+        .to_owned();
+    Ok(db.optional(&q).await?)
+}
+
+/// Up to `limit` events after `seq`, in chain order.
+pub async fn page_after(db: &Db, seq: i64, limit: u64) -> AppResult<Vec<StoredEvent>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from("audit_events")
+        .and_where(Expr::col("seq").gt(seq))
+        .order_by("seq", Order::Asc)
+        .limit(limit)
+        .to_owned();
+    Ok(db.all(&q).await?)
+}
+
+/// A page of the events within `rows` matching `f`, newest first, below `before`; whether more
+/// follow.
+pub async fn list(
+    db: &Db,
+    rows: BodyRows,
+    f: &EventQuery,
+    first: u64,
+    before: Option<i64>,
+) -> AppResult<(Vec<StoredEvent>, bool)> {
+    let mut q = Query::select()
+        .columns(COLUMNS)
+        .from("audit_events")
+        .cond_where(rows.condition(Expr::col("organization_id")))
+        .to_owned();
+    if let Some(u) = f.user_id {
+        q.and_where(Expr::col("user_id").eq(u));
+    }
+    if let Some(o) = f.organization_id {
+        q.and_where(Expr::col("organization_id").eq(o));
+    }
+    if let Some(t) = f.from {
+        q.and_where(Expr::col("at").gte(t));
+    }
+    if let Some(t) = f.until {
+        q.and_where(Expr::col("at").lt(t));
+    }
+    if let Some(o) = &f.outcomes {
+        q.and_where(Expr::col("outcome").is_in(o.iter().map(String::as_str)));
+    }
+    if let Some(id) = &f.request_id {
+        q.and_where(Expr::col("request_id").eq(id.as_str()));
+    }
+    if let Some(b) = before {
+        q.and_where(Expr::col("seq").lt(b));
+    }
+    q.order_by("seq", Order::Desc).limit(first + 1);
+    let mut rows: Vec<StoredEvent> = db.all(&q).await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}
