@@ -6,14 +6,13 @@ use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 
 use chrono::NaiveDate;
-use sea_query::{Expr, ExprTrait, OnConflict, Query};
 
 use crate::domain::budget::{BudgetLevel, BudgetPhase, parse_amount_tenths};
 use crate::domain::lang::Lang;
 use crate::domain::territory::{REPUBLIC_KATO, TerritoryKind, is_kato, region_of};
 use crate::error::{AppError, Expected};
 use crate::store::budget::{LineKey, NewAmount, upsert_amounts, upsert_lines};
-use crate::store::rollup;
+use crate::store::{reference, rollup};
 use crate::store::{Db, Tx};
 
 /// The columns, in order.
@@ -352,28 +351,9 @@ fn check_rows(bytes: &[u8], regions: &HashSet<String>) -> Result<usize, ImportEr
 /// of the file.
 pub const CHUNK_ROWS: usize = 20_000;
 
-#[derive(sqlx::FromRow)]
-struct KatoRow {
-    kato: String,
-}
-
 /// Imports a budget CSV: all rows or none.
 pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportError> {
-    let q = Query::select()
-        .column("kato")
-        .from("territories")
-        .and_where(Expr::col("kind").is_in([
-            TerritoryKind::Oblast.as_str(),
-            TerritoryKind::CityRepublican.as_str(),
-            TerritoryKind::Capital.as_str(),
-        ]))
-        .to_owned();
-    let regions: HashSet<String> = db
-        .all::<KatoRow>(&q)
-        .await?
-        .into_iter()
-        .map(|r| r.kato)
-        .collect();
+    let regions = reference::region_codes(db).await?;
     // Two passes over the text (held in memory: a tenth of what the parsed rows would take):
     // the first checks every row and reports every problem before anything is written, the
     // second writes the rows chunk by chunk inside one transaction.
@@ -449,29 +429,7 @@ async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> 
         } else {
             TerritoryKind::Rural
         };
-        let q = Query::insert()
-            .into_table("territories")
-            .columns([
-                "kato",
-                "kind",
-                "region_kato",
-                "parent_kato",
-                "name_kk",
-                "name_ru",
-                "name_en",
-            ])
-            .values_panic([
-                kato.as_str().into(),
-                kind.into(),
-                region_of(&kato).into(),
-                region_of(&kato).into(),
-                format!("Аумақ {kato}").into(),
-                format!("Территория {kato}").into(),
-                format!("Territory {kato}").into(),
-            ])
-            .on_conflict(OnConflict::column("kato").do_nothing().to_owned())
-            .to_owned();
-        tx.execute(&q).await?;
+        reference::ensure_territory(tx, &kato, kind, region_of(&kato)).await?;
     }
     let admins: BTreeSet<(BudgetLevel, &str, &str)> = rows
         .iter()
@@ -484,24 +442,7 @@ async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> 
         })
         .collect();
     for (level, kato, code) in admins {
-        let q = Query::insert()
-            .into_table("administrators")
-            .columns(["level", "kato", "code", "name_kk", "name_ru", "name_en"])
-            .values_panic([
-                level.into(),
-                kato.into(),
-                code.into(),
-                format!("{code} әкімшісі").into(),
-                format!("Администратор {code}").into(),
-                format!("Administrator {code}").into(),
-            ])
-            .on_conflict(
-                OnConflict::columns(["level", "kato", "code"])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .to_owned();
-        tx.execute(&q).await?;
+        reference::ensure_administrator(tx, level, kato, code).await?;
     }
     let programs: BTreeSet<(BudgetLevel, &str, &str, &str)> = rows
         .iter()
@@ -515,33 +456,7 @@ async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> 
         })
         .collect();
     for (level, kato, admin, program) in programs {
-        let q = Query::insert()
-            .into_table("budget_programs")
-            .columns([
-                "level",
-                "kato",
-                "administrator",
-                "program",
-                "name_kk",
-                "name_ru",
-                "name_en",
-            ])
-            .values_panic([
-                level.into(),
-                kato.into(),
-                admin.into(),
-                program.into(),
-                format!("{program} бюджеттік бағдарламасы").into(),
-                format!("Бюджетная программа {program}").into(),
-                format!("Budget program {program}").into(),
-            ])
-            .on_conflict(
-                OnConflict::columns(["level", "kato", "administrator", "program"])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .to_owned();
-        tx.execute(&q).await?;
+        reference::ensure_program(tx, level, kato, admin, program).await?;
     }
     Ok(())
 }

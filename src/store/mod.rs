@@ -20,6 +20,7 @@ pub mod objects;
 pub mod orgs;
 pub mod page;
 pub mod policies;
+pub mod reference;
 pub mod rollup;
 pub mod tokens;
 pub mod users;
