@@ -95,7 +95,6 @@ pub struct StoredEvent {
     pub hash: String,
 }
 
-
 /// The hash of an event's content at `seq` after `prev_hash`.
 pub fn hash(seq: i64, e: &Event, prev_hash: &str) -> String {
     let canonical = serde_json::json!([

@@ -50,6 +50,23 @@ pub fn scope_prefix(kato: &str) -> &str {
     kato
 }
 
+/// A KATO prefix a caller narrows by: 1 to 9 digits, checked once where it enters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KatoPrefix(String);
+
+impl KatoPrefix {
+    /// The prefix, or `None` unless `s` is 1 to 9 ASCII digits.
+    pub fn parse(s: &str) -> Option<KatoPrefix> {
+        (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| KatoPrefix(s.to_owned()))
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The codes that start with `prefix` (digits), as a half-open range `[lower, upper)`; `upper`
 /// is `None` when every code from `lower` on qualifies (a prefix of nines). Equivalent to
 /// "starts with" for digit strings in any collation, and unlike `LIKE 'p%'` it is an index range
@@ -115,6 +132,21 @@ mod tests {
             ("750000000", "75"),
         ] {
             assert_eq!(scope_prefix(kato), prefix, "{kato}");
+        }
+    }
+
+    #[test]
+    fn prefixes_are_one_to_nine_digits() {
+        for (text, ok) in [
+            ("1", true),
+            ("113235100", true),
+            ("", false),
+            ("1132351000", false),
+            ("11%", false),
+            ("1_", false),
+            ("１１", false),
+        ] {
+            assert_eq!(KatoPrefix::parse(text).is_some(), ok, "{text}");
         }
     }
 

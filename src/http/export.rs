@@ -137,21 +137,10 @@ pub async fn budget_lines(req: &Request, Data(state): Data<&AppState>) -> Respon
             // One snapshot for the count and every page: the file is the data of one moment,
             // whatever imports commit while it streams.
             let mut snapshot = state.reads().begin_snapshot().await?;
-            if snapshot.backend() == crate::store::Backend::Postgres {
-                // A backstop to the idle cut-off of the stream itself: PostgreSQL ends the session
-                // once it idles twice as long mid-export.
-                let ms = state
-                    .limits
-                    .export_idle
-                    .as_millis()
-                    .saturating_mul(2)
-                    .max(1000);
-                snapshot
-                    .raw(&format!(
-                        "SET LOCAL idle_in_transaction_session_timeout = '{ms}ms'"
-                    ))
-                    .await?;
-            }
+            // A backstop to the idle cut-off of the stream itself: the database ends the
+            // session once it idles twice as long mid-export.
+            let backstop = state.limits.export_idle.saturating_mul(2);
+            crate::store::end_when_idle(&mut snapshot, backstop).await?;
             let rows = budget::count_lines_in(&mut snapshot, &scope, filter.as_ref()).await?;
             let body = lines_stream(
                 Snapshot {

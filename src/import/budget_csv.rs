@@ -12,8 +12,8 @@ use crate::domain::lang::Lang;
 use crate::domain::territory::{REPUBLIC_KATO, TerritoryKind, is_kato, region_of};
 use crate::error::{AppError, Expected};
 use crate::store::budget::{LineKey, NewAmount, upsert_amounts, upsert_lines};
-use crate::store::{reference, rollup};
 use crate::store::{Db, Tx};
+use crate::store::{reference, rollup};
 
 /// The columns, in order.
 pub const COLUMNS: [&str; 11] = [

@@ -4,6 +4,7 @@ use async_graphql::InputObject;
 use sea_query::{Condition, Expr, ExprTrait};
 
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
+use crate::domain::territory::KatoPrefix;
 use crate::error::{AppError, AppResult, Expected};
 
 /// Deepest nesting of `and` / `or` / `not` accepted.
@@ -62,6 +63,18 @@ pub struct BudgetLineFilter {
     pub or: Option<Vec<BudgetLineFilter>>,
     /// This filter must not match.
     pub not: Option<Box<BudgetLineFilter>>,
+}
+
+/// Rows whose KATO `column` lies within the caller's prefix `raw` (1 to 9 digits, else refused
+/// naming `field`), as an index range: the one place a KATO prefix filter is read and rendered.
+pub(crate) fn within_prefix(
+    column: sea_query::SimpleExpr,
+    field: impl Into<String>,
+    raw: &str,
+) -> AppResult<Condition> {
+    let prefix =
+        KatoPrefix::parse(raw).ok_or_else(|| AppError::invalid(field, Expected::UpToDigits(9)))?;
+    Ok(crate::authz::scope::starts_with(column, prefix.as_str()))
 }
 
 /// Checks that every code is exactly `n` digits; names the offending element.
@@ -227,14 +240,11 @@ impl BudgetLineFilter {
             c = c.add(col("level").is_in(levels.iter().map(|l| l.as_str())));
         }
         if let Some(prefix) = &self.kato_prefix {
-            if prefix.is_empty() || prefix.len() > 9 || !prefix.bytes().all(|b| b.is_ascii_digit())
-            {
-                return Err(AppError::invalid(
-                    format!("{path}.katoPrefix"),
-                    Expected::UpToDigits(9),
-                ));
-            }
-            c = c.add(crate::authz::scope::starts_with(col("kato"), prefix));
+            c = c.add(within_prefix(
+                col("kato"),
+                format!("{path}.katoPrefix"),
+                prefix,
+            )?);
         }
         let code_lists: [(&str, &'static str, &Option<Vec<String>>, usize); 5] = [
             ("administrators", "administrator", &self.administrators, 3),

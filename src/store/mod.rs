@@ -63,6 +63,20 @@ enum Pool {
     Postgres(PgPool),
 }
 
+/// Ends the session of `tx` once it idles longer than `after` (at least a second) inside the
+/// transaction: PostgreSQL's `idle_in_transaction_session_timeout`, for this transaction only.
+/// SQLite has no such setting; there the caller's own idle cut-off is the only one.
+pub async fn end_when_idle(tx: &mut Tx, after: std::time::Duration) -> Result<(), sqlx::Error> {
+    if tx.backend() != Backend::Postgres {
+        return Ok(());
+    }
+    let ms = after.as_millis().max(1000);
+    tx.raw(&format!(
+        "SET LOCAL idle_in_transaction_session_timeout = '{ms}ms'"
+    ))
+    .await
+}
+
 /// A handle on the database: a connection pool and a count of statements run (for tests and
 /// metrics that check batching).
 #[derive(Clone, Debug)]

@@ -160,13 +160,11 @@ fn filter_condition(f: &InformatizationObjectFilter) -> AppResult<Condition> {
         c = c.add(Expr::col(("o", "owner_id")).is_in(parse_ids("filter.ownerIds", owners)?));
     }
     if let Some(prefix) = &f.kato_prefix {
-        if prefix.is_empty() || prefix.len() > 9 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid(
-                "filter.katoPrefix",
-                Expected::UpToDigits(9),
-            ));
-        }
-        c = c.add(Expr::col(("ow", "kato")).like(format!("{prefix}%")));
+        c = c.add(super::filter::within_prefix(
+            Expr::col(("ow", "kato")),
+            "filter.katoPrefix",
+            prefix,
+        )?);
     }
     Ok(c)
 }

@@ -8,7 +8,7 @@ use crate::authz::permissions::OrgRows;
 use crate::authz::scope::KeyColumns;
 use crate::domain::budget::BudgetLevel;
 use crate::domain::org::BodyKind;
-use crate::error::{AppError, AppResult, Expected};
+use crate::error::AppResult;
 
 /// An organization.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -81,13 +81,11 @@ fn filter_condition(f: &OrganizationFilter) -> AppResult<Condition> {
         c = c.add(Expr::col(("g", "kind")).is_in(kinds.iter().map(|k| k.as_str())));
     }
     if let Some(prefix) = &f.kato_prefix {
-        if prefix.is_empty() || prefix.len() > 9 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid(
-                "filter.katoPrefix",
-                Expected::UpToDigits(9),
-            ));
-        }
-        c = c.add(Expr::col(("g", "kato")).like(format!("{prefix}%")));
+        c = c.add(super::filter::within_prefix(
+            Expr::col(("g", "kato")),
+            "filter.katoPrefix",
+            prefix,
+        )?);
     }
     if let Some(bins) = &f.bins {
         c = c.add(Expr::col(("g", "bin")).is_in(bins.iter().map(String::as_str)));

@@ -6,6 +6,7 @@ mod admin_browser;
 mod admin_console;
 mod api;
 mod apq;
+mod architecture;
 mod audit;
 mod bounds;
 mod calendar;
