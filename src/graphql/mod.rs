@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod context;
+pub mod inputs;
 pub mod labels;
 pub mod limits;
 pub mod operator;

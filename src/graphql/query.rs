@@ -6,6 +6,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::context::{org_loader, parse_id, reader, req, to_graphql_error};
+use super::inputs::{
+    BudgetLineFilterInput, Dimension, DocumentFilterInput, InformatizationObjectFilterInput,
+    OrganizationFilterInput,
+};
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
 use super::viewer::Viewer;
 use crate::domain::lang::Lang;
@@ -127,13 +131,14 @@ impl QueryRoot {
     async fn budget_lines(
         &self,
         ctx: &Context<'_>,
-        filter: Option<BudgetLineFilter>,
+        filter: Option<BudgetLineFilterInput>,
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<BudgetLine>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
+        let filter = filter.map(BudgetLineFilter::from);
         bounded(ctx, r, filter.as_ref())?;
         let f = filter.as_ref();
         let rows = budget::list_lines(r.db(), r.scope(), f, page)
@@ -157,10 +162,12 @@ impl QueryRoot {
     async fn budget_summary(
         &self,
         ctx: &Context<'_>,
-        group_by: Vec<BudgetDimension>,
-        filter: Option<BudgetLineFilter>,
+        group_by: Vec<Dimension>,
+        filter: Option<BudgetLineFilterInput>,
     ) -> Result<Vec<BudgetAggregate>> {
         let r = reader(ctx)?;
+        let filter = filter.map(BudgetLineFilter::from);
+        let group_by: Vec<BudgetDimension> = group_by.into_iter().map(Into::into).collect();
         bounded(ctx, r, filter.as_ref())?;
         let rows = budget::summary(r.db(), r.scope(), &group_by, filter.as_ref())
             .await
@@ -174,13 +181,17 @@ impl QueryRoot {
     async fn informatization_objects(
         &self,
         ctx: &Context<'_>,
-        filter: Option<InformatizationObjectFilter>,
+        filter: Option<InformatizationObjectFilterInput>,
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<InformatizationObject>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
+        let filter = filter
+            .map(InformatizationObjectFilter::try_from)
+            .transpose()
+            .map_err(|e| r.error(e))?;
         let rows = objects::list(r.db(), r.scope(), filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
@@ -221,13 +232,17 @@ impl QueryRoot {
     async fn documents(
         &self,
         ctx: &Context<'_>,
-        filter: Option<DocumentFilter>,
+        filter: Option<DocumentFilterInput>,
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<Conn<Document>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
+        let filter = filter
+            .map(DocumentFilter::try_from)
+            .transpose()
+            .map_err(|e| r.error(e))?;
         let rows = documents::list(r.db(), r.scope(), filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
@@ -250,7 +265,7 @@ impl QueryRoot {
     async fn organizations(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OrganizationFilter>,
+        filter: Option<OrganizationFilterInput>,
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
@@ -258,6 +273,7 @@ impl QueryRoot {
         let r = req(ctx)?;
         let visible = r.allowed(r.permissions().organizations())?;
         let page = page_request(r.lang, first, after)?;
+        let filter = filter.map(OrganizationFilter::from);
         let rows = orgs::list(r.db(), visible, filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;

@@ -20,6 +20,7 @@ use crate::authz::Scope;
 use crate::domain::budget::tenths_to_decimal;
 use crate::domain::lang::Lang;
 use crate::error::{AppError, ErrorCode, Expected};
+use crate::graphql::inputs::Dimension;
 use crate::store::budget::{self, AggregateRow, BudgetDimension, BudgetLineRow};
 use crate::store::filter::BudgetLineFilter;
 use crate::store::page::PageRequest;
@@ -249,7 +250,10 @@ fn parse_filter(
         ));
     }
     let value = async_graphql::Value::from_json(json).map_err(|_| invalid())?;
-    let filter = BudgetLineFilter::parse(Some(value)).map_err(|_| invalid())?;
+    let filter: BudgetLineFilter =
+        crate::graphql::inputs::BudgetLineFilterInput::parse(Some(value))
+            .map_err(|_| invalid())?
+            .into();
     filter.check_size("filter", &state.limits.query.filter)?;
     Ok(Some(filter))
 }
@@ -263,10 +267,10 @@ fn parse_group_by(text: Option<&str>) -> Result<Vec<BudgetDimension>, AppError> 
         .enumerate()
         .map(|(i, name)| {
             let value = async_graphql::Value::Enum(async_graphql::Name::new(name.trim()));
-            BudgetDimension::parse(Some(value)).map_err(|_| {
+            Dimension::parse(Some(value)).map(Into::into).map_err(|_| {
                 AppError::invalid(
                     format!("groupBy[{i}]"),
-                    Expected::OneOf(BudgetDimension::NAMES.to_vec()),
+                    Expected::OneOf(Dimension::NAMES.to_vec()),
                 )
             })
         })

@@ -46,7 +46,7 @@ pub struct BudgetLineRow {
 }
 
 /// A dimension to group amounts by.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BudgetDimension {
     /// Budget year.
     Year,
@@ -85,20 +85,6 @@ impl BudgetDimension {
             BudgetDimension::Phase => ("a", "phase"),
         }
     }
-
-    /// The GraphQL names of the dimensions.
-    pub const NAMES: [&'static str; 10] = [
-        "YEAR",
-        "LEVEL",
-        "REGION",
-        "TERRITORY",
-        "ADMINISTRATOR",
-        "PROGRAM",
-        "SUBPROGRAM",
-        "SPECIFIC",
-        "FUNCTIONAL_GROUP",
-        "PHASE",
-    ];
 
     /// The column the dimension is selected as (and named in CSV exports).
     pub fn column_name(self) -> &'static str {

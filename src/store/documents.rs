@@ -10,7 +10,6 @@ use super::page::{Page, PageRequest};
 use crate::authz::Scope;
 use crate::domain::object::{DocumentFormat, DocumentLanguage, DocumentType};
 use crate::error::AppResult;
-use crate::store::objects::parse_ids;
 
 /// A document's metadata.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -45,12 +44,12 @@ pub struct DocumentRow {
 }
 
 /// Filter on documents.
-#[derive(async_graphql::InputObject, Debug, Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DocumentFilter {
     /// Document types.
     pub types: Option<Vec<DocumentType>>,
     /// Objects documented.
-    pub object_ids: Option<Vec<async_graphql::ID>>,
+    pub object_ids: Option<Vec<i64>>,
     /// Formats.
     pub formats: Option<Vec<DocumentFormat>>,
     /// Languages.
@@ -96,7 +95,7 @@ fn filter_condition(f: &DocumentFilter) -> AppResult<Condition> {
         c = c.add(Expr::col(("d", "doc_type")).is_in(types.iter().map(|t| t.as_str())));
     }
     if let Some(ids) = &f.object_ids {
-        c = c.add(Expr::col(("d", "object_id")).is_in(parse_ids("filter.objectIds", ids)?));
+        c = c.add(Expr::col(("d", "object_id")).is_in(ids.iter().copied()));
     }
     if let Some(formats) = &f.formats {
         c = c.add(Expr::col(("d", "format")).is_in(formats.iter().map(|t| t.as_str())));

@@ -1,6 +1,5 @@
 //! Caller-supplied filters, validated and compiled to SQL conditions.
 
-use async_graphql::InputObject;
 use sea_query::{Condition, Expr, ExprTrait};
 
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
@@ -33,8 +32,9 @@ impl Default for FilterLimits {
     }
 }
 
-/// Filter on budget amount rows. Fields combine with AND; lists match any of their values.
-#[derive(InputObject, Debug, Clone, Default)]
+/// Filter on budget amount rows (as `graphql::inputs` reads it from a caller). Fields combine
+/// with AND; lists match any of their values.
+#[derive(Debug, Clone, Default)]
 pub struct BudgetLineFilter {
     /// Budget years.
     pub years: Option<Vec<i32>>,
@@ -56,7 +56,7 @@ pub struct BudgetLineFilter {
     pub phases: Option<Vec<BudgetPhase>>,
     /// Execution snapshot date: EXECUTED rows are kept only when cumulative as of this date;
     /// rows of other phases are not affected.
-    pub as_of: Option<crate::domain::date::Date>,
+    pub as_of: Option<chrono::NaiveDate>,
     /// All of these filters must match.
     pub and: Option<Vec<BudgetLineFilter>>,
     /// At least one of these filters must match.
@@ -271,7 +271,7 @@ impl BudgetLineFilter {
             c = c.add(
                 Condition::any()
                     .add(Expr::col((tables.amount, "as_of")).is_null())
-                    .add(Expr::col((tables.amount, "as_of")).eq(as_of.0)),
+                    .add(Expr::col((tables.amount, "as_of")).eq(as_of)),
             );
         }
         if let Some(all) = &self.and {

@@ -11,7 +11,7 @@ use crate::authz::Scope;
 use crate::authz::scope::KeyColumns;
 use crate::domain::budget::BudgetLevel;
 use crate::domain::object::{AccessLevel, LifecycleStage, ObjectKind};
-use crate::error::{AppError, AppResult, Expected};
+use crate::error::AppResult;
 
 /// An informatization object.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -86,7 +86,7 @@ pub struct FundingRow {
 }
 
 /// Filter on informatization objects.
-#[derive(async_graphql::InputObject, Debug, Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct InformatizationObjectFilter {
     /// Kinds.
     pub kinds: Option<Vec<ObjectKind>>,
@@ -95,7 +95,7 @@ pub struct InformatizationObjectFilter {
     /// Access levels.
     pub access_levels: Option<Vec<AccessLevel>>,
     /// Owner organization ids.
-    pub owner_ids: Option<Vec<async_graphql::ID>>,
+    pub owner_ids: Option<Vec<i64>>,
     /// Objects whose owner's territory KATO starts with this prefix.
     pub kato_prefix: Option<String>,
 }
@@ -133,18 +133,6 @@ fn select(scope: &Scope) -> SelectStatement {
     q
 }
 
-/// Parses GraphQL ids as row ids; a malformed one names its position in `field`.
-pub fn parse_ids(field: &str, ids: &[async_graphql::ID]) -> AppResult<Vec<i64>> {
-    ids.iter()
-        .enumerate()
-        .map(|(i, id)| {
-            id.parse::<i64>().map_err(|_| {
-                AppError::invalid(format!("{field}[{i}]"), Expected::IntegerIn(1, i64::MAX))
-            })
-        })
-        .collect()
-}
-
 fn filter_condition(f: &InformatizationObjectFilter) -> AppResult<Condition> {
     let mut c = Condition::all();
     if let Some(kinds) = &f.kinds {
@@ -157,7 +145,7 @@ fn filter_condition(f: &InformatizationObjectFilter) -> AppResult<Condition> {
         c = c.add(Expr::col(("o", "access_level")).is_in(levels.iter().map(|k| k.as_str())));
     }
     if let Some(owners) = &f.owner_ids {
-        c = c.add(Expr::col(("o", "owner_id")).is_in(parse_ids("filter.ownerIds", owners)?));
+        c = c.add(Expr::col(("o", "owner_id")).is_in(owners.iter().copied()));
     }
     if let Some(prefix) = &f.kato_prefix {
         c = c.add(super::filter::within_prefix(

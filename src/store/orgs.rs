@@ -40,7 +40,7 @@ pub struct OrgRow {
 }
 
 /// Filter on organizations.
-#[derive(async_graphql::InputObject, Debug, Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct OrganizationFilter {
     /// Kinds of organization.
     pub kinds: Option<Vec<BodyKind>>,

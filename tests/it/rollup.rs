@@ -8,7 +8,6 @@ use crate::common;
 use audit_hub::authz::Scope;
 use audit_hub::authz::scope::Reach;
 use audit_hub::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem};
-use audit_hub::domain::date::Date;
 use audit_hub::store::budget::{self, AggregateRow, BudgetDimension, SummarySource};
 use audit_hub::store::filter::BudgetLineFilter;
 use chrono::NaiveDate;
@@ -114,7 +113,7 @@ fn random_filter(
         let (year, month) = (rng.random_range(2024..=2026), rng.random_range(1..=12));
         let next = NaiveDate::from_ymd_opt(year + i32::from(month == 12), month % 12 + 1, 1)
             .expect("date");
-        f.as_of = Some(Date(next.pred_opt().expect("month end")));
+        f.as_of = Some(next.pred_opt().expect("month end"));
     }
     if depth > 0 && rng.random_bool(0.3) {
         let n = rng.random_range(0..=2);
@@ -359,7 +358,7 @@ async fn summaries_by_classification_codes_read_the_amounts() {
             vec![BudgetDimension::Region, BudgetDimension::Phase],
             BudgetLineFilter {
                 years: Some(vec![2025]),
-                as_of: Some(Date(NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"))),
+                as_of: Some(NaiveDate::from_ymd_opt(2025, 6, 30).expect("date")),
                 ..Default::default()
             },
             SummarySource::RegionRollup,
