@@ -2,7 +2,6 @@
 
 pub mod budget;
 pub mod calendar;
-pub mod date;
 pub mod form;
 pub mod grant;
 pub mod ident;
@@ -24,16 +23,17 @@ pub struct UnknownVariant {
     pub value: String,
 }
 
-/// Declares an enumeration stored as text: its GraphQL enum, its text form and parsing.
+/// Declares an enumeration stored as text: its variants, their text form and parsing, and the
+/// documentation the API shows for it (the doc comments, kept as [`TextEnum::DOCS`] and
+/// [`TextEnum::docs`], so the schema is built from the same words).
 ///
-/// The text form equals the GraphQL name, so the database, the CSV format and the API speak the
-/// same words.
+/// The text form is the stored value, the CSV value and the API's name alike.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum, serde::Serialize, serde::Deserialize)]
+    ($(#[doc = $doc:expr])* $name:ident { $($(#[doc = $vdoc:expr])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $($(#[$vmeta])* #[graphql(name = $text)] #[serde(rename = $text)] $variant),+
+            $($(#[doc = $vdoc])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -43,6 +43,20 @@ macro_rules! text_enum {
             /// The stored and displayed text of this variant.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl $crate::domain::TextEnum for $name {
+            const NAME: &'static str = stringify!($name);
+            const DOCS: &'static [&'static str] = &[$($doc),*];
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn docs(self) -> &'static [&'static str] {
+                match self { $($name::$variant => &[$($vdoc),*]),+ }
             }
         }
 
@@ -68,12 +82,21 @@ macro_rules! text_enum {
                 s.parse()
             }
         }
-
-        impl From<$name> for sea_query::Value {
-            fn from(v: $name) -> Self {
-                v.as_str().into()
-            }
-        }
     };
 }
 pub(crate) use text_enum;
+
+/// An enumeration stored as text (declared with `text_enum!`): what the store and the API need
+/// to speak it without the domain knowing either.
+pub trait TextEnum: Copy + Eq + Send + Sync + 'static {
+    /// The type's name.
+    const NAME: &'static str;
+    /// The type's doc comment, line by line.
+    const DOCS: &'static [&'static str];
+    /// Every variant, in declaration order.
+    fn all() -> &'static [Self];
+    /// The text form of a variant.
+    fn as_str(self) -> &'static str;
+    /// A variant's doc comment, line by line.
+    fn docs(self) -> &'static [&'static str];
+}

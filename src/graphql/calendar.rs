@@ -7,8 +7,8 @@ use chrono::{Datelike, Days, NaiveDate};
 use super::context::req;
 use crate::authz::Action;
 use crate::domain::calendar::{Calendar, DayKind};
-use crate::domain::date::Date;
 use crate::error::{AppError, Expected};
+use crate::graphql::date::Date;
 use crate::store::calendar as store;
 
 /// What kind of day a calendar day is.

@@ -4,12 +4,12 @@
 use async_graphql::{Enum, ID, InputObject};
 
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
-use crate::domain::date::Date;
 use crate::domain::object::{
     AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind,
 };
 use crate::domain::org::BodyKind;
 use crate::error::{AppError, AppResult, Expected};
+use crate::graphql::date::Date;
 use crate::store::budget::BudgetDimension;
 use crate::store::documents::DocumentFilter;
 use crate::store::filter::BudgetLineFilter;

@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod calendar;
 pub mod context;
+pub mod date;
+pub mod enums;
 pub mod inputs;
 pub mod labels;
 pub mod limits;

@@ -5,12 +5,12 @@ use rust_decimal::Decimal;
 
 use super::context::{org_loader, reader, req};
 use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem, tenths_to_decimal};
-use crate::domain::date::Date;
 use crate::domain::lang::Lang;
 use crate::domain::object::{
     AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind,
 };
 use crate::domain::org::BodyKind;
+use crate::graphql::date::Date;
 use crate::store::budget::{AggregateRow, BudgetLineRow};
 use crate::store::documents::DocumentRow;
 use crate::store::objects::{FundingRow, ObjectRow, StageRow};

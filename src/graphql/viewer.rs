@@ -7,7 +7,7 @@ use super::types::Organization;
 use crate::authz::permissions::PeopleRows;
 use crate::authz::principal::GrantStatus;
 use crate::domain::budget::InformationSystem;
-use crate::domain::date::Date;
+use crate::graphql::date::Date;
 use crate::store::users::{GrantRow, UserRow};
 
 /// A user.
