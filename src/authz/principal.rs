@@ -43,7 +43,7 @@ pub fn grant_status(
     trained_on: Option<NaiveDate>,
     today: NaiveDate,
 ) -> GrantStatus {
-    if g.status == "REVOKED" || user.is_blocked() {
+    if g.status == crate::domain::grant::GrantState::Revoked || user.is_blocked() {
         GrantStatus::Revoked
     } else if today > g.valid_until {
         GrantStatus::Expired

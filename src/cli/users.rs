@@ -75,7 +75,7 @@ async fn print_users(db: &Db, kind: Option<BodyKind>, format: Format) -> anyhow:
                 o.kind.as_str(),
                 &o.kato,
                 &admin,
-                &safe(&u.status),
+                u.status.as_str(),
             ])?;
         } else {
             println!(
@@ -86,7 +86,7 @@ async fn print_users(db: &Db, kind: Option<BodyKind>, format: Format) -> anyhow:
                 o.kind.as_str(),
                 o.kato,
                 admin,
-                safe(&u.status)
+                u.status.as_str()
             );
         }
     }

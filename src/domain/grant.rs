@@ -1,5 +1,7 @@
 //! Grant validity: access is given for one calendar year.
 
+use super::text_enum;
+
 use chrono::{Months, NaiveDate};
 
 /// The last day of a grant starting on `from`: the day before the same date a year later
@@ -25,3 +27,14 @@ mod tests {
         }
     }
 }
+
+text_enum!(
+    /// Whether a grant row stands or was revoked (a block revokes it). Its state on a given day,
+    /// which also weighs its dates and the holder's training, is `authz::principal::GrantStatus`.
+    GrantState {
+        /// Not revoked.
+        Active => "ACTIVE",
+        /// Revoked by a block.
+        Revoked => "REVOKED",
+    }
+);

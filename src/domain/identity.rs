@@ -398,3 +398,14 @@ mod tests {
         assert_eq!(Conflict::parse("ACTIVE_GRANT:NOPE"), None);
     }
 }
+
+text_enum!(
+    /// Whether a user may still sign in: blocked users never do again (a new application
+    /// registers them anew).
+    UserStatus {
+        /// May sign in.
+        Active => "ACTIVE",
+        /// Blocked by the integrator.
+        Blocked => "BLOCKED",
+    }
+);

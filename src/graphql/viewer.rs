@@ -53,7 +53,7 @@ impl User {
     }
     /// `ACTIVE` or `BLOCKED`.
     async fn status(&self) -> &str {
-        &self.0.status
+        self.0.status.as_str()
     }
     /// The user's organization, when visible to the caller.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {

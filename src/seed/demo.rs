@@ -512,7 +512,7 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
                 (*system).into(),
                 from.into(),
                 until.into(),
-                "ACTIVE".into(),
+                crate::domain::grant::GrantState::Active.into(),
                 now.into(),
             ]);
         }

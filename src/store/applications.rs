@@ -626,7 +626,7 @@ pub async fn expiring_grants(
     let q = Query::select()
         .columns(super::users::GRANT_COLUMNS)
         .from("access_grants")
-        .and_where(Expr::col("status").eq("ACTIVE"))
+        .and_where(Expr::col("status").eq(crate::domain::grant::GrantState::Active))
         .and_where(Expr::col("valid_until").gte(today))
         .and_where(Expr::col("valid_until").lte(until))
         .cond_where(people.of_person(Expr::col("user_id")))

@@ -182,7 +182,7 @@ pub async fn start_missing(tx: &mut Tx, today: NaiveDate) -> AppResult<u64> {
         ])
         .expr(Expr::val(today))
         .from("users")
-        .and_where(Expr::col(("users", "status")).eq("ACTIVE"))
+        .and_where(Expr::col(("users", "status")).eq(crate::domain::identity::UserStatus::Active))
         .and_where(Expr::exists(missing).not())
         .to_owned();
     let q = Query::insert()

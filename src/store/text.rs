@@ -1,7 +1,8 @@
 //! Enumerations of the domain stored as their text form.
 
 use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem};
-use crate::domain::identity::{ConflictKind, EmployeeOutcome, RegistrationKind};
+use crate::domain::grant::GrantState;
+use crate::domain::identity::{ConflictKind, EmployeeOutcome, RegistrationKind, UserStatus};
 use crate::domain::object::{
     AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind,
 };
@@ -37,4 +38,6 @@ stored_as_text!(
     ApplicationStatus,
     Language,
     ReviewDecision,
+    GrantState,
+    UserStatus,
 );

@@ -9,6 +9,8 @@ use sea_query::{Expr, ExprTrait, Func, LockType, OnConflict, Order, Query};
 use super::Db;
 use crate::authz::permissions::PeopleRows;
 use crate::domain::budget::InformationSystem;
+use crate::domain::grant::GrantState;
+use crate::domain::identity::UserStatus;
 use crate::error::AppResult;
 
 /// A user.
@@ -36,8 +38,9 @@ pub struct UserRow {
     pub organization_id: i64,
     /// Whether the user heads the organization.
     pub is_head: bool,
-    /// `ACTIVE` or `BLOCKED`.
-    pub status: String,
+    /// May sign in, or blocked.
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
     /// When the user was blocked.
     pub blocked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -45,7 +48,7 @@ pub struct UserRow {
 impl UserRow {
     /// Whether the account is blocked.
     pub fn is_blocked(&self) -> bool {
-        self.status == "BLOCKED"
+        self.status == UserStatus::Blocked
     }
 
     /// "Surname Name Patronymic".
@@ -71,8 +74,9 @@ pub struct GrantRow {
     pub valid_from: NaiveDate,
     /// Last day of validity (inclusive).
     pub valid_until: NaiveDate,
-    /// `ACTIVE` or `REVOKED`.
-    pub status: String,
+    /// Whether it stands or was revoked.
+    #[sqlx(try_from = "String")]
+    pub status: GrantState,
 }
 
 /// The columns [`GrantRow`] decodes.
@@ -339,7 +343,7 @@ pub async fn reinstate(tx: &mut super::Tx, user_id: i64, organization_id: i64) -
         .table("users")
         .values([
             ("organization_id", organization_id.into()),
-            ("status", "ACTIVE".into()),
+            ("status", UserStatus::Active.into()),
             (
                 "blocked_at",
                 Option::<chrono::DateTime<chrono::Utc>>::None.into(),
@@ -362,7 +366,7 @@ pub async fn held_grants(
         .columns(GRANT_COLUMNS)
         .from("access_grants")
         .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("status").eq("ACTIVE"))
+        .and_where(Expr::col("status").eq(GrantState::Active))
         .and_where(Expr::col("valid_until").gte(today))
         .order_by("valid_until", Order::Asc)
         .to_owned();
@@ -377,9 +381,12 @@ pub async fn revoke_grants(
 ) -> AppResult<()> {
     let q = Query::update()
         .table("access_grants")
-        .values([("status", "REVOKED".into()), ("revoked_at", at.into())])
+        .values([
+            ("status", GrantState::Revoked.into()),
+            ("revoked_at", at.into()),
+        ])
         .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("status").eq("ACTIVE"))
+        .and_where(Expr::col("status").eq(GrantState::Active))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -397,7 +404,7 @@ pub async fn active_grant_end(
         .from("access_grants")
         .and_where(Expr::col("user_id").eq(user_id))
         .and_where(Expr::col("system").eq(system.as_str()))
-        .and_where(Expr::col("status").eq("ACTIVE"))
+        .and_where(Expr::col("status").eq(GrantState::Active))
         .and_where(Expr::col("valid_until").gte(today))
         .order_by("valid_until", Order::Desc)
         .limit(1)
@@ -439,7 +446,7 @@ pub async fn insert_grant(
             system.into(),
             valid_from.into(),
             valid_until.into(),
-            "ACTIVE".into(),
+            GrantState::Active.into(),
             by.into(),
             at.into(),
         ])
@@ -491,7 +498,7 @@ pub async fn block(
     let q = Query::update()
         .table("users")
         .values([
-            ("status", "BLOCKED".into()),
+            ("status", UserStatus::Blocked.into()),
             ("blocked_at", at.into()),
             ("is_head", false.into()),
         ])

@@ -126,7 +126,7 @@ fn principal(org: &OrgRow, systems: &[InformationSystem], head: bool) -> Princip
         email: None,
         organization_id: org.id,
         is_head: head,
-        status: "ACTIVE".into(),
+        status: audit_hub::domain::identity::UserStatus::Active,
         blocked_at: None,
     };
     let grants = systems
@@ -138,7 +138,7 @@ fn principal(org: &OrgRow, systems: &[InformationSystem], head: bool) -> Princip
             system: *s,
             valid_from: today - chrono::Days::new(10),
             valid_until: today + chrono::Days::new(100),
-            status: "ACTIVE".into(),
+            status: audit_hub::domain::grant::GrantState::Active,
         })
         .collect();
     Principal {
