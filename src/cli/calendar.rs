@@ -1,5 +1,7 @@
 //! `calendar`: deadlines in working days, and the transfers that change them.
 
+use serde_json::json;
+
 use super::Context;
 use crate::clock::Clock;
 use crate::store::calendar;
@@ -35,7 +37,23 @@ pub enum CalendarCommand {
     },
 }
 
-/// Prints a deadline, or sets or clears a transfer.
+/// An operator's change on the record: the command and its arguments, with no user (it runs on
+/// the server itself, as the deployment's operator).
+fn operator_step(
+    command: &str,
+    arguments: serde_json::Value,
+    at: chrono::DateTime<chrono::Utc>,
+) -> crate::audit::Event {
+    crate::audit::Event {
+        at,
+        operation: Some(command.to_owned()),
+        variables: Some(arguments.to_string()),
+        outcome: "OK".to_owned(),
+        ..Default::default()
+    }
+}
+
+/// Prints a deadline, or sets or clears a transfer (each change an audit event).
 pub(super) async fn run(cx: &Context<'_>, what: CalendarCommand) -> anyhow::Result<i32> {
     let db = cx.open().await?;
     match what {
@@ -52,6 +70,7 @@ pub(super) async fn run(cx: &Context<'_>, what: CalendarCommand) -> anyhow::Resu
             off: _,
             note,
         } => {
+            let now = Clock::default().now();
             let mut tx = db.begin().await?;
             calendar::set(
                 &mut tx,
@@ -60,7 +79,13 @@ pub(super) async fn run(cx: &Context<'_>, what: CalendarCommand) -> anyhow::Resu
                 calendar::KIND_TRANSFER,
                 note.as_deref(),
                 None,
-                Clock::default().now(),
+                now,
+            )
+            .await?;
+            let arguments = json!({ "date": date.to_string(), "working": working, "note": note });
+            crate::audit::append(
+                &mut tx,
+                operator_step("audit-hub calendar set", arguments, now),
             )
             .await?;
             tx.commit().await?;
@@ -70,8 +95,15 @@ pub(super) async fn run(cx: &Context<'_>, what: CalendarCommand) -> anyhow::Resu
             );
         }
         CalendarCommand::Clear { date } => {
+            let now = Clock::default().now();
             let mut tx = db.begin().await?;
             let removed = calendar::clear(&mut tx, date).await?;
+            let arguments = json!({ "date": date.to_string(), "removed": removed });
+            crate::audit::append(
+                &mut tx,
+                operator_step("audit-hub calendar clear", arguments, now),
+            )
+            .await?;
             tx.commit().await?;
             eprintln!(
                 "{}",

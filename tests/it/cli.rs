@@ -336,6 +336,52 @@ async fn calendar_due_follows_the_rules_and_the_overrides() {
         run(vec!["calendar", "due", "2026-03-27", "1"]).await,
         "2026-03-30"
     );
+    // Both changes are on the record, in order, with their arguments; the chain still holds.
+    let (events, _) = audit_hub::audit::list(
+        &t.db,
+        audit_hub::authz::permissions::BodyRows::All,
+        &Default::default(),
+        10,
+        None,
+    )
+    .await
+    .expect("events");
+    let steps: Vec<(Option<String>, serde_json::Value)> = events
+        .iter()
+        .rev()
+        .filter(|e| {
+            e.event
+                .operation
+                .as_deref()
+                .is_some_and(|o| o.starts_with("audit-hub calendar"))
+        })
+        .map(|e| {
+            let args = e.event.variables.as_deref().unwrap_or("null");
+            (
+                e.event.operation.clone(),
+                serde_json::from_str(args).expect("json"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (
+                Some("audit-hub calendar set".to_owned()),
+                serde_json::json!({ "date": "2026-03-28", "working": true, "note": "transferred Saturday" })
+            ),
+            (
+                Some("audit-hub calendar clear".to_owned()),
+                serde_json::json!({ "date": "2026-03-28", "removed": true })
+            ),
+        ]
+    );
+    assert!(
+        audit_hub::audit::verify(&t.db, 1)
+            .await
+            .expect("verify")
+            .is_ok()
+    );
 }
 
 #[tokio::test]
