@@ -471,32 +471,15 @@ async fn insert_objects(
     Ok((n_objects, doc_count))
 }
 
-#[derive(sqlx::FromRow)]
-struct IdRow {
-    id: i64,
-}
-
 /// Gives the head of every oversight body (those the law excludes aside) a one-year grant to
 /// both systems that started 30 days ago, and a training record, so demo users read data at once.
 async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
-    use sea_query::{Expr, ExprTrait, Query};
-    let kinds: Vec<&str> = BodyKind::ALL
+    let kinds: Vec<BodyKind> = BodyKind::ALL
         .iter()
+        .copied()
         .filter(|k| k.is_oversight_body())
-        .map(|k| k.as_str())
         .collect();
-    let q = Query::select()
-        .column(("u", "id"))
-        .from_as("users", "u")
-        .inner_join(
-            "organizations",
-            Expr::col(("organizations", "id")).equals(("u", "organization_id")),
-        )
-        .and_where(Expr::col(("u", "is_head")).eq(true))
-        .and_where(Expr::col(("organizations", "audit_excluded")).eq(false))
-        .and_where(Expr::col(("organizations", "kind")).is_in(kinds))
-        .to_owned();
-    let heads: Vec<IdRow> = tx.all(&q).await?;
+    let heads = crate::store::seed::heads_of(tx, &kinds).await?;
     let now = chrono::Utc::now();
     let today = crate::authz::principal::local_day(now);
     let from = today - chrono::Days::new(30);
@@ -508,7 +491,7 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
     for h in &heads {
         for system in crate::domain::budget::InformationSystem::ALL {
             grants.push(vec![
-                h.id.into(),
+                (*h).into(),
                 (*system).into(),
                 from.into(),
                 until.into(),
@@ -517,7 +500,7 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
             ]);
         }
         training.push(vec![
-            h.id.into(),
+            (*h).into(),
             trained.into(),
             "RU".into(),
             now.into(),

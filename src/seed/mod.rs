@@ -5,7 +5,7 @@ pub mod names;
 pub mod pdf;
 pub mod reference;
 
-use sea_query::{Expr, Func, Query};
+use crate::store::seed as store;
 
 use std::collections::HashMap;
 
@@ -36,11 +36,7 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
         Some(reference::insert(&mut tx).await?)
     };
     if let Some(scale) = demo_scale {
-        let q = Query::select()
-            .expr(Func::count(Expr::col("id")))
-            .from("budget_lines")
-            .to_owned();
-        if tx.scalar_i64(&q).await? > 0 {
+        if store::has_budget_lines_in(&mut tx).await? {
             return Err(anyhow::anyhow!(
                 "demo data needs an empty budget store: budget lines are already present"
             )
@@ -52,12 +48,7 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
             None => rebuild_reference()?,
         };
         report.demo = Some(demo::insert(&mut tx, &reference, scale.max(1), progress).await?);
-        let q = Query::insert()
-            .into_table("demo_marker")
-            .columns(["id", "seeded_at"])
-            .values_panic([1.into(), chrono::Utc::now().into()])
-            .to_owned();
-        tx.execute(&q).await?;
+        store::mark_demo(&mut tx, chrono::Utc::now()).await?;
     }
     tx.commit().await?;
     crate::store::analyze(db).await?;
@@ -77,11 +68,7 @@ fn rebuild_reference() -> anyhow::Result<reference::Reference> {
 
 /// Whether the demo seed created this database's data (its marker is there).
 pub async fn is_demo(db: &Db) -> AppResult<bool> {
-    let q = Query::select()
-        .expr(Func::count(Expr::col("id")))
-        .from("demo_marker")
-        .to_owned();
-    Ok(db.scalar_i64(&q).await? > 0)
+    store::is_demo(db).await
 }
 
 /// For `serve --demo`: seeds reference and scale-1 demo data when the database has no budget
@@ -92,11 +79,7 @@ pub async fn run_demo_if_empty(db: &Db) -> AppResult<Option<demo::DemoCounts>> {
     if is_demo(db).await? {
         return Ok(None);
     }
-    let q = Query::select()
-        .expr(Func::count(Expr::col("id")))
-        .from("budget_lines")
-        .to_owned();
-    if db.scalar_i64(&q).await? > 0 {
+    if store::has_budget_lines(db).await? {
         return Err(anyhow::anyhow!(
             "--demo: this database holds data the demo seed did not create (no demo marker); \
              demo mode would hand out its people's tokens. Serve it without --demo, or point \

@@ -476,11 +476,7 @@ pub fn territories() -> anyhow::Result<Vec<Territory>> {
 
 /// Whether the reference data is already present.
 pub async fn present(tx: &mut Tx) -> AppResult<bool> {
-    let q = sea_query::Query::select()
-        .expr(sea_query::Func::count(sea_query::Expr::col("kato")))
-        .from("territories")
-        .to_owned();
-    Ok(tx.scalar_i64(&q).await? > 0)
+    crate::store::seed::has_reference(tx).await
 }
 
 struct OrgBuilder {

@@ -22,6 +22,7 @@ pub mod page;
 pub mod policies;
 pub mod reference;
 pub mod rollup;
+pub mod seed;
 pub mod text;
 pub mod tokens;
 pub mod users;

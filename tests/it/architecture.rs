@@ -94,9 +94,6 @@ fn layering_rules_hold() {
                 "store/",
                 // The subquery of "the people of one body" in the one renderer of row rules.
                 "authz/rows.rs",
-                // Reference and demo seeding: to move into store/ with the imports of the
-                // official classifiers, which replace most of it.
-                "seed/",
             ],
         ),
         (
