@@ -7,7 +7,6 @@ pub mod writer;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::authz::permissions::BodyRows;
 use crate::error::AppResult;
 use crate::store::audit as store;
 use crate::store::{Db, Tx};
@@ -275,16 +274,4 @@ pub struct EventQuery {
     pub outcomes: Option<Vec<String>>,
     /// Only the event of this request id.
     pub request_id: Option<String>,
-}
-
-/// A page of the events within `rows` (by the acting user's organization), newest first,
-/// continuing below `before` (a sequence number); whether more follow.
-pub async fn list(
-    db: &Db,
-    rows: BodyRows,
-    f: &EventQuery,
-    first: u64,
-    before: Option<i64>,
-) -> AppResult<(Vec<StoredEvent>, bool)> {
-    store::list(db, rows, f, first, before).await
 }

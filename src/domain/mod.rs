@@ -86,6 +86,35 @@ macro_rules! text_enum {
 }
 pub(crate) use text_enum;
 
+/// Calls `$m!` with every text enumeration of the domain: the one list from which the store
+/// (stored text) and the API (GraphQL enums) implement their traits for each.
+macro_rules! every_text_enum {
+    ($m:ident) => {
+        $m!(
+            $crate::domain::budget::BudgetLevel,
+            $crate::domain::budget::BudgetPhase,
+            $crate::domain::budget::InformationSystem,
+            $crate::domain::grant::GrantState,
+            $crate::domain::identity::ConflictKind,
+            $crate::domain::identity::EmployeeOutcome,
+            $crate::domain::identity::RegistrationKind,
+            $crate::domain::identity::UserStatus,
+            $crate::domain::object::AccessLevel,
+            $crate::domain::object::DocumentFormat,
+            $crate::domain::object::DocumentLanguage,
+            $crate::domain::object::DocumentType,
+            $crate::domain::object::LifecycleStage,
+            $crate::domain::object::ObjectKind,
+            $crate::domain::org::BodyKind,
+            $crate::domain::territory::TerritoryKind,
+            $crate::domain::workflow::ApplicationStatus,
+            $crate::domain::workflow::Language,
+            $crate::domain::workflow::ReviewDecision
+        );
+    };
+}
+pub(crate) use every_text_enum;
+
 /// An enumeration stored as text (declared with `text_enum!`): what the store and the API need
 /// to speak it without the domain knowing either.
 pub trait TextEnum: Copy + Eq + Send + Sync + 'static {

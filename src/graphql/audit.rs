@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::context::req;
 use super::query::{Conn, connection, page_request};
-use crate::audit::{self, EventQuery, StoredEvent};
+use crate::audit::{EventQuery, StoredEvent};
 use crate::error::{AppError, Expected};
 use crate::store::page::Page;
 
@@ -121,7 +121,7 @@ impl AuditQuery {
         };
         // Newest first: the cursor is the last sequence number seen, the next page lies below it.
         let page = page_request(r.lang, first, after)?;
-        let (rows, more) = audit::list(r.db(), visible, &q, page.first, page.after)
+        let (rows, more) = crate::store::audit::list(r.db(), visible, &q, page.first, page.after)
             .await
             .map_err(|e| r.error(e))?;
         let rows = Page {

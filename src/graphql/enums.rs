@@ -8,13 +8,6 @@ use async_graphql::registry::{Deprecation, MetaEnumValue, MetaType, MetaTypeId, 
 use async_graphql::resolver_utils::EnumItem;
 
 use crate::domain::TextEnum;
-use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem};
-use crate::domain::identity::{ConflictKind, EmployeeOutcome, RegistrationKind};
-use crate::domain::object::{
-    AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind,
-};
-use crate::domain::org::BodyKind;
-use crate::domain::workflow::{ApplicationStatus, Language, ReviewDecision};
 
 /// Doc comment lines as a description, the way the derive macros join them: each line
 /// trimmed, joined by newlines, the whole trimmed; none when empty.
@@ -119,21 +112,4 @@ macro_rules! graphql_enum {
     };
 }
 
-graphql_enum!(
-    BudgetLevel,
-    BudgetPhase,
-    InformationSystem,
-    ConflictKind,
-    EmployeeOutcome,
-    RegistrationKind,
-    AccessLevel,
-    DocumentFormat,
-    DocumentLanguage,
-    DocumentType,
-    LifecycleStage,
-    ObjectKind,
-    BodyKind,
-    ApplicationStatus,
-    Language,
-    ReviewDecision,
-);
+crate::domain::every_text_enum!(graphql_enum);

@@ -337,7 +337,7 @@ async fn calendar_due_follows_the_rules_and_the_overrides() {
         "2026-03-30"
     );
     // Both changes are on the record, in order, with their arguments; the chain still holds.
-    let (events, _) = audit_hub::audit::list(
+    let (events, _) = audit_hub::store::audit::list(
         &t.db,
         audit_hub::authz::permissions::BodyRows::All,
         &Default::default(),

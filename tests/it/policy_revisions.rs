@@ -126,7 +126,7 @@ async fn publications_are_listed_audited_and_the_same_text_is_published_once() {
     );
 
     // Each publication is an event of the trail, and the trail still verifies.
-    let (events, _) = audit_hub::audit::list(
+    let (events, _) = audit_hub::store::audit::list(
         &t.db,
         audit_hub::authz::permissions::BodyRows::All,
         &Default::default(),
