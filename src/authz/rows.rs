@@ -9,6 +9,7 @@ use sea_query::{Condition, Expr, ExprTrait, Query, SimpleExpr};
 use super::applications::ApplicationReach;
 use super::permissions::{BodyRows, OrgRows, PeopleRows};
 use super::scope::KeyColumns;
+use crate::store::schema::Users;
 
 impl OrgRows {
     /// Organizations: `cols` are the row's scope keys, `id` its id column.
@@ -38,9 +39,9 @@ impl PeopleRows {
             PeopleRows::Organization(o) => Condition::all().add(
                 user_id.in_subquery(
                     Query::select()
-                        .column("id")
-                        .from("users")
-                        .and_where(Expr::col("organization_id").eq(o))
+                        .column(Users::Id)
+                        .from(Users::Table)
+                        .and_where(Expr::col(Users::OrganizationId).eq(o))
                         .to_owned(),
                 ),
             ),

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use sea_query::{Condition, Expr, ExprTrait, SimpleExpr};
+use sea_query::{Condition, Expr, ExprTrait, IntoIden, SimpleExpr};
 
 use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem};
 use crate::domain::territory::{prefix_range, scope_prefix};
@@ -63,18 +63,19 @@ pub struct KeyColumns {
 }
 
 impl KeyColumns {
-    /// The key columns of a table aliased `table`, named `level`/`kato`/`administrator` unless
-    /// the table names them otherwise.
+    /// The key columns `level`, `kato` and `administrator` (column variants of
+    /// [`crate::store::schema`]) of the table read under `table` (its alias or its name).
     pub fn of(
-        table: &'static str,
-        level: &'static str,
-        kato: &'static str,
-        administrator: &'static str,
+        table: impl IntoIden,
+        level: impl IntoIden,
+        kato: impl IntoIden,
+        administrator: impl IntoIden,
     ) -> Self {
+        let table = table.into_iden();
         KeyColumns {
-            level: Expr::col((table, level)),
-            kato: Expr::col((table, kato)),
-            administrator: Expr::col((table, administrator)),
+            level: Expr::col((table.clone(), level.into_iden())),
+            kato: Expr::col((table.clone(), kato.into_iden())),
+            administrator: Expr::col((table, administrator.into_iden())),
         }
     }
 }

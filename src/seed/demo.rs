@@ -27,6 +27,10 @@ use crate::error::AppResult;
 use crate::store::Tx;
 use crate::store::budget::{AMOUNT_COLUMNS, LineKey};
 use crate::store::bulk::{insert_rows, resync_identity};
+use crate::store::schema::{
+    AccessGrants, BudgetAmounts, BudgetLines, BudgetPrograms, DocumentContents, Documents,
+    InformatizationObjects, ObjectFunding, ObjectStageHistory, TrainingRecords,
+};
 
 /// The budget years generated.
 pub const YEARS: [i32; 3] = [2024, 2025, 2026];
@@ -137,14 +141,14 @@ pub async fn insert(
         .collect();
     insert_rows(
         tx,
-        "budget_programs",
+        BudgetPrograms::Table,
         &[
-            "level",
-            "kato",
-            "administrator",
-            "program",
-            "name_kk",
-            "name_ru",
+            BudgetPrograms::Level,
+            BudgetPrograms::Kato,
+            BudgetPrograms::Administrator,
+            BudgetPrograms::Program,
+            BudgetPrograms::NameKk,
+            BudgetPrograms::NameRu,
         ],
         program_rows,
     )
@@ -219,14 +223,14 @@ pub async fn insert(
             }
             counts.lines += lines.len();
             counts.amounts += amounts.len();
-            let mut cols = vec!["id"];
+            let mut cols = vec![BudgetLines::Id];
             cols.extend(LineKey::COLUMNS);
-            insert_rows(tx, "budget_lines", &cols, lines).await?;
-            insert_rows(tx, "budget_amounts", &AMOUNT_COLUMNS, amounts).await?;
+            insert_rows(tx, BudgetLines::Table, &cols, lines).await?;
+            insert_rows(tx, BudgetAmounts::Table, &AMOUNT_COLUMNS, amounts).await?;
             bar.inc(n as u64);
         }
     }
-    resync_identity(tx, "budget_lines").await?;
+    resync_identity(tx, BudgetLines::Table).await?;
     crate::store::rollup::lock_writers(tx).await?;
     crate::store::rollup::rebuild(tx).await?;
     bar.finish_and_clear();
@@ -424,50 +428,67 @@ async fn insert_objects(
     }
     let n_objects = objects.len();
     let cols = [
-        "id",
-        "kind",
-        "object_class",
-        "name_kk",
-        "name_ru",
-        "name_en",
-        "account_code",
-        "owner_id",
-        "possessor_id",
-        "stage",
-        "access_level",
-        "registered_on",
+        InformatizationObjects::Id,
+        InformatizationObjects::Kind,
+        InformatizationObjects::ObjectClass,
+        InformatizationObjects::NameKk,
+        InformatizationObjects::NameRu,
+        InformatizationObjects::NameEn,
+        InformatizationObjects::AccountCode,
+        InformatizationObjects::OwnerId,
+        InformatizationObjects::PossessorId,
+        InformatizationObjects::Stage,
+        InformatizationObjects::AccessLevel,
+        InformatizationObjects::RegisteredOn,
     ];
-    insert_rows(tx, "informatization_objects", &cols, objects).await?;
-    resync_identity(tx, "informatization_objects").await?;
+    insert_rows(tx, InformatizationObjects::Table, &cols, objects).await?;
+    resync_identity(tx, InformatizationObjects::Table).await?;
     insert_rows(
         tx,
-        "object_stage_history",
-        &["object_id", "stage", "started_on", "basis"],
+        ObjectStageHistory::Table,
+        &[
+            ObjectStageHistory::ObjectId,
+            ObjectStageHistory::Stage,
+            ObjectStageHistory::StartedOn,
+            ObjectStageHistory::Basis,
+        ],
         stages,
     )
     .await?;
-    insert_rows(tx, "object_funding", &["object_id", "line_id"], funding).await?;
+    insert_rows(
+        tx,
+        ObjectFunding::Table,
+        &[ObjectFunding::ObjectId, ObjectFunding::LineId],
+        funding,
+    )
+    .await?;
     let blobs = contents
         .into_iter()
         .map(|(sha, body)| vec![sha.into(), body.into()])
         .collect();
-    insert_rows(tx, "document_contents", &["sha256", "content"], blobs).await?;
+    insert_rows(
+        tx,
+        DocumentContents::Table,
+        &[DocumentContents::Sha256, DocumentContents::Content],
+        blobs,
+    )
+    .await?;
     let cols = [
-        "id",
-        "object_id",
-        "doc_type",
-        "title",
-        "number",
-        "approved_on",
-        "version",
-        "language",
-        "format",
-        "file_name",
-        "size_bytes",
-        "sha256",
+        Documents::Id,
+        Documents::ObjectId,
+        Documents::DocType,
+        Documents::Title,
+        Documents::Number,
+        Documents::ApprovedOn,
+        Documents::Version,
+        Documents::Language,
+        Documents::Format,
+        Documents::FileName,
+        Documents::SizeBytes,
+        Documents::Sha256,
     ];
-    insert_rows(tx, "documents", &cols, documents).await?;
-    resync_identity(tx, "documents").await?;
+    insert_rows(tx, Documents::Table, &cols, documents).await?;
+    resync_identity(tx, Documents::Table).await?;
     Ok((n_objects, doc_count))
 }
 
@@ -510,27 +531,27 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
     let n = grants.len();
     insert_rows(
         tx,
-        "access_grants",
+        AccessGrants::Table,
         &[
-            "user_id",
-            "system",
-            "valid_from",
-            "valid_until",
-            "status",
-            "granted_at",
+            AccessGrants::UserId,
+            AccessGrants::System,
+            AccessGrants::ValidFrom,
+            AccessGrants::ValidUntil,
+            AccessGrants::Status,
+            AccessGrants::GrantedAt,
         ],
         grants,
     )
     .await?;
     insert_rows(
         tx,
-        "training_records",
+        TrainingRecords::Table,
         &[
-            "user_id",
-            "completed_on",
-            "language",
-            "recorded_at",
-            "report_due",
+            TrainingRecords::UserId,
+            TrainingRecords::CompletedOn,
+            TrainingRecords::Language,
+            TrainingRecords::RecordedAt,
+            TrainingRecords::ReportDue,
         ],
         training,
     )

@@ -11,6 +11,9 @@ use crate::domain::territory::{REPUBLIC_KATO, TerritoryKind};
 use crate::error::AppResult;
 use crate::store::Tx;
 use crate::store::bulk::{insert_rows, resync_identity};
+use crate::store::schema::{
+    Administrators, EconomicSpecifics, FunctionalGroups, Organizations, Territories, Users,
+};
 
 const REGIONS_CSV: &str = include_str!("data/regions.csv");
 
@@ -965,16 +968,16 @@ pub async fn insert(tx: &mut Tx) -> AppResult<Reference> {
         .into_iter()
         .partition(|r: &Vec<Value>| r[3] == Value::String(None));
     let cols = [
-        "kato",
-        "kind",
-        "region_kato",
-        "parent_kato",
-        "name_kk",
-        "name_ru",
-        "name_en",
+        Territories::Kato,
+        Territories::Kind,
+        Territories::RegionKato,
+        Territories::ParentKato,
+        Territories::NameKk,
+        Territories::NameRu,
+        Territories::NameEn,
     ];
-    insert_rows(tx, "territories", &cols, regions).await?;
-    insert_rows(tx, "territories", &cols, rest).await?;
+    insert_rows(tx, Territories::Table, &cols, regions).await?;
+    insert_rows(tx, Territories::Table, &cols, rest).await?;
 
     let fg = FUNCTIONAL_GROUPS
         .iter()
@@ -982,8 +985,13 @@ pub async fn insert(tx: &mut Tx) -> AppResult<Reference> {
         .collect();
     insert_rows(
         tx,
-        "functional_groups",
-        &["code", "name_kk", "name_ru", "name_en"],
+        FunctionalGroups::Table,
+        &[
+            FunctionalGroups::Code,
+            FunctionalGroups::NameKk,
+            FunctionalGroups::NameRu,
+            FunctionalGroups::NameEn,
+        ],
         fg,
     )
     .await?;
@@ -993,8 +1001,13 @@ pub async fn insert(tx: &mut Tx) -> AppResult<Reference> {
         .collect();
     insert_rows(
         tx,
-        "economic_specifics",
-        &["code", "name_kk", "name_ru", "name_en"],
+        EconomicSpecifics::Table,
+        &[
+            EconomicSpecifics::Code,
+            EconomicSpecifics::NameKk,
+            EconomicSpecifics::NameRu,
+            EconomicSpecifics::NameEn,
+        ],
         sp,
     )
     .await?;
@@ -1008,8 +1021,14 @@ pub async fn insert(tx: &mut Tx) -> AppResult<Reference> {
         .collect();
     insert_rows(
         tx,
-        "administrators",
-        &["level", "kato", "code", "name_kk", "name_ru"],
+        Administrators::Table,
+        &[
+            Administrators::Level,
+            Administrators::Kato,
+            Administrators::Code,
+            Administrators::NameKk,
+            Administrators::NameRu,
+        ],
         rows,
     )
     .await?;
@@ -1034,20 +1053,20 @@ pub async fn insert(tx: &mut Tx) -> AppResult<Reference> {
         })
         .collect();
     let cols = [
-        "id",
-        "bin",
-        "kind",
-        "name_kk",
-        "name_ru",
-        "name_en",
-        "kato",
-        "budget_level",
-        "administrator",
-        "parent_id",
-        "audit_excluded",
+        Organizations::Id,
+        Organizations::Bin,
+        Organizations::Kind,
+        Organizations::NameKk,
+        Organizations::NameRu,
+        Organizations::NameEn,
+        Organizations::Kato,
+        Organizations::BudgetLevel,
+        Organizations::Administrator,
+        Organizations::ParentId,
+        Organizations::AuditExcluded,
     ];
-    insert_rows(tx, "organizations", &cols, rows).await?;
-    resync_identity(tx, "organizations").await?;
+    insert_rows(tx, Organizations::Table, &cols, rows).await?;
+    resync_identity(tx, Organizations::Table).await?;
 
     insert_users(tx, &orgs).await?;
     crate::store::calendar::seed_known_days(tx, Utc::now()).await?;
@@ -1100,20 +1119,20 @@ async fn insert_users(tx: &mut Tx, orgs: &[Org]) -> AppResult<()> {
         }
     }
     let cols = [
-        "iin",
-        "surname",
-        "name",
-        "patronymic",
-        "position",
-        "structural_unit",
-        "phone",
-        "email",
-        "eqyzmet_qr",
-        "organization_id",
-        "is_head",
-        "created_at",
+        Users::Iin,
+        Users::Surname,
+        Users::Name,
+        Users::Patronymic,
+        Users::Position,
+        Users::StructuralUnit,
+        Users::Phone,
+        Users::Email,
+        Users::EqyzmetQr,
+        Users::OrganizationId,
+        Users::IsHead,
+        Users::CreatedAt,
     ];
-    insert_rows(tx, "users", &cols, rows).await?;
+    insert_rows(tx, Users::Table, &cols, rows).await?;
     crate::store::memberships::start_missing(tx, crate::authz::principal::local_day(now)).await?;
     Ok(())
 }

@@ -5,6 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{Condition, Expr, ExprTrait, LockType, Order, Query};
 
 use super::page::{Page, PageRequest};
+use super::schema::{
+    AccessApplications, AccessGrants, ApplicationEmployees, BlockRequests, TrainingRecords,
+};
 use super::{Db, Tx};
 use crate::authz::applications::ApplicationReach;
 use crate::authz::permissions::{BodyRows, PeopleRows};
@@ -107,61 +110,62 @@ pub struct EmployeeRow {
 }
 
 /// The columns of the form's row, in form order.
-const EMPLOYEE_FORM_COLUMNS: [&str; 11] = [
-    "row_no",
-    "surname",
-    "name",
-    "patronymic",
-    "iin",
-    "position",
-    "structural_unit",
-    "eqyzmet_qr",
-    "phone",
-    "email",
-    "purpose",
+const EMPLOYEE_FORM_COLUMNS: [ApplicationEmployees; 11] = [
+    ApplicationEmployees::RowNo,
+    ApplicationEmployees::Surname,
+    ApplicationEmployees::Name,
+    ApplicationEmployees::Patronymic,
+    ApplicationEmployees::Iin,
+    ApplicationEmployees::Position,
+    ApplicationEmployees::StructuralUnit,
+    ApplicationEmployees::EqyzmetQr,
+    ApplicationEmployees::Phone,
+    ApplicationEmployees::Email,
+    ApplicationEmployees::Purpose,
 ];
 
 /// The columns [`EmployeeRow`] decodes.
-const EMPLOYEE_COLUMNS: [&str; 14] = [
-    "row_no",
-    "surname",
-    "name",
-    "patronymic",
-    "iin",
-    "position",
-    "structural_unit",
-    "eqyzmet_qr",
-    "phone",
-    "email",
-    "purpose",
-    "outcome",
-    "refusal",
-    "user_id",
+const EMPLOYEE_COLUMNS: [ApplicationEmployees; 14] = [
+    ApplicationEmployees::RowNo,
+    ApplicationEmployees::Surname,
+    ApplicationEmployees::Name,
+    ApplicationEmployees::Patronymic,
+    ApplicationEmployees::Iin,
+    ApplicationEmployees::Position,
+    ApplicationEmployees::StructuralUnit,
+    ApplicationEmployees::EqyzmetQr,
+    ApplicationEmployees::Phone,
+    ApplicationEmployees::Email,
+    ApplicationEmployees::Purpose,
+    ApplicationEmployees::Outcome,
+    ApplicationEmployees::Refusal,
+    ApplicationEmployees::UserId,
 ];
 
-const COLUMNS: [&str; 22] = [
-    "id",
-    "organization_id",
-    "submitted_by",
-    "systems",
-    "head_full_name",
-    "executor_phone",
-    "executor_email",
-    "outgoing_number",
-    "outgoing_date",
-    "status",
-    "received_at",
-    "review_due",
-    "reviewed_by",
-    "reviewed_at",
-    "review_comment",
-    "grant_due",
-    "granted_by",
-    "granted_at",
-    "channel",
-    "incoming_number",
-    "refused_at",
-    "refusal_reason",
+/// The columns [`ApplicationRow`] decodes.
+const COLUMNS: [AccessApplications; 22] = [
+    AccessApplications::Id,
+    AccessApplications::OrganizationId,
+    AccessApplications::SubmittedBy,
+    AccessApplications::Systems,
+    AccessApplications::HeadFullName,
+    AccessApplications::ExecutorPhone,
+    AccessApplications::ExecutorEmail,
+    AccessApplications::OutgoingNumber,
+    AccessApplications::OutgoingDate,
+    AccessApplications::Status,
+    AccessApplications::ReceivedAt,
+    AccessApplications::ReviewDue,
+    AccessApplications::ReviewedBy,
+    AccessApplications::ReviewedAt,
+    AccessApplications::ReviewComment,
+    AccessApplications::GrantDue,
+    AccessApplications::GrantedBy,
+    AccessApplications::GrantedAt,
+    AccessApplications::Channel,
+    AccessApplications::IncomingNumber,
+    AccessApplications::RefusedAt,
+    AccessApplications::RefusalReason,
 ];
 
 /// A new application as submitted.
@@ -197,21 +201,21 @@ pub struct NewApplication<'a> {
 pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
     let systems: Vec<&str> = a.systems.iter().map(|s| s.as_str()).collect();
     let q = Query::insert()
-        .into_table("access_applications")
+        .into_table(AccessApplications::Table)
         .columns([
-            "organization_id",
-            "submitted_by",
-            "systems",
-            "head_full_name",
-            "executor_phone",
-            "executor_email",
-            "outgoing_number",
-            "outgoing_date",
-            "status",
-            "received_at",
-            "review_due",
-            "channel",
-            "incoming_number",
+            AccessApplications::OrganizationId,
+            AccessApplications::SubmittedBy,
+            AccessApplications::Systems,
+            AccessApplications::HeadFullName,
+            AccessApplications::ExecutorPhone,
+            AccessApplications::ExecutorEmail,
+            AccessApplications::OutgoingNumber,
+            AccessApplications::OutgoingDate,
+            AccessApplications::Status,
+            AccessApplications::ReceivedAt,
+            AccessApplications::ReviewDue,
+            AccessApplications::Channel,
+            AccessApplications::IncomingNumber,
         ])
         .values_panic([
             a.organization_id.into(),
@@ -233,13 +237,15 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
             .into(),
             a.incoming_number.map(str::to_owned).into(),
         ])
-        .returning_col("id")
+        .returning_col(AccessApplications::Id)
         .to_owned();
     let id = tx.returning_i64(&q).await?;
     for e in a.employees {
         let q = Query::insert()
-            .into_table("application_employees")
-            .columns(std::iter::once("application_id").chain(EMPLOYEE_FORM_COLUMNS))
+            .into_table(ApplicationEmployees::Table)
+            .columns(
+                std::iter::once(ApplicationEmployees::ApplicationId).chain(EMPLOYEE_FORM_COLUMNS),
+            )
             .values_panic([
                 id.into(),
                 e.row_no.into(),
@@ -266,8 +272,8 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
 pub async fn get(tx: &mut Tx, id: i64) -> AppResult<Option<ApplicationRow>> {
     let q = Query::select()
         .columns(COLUMNS)
-        .from("access_applications")
-        .and_where(Expr::col("id").eq(id))
+        .from(AccessApplications::Table)
+        .and_where(Expr::col(AccessApplications::Id).eq(id))
         .lock(LockType::Update)
         .to_owned();
     Ok(tx.optional(&q).await?)
@@ -281,9 +287,9 @@ pub async fn by_ids(
 ) -> AppResult<Vec<ApplicationRow>> {
     let q = Query::select()
         .columns(COLUMNS)
-        .from("access_applications")
-        .and_where(Expr::col("id").is_in(ids.iter().copied()))
-        .cond_where(reach.condition(Expr::col("organization_id")))
+        .from(AccessApplications::Table)
+        .and_where(Expr::col(AccessApplications::Id).is_in(ids.iter().copied()))
+        .cond_where(reach.condition(Expr::col(AccessApplications::OrganizationId)))
         .to_owned();
     Ok(db.all(&q).await?)
 }
@@ -298,14 +304,17 @@ pub async fn set_employee_outcome(
     user_id: Option<i64>,
 ) -> AppResult<()> {
     let q = Query::update()
-        .table("application_employees")
+        .table(ApplicationEmployees::Table)
         .values([
-            ("outcome", outcome.into()),
-            ("refusal", refusal.map(str::to_owned).into()),
-            ("user_id", user_id.into()),
+            (ApplicationEmployees::Outcome, outcome.into()),
+            (
+                ApplicationEmployees::Refusal,
+                refusal.map(str::to_owned).into(),
+            ),
+            (ApplicationEmployees::UserId, user_id.into()),
         ])
-        .and_where(Expr::col("application_id").eq(application_id))
-        .and_where(Expr::col("row_no").eq(row_no))
+        .and_where(Expr::col(ApplicationEmployees::ApplicationId).eq(application_id))
+        .and_where(Expr::col(ApplicationEmployees::RowNo).eq(row_no))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -320,14 +329,17 @@ pub async fn set_refused(
     reason: &str,
 ) -> AppResult<()> {
     let q = Query::update()
-        .table("access_applications")
+        .table(AccessApplications::Table)
         .values([
-            ("status", ApplicationStatus::Refused.into()),
-            ("refused_by", by.into()),
-            ("refused_at", at.into()),
-            ("refusal_reason", reason.into()),
+            (
+                AccessApplications::Status,
+                ApplicationStatus::Refused.into(),
+            ),
+            (AccessApplications::RefusedBy, by.into()),
+            (AccessApplications::RefusedAt, at.into()),
+            (AccessApplications::RefusalReason, reason.into()),
         ])
-        .and_where(Expr::col("id").eq(id))
+        .and_where(Expr::col(AccessApplications::Id).eq(id))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -337,9 +349,9 @@ pub async fn set_refused(
 pub async fn employees(tx: &mut Tx, application_id: i64) -> AppResult<Vec<EmployeeRow>> {
     let q = Query::select()
         .columns(EMPLOYEE_COLUMNS)
-        .from("application_employees")
-        .and_where(Expr::col("application_id").eq(application_id))
-        .order_by("row_no", Order::Asc)
+        .from(ApplicationEmployees::Table)
+        .and_where(Expr::col(ApplicationEmployees::ApplicationId).eq(application_id))
+        .order_by(ApplicationEmployees::RowNo, Order::Asc)
         .to_owned();
     Ok(tx.all(&q).await?)
 }
@@ -355,15 +367,18 @@ pub async fn set_reviewed(
     grant_due: Option<DateTime<Utc>>,
 ) -> AppResult<()> {
     let q = Query::update()
-        .table("access_applications")
+        .table(AccessApplications::Table)
         .values([
-            ("status", status.into()),
-            ("reviewed_by", by.into()),
-            ("reviewed_at", at.into()),
-            ("review_comment", comment.map(str::to_owned).into()),
-            ("grant_due", grant_due.into()),
+            (AccessApplications::Status, status.into()),
+            (AccessApplications::ReviewedBy, by.into()),
+            (AccessApplications::ReviewedAt, at.into()),
+            (
+                AccessApplications::ReviewComment,
+                comment.map(str::to_owned).into(),
+            ),
+            (AccessApplications::GrantDue, grant_due.into()),
         ])
-        .and_where(Expr::col("id").eq(id))
+        .and_where(Expr::col(AccessApplications::Id).eq(id))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -372,13 +387,16 @@ pub async fn set_reviewed(
 /// Records the grant.
 pub async fn set_granted(tx: &mut Tx, id: i64, by: i64, at: DateTime<Utc>) -> AppResult<()> {
     let q = Query::update()
-        .table("access_applications")
+        .table(AccessApplications::Table)
         .values([
-            ("status", ApplicationStatus::Granted.into()),
-            ("granted_by", by.into()),
-            ("granted_at", at.into()),
+            (
+                AccessApplications::Status,
+                ApplicationStatus::Granted.into(),
+            ),
+            (AccessApplications::GrantedBy, by.into()),
+            (AccessApplications::GrantedAt, at.into()),
         ])
-        .and_where(Expr::col("id").eq(id))
+        .and_where(Expr::col(AccessApplications::Id).eq(id))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -404,34 +422,41 @@ pub async fn list(
 ) -> AppResult<Page<ApplicationRow>> {
     let mut q = Query::select()
         .columns(COLUMNS)
-        .from("access_applications")
-        .cond_where(reach.condition(Expr::col("organization_id")))
+        .from(AccessApplications::Table)
+        .cond_where(reach.condition(Expr::col(AccessApplications::OrganizationId)))
         .to_owned();
     if let Some(org) = f.organization_id {
-        q.and_where(Expr::col("organization_id").eq(org));
+        q.and_where(Expr::col(AccessApplications::OrganizationId).eq(org));
     }
     if let Some(s) = &f.statuses {
-        q.and_where(Expr::col("status").is_in(s.iter().map(|s| s.as_str())));
+        q.and_where(Expr::col(AccessApplications::Status).is_in(s.iter().map(|s| s.as_str())));
     }
     if let Some(now) = f.overdue_at {
         q.cond_where(
             Condition::any()
                 .add(
                     Condition::all()
-                        .add(Expr::col("status").eq(ApplicationStatus::Submitted.as_str()))
-                        .add(Expr::col("review_due").lt(now)),
+                        .add(
+                            Expr::col(AccessApplications::Status)
+                                .eq(ApplicationStatus::Submitted.as_str()),
+                        )
+                        .add(Expr::col(AccessApplications::ReviewDue).lt(now)),
                 )
                 .add(
                     Condition::all()
-                        .add(Expr::col("status").eq(ApplicationStatus::Approved.as_str()))
-                        .add(Expr::col("grant_due").lt(now)),
+                        .add(
+                            Expr::col(AccessApplications::Status)
+                                .eq(ApplicationStatus::Approved.as_str()),
+                        )
+                        .add(Expr::col(AccessApplications::GrantDue).lt(now)),
                 ),
         );
     }
     if let Some(after) = page.after {
-        q.and_where(Expr::col("id").gt(after));
+        q.and_where(Expr::col(AccessApplications::Id).gt(after));
     }
-    q.order_by("id", Order::Asc).limit(page.limit());
+    q.order_by(AccessApplications::Id, Order::Asc)
+        .limit(page.limit());
     Ok(Page::from_overfetch(db.all(&q).await?, page))
 }
 
@@ -460,17 +485,18 @@ pub struct BlockRequestRow {
     pub executed_at: Option<DateTime<Utc>>,
 }
 
-const BLOCK_COLUMNS: [&str; 10] = [
-    "id",
-    "user_id",
-    "organization_id",
-    "requested_by",
-    "terminated_on",
-    "reason",
-    "requested_at",
-    "due",
-    "late",
-    "executed_at",
+/// The columns [`BlockRequestRow`] decodes.
+const BLOCK_COLUMNS: [BlockRequests; 10] = [
+    BlockRequests::Id,
+    BlockRequests::UserId,
+    BlockRequests::OrganizationId,
+    BlockRequests::RequestedBy,
+    BlockRequests::TerminatedOn,
+    BlockRequests::Reason,
+    BlockRequests::RequestedAt,
+    BlockRequests::Due,
+    BlockRequests::Late,
+    BlockRequests::ExecutedAt,
 ];
 
 /// A new block request.
@@ -494,16 +520,16 @@ pub struct NewBlockRequest<'a> {
 /// Stores a block request (flagged late when received after its due time); returns its id.
 pub async fn insert_block_request(tx: &mut Tx, b: &NewBlockRequest<'_>) -> AppResult<i64> {
     let q = Query::insert()
-        .into_table("block_requests")
+        .into_table(BlockRequests::Table)
         .columns([
-            "user_id",
-            "organization_id",
-            "requested_by",
-            "terminated_on",
-            "reason",
-            "requested_at",
-            "due",
-            "late",
+            BlockRequests::UserId,
+            BlockRequests::OrganizationId,
+            BlockRequests::RequestedBy,
+            BlockRequests::TerminatedOn,
+            BlockRequests::Reason,
+            BlockRequests::RequestedAt,
+            BlockRequests::Due,
+            BlockRequests::Late,
         ])
         .values_panic([
             b.user_id.into(),
@@ -515,7 +541,7 @@ pub async fn insert_block_request(tx: &mut Tx, b: &NewBlockRequest<'_>) -> AppRe
             b.due.into(),
             (b.requested_at > b.due).into(),
         ])
-        .returning_col("id")
+        .returning_col(BlockRequests::Id)
         .to_owned();
     Ok(tx.returning_i64(&q).await?)
 }
@@ -529,10 +555,13 @@ pub async fn execute_block_requests(
     at: DateTime<Utc>,
 ) -> AppResult<()> {
     let q = Query::update()
-        .table("block_requests")
-        .values([("executed_by", by.into()), ("executed_at", at.into())])
-        .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("executed_at").is_null())
+        .table(BlockRequests::Table)
+        .values([
+            (BlockRequests::ExecutedBy, by.into()),
+            (BlockRequests::ExecutedAt, at.into()),
+        ])
+        .and_where(Expr::col(BlockRequests::UserId).eq(user_id))
+        .and_where(Expr::col(BlockRequests::ExecutedAt).is_null())
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -546,13 +575,13 @@ pub async fn block_requests(
 ) -> AppResult<Vec<BlockRequestRow>> {
     let mut q = Query::select()
         .columns(BLOCK_COLUMNS)
-        .from("block_requests")
-        .cond_where(rows.condition(Expr::col("organization_id")))
-        .order_by("id", Order::Asc)
+        .from(BlockRequests::Table)
+        .cond_where(rows.condition(Expr::col(BlockRequests::OrganizationId)))
+        .order_by(BlockRequests::Id, Order::Asc)
         .to_owned();
     match ids {
-        Some(ids) => q.and_where(Expr::col("id").is_in(ids.iter().copied())),
-        None => q.and_where(Expr::col("executed_at").is_null()),
+        Some(ids) => q.and_where(Expr::col(BlockRequests::Id).is_in(ids.iter().copied())),
+        None => q.and_where(Expr::col(BlockRequests::ExecutedAt).is_null()),
     };
     Ok(db.all(&q).await?)
 }
@@ -584,22 +613,22 @@ pub async fn trainings(
 ) -> AppResult<Vec<TrainingRow>> {
     let mut q = Query::select()
         .columns([
-            "id",
-            "user_id",
-            "completed_on",
-            "language",
-            "report_due",
-            "reported_at",
+            TrainingRecords::Id,
+            TrainingRecords::UserId,
+            TrainingRecords::CompletedOn,
+            TrainingRecords::Language,
+            TrainingRecords::ReportDue,
+            TrainingRecords::ReportedAt,
         ])
-        .from("training_records")
-        .cond_where(people.of_person(Expr::col("user_id")))
-        .order_by("id", Order::Asc)
+        .from(TrainingRecords::Table)
+        .cond_where(people.of_person(Expr::col(TrainingRecords::UserId)))
+        .order_by(TrainingRecords::Id, Order::Asc)
         .to_owned();
     if pending {
-        q.and_where(Expr::col("reported_at").is_null());
+        q.and_where(Expr::col(TrainingRecords::ReportedAt).is_null());
     }
     if let Some(ids) = ids {
-        q.and_where(Expr::col("id").is_in(ids.iter().copied()));
+        q.and_where(Expr::col(TrainingRecords::Id).is_in(ids.iter().copied()));
     }
     Ok(db.all(&q).await?)
 }
@@ -607,10 +636,10 @@ pub async fn trainings(
 /// Marks a training reported; `false` when it does not exist or was already reported.
 pub async fn mark_training_reported(tx: &mut Tx, id: i64, at: DateTime<Utc>) -> AppResult<bool> {
     let q = Query::update()
-        .table("training_records")
-        .value("reported_at", at)
-        .and_where(Expr::col("id").eq(id))
-        .and_where(Expr::col("reported_at").is_null())
+        .table(TrainingRecords::Table)
+        .value(TrainingRecords::ReportedAt, at)
+        .and_where(Expr::col(TrainingRecords::Id).eq(id))
+        .and_where(Expr::col(TrainingRecords::ReportedAt).is_null())
         .to_owned();
     Ok(tx.execute(&q).await? == 1)
 }
@@ -625,13 +654,13 @@ pub async fn expiring_grants(
 ) -> AppResult<Vec<super::users::GrantRow>> {
     let q = Query::select()
         .columns(super::users::GRANT_COLUMNS)
-        .from("access_grants")
-        .and_where(Expr::col("status").eq(crate::domain::grant::GrantState::Active))
-        .and_where(Expr::col("valid_until").gte(today))
-        .and_where(Expr::col("valid_until").lte(until))
-        .cond_where(people.of_person(Expr::col("user_id")))
-        .order_by("valid_until", Order::Asc)
-        .order_by("id", Order::Asc)
+        .from(AccessGrants::Table)
+        .and_where(Expr::col(AccessGrants::Status).eq(crate::domain::grant::GrantState::Active))
+        .and_where(Expr::col(AccessGrants::ValidUntil).gte(today))
+        .and_where(Expr::col(AccessGrants::ValidUntil).lte(until))
+        .cond_where(people.of_person(Expr::col(AccessGrants::UserId)))
+        .order_by(AccessGrants::ValidUntil, Order::Asc)
+        .order_by(AccessGrants::Id, Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
 }

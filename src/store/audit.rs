@@ -4,27 +4,29 @@
 
 use sea_query::{Expr, ExprTrait, Order, Query};
 
+use super::schema::AuditEvents;
 use super::{Backend, Db, Tx};
 use crate::audit::{EventQuery, StoredEvent};
 use crate::authz::permissions::BodyRows;
 use crate::error::AppResult;
 
-const COLUMNS: [&str; 15] = [
-    "seq",
-    "at",
-    "user_id",
-    "organization_id",
-    "operation",
-    "query_hash",
-    "variables",
-    "scope",
-    "outcome",
-    "rows_returned",
-    "duration_ms",
-    "client_addr",
-    "request_id",
-    "prev_hash",
-    "hash",
+/// The columns [`StoredEvent`] decodes, in the order [`insert`] writes them.
+const COLUMNS: [AuditEvents; 15] = [
+    AuditEvents::Seq,
+    AuditEvents::At,
+    AuditEvents::UserId,
+    AuditEvents::OrganizationId,
+    AuditEvents::Operation,
+    AuditEvents::QueryHash,
+    AuditEvents::Variables,
+    AuditEvents::Scope,
+    AuditEvents::Outcome,
+    AuditEvents::RowsReturned,
+    AuditEvents::DurationMs,
+    AuditEvents::ClientAddr,
+    AuditEvents::RequestId,
+    AuditEvents::PrevHash,
+    AuditEvents::Hash,
 ];
 
 /// The newest event's number and hash.
@@ -36,9 +38,9 @@ struct Head {
 
 fn head_query() -> sea_query::SelectStatement {
     Query::select()
-        .columns(["seq", "hash"])
-        .from("audit_events")
-        .order_by("seq", Order::Desc)
+        .columns([AuditEvents::Seq, AuditEvents::Hash])
+        .from(AuditEvents::Table)
+        .order_by(AuditEvents::Seq, Order::Desc)
         .limit(1)
         .to_owned()
 }
@@ -90,16 +92,16 @@ pub async fn insert(tx: &mut Tx, events: Vec<StoredEvent>) -> AppResult<()> {
             ]
         })
         .collect();
-    super::bulk::insert_rows(tx, "audit_events", &COLUMNS, rows).await?;
+    super::bulk::insert_rows(tx, AuditEvents::Table, &COLUMNS, rows).await?;
     Ok(())
 }
 
 /// The stored hash of event `seq`, if it exists.
 pub async fn hash_of(db: &Db, seq: i64) -> AppResult<Option<String>> {
     let q = Query::select()
-        .column("hash")
-        .from("audit_events")
-        .and_where(Expr::col("seq").eq(seq))
+        .column(AuditEvents::Hash)
+        .from(AuditEvents::Table)
+        .and_where(Expr::col(AuditEvents::Seq).eq(seq))
         .to_owned();
     #[derive(sqlx::FromRow)]
     struct Stored {
@@ -112,9 +114,9 @@ pub async fn hash_of(db: &Db, seq: i64) -> AppResult<Option<String>> {
 pub async fn before(db: &Db, seq: i64) -> AppResult<Option<StoredEvent>> {
     let q = Query::select()
         .columns(COLUMNS)
-        .from("audit_events")
-        .and_where(Expr::col("seq").lt(seq))
-        .order_by("seq", Order::Desc)
+        .from(AuditEvents::Table)
+        .and_where(Expr::col(AuditEvents::Seq).lt(seq))
+        .order_by(AuditEvents::Seq, Order::Desc)
         .limit(1)
         .to_owned();
     Ok(db.optional(&q).await?)
@@ -124,9 +126,9 @@ pub async fn before(db: &Db, seq: i64) -> AppResult<Option<StoredEvent>> {
 pub async fn page_after(db: &Db, seq: i64, limit: u64) -> AppResult<Vec<StoredEvent>> {
     let q = Query::select()
         .columns(COLUMNS)
-        .from("audit_events")
-        .and_where(Expr::col("seq").gt(seq))
-        .order_by("seq", Order::Asc)
+        .from(AuditEvents::Table)
+        .and_where(Expr::col(AuditEvents::Seq).gt(seq))
+        .order_by(AuditEvents::Seq, Order::Asc)
         .limit(limit)
         .to_owned();
     Ok(db.all(&q).await?)
@@ -143,31 +145,31 @@ pub async fn list(
 ) -> AppResult<(Vec<StoredEvent>, bool)> {
     let mut q = Query::select()
         .columns(COLUMNS)
-        .from("audit_events")
-        .cond_where(rows.condition(Expr::col("organization_id")))
+        .from(AuditEvents::Table)
+        .cond_where(rows.condition(Expr::col(AuditEvents::OrganizationId)))
         .to_owned();
     if let Some(u) = f.user_id {
-        q.and_where(Expr::col("user_id").eq(u));
+        q.and_where(Expr::col(AuditEvents::UserId).eq(u));
     }
     if let Some(o) = f.organization_id {
-        q.and_where(Expr::col("organization_id").eq(o));
+        q.and_where(Expr::col(AuditEvents::OrganizationId).eq(o));
     }
     if let Some(t) = f.from {
-        q.and_where(Expr::col("at").gte(t));
+        q.and_where(Expr::col(AuditEvents::At).gte(t));
     }
     if let Some(t) = f.until {
-        q.and_where(Expr::col("at").lt(t));
+        q.and_where(Expr::col(AuditEvents::At).lt(t));
     }
     if let Some(o) = &f.outcomes {
-        q.and_where(Expr::col("outcome").is_in(o.iter().map(String::as_str)));
+        q.and_where(Expr::col(AuditEvents::Outcome).is_in(o.iter().map(String::as_str)));
     }
     if let Some(id) = &f.request_id {
-        q.and_where(Expr::col("request_id").eq(id.as_str()));
+        q.and_where(Expr::col(AuditEvents::RequestId).eq(id.as_str()));
     }
     if let Some(b) = before {
-        q.and_where(Expr::col("seq").lt(b));
+        q.and_where(Expr::col(AuditEvents::Seq).lt(b));
     }
-    q.order_by("seq", Order::Desc).limit(first + 1);
+    q.order_by(AuditEvents::Seq, Order::Desc).limit(first + 1);
     let mut rows: Vec<StoredEvent> = db.all(&q).await?;
     let more = rows.len() as u64 > first;
     rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));

@@ -1,10 +1,13 @@
 //! Budget lines and amounts: scoped listing, aggregation and the natural-key upsert of imports.
 
 use chrono::NaiveDate;
-use sea_query::{Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement};
+use sea_query::{
+    DynIden, Expr, ExprTrait, Func, IntoIden, NullOrdering, Order, Query, SelectStatement,
+};
 
 use super::bulk::chunked_inserts;
 use super::page::{Page, PageRequest};
+use super::schema::{BudgetAmounts, BudgetLines, BudgetRegionRollup, BudgetRollup};
 use super::{Db, Tx};
 use crate::authz::Scope;
 use crate::authz::scope::KeyColumns;
@@ -71,18 +74,20 @@ pub enum BudgetDimension {
 }
 
 impl BudgetDimension {
-    fn column(self) -> (&'static str, &'static str) {
+    /// The column of [`amounts_with_lines`] the dimension reads, with its alias.
+    fn column(self) -> (&'static str, DynIden) {
+        let line = |c: BudgetLines| (LINE, c.into_iden());
         match self {
-            BudgetDimension::Year => ("l", "year"),
-            BudgetDimension::Level => ("l", "level"),
-            BudgetDimension::Region => ("l", "region_kato"),
-            BudgetDimension::Territory => ("l", "kato"),
-            BudgetDimension::Administrator => ("l", "administrator"),
-            BudgetDimension::Program => ("l", "program"),
-            BudgetDimension::Subprogram => ("l", "subprogram"),
-            BudgetDimension::Specific => ("l", "specific"),
-            BudgetDimension::FunctionalGroup => ("l", "functional_group"),
-            BudgetDimension::Phase => ("a", "phase"),
+            BudgetDimension::Year => line(BudgetLines::Year),
+            BudgetDimension::Level => line(BudgetLines::Level),
+            BudgetDimension::Region => line(BudgetLines::RegionKato),
+            BudgetDimension::Territory => line(BudgetLines::Kato),
+            BudgetDimension::Administrator => line(BudgetLines::Administrator),
+            BudgetDimension::Program => line(BudgetLines::Program),
+            BudgetDimension::Subprogram => line(BudgetLines::Subprogram),
+            BudgetDimension::Specific => line(BudgetLines::Specific),
+            BudgetDimension::FunctionalGroup => line(BudgetLines::FunctionalGroup),
+            BudgetDimension::Phase => (AMOUNT, BudgetAmounts::Phase.into_iden()),
         }
     }
 
@@ -172,15 +177,22 @@ pub struct AggregateRow {
     pub line_count: i64,
 }
 
+/// The alias of `budget_amounts` in [`amounts_with_lines`].
+pub(super) const AMOUNT: &str = "a";
+/// The alias of `budget_lines` in [`amounts_with_lines`].
+pub(super) const LINE: &str = "l";
+/// The alias of the rollup a summary reads.
+const ROLLUP: &str = "r";
+
 /// `budget_amounts a JOIN budget_lines l`, nothing selected yet.
 pub(super) fn amounts_with_lines() -> SelectStatement {
     Query::select()
-        .from_as("budget_amounts", "a")
+        .from_as(BudgetAmounts::Table, AMOUNT)
         .join_as(
             sea_query::JoinType::InnerJoin,
-            "budget_lines",
-            "l",
-            Expr::col(("l", "id")).equals(("a", "line_id")),
+            BudgetLines::Table,
+            LINE,
+            Expr::col((LINE, BudgetLines::Id)).equals((AMOUNT, BudgetAmounts::LineId)),
         )
         .to_owned()
 }
@@ -192,9 +204,15 @@ fn restrict(
     filter: Option<&BudgetLineFilter>,
     tables: FilterTables,
 ) -> AppResult<()> {
+    // Every source names its keys and phase as the lines and amounts do.
     q.cond_where(scope.budget_condition(
-        &KeyColumns::of(tables.keys, "level", "kato", "administrator"),
-        Expr::col((tables.amount, "phase")),
+        &KeyColumns::of(
+            tables.keys,
+            BudgetLines::Level,
+            BudgetLines::Kato,
+            BudgetLines::Administrator,
+        ),
+        Expr::col((tables.amount, BudgetAmounts::Phase)),
     ));
     if let Some(f) = filter {
         q.cond_where(f.condition_over("filter", tables)?);
@@ -208,9 +226,9 @@ fn restrict(
 fn scoped_amounts(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<SelectStatement> {
     let mut q = amounts_with_lines();
     let tables = FilterTables {
-        keys: "a",
-        line: "l",
-        amount: "a",
+        keys: AMOUNT,
+        line: LINE,
+        amount: AMOUNT,
     };
     restrict(&mut q, scope, filter, tables)?;
     Ok(q)
@@ -220,7 +238,7 @@ fn scoped_amounts(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult
 /// explain`; never sent to the database).
 pub fn scoped_sql(scope: &Scope, backend: crate::store::Backend) -> AppResult<String> {
     let mut q = scoped_amounts(scope, None)?;
-    q.column(("a", "id"));
+    q.column((AMOUNT, BudgetAmounts::Id));
     Ok(match backend {
         crate::store::Backend::Sqlite => q.to_string(sea_query::SqliteQueryBuilder),
         crate::store::Backend::Postgres => q.to_string(sea_query::PostgresQueryBuilder),
@@ -255,23 +273,33 @@ fn lines_query(
     page: PageRequest,
 ) -> AppResult<SelectStatement> {
     let mut q = scoped_amounts(scope, filter)?;
-    q.column(("a", "id"))
-        .columns([
-            ("l", "year"),
-            ("l", "level"),
-            ("l", "kato"),
-            ("l", "region_kato"),
-            ("l", "administrator"),
-            ("l", "program"),
-            ("l", "subprogram"),
-            ("l", "specific"),
-            ("l", "functional_group"),
-        ])
-        .columns([("a", "phase"), ("a", "as_of"), ("a", "amount_tenths")])
-        .order_by(("a", "id"), Order::Asc)
+    q.column((AMOUNT, BudgetAmounts::Id))
+        .columns(
+            [
+                BudgetLines::Year,
+                BudgetLines::Level,
+                BudgetLines::Kato,
+                BudgetLines::RegionKato,
+                BudgetLines::Administrator,
+                BudgetLines::Program,
+                BudgetLines::Subprogram,
+                BudgetLines::Specific,
+                BudgetLines::FunctionalGroup,
+            ]
+            .map(|c| (LINE, c)),
+        )
+        .columns(
+            [
+                BudgetAmounts::Phase,
+                BudgetAmounts::AsOf,
+                BudgetAmounts::AmountTenths,
+            ]
+            .map(|c| (AMOUNT, c)),
+        )
+        .order_by((AMOUNT, BudgetAmounts::Id), Order::Asc)
         .limit(page.limit());
     if let Some(after) = page.after {
-        q.and_where(Expr::col(("a", "id")).gt(after));
+        q.and_where(Expr::col((AMOUNT, BudgetAmounts::Id)).gt(after));
     }
     Ok(q)
 }
@@ -296,7 +324,7 @@ pub async fn count_lines_in(
 
 fn count_query(scope: &Scope, filter: Option<&BudgetLineFilter>) -> AppResult<SelectStatement> {
     let mut q = scoped_amounts(scope, filter)?;
-    q.expr(Func::count(Expr::col(("a", "id"))));
+    q.expr(Func::count(Expr::col((AMOUNT, BudgetAmounts::Id))));
     Ok(q)
 }
 
@@ -373,31 +401,36 @@ pub async fn summary_from(
     let (mut q, table, count) = match source {
         SummarySource::Amounts => (
             scoped_amounts(scope, filter)?,
-            "a",
-            Func::count(Expr::col(("a", "id"))),
+            AMOUNT,
+            Func::count(Expr::col((AMOUNT, BudgetAmounts::Id))),
         ),
         SummarySource::Rollup | SummarySource::RegionRollup => {
             if !source.answers(scope, group_by, filter) {
                 return Err(anyhow::anyhow!("the rollup cannot answer this summary").into());
             }
             let table = match source {
-                SummarySource::RegionRollup => "budget_region_rollup",
-                _ => "budget_rollup",
+                SummarySource::RegionRollup => BudgetRegionRollup::Table.into_iden(),
+                _ => BudgetRollup::Table.into_iden(),
             };
-            let mut q = Query::select().from_as(table, "r").to_owned();
+            let mut q = Query::select().from_as(table, ROLLUP).to_owned();
             let tables = FilterTables {
-                keys: "r",
-                line: "r",
-                amount: "r",
+                keys: ROLLUP,
+                line: ROLLUP,
+                amount: ROLLUP,
             };
             restrict(&mut q, scope, filter, tables)?;
-            (q, "r", Func::sum(Expr::col(("r", "row_count"))))
+            // Both rollups name their count alike.
+            (
+                q,
+                ROLLUP,
+                Func::sum(Expr::col((ROLLUP, BudgetRollup::RowCount))),
+            )
         }
     };
     // The rollup names every column as the line and amount tables do, under one alias.
     let column = |dim: BudgetDimension| match source {
         SummarySource::Amounts => dim.column(),
-        SummarySource::Rollup | SummarySource::RegionRollup => ("r", dim.column().1),
+        SummarySource::Rollup | SummarySource::RegionRollup => (ROLLUP, dim.column().1),
     };
     for dim in BudgetDimension::ALL {
         if group_by.contains(&dim) {
@@ -409,7 +442,10 @@ pub async fn summary_from(
         }
     }
     q.expr_as(
-        Func::cast_as(Func::sum(Expr::col((table, "amount_tenths"))), "BIGINT"),
+        Func::cast_as(
+            Func::sum(Expr::col((table, BudgetAmounts::AmountTenths))),
+            "BIGINT",
+        ),
         "amount_tenths",
     )
     .expr_as(Func::cast_as(count, "BIGINT"), "line_count");
@@ -424,7 +460,7 @@ pub async fn summary_from(
         q.order_by_with_nulls(column(*dim), Order::Asc, NullOrdering::First);
     }
     // SUM over no rows is NULL; an empty scope slice must give no groups, not one empty group.
-    q.and_having(Func::count(Expr::col((table, "amount_tenths"))).gt(0));
+    q.and_having(Func::count(Expr::col((table, BudgetAmounts::AmountTenths))).gt(0));
     Ok(db.all(&q).await?)
 }
 
@@ -472,16 +508,16 @@ pub struct LineKey {
 
 impl LineKey {
     /// The `budget_lines` columns [`LineKey::values`] fills, in order.
-    pub const COLUMNS: [&'static str; 9] = [
-        "year",
-        "level",
-        "kato",
-        "region_kato",
-        "administrator",
-        "program",
-        "subprogram",
-        "specific",
-        "functional_group",
+    pub const COLUMNS: [BudgetLines; 9] = [
+        BudgetLines::Year,
+        BudgetLines::Level,
+        BudgetLines::Kato,
+        BudgetLines::RegionKato,
+        BudgetLines::Administrator,
+        BudgetLines::Program,
+        BudgetLines::Subprogram,
+        BudgetLines::Specific,
+        BudgetLines::FunctionalGroup,
     ];
 
     /// The values of [`LineKey::COLUMNS`].
@@ -558,12 +594,14 @@ pub async fn upsert_lines<'a>(
 ) -> AppResult<std::collections::HashMap<NaturalKey, i64>> {
     let rows = last_wins(keys.into_iter().map(|k| (k.natural(), k.values())));
     let conflict = sea_query::OnConflict::columns(NATURAL_COLUMNS)
-        .update_column("functional_group")
+        .update_column(BudgetLines::FunctionalGroup)
         .to_owned();
     let mut ids = std::collections::HashMap::with_capacity(rows.len());
-    for q in chunked_inserts("budget_lines", &LineKey::COLUMNS, rows, Some(&conflict)) {
+    for q in chunked_inserts(BudgetLines::Table, &LineKey::COLUMNS, rows, Some(&conflict)) {
         let mut q = q?;
-        q.returning(Query::returning().columns(["id"].into_iter().chain(NATURAL_COLUMNS)));
+        q.returning(
+            Query::returning().columns(std::iter::once(BudgetLines::Id).chain(NATURAL_COLUMNS)),
+        );
         for r in tx.returning_all::<LineId, _>(&q).await? {
             let level = BudgetLevel::try_from(r.level).map_err(|e| anyhow::anyhow!("{e}"))?;
             ids.insert(
@@ -584,26 +622,26 @@ pub async fn upsert_lines<'a>(
 }
 
 /// The columns of a budget line's natural key (its unique constraint).
-const NATURAL_COLUMNS: [&str; 7] = [
-    "year",
-    "level",
-    "kato",
-    "administrator",
-    "program",
-    "subprogram",
-    "specific",
+const NATURAL_COLUMNS: [BudgetLines; 7] = [
+    BudgetLines::Year,
+    BudgetLines::Level,
+    BudgetLines::Kato,
+    BudgetLines::Administrator,
+    BudgetLines::Program,
+    BudgetLines::Subprogram,
+    BudgetLines::Specific,
 ];
 
 /// The columns of `budget_amounts` a writer fills: the amount, then its line's group keys.
-pub const AMOUNT_COLUMNS: [&str; 8] = [
-    "line_id",
-    "phase",
-    "as_of",
-    "amount_tenths",
-    "year",
-    "level",
-    "kato",
-    "administrator",
+pub const AMOUNT_COLUMNS: [BudgetAmounts; 8] = [
+    BudgetAmounts::LineId,
+    BudgetAmounts::Phase,
+    BudgetAmounts::AsOf,
+    BudgetAmounts::AmountTenths,
+    BudgetAmounts::Year,
+    BudgetAmounts::Level,
+    BudgetAmounts::Kato,
+    BudgetAmounts::Administrator,
 ];
 
 /// One amount to write.
@@ -635,18 +673,22 @@ pub async fn upsert_amounts(tx: &mut Tx, amounts: Vec<NewAmount>) -> AppResult<(
     for (rows, is_dated) in [(plan, false), (dated, true)] {
         let (mut conflict, target) = if is_dated {
             (
-                sea_query::OnConflict::columns(["line_id", "phase", "as_of"]),
-                Expr::col("as_of").is_not_null(),
+                sea_query::OnConflict::columns([
+                    BudgetAmounts::LineId,
+                    BudgetAmounts::Phase,
+                    BudgetAmounts::AsOf,
+                ]),
+                Expr::col(BudgetAmounts::AsOf).is_not_null(),
             )
         } else {
             (
-                sea_query::OnConflict::columns(["line_id", "phase"]),
-                Expr::col("as_of").is_null(),
+                sea_query::OnConflict::columns([BudgetAmounts::LineId, BudgetAmounts::Phase]),
+                Expr::col(BudgetAmounts::AsOf).is_null(),
             )
         };
         conflict
             .target_and_where(target)
-            .update_column("amount_tenths");
+            .update_column(BudgetAmounts::AmountTenths);
         let rows = rows.into_iter().map(|a| {
             vec![
                 a.line_id.into(),
@@ -659,7 +701,7 @@ pub async fn upsert_amounts(tx: &mut Tx, amounts: Vec<NewAmount>) -> AppResult<(
                 a.group.administrator.into(),
             ]
         });
-        for q in chunked_inserts("budget_amounts", &AMOUNT_COLUMNS, rows, Some(&conflict)) {
+        for q in chunked_inserts(BudgetAmounts::Table, &AMOUNT_COLUMNS, rows, Some(&conflict)) {
             tx.execute(&q?).await?;
         }
     }

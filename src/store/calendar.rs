@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 
+use super::schema::CalendarDays;
 use super::{Db, Tx};
 use crate::domain::calendar::{Calendar, KNOWN_TRANSFERS, KURBAN_AIT};
 use crate::error::AppResult;
@@ -30,9 +31,14 @@ pub struct CalendarRow {
 /// Every stored row, by date.
 pub async fn rows(db: &Db) -> AppResult<Vec<CalendarRow>> {
     let q = Query::select()
-        .columns(["day", "is_working", "kind", "note"])
-        .from("calendar_days")
-        .order_by("day", Order::Asc)
+        .columns([
+            CalendarDays::Day,
+            CalendarDays::IsWorking,
+            CalendarDays::Kind,
+            CalendarDays::Note,
+        ])
+        .from(CalendarDays::Table)
+        .order_by(CalendarDays::Day, Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
 }
@@ -72,14 +78,14 @@ pub async fn set(
     at: DateTime<Utc>,
 ) -> AppResult<()> {
     let q = Query::insert()
-        .into_table("calendar_days")
+        .into_table(CalendarDays::Table)
         .columns([
-            "day",
-            "is_working",
-            "kind",
-            "note",
-            "updated_by",
-            "updated_at",
+            CalendarDays::Day,
+            CalendarDays::IsWorking,
+            CalendarDays::Kind,
+            CalendarDays::Note,
+            CalendarDays::UpdatedBy,
+            CalendarDays::UpdatedAt,
         ])
         .values_panic([
             day.into(),
@@ -90,8 +96,14 @@ pub async fn set(
             at.into(),
         ])
         .on_conflict(
-            OnConflict::column("day")
-                .update_columns(["is_working", "kind", "note", "updated_by", "updated_at"])
+            OnConflict::column(CalendarDays::Day)
+                .update_columns([
+                    CalendarDays::IsWorking,
+                    CalendarDays::Kind,
+                    CalendarDays::Note,
+                    CalendarDays::UpdatedBy,
+                    CalendarDays::UpdatedAt,
+                ])
                 .to_owned(),
         )
         .to_owned();
@@ -102,9 +114,9 @@ pub async fn set(
 /// Removes the transfer of `day` (the rules apply again); `false` when there was none.
 pub async fn clear(tx: &mut Tx, day: NaiveDate) -> AppResult<bool> {
     let q = Query::delete()
-        .from_table("calendar_days")
-        .and_where(Expr::col("day").eq(day))
-        .and_where(Expr::col("kind").eq(KIND_TRANSFER))
+        .from_table(CalendarDays::Table)
+        .and_where(Expr::col(CalendarDays::Day).eq(day))
+        .and_where(Expr::col(CalendarDays::Kind).eq(KIND_TRANSFER))
         .to_owned();
     Ok(tx.execute(&q).await? > 0)
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Query};
 
 use super::Db;
+use super::schema::AuthChallenges;
 use crate::error::AppResult;
 
 /// Stores a new challenge.
@@ -14,8 +15,12 @@ pub async fn create(
     expires_at: DateTime<Utc>,
 ) -> AppResult<()> {
     let q = Query::insert()
-        .into_table("auth_challenges")
-        .columns(["nonce", "created_at", "expires_at"])
+        .into_table(AuthChallenges::Table)
+        .columns([
+            AuthChallenges::Nonce,
+            AuthChallenges::CreatedAt,
+            AuthChallenges::ExpiresAt,
+        ])
         .values_panic([nonce.into(), now.into(), expires_at.into()])
         .to_owned();
     db.execute(&q).await?;
@@ -26,11 +31,11 @@ pub async fn create(
 /// so two concurrent logins with the same nonce cannot both succeed.
 pub async fn consume(db: &Db, nonce: &str, now: DateTime<Utc>) -> AppResult<bool> {
     let q = Query::update()
-        .table("auth_challenges")
-        .value("used_at", now)
-        .and_where(Expr::col("nonce").eq(nonce))
-        .and_where(Expr::col("used_at").is_null())
-        .and_where(Expr::col("expires_at").gt(now))
+        .table(AuthChallenges::Table)
+        .value(AuthChallenges::UsedAt, now)
+        .and_where(Expr::col(AuthChallenges::Nonce).eq(nonce))
+        .and_where(Expr::col(AuthChallenges::UsedAt).is_null())
+        .and_where(Expr::col(AuthChallenges::ExpiresAt).gt(now))
         .to_owned();
     Ok(db.execute(&q).await? == 1)
 }
@@ -38,8 +43,8 @@ pub async fn consume(db: &Db, nonce: &str, now: DateTime<Utc>) -> AppResult<bool
 /// Removes challenges that expired before `now` (used or not): nothing can answer them.
 pub async fn purge(db: &Db, now: DateTime<Utc>) -> AppResult<u64> {
     let q = Query::delete()
-        .from_table("auth_challenges")
-        .and_where(Expr::col("expires_at").lt(now))
+        .from_table(AuthChallenges::Table)
+        .and_where(Expr::col(AuthChallenges::ExpiresAt).lt(now))
         .to_owned();
     Ok(db.execute(&q).await?)
 }

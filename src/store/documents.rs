@@ -7,6 +7,7 @@ use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatem
 use super::Db;
 use super::orgs::org_keys;
 use super::page::{Page, PageRequest};
+use super::schema::{DocumentContents, Documents, InformatizationObjects, Organizations};
 use crate::authz::Scope;
 use crate::domain::object::{DocumentFormat, DocumentLanguage, DocumentType};
 use crate::error::AppResult;
@@ -56,52 +57,62 @@ pub struct DocumentFilter {
     pub languages: Option<Vec<DocumentLanguage>>,
 }
 
+/// The alias of the documents read.
+const DOC: &str = "d";
+/// The alias of the object a document documents.
+const OBJECT: &str = "o";
+/// The alias of that object's owner organization.
+const OWNER: &str = "ow";
+
+/// The columns [`DocumentRow`] decodes.
+const COLUMNS: [Documents; 12] = [
+    Documents::Id,
+    Documents::ObjectId,
+    Documents::DocType,
+    Documents::Title,
+    Documents::Number,
+    Documents::ApprovedOn,
+    Documents::Version,
+    Documents::Language,
+    Documents::Format,
+    Documents::FileName,
+    Documents::SizeBytes,
+    Documents::Sha256,
+];
+
 fn select(scope: &Scope) -> SelectStatement {
     Query::select()
-        .columns([
-            ("d", "id"),
-            ("d", "object_id"),
-            ("d", "doc_type"),
-            ("d", "title"),
-            ("d", "number"),
-            ("d", "approved_on"),
-            ("d", "version"),
-            ("d", "language"),
-            ("d", "format"),
-            ("d", "file_name"),
-            ("d", "size_bytes"),
-            ("d", "sha256"),
-        ])
-        .from_as("documents", "d")
+        .columns(COLUMNS.map(|c| (DOC, c)))
+        .from_as(Documents::Table, DOC)
         .join_as(
             JoinType::InnerJoin,
-            "informatization_objects",
-            "o",
-            Expr::col(("o", "id")).equals(("d", "object_id")),
+            InformatizationObjects::Table,
+            OBJECT,
+            Expr::col((OBJECT, InformatizationObjects::Id)).equals((DOC, Documents::ObjectId)),
         )
         .join_as(
             JoinType::InnerJoin,
-            "organizations",
-            "ow",
-            Expr::col(("ow", "id")).equals(("o", "owner_id")),
+            Organizations::Table,
+            OWNER,
+            Expr::col((OWNER, Organizations::Id)).equals((OBJECT, InformatizationObjects::OwnerId)),
         )
-        .cond_where(scope.keys_condition(&org_keys("ow")))
+        .cond_where(scope.keys_condition(&org_keys(OWNER)))
         .to_owned()
 }
 
 fn filter_condition(f: &DocumentFilter) -> AppResult<Condition> {
     let mut c = Condition::all();
     if let Some(types) = &f.types {
-        c = c.add(Expr::col(("d", "doc_type")).is_in(types.iter().map(|t| t.as_str())));
+        c = c.add(Expr::col((DOC, Documents::DocType)).is_in(types.iter().map(|t| t.as_str())));
     }
     if let Some(ids) = &f.object_ids {
-        c = c.add(Expr::col(("d", "object_id")).is_in(ids.iter().copied()));
+        c = c.add(Expr::col((DOC, Documents::ObjectId)).is_in(ids.iter().copied()));
     }
     if let Some(formats) = &f.formats {
-        c = c.add(Expr::col(("d", "format")).is_in(formats.iter().map(|t| t.as_str())));
+        c = c.add(Expr::col((DOC, Documents::Format)).is_in(formats.iter().map(|t| t.as_str())));
     }
     if let Some(langs) = &f.languages {
-        c = c.add(Expr::col(("d", "language")).is_in(langs.iter().map(|t| t.as_str())));
+        c = c.add(Expr::col((DOC, Documents::Language)).is_in(langs.iter().map(|t| t.as_str())));
     }
     Ok(c)
 }
@@ -118,25 +129,26 @@ pub async fn list(
         q.cond_where(filter_condition(f)?);
     }
     if let Some(after) = page.after {
-        q.and_where(Expr::col(("d", "id")).gt(after));
+        q.and_where(Expr::col((DOC, Documents::Id)).gt(after));
     }
-    q.order_by(("d", "id"), Order::Asc).limit(page.limit());
+    q.order_by((DOC, Documents::Id), Order::Asc)
+        .limit(page.limit());
     Ok(Page::from_overfetch(db.all(&q).await?, page))
 }
 
 /// Documents in scope with the given ids.
 pub async fn by_ids(db: &Db, scope: &Scope, ids: &[i64]) -> AppResult<Vec<DocumentRow>> {
     let mut q = select(scope);
-    q.and_where(Expr::col(("d", "id")).is_in(ids.iter().copied()));
+    q.and_where(Expr::col((DOC, Documents::Id)).is_in(ids.iter().copied()));
     Ok(db.all(&q).await?)
 }
 
 /// Documents in scope of the given objects, by object then id.
 pub async fn by_objects(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Vec<DocumentRow>> {
     let mut q = select(scope);
-    q.and_where(Expr::col(("d", "object_id")).is_in(object_ids.iter().copied()))
-        .order_by(("d", "object_id"), Order::Asc)
-        .order_by(("d", "id"), Order::Asc);
+    q.and_where(Expr::col((DOC, Documents::ObjectId)).is_in(object_ids.iter().copied()))
+        .order_by((DOC, Documents::ObjectId), Order::Asc)
+        .order_by((DOC, Documents::Id), Order::Asc);
     Ok(db.all(&q).await?)
 }
 
@@ -151,9 +163,9 @@ pub async fn content(db: &Db, scope: &Scope, id: i64) -> AppResult<Option<(Docum
         return Ok(None);
     };
     let q = Query::select()
-        .column("content")
-        .from("document_contents")
-        .and_where(Expr::col("sha256").eq(doc.sha256.as_str()))
+        .column(DocumentContents::Content)
+        .from(DocumentContents::Table)
+        .and_where(Expr::col(DocumentContents::Sha256).eq(doc.sha256.as_str()))
         .to_owned();
     let row: Option<ContentRow> = db.optional(&q).await?;
     Ok(row.map(|r| (doc, r.content)))

@@ -3,6 +3,7 @@
 
 use sea_query::{Expr, ExprTrait, Query};
 
+use super::schema::ChangeEpochs;
 use super::{Db, Pool};
 
 /// The topic of everything a caller is made of: users, organizations, grants, training.
@@ -14,9 +15,9 @@ pub const CALLERS_CHANNEL: &str = "audit_hub_callers";
 /// The current epoch of `topic`.
 pub async fn current(db: &Db, topic: &str) -> Result<i64, sqlx::Error> {
     let q = Query::select()
-        .column("epoch")
-        .from("change_epochs")
-        .and_where(Expr::col("topic").eq(topic))
+        .column(ChangeEpochs::Epoch)
+        .from(ChangeEpochs::Table)
+        .and_where(Expr::col(ChangeEpochs::Topic).eq(topic))
         .to_owned();
     db.scalar_i64(&q).await
 }
@@ -26,9 +27,9 @@ pub async fn current(db: &Db, topic: &str) -> Result<i64, sqlx::Error> {
 /// them takes it at a fixed point of its lock order instead of in the middle of its writes.
 pub async fn lock(tx: &mut super::Tx, topic: &str) -> Result<(), sqlx::Error> {
     let q = Query::select()
-        .column("epoch")
-        .from("change_epochs")
-        .and_where(Expr::col("topic").eq(topic))
+        .column(ChangeEpochs::Epoch)
+        .from(ChangeEpochs::Table)
+        .and_where(Expr::col(ChangeEpochs::Topic).eq(topic))
         .lock(sea_query::LockType::Update)
         .to_owned();
     tx.scalar_i64(&q).await.map(|_| ())

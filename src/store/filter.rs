@@ -1,7 +1,9 @@
 //! Caller-supplied filters, validated and compiled to SQL conditions.
 
-use sea_query::{Condition, Expr, ExprTrait};
+use sea_query::{Condition, Expr, ExprTrait, SimpleExpr};
 
+use super::budget::{AMOUNT, LINE};
+use super::schema::{BudgetAmounts, BudgetLines};
 use crate::domain::budget::{BudgetLevel, BudgetPhase};
 use crate::domain::territory::KatoPrefix;
 use crate::error::{AppError, AppResult, Expected};
@@ -90,7 +92,9 @@ fn check_codes(field: &str, codes: &[String], n: usize) -> AppResult<()> {
     Ok(())
 }
 
-/// The table aliases a budget filter is rendered against.
+/// The table aliases a budget filter is rendered against. Every source names its columns as
+/// `budget_lines` and `budget_amounts` do (the rollups keep their names), so the filter names
+/// them through [`BudgetLines`] and [`BudgetAmounts`] whatever the source.
 #[derive(Debug, Clone, Copy)]
 pub struct FilterTables {
     /// Alias of the source of the line's group keys (year, level, kato, administrator).
@@ -105,9 +109,9 @@ pub struct FilterTables {
 impl FilterTables {
     /// Budget lines `l` joined with amounts `a`, the group keys read from the lines.
     pub const LINES: FilterTables = FilterTables {
-        keys: "l",
-        line: "l",
-        amount: "a",
+        keys: LINE,
+        line: LINE,
+        amount: AMOUNT,
     };
 }
 
@@ -228,32 +232,43 @@ impl BudgetLineFilter {
                 Expected::IntegerIn(0, MAX_FILTER_DEPTH as i64),
             ));
         }
-        let col = |name: &'static str| match name {
-            "year" | "level" | "kato" | "administrator" => Expr::col((tables.keys, name)),
-            _ => Expr::col((tables.line, name)),
-        };
+        // The line's group keys are read from `tables.keys`, its classification codes from
+        // `tables.line`.
+        let key = |column: BudgetLines| Expr::col((tables.keys, column));
+        let code = |column: BudgetLines| Expr::col((tables.line, column));
+        let amount = |column: BudgetAmounts| Expr::col((tables.amount, column));
         let mut c = Condition::all();
         if let Some(years) = &self.years {
-            c = c.add(col("year").is_in(years.iter().copied()));
+            c = c.add(key(BudgetLines::Year).is_in(years.iter().copied()));
         }
         if let Some(levels) = &self.levels {
-            c = c.add(col("level").is_in(levels.iter().map(|l| l.as_str())));
+            c = c.add(key(BudgetLines::Level).is_in(levels.iter().map(|l| l.as_str())));
         }
         if let Some(prefix) = &self.kato_prefix {
             c = c.add(within_prefix(
-                col("kato"),
+                key(BudgetLines::Kato),
                 format!("{path}.katoPrefix"),
                 prefix,
             )?);
         }
-        let code_lists: [(&str, &'static str, &Option<Vec<String>>, usize); 5] = [
-            ("administrators", "administrator", &self.administrators, 3),
-            ("programs", "program", &self.programs, 3),
-            ("subprograms", "subprogram", &self.subprograms, 3),
-            ("specifics", "specific", &self.specifics, 3),
+        let code_lists: [(&str, SimpleExpr, &Option<Vec<String>>, usize); 5] = [
+            (
+                "administrators",
+                key(BudgetLines::Administrator),
+                &self.administrators,
+                3,
+            ),
+            ("programs", code(BudgetLines::Program), &self.programs, 3),
+            (
+                "subprograms",
+                code(BudgetLines::Subprogram),
+                &self.subprograms,
+                3,
+            ),
+            ("specifics", code(BudgetLines::Specific), &self.specifics, 3),
             (
                 "functionalGroups",
-                "functional_group",
+                code(BudgetLines::FunctionalGroup),
                 &self.functional_groups,
                 2,
             ),
@@ -261,17 +276,17 @@ impl BudgetLineFilter {
         for (field, column, values, n) in code_lists {
             if let Some(values) = values {
                 check_codes(&format!("{path}.{field}"), values, n)?;
-                c = c.add(col(column).is_in(values.iter().map(String::as_str)));
+                c = c.add(column.is_in(values.iter().map(String::as_str)));
             }
         }
         if let Some(phases) = &self.phases {
-            c = c.add(Expr::col((tables.amount, "phase")).is_in(phases.iter().map(|p| p.as_str())));
+            c = c.add(amount(BudgetAmounts::Phase).is_in(phases.iter().map(|p| p.as_str())));
         }
         if let Some(as_of) = self.as_of {
             c = c.add(
                 Condition::any()
-                    .add(Expr::col((tables.amount, "as_of")).is_null())
-                    .add(Expr::col((tables.amount, "as_of")).eq(as_of)),
+                    .add(amount(BudgetAmounts::AsOf).is_null())
+                    .add(amount(BudgetAmounts::AsOf).eq(as_of)),
             );
         }
         if let Some(all) = &self.and {

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 use super::Tx;
+use super::schema::{BlockRequests, Memberships, Users};
 use super::users::{GrantRow, UserRow};
 use crate::authz::permissions::PeopleRows;
 use crate::domain::identity::{HeldGrant, Person};
@@ -49,25 +50,26 @@ pub struct MembershipRow {
     pub application_id: Option<i64>,
 }
 
-const COLUMNS: [&str; 9] = [
-    "id",
-    "user_id",
-    "organization_id",
-    "position",
-    "structural_unit",
-    "started_on",
-    "ended_on",
-    "end_reason",
-    "application_id",
+/// The columns [`MembershipRow`] decodes.
+const COLUMNS: [Memberships; 9] = [
+    Memberships::Id,
+    Memberships::UserId,
+    Memberships::OrganizationId,
+    Memberships::Position,
+    Memberships::StructuralUnit,
+    Memberships::StartedOn,
+    Memberships::EndedOn,
+    Memberships::EndReason,
+    Memberships::ApplicationId,
 ];
 
 /// The columns a new membership is written with.
-const START_COLUMNS: [&str; 5] = [
-    "user_id",
-    "organization_id",
-    "position",
-    "structural_unit",
-    "started_on",
+const START_COLUMNS: [Memberships; 5] = [
+    Memberships::UserId,
+    Memberships::OrganizationId,
+    Memberships::Position,
+    Memberships::StructuralUnit,
+    Memberships::StartedOn,
 ];
 
 /// Every membership of a person visible in `people`, newest first.
@@ -78,11 +80,14 @@ pub async fn history(
 ) -> AppResult<Vec<MembershipRow>> {
     let q = Query::select()
         .columns(COLUMNS)
-        .from("memberships")
-        .and_where(Expr::col("user_id").eq(user_id))
-        .cond_where(people.membership_condition(Expr::col("user_id"), Expr::col("organization_id")))
-        .order_by("started_on", Order::Desc)
-        .order_by("id", Order::Desc)
+        .from(Memberships::Table)
+        .and_where(Expr::col(Memberships::UserId).eq(user_id))
+        .cond_where(people.membership_condition(
+            Expr::col(Memberships::UserId),
+            Expr::col(Memberships::OrganizationId),
+        ))
+        .order_by(Memberships::StartedOn, Order::Desc)
+        .order_by(Memberships::Id, Order::Desc)
         .to_owned();
     Ok(tx.all(&q).await?)
 }
@@ -91,9 +96,9 @@ pub async fn history(
 pub async fn current(tx: &mut Tx, user_id: i64) -> AppResult<Option<MembershipRow>> {
     let q = Query::select()
         .columns(COLUMNS)
-        .from("memberships")
-        .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("ended_on").is_null())
+        .from(Memberships::Table)
+        .and_where(Expr::col(Memberships::UserId).eq(user_id))
+        .and_where(Expr::col(Memberships::EndedOn).is_null())
         .to_owned();
     Ok(tx.optional(&q).await?)
 }
@@ -106,8 +111,12 @@ pub async fn start(
     application_id: Option<i64>,
 ) -> AppResult<()> {
     let q = Query::insert()
-        .into_table("memberships")
-        .columns(START_COLUMNS.into_iter().chain(["application_id"]))
+        .into_table(Memberships::Table)
+        .columns(
+            START_COLUMNS
+                .into_iter()
+                .chain([Memberships::ApplicationId]),
+        )
         .values_panic([
             user.id.into(),
             user.organization_id.into(),
@@ -128,12 +137,15 @@ pub async fn end(tx: &mut Tx, user_id: i64, ended_on: NaiveDate, reason: &str) -
         return Ok(());
     };
     let q = Query::update()
-        .table("memberships")
+        .table(Memberships::Table)
         .values([
-            ("ended_on", Ord::max(ended_on, m.started_on).into()),
-            ("end_reason", reason.into()),
+            (
+                Memberships::EndedOn,
+                Ord::max(ended_on, m.started_on).into(),
+            ),
+            (Memberships::EndReason, reason.into()),
         ])
-        .and_where(Expr::col("id").eq(m.id))
+        .and_where(Expr::col(Memberships::Id).eq(m.id))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -151,12 +163,15 @@ pub async fn update_role(tx: &mut Tx, user: &UserRow, today: NaiveDate) -> AppRe
     }
     let Some(yesterday) = today.pred_opt().filter(|d| *d >= m.started_on) else {
         let q = Query::update()
-            .table("memberships")
+            .table(Memberships::Table)
             .values([
-                ("position", user.position.as_str().into()),
-                ("structural_unit", user.structural_unit.as_str().into()),
+                (Memberships::Position, user.position.as_str().into()),
+                (
+                    Memberships::StructuralUnit,
+                    user.structural_unit.as_str().into(),
+                ),
             ])
-            .and_where(Expr::col("id").eq(m.id))
+            .and_where(Expr::col(Memberships::Id).eq(m.id))
             .to_owned();
         tx.execute(&q).await?;
         return Ok(());
@@ -169,24 +184,32 @@ pub async fn update_role(tx: &mut Tx, user: &UserRow, today: NaiveDate) -> AppRe
 /// are inserted in bulk).
 pub async fn start_missing(tx: &mut Tx, today: NaiveDate) -> AppResult<u64> {
     let missing = Query::select()
-        .column("id")
-        .from("memberships")
-        .and_where(Expr::col(("memberships", "user_id")).equals(("users", "id")))
+        .column(Memberships::Id)
+        .from(Memberships::Table)
+        .and_where(
+            Expr::col((Memberships::Table, Memberships::UserId)).equals((Users::Table, Users::Id)),
+        )
         .to_owned();
     let select = Query::select()
-        .columns([
-            ("users", "id"),
-            ("users", "organization_id"),
-            ("users", "position"),
-            ("users", "structural_unit"),
-        ])
+        .columns(
+            [
+                Users::Id,
+                Users::OrganizationId,
+                Users::Position,
+                Users::StructuralUnit,
+            ]
+            .map(|c| (Users::Table, c)),
+        )
         .expr(Expr::val(today))
-        .from("users")
-        .and_where(Expr::col(("users", "status")).eq(crate::domain::identity::UserStatus::Active))
+        .from(Users::Table)
+        .and_where(
+            Expr::col((Users::Table, Users::Status))
+                .eq(crate::domain::identity::UserStatus::Active),
+        )
         .and_where(Expr::exists(missing).not())
         .to_owned();
     let q = Query::insert()
-        .into_table("memberships")
+        .into_table(Memberships::Table)
         .columns(START_COLUMNS)
         .select_from(select)
         .map_err(|e| anyhow::anyhow!("membership backfill: {e}"))?
@@ -202,11 +225,17 @@ struct Termination {
 
 fn termination_query(user_id: i64) -> sea_query::SelectStatement {
     Query::select()
-        .expr_as(Func::min(Expr::col("terminated_on")), "terminated_on")
-        .expr_as(Func::min(Expr::col("requested_at")), "requested_at")
-        .from("block_requests")
-        .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("executed_at").is_null())
+        .expr_as(
+            Func::min(Expr::col(BlockRequests::TerminatedOn)),
+            "terminated_on",
+        )
+        .expr_as(
+            Func::min(Expr::col(BlockRequests::RequestedAt)),
+            "requested_at",
+        )
+        .from(BlockRequests::Table)
+        .and_where(Expr::col(BlockRequests::UserId).eq(user_id))
+        .and_where(Expr::col(BlockRequests::ExecutedAt).is_null())
         .to_owned()
 }
 

@@ -22,6 +22,7 @@ pub mod page;
 pub mod policies;
 pub mod reference;
 pub mod rollup;
+pub mod schema;
 pub mod seed;
 pub mod text;
 pub mod tokens;
@@ -279,9 +280,12 @@ impl Db {
     /// Whether the database answers and holds audit-hub's schema (its migration ledger is
     /// readable): what `/readyz` reports.
     pub async fn ping(&self) -> bool {
+        use schema::SqlxMigrations;
         let q = sea_query::Query::select()
-            .expr(sea_query::Func::count(sea_query::Expr::col("version")))
-            .from("_sqlx_migrations")
+            .expr(sea_query::Func::count(sea_query::Expr::col(
+                SqlxMigrations::Version,
+            )))
+            .from(SqlxMigrations::Table)
             .to_owned();
         self.scalar_i64(&q).await.is_ok_and(|n| n > 0)
     }

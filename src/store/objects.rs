@@ -7,6 +7,10 @@ use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatem
 use super::Db;
 use super::orgs::org_keys;
 use super::page::{Page, PageRequest};
+use super::schema::{
+    BudgetLines, InformatizationObjects as Objects, ObjectFunding, ObjectStageHistory,
+    Organizations,
+};
 use crate::authz::Scope;
 use crate::authz::scope::KeyColumns;
 use crate::domain::budget::BudgetLevel;
@@ -100,56 +104,73 @@ pub struct InformatizationObjectFilter {
     pub kato_prefix: Option<String>,
 }
 
-/// Joins the owner organization `ow` and applies the scope to it.
+/// The alias of the objects read.
+const OBJECT: &str = "o";
+/// The alias of an object's owner organization.
+const OWNER: &str = "ow";
+/// The alias of the stage history rows.
+const STAGE: &str = "h";
+/// The alias of the funding rows.
+const FUNDING: &str = "f";
+/// The alias of the funding budget lines.
+const LINE: &str = "l";
+
+/// The columns [`ObjectRow`] decodes.
+const COLUMNS: [Objects; 12] = [
+    Objects::Id,
+    Objects::Kind,
+    Objects::ObjectClass,
+    Objects::NameKk,
+    Objects::NameRu,
+    Objects::NameEn,
+    Objects::AccountCode,
+    Objects::OwnerId,
+    Objects::PossessorId,
+    Objects::Stage,
+    Objects::AccessLevel,
+    Objects::RegisteredOn,
+];
+
+/// Joins the owner organization [`OWNER`] of the objects read under `object_alias` and applies
+/// the scope to it.
 fn scoped(q: &mut SelectStatement, scope: &Scope, object_alias: &'static str) {
     q.join_as(
         JoinType::InnerJoin,
-        "organizations",
-        "ow",
-        Expr::col(("ow", "id")).equals((object_alias, "owner_id")),
+        Organizations::Table,
+        OWNER,
+        Expr::col((OWNER, Organizations::Id)).equals((object_alias, Objects::OwnerId)),
     )
-    .cond_where(scope.keys_condition(&org_keys("ow")));
+    .cond_where(scope.keys_condition(&org_keys(OWNER)));
 }
 
 fn select(scope: &Scope) -> SelectStatement {
     let mut q = Query::select()
-        .columns([
-            ("o", "id"),
-            ("o", "kind"),
-            ("o", "object_class"),
-            ("o", "name_kk"),
-            ("o", "name_ru"),
-            ("o", "name_en"),
-            ("o", "account_code"),
-            ("o", "owner_id"),
-            ("o", "possessor_id"),
-            ("o", "stage"),
-            ("o", "access_level"),
-            ("o", "registered_on"),
-        ])
-        .from_as("informatization_objects", "o")
+        .columns(COLUMNS.map(|c| (OBJECT, c)))
+        .from_as(Objects::Table, OBJECT)
         .to_owned();
-    scoped(&mut q, scope, "o");
+    scoped(&mut q, scope, OBJECT);
     q
 }
 
 fn filter_condition(f: &InformatizationObjectFilter) -> AppResult<Condition> {
     let mut c = Condition::all();
     if let Some(kinds) = &f.kinds {
-        c = c.add(Expr::col(("o", "kind")).is_in(kinds.iter().map(|k| k.as_str())));
+        c = c.add(Expr::col((OBJECT, Objects::Kind)).is_in(kinds.iter().map(|k| k.as_str())));
     }
     if let Some(stages) = &f.stages {
-        c = c.add(Expr::col(("o", "stage")).is_in(stages.iter().map(|k| k.as_str())));
+        c = c.add(Expr::col((OBJECT, Objects::Stage)).is_in(stages.iter().map(|k| k.as_str())));
     }
     if let Some(levels) = &f.access_levels {
-        c = c.add(Expr::col(("o", "access_level")).is_in(levels.iter().map(|k| k.as_str())));
+        c = c.add(
+            Expr::col((OBJECT, Objects::AccessLevel)).is_in(levels.iter().map(|k| k.as_str())),
+        );
     }
     if let Some(owners) = &f.owner_ids {
-        c = c.add(Expr::col(("o", "owner_id")).is_in(owners.iter().copied()));
+        c = c.add(Expr::col((OBJECT, Objects::OwnerId)).is_in(owners.iter().copied()));
     }
     if let Some(prefix) = &f.kato_prefix {
         c = c.add(super::filter::within_prefix(
-            Expr::col(("ow", "kato")),
+            Expr::col((OWNER, Organizations::Kato)),
             "filter.katoPrefix",
             prefix,
         )?);
@@ -169,77 +190,91 @@ pub async fn list(
         q.cond_where(filter_condition(f)?);
     }
     if let Some(after) = page.after {
-        q.and_where(Expr::col(("o", "id")).gt(after));
+        q.and_where(Expr::col((OBJECT, Objects::Id)).gt(after));
     }
-    q.order_by(("o", "id"), Order::Asc).limit(page.limit());
+    q.order_by((OBJECT, Objects::Id), Order::Asc)
+        .limit(page.limit());
     Ok(Page::from_overfetch(db.all(&q).await?, page))
 }
 
 /// Objects in scope with the given ids.
 pub async fn by_ids(db: &Db, scope: &Scope, ids: &[i64]) -> AppResult<Vec<ObjectRow>> {
     let mut q = select(scope);
-    q.and_where(Expr::col(("o", "id")).is_in(ids.iter().copied()));
+    q.and_where(Expr::col((OBJECT, Objects::Id)).is_in(ids.iter().copied()));
     Ok(db.all(&q).await?)
 }
 
 /// Stage history of the given objects (those in scope), oldest first.
 pub async fn stages(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Vec<StageRow>> {
     let mut q = Query::select()
-        .columns([
-            ("h", "object_id"),
-            ("h", "stage"),
-            ("h", "started_on"),
-            ("h", "basis"),
-        ])
-        .from_as("object_stage_history", "h")
+        .columns(
+            [
+                ObjectStageHistory::ObjectId,
+                ObjectStageHistory::Stage,
+                ObjectStageHistory::StartedOn,
+                ObjectStageHistory::Basis,
+            ]
+            .map(|c| (STAGE, c)),
+        )
+        .from_as(ObjectStageHistory::Table, STAGE)
         .join_as(
             JoinType::InnerJoin,
-            "informatization_objects",
-            "o",
-            Expr::col(("o", "id")).equals(("h", "object_id")),
+            Objects::Table,
+            OBJECT,
+            Expr::col((OBJECT, Objects::Id)).equals((STAGE, ObjectStageHistory::ObjectId)),
         )
-        .and_where(Expr::col(("h", "object_id")).is_in(object_ids.iter().copied()))
-        .order_by(("h", "object_id"), Order::Asc)
-        .order_by(("h", "started_on"), Order::Asc)
-        .order_by(("h", "id"), Order::Asc)
+        .and_where(
+            Expr::col((STAGE, ObjectStageHistory::ObjectId)).is_in(object_ids.iter().copied()),
+        )
+        .order_by((STAGE, ObjectStageHistory::ObjectId), Order::Asc)
+        .order_by((STAGE, ObjectStageHistory::StartedOn), Order::Asc)
+        .order_by((STAGE, ObjectStageHistory::Id), Order::Asc)
         .to_owned();
-    scoped(&mut q, scope, "o");
+    scoped(&mut q, scope, OBJECT);
     Ok(db.all(&q).await?)
 }
 
 /// Budget lines funding the given objects: objects in scope, lines in scope by their own keys.
 pub async fn funding(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Vec<FundingRow>> {
     let mut q = Query::select()
-        .column(("f", "object_id"))
-        .expr_as(Expr::col(("l", "id")), "line_id")
-        .columns([
-            ("l", "year"),
-            ("l", "level"),
-            ("l", "kato"),
-            ("l", "administrator"),
-            ("l", "program"),
-            ("l", "subprogram"),
-            ("l", "specific"),
-            ("l", "functional_group"),
-        ])
-        .from_as("object_funding", "f")
+        .column((FUNDING, ObjectFunding::ObjectId))
+        .expr_as(Expr::col((LINE, BudgetLines::Id)), "line_id")
+        .columns(
+            [
+                BudgetLines::Year,
+                BudgetLines::Level,
+                BudgetLines::Kato,
+                BudgetLines::Administrator,
+                BudgetLines::Program,
+                BudgetLines::Subprogram,
+                BudgetLines::Specific,
+                BudgetLines::FunctionalGroup,
+            ]
+            .map(|c| (LINE, c)),
+        )
+        .from_as(ObjectFunding::Table, FUNDING)
         .join_as(
             JoinType::InnerJoin,
-            "informatization_objects",
-            "o",
-            Expr::col(("o", "id")).equals(("f", "object_id")),
+            Objects::Table,
+            OBJECT,
+            Expr::col((OBJECT, Objects::Id)).equals((FUNDING, ObjectFunding::ObjectId)),
         )
         .join_as(
             JoinType::InnerJoin,
-            "budget_lines",
-            "l",
-            Expr::col(("l", "id")).equals(("f", "line_id")),
+            BudgetLines::Table,
+            LINE,
+            Expr::col((LINE, BudgetLines::Id)).equals((FUNDING, ObjectFunding::LineId)),
         )
-        .and_where(Expr::col(("f", "object_id")).is_in(object_ids.iter().copied()))
-        .cond_where(scope.keys_condition(&KeyColumns::of("l", "level", "kato", "administrator")))
-        .order_by(("f", "object_id"), Order::Asc)
-        .order_by(("l", "id"), Order::Asc)
+        .and_where(Expr::col((FUNDING, ObjectFunding::ObjectId)).is_in(object_ids.iter().copied()))
+        .cond_where(scope.keys_condition(&KeyColumns::of(
+            LINE,
+            BudgetLines::Level,
+            BudgetLines::Kato,
+            BudgetLines::Administrator,
+        )))
+        .order_by((FUNDING, ObjectFunding::ObjectId), Order::Asc)
+        .order_by((LINE, BudgetLines::Id), Order::Asc)
         .to_owned();
-    scoped(&mut q, scope, "o");
+    scoped(&mut q, scope, OBJECT);
     Ok(db.all(&q).await?)
 }

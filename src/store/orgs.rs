@@ -4,6 +4,7 @@ use sea_query::{Condition, Expr, ExprTrait, Order, Query, SelectStatement};
 
 use super::Db;
 use super::page::{Page, PageRequest};
+use super::schema::Organizations;
 use crate::authz::permissions::OrgRows;
 use crate::authz::scope::KeyColumns;
 use crate::domain::budget::BudgetLevel;
@@ -50,45 +51,56 @@ pub struct OrganizationFilter {
     pub bins: Option<Vec<String>>,
 }
 
-/// The scope keys of organizations aliased `t`.
-pub(crate) fn org_keys(table: &'static str) -> KeyColumns {
-    KeyColumns::of(table, "budget_level", "kato", "administrator")
+/// The alias organizations are read under here.
+const ORG: &str = "g";
+
+/// The scope keys of organizations aliased `alias`.
+pub(crate) fn org_keys(alias: &'static str) -> KeyColumns {
+    KeyColumns::of(
+        alias,
+        Organizations::BudgetLevel,
+        Organizations::Kato,
+        Organizations::Administrator,
+    )
 }
+
+/// The columns [`OrgRow`] decodes.
+const COLUMNS: [Organizations; 11] = [
+    Organizations::Id,
+    Organizations::Bin,
+    Organizations::Kind,
+    Organizations::NameKk,
+    Organizations::NameRu,
+    Organizations::NameEn,
+    Organizations::Kato,
+    Organizations::BudgetLevel,
+    Organizations::Administrator,
+    Organizations::ParentId,
+    Organizations::AuditExcluded,
+];
 
 fn select(rows: &OrgRows) -> SelectStatement {
     Query::select()
-        .columns([
-            ("g", "id"),
-            ("g", "bin"),
-            ("g", "kind"),
-            ("g", "name_kk"),
-            ("g", "name_ru"),
-            ("g", "name_en"),
-            ("g", "kato"),
-            ("g", "budget_level"),
-            ("g", "administrator"),
-            ("g", "parent_id"),
-            ("g", "audit_excluded"),
-        ])
-        .from_as("organizations", "g")
-        .cond_where(rows.condition(&org_keys("g"), Expr::col(("g", "id"))))
+        .columns(COLUMNS.map(|c| (ORG, c)))
+        .from_as(Organizations::Table, ORG)
+        .cond_where(rows.condition(&org_keys(ORG), Expr::col((ORG, Organizations::Id))))
         .to_owned()
 }
 
 fn filter_condition(f: &OrganizationFilter) -> AppResult<Condition> {
     let mut c = Condition::all();
     if let Some(kinds) = &f.kinds {
-        c = c.add(Expr::col(("g", "kind")).is_in(kinds.iter().map(|k| k.as_str())));
+        c = c.add(Expr::col((ORG, Organizations::Kind)).is_in(kinds.iter().map(|k| k.as_str())));
     }
     if let Some(prefix) = &f.kato_prefix {
         c = c.add(super::filter::within_prefix(
-            Expr::col(("g", "kato")),
+            Expr::col((ORG, Organizations::Kato)),
             "filter.katoPrefix",
             prefix,
         )?);
     }
     if let Some(bins) = &f.bins {
-        c = c.add(Expr::col(("g", "bin")).is_in(bins.iter().map(String::as_str)));
+        c = c.add(Expr::col((ORG, Organizations::Bin)).is_in(bins.iter().map(String::as_str)));
     }
     Ok(c)
 }
@@ -96,7 +108,7 @@ fn filter_condition(f: &OrganizationFilter) -> AppResult<Condition> {
 /// Organizations within `rows` with the given ids (missing and invisible ids are simply absent).
 pub async fn by_ids(db: &Db, rows: &OrgRows, ids: &[i64]) -> AppResult<Vec<OrgRow>> {
     let mut q = select(rows);
-    q.and_where(Expr::col(("g", "id")).is_in(ids.iter().copied()));
+    q.and_where(Expr::col((ORG, Organizations::Id)).is_in(ids.iter().copied()));
     Ok(db.all(&q).await?)
 }
 
@@ -112,9 +124,10 @@ pub async fn list(
         q.cond_where(filter_condition(f)?);
     }
     if let Some(after) = page.after {
-        q.and_where(Expr::col(("g", "id")).gt(after));
+        q.and_where(Expr::col((ORG, Organizations::Id)).gt(after));
     }
-    q.order_by(("g", "id"), Order::Asc).limit(page.limit());
+    q.order_by((ORG, Organizations::Id), Order::Asc)
+        .limit(page.limit());
     Ok(Page::from_overfetch(db.all(&q).await?, page))
 }
 
@@ -122,7 +135,7 @@ pub async fn list(
 /// for [`crate::authz::principal`] alone.
 pub(crate) async fn of_caller(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
     let mut q = select(&OrgRows::All);
-    q.and_where(Expr::col(("g", "id")).eq(id));
+    q.and_where(Expr::col((ORG, Organizations::Id)).eq(id));
     Ok(db.optional(&q).await?)
 }
 
@@ -130,7 +143,7 @@ pub(crate) async fn of_caller(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
 /// shown to a caller: reads go through [`by_ids`] with the caller's rows).
 pub async fn find(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
     let mut q = select(&OrgRows::All);
-    q.and_where(Expr::col(("g", "id")).eq(id));
+    q.and_where(Expr::col((ORG, Organizations::Id)).eq(id));
     Ok(db.optional(&q).await?)
 }
 
@@ -138,9 +151,9 @@ pub async fn find(db: &Db, id: i64) -> AppResult<Option<OrgRow>> {
 /// its body); `false` when there is no such organization.
 pub async fn lock(tx: &mut super::Tx, id: i64) -> AppResult<bool> {
     let q = Query::select()
-        .column("id")
-        .from("organizations")
-        .and_where(Expr::col("id").eq(id))
+        .column(Organizations::Id)
+        .from(Organizations::Table)
+        .and_where(Expr::col(Organizations::Id).eq(id))
         .lock(sea_query::LockType::Update)
         .to_owned();
     #[derive(sqlx::FromRow)]
@@ -158,9 +171,9 @@ pub async fn by_bin(db: &Db, bin: &str) -> AppResult<Option<i64>> {
         id: i64,
     }
     let q = Query::select()
-        .column("id")
-        .from("organizations")
-        .and_where(Expr::col("bin").eq(bin))
+        .column(Organizations::Id)
+        .from(Organizations::Table)
+        .and_where(Expr::col(Organizations::Bin).eq(bin))
         .to_owned();
     Ok(db.optional::<Id>(&q).await?.map(|i| i.id))
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_query::{Order, Query, SelectStatement};
 
+use super::schema::PolicyRevisions;
 use super::{Db, Tx};
 use crate::error::AppResult;
 
@@ -42,21 +43,22 @@ pub struct NewRevision<'a> {
     pub published_at: DateTime<Utc>,
 }
 
-const COLUMNS: [&str; 7] = [
-    "id",
-    "model",
-    "rules",
-    "sha256",
-    "source",
-    "note",
-    "published_at",
+/// The columns [`Revision`] decodes.
+const COLUMNS: [PolicyRevisions; 7] = [
+    PolicyRevisions::Id,
+    PolicyRevisions::Model,
+    PolicyRevisions::Rules,
+    PolicyRevisions::Sha256,
+    PolicyRevisions::Source,
+    PolicyRevisions::Note,
+    PolicyRevisions::PublishedAt,
 ];
 
 fn newest_first() -> SelectStatement {
     Query::select()
         .columns(COLUMNS)
-        .from("policy_revisions")
-        .order_by("id", Order::Desc)
+        .from(PolicyRevisions::Table)
+        .order_by(PolicyRevisions::Id, Order::Desc)
         .to_owned()
 }
 
@@ -73,8 +75,15 @@ pub async fn history(db: &Db) -> AppResult<Vec<Revision>> {
 /// Appends a revision inside `tx`; its number.
 pub async fn insert(tx: &mut Tx, r: &NewRevision<'_>) -> AppResult<i64> {
     let q = Query::insert()
-        .into_table("policy_revisions")
-        .columns(["model", "rules", "sha256", "source", "note", "published_at"])
+        .into_table(PolicyRevisions::Table)
+        .columns([
+            PolicyRevisions::Model,
+            PolicyRevisions::Rules,
+            PolicyRevisions::Sha256,
+            PolicyRevisions::Source,
+            PolicyRevisions::Note,
+            PolicyRevisions::PublishedAt,
+        ])
         .values_panic([
             r.model.into(),
             r.rules.into(),
@@ -83,7 +92,7 @@ pub async fn insert(tx: &mut Tx, r: &NewRevision<'_>) -> AppResult<i64> {
             r.note.map(str::to_owned).into(),
             r.published_at.into(),
         ])
-        .returning_col("id")
+        .returning_col(PolicyRevisions::Id)
         .to_owned();
     Ok(tx.returning_i64(&q).await?)
 }

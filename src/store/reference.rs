@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use sea_query::{Expr, ExprTrait, OnConflict, Query};
 
+use super::schema::{Administrators, BudgetPrograms, Territories};
 use super::{Db, Tx};
 use crate::domain::budget::BudgetLevel;
 use crate::domain::territory::TerritoryKind;
@@ -18,9 +19,9 @@ pub async fn region_codes(db: &Db) -> AppResult<HashSet<String>> {
         kato: String,
     }
     let q = Query::select()
-        .column("kato")
-        .from("territories")
-        .and_where(Expr::col("kind").is_in([
+        .column(Territories::Kato)
+        .from(Territories::Table)
+        .and_where(Expr::col(Territories::Kind).is_in([
             TerritoryKind::Oblast.as_str(),
             TerritoryKind::CityRepublican.as_str(),
             TerritoryKind::Capital.as_str(),
@@ -42,15 +43,15 @@ pub async fn ensure_territory(
     region: Option<String>,
 ) -> AppResult<()> {
     let q = Query::insert()
-        .into_table("territories")
+        .into_table(Territories::Table)
         .columns([
-            "kato",
-            "kind",
-            "region_kato",
-            "parent_kato",
-            "name_kk",
-            "name_ru",
-            "name_en",
+            Territories::Kato,
+            Territories::Kind,
+            Territories::RegionKato,
+            Territories::ParentKato,
+            Territories::NameKk,
+            Territories::NameRu,
+            Territories::NameEn,
         ])
         .values_panic([
             kato.into(),
@@ -61,7 +62,11 @@ pub async fn ensure_territory(
             format!("Территория {kato}").into(),
             format!("Territory {kato}").into(),
         ])
-        .on_conflict(OnConflict::column("kato").do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(Territories::Kato)
+                .do_nothing()
+                .to_owned(),
+        )
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -75,8 +80,15 @@ pub async fn ensure_administrator(
     code: &str,
 ) -> AppResult<()> {
     let q = Query::insert()
-        .into_table("administrators")
-        .columns(["level", "kato", "code", "name_kk", "name_ru", "name_en"])
+        .into_table(Administrators::Table)
+        .columns([
+            Administrators::Level,
+            Administrators::Kato,
+            Administrators::Code,
+            Administrators::NameKk,
+            Administrators::NameRu,
+            Administrators::NameEn,
+        ])
         .values_panic([
             level.into(),
             kato.into(),
@@ -86,9 +98,13 @@ pub async fn ensure_administrator(
             format!("Administrator {code}").into(),
         ])
         .on_conflict(
-            OnConflict::columns(["level", "kato", "code"])
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                Administrators::Level,
+                Administrators::Kato,
+                Administrators::Code,
+            ])
+            .do_nothing()
+            .to_owned(),
         )
         .to_owned();
     tx.execute(&q).await?;
@@ -104,15 +120,15 @@ pub async fn ensure_program(
     program: &str,
 ) -> AppResult<()> {
     let q = Query::insert()
-        .into_table("budget_programs")
+        .into_table(BudgetPrograms::Table)
         .columns([
-            "level",
-            "kato",
-            "administrator",
-            "program",
-            "name_kk",
-            "name_ru",
-            "name_en",
+            BudgetPrograms::Level,
+            BudgetPrograms::Kato,
+            BudgetPrograms::Administrator,
+            BudgetPrograms::Program,
+            BudgetPrograms::NameKk,
+            BudgetPrograms::NameRu,
+            BudgetPrograms::NameEn,
         ])
         .values_panic([
             level.into(),
@@ -124,9 +140,14 @@ pub async fn ensure_program(
             format!("Budget program {program}").into(),
         ])
         .on_conflict(
-            OnConflict::columns(["level", "kato", "administrator", "program"])
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                BudgetPrograms::Level,
+                BudgetPrograms::Kato,
+                BudgetPrograms::Administrator,
+                BudgetPrograms::Program,
+            ])
+            .do_nothing()
+            .to_owned(),
         )
         .to_owned();
     tx.execute(&q).await?;

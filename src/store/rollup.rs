@@ -10,9 +10,11 @@
 
 use std::collections::BTreeSet;
 
-use sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Func, Iden, IntoIden, Query, SelectStatement, SimpleExpr};
 
 use super::Tx;
+use super::budget::{AMOUNT, LINE};
+use super::schema::{BudgetAmounts, BudgetLines, BudgetRegionRollup, BudgetRollup};
 use crate::domain::budget::BudgetLevel;
 use crate::error::AppResult;
 
@@ -50,44 +52,87 @@ pub async fn lock_writers(tx: &mut Tx) -> AppResult<()> {
     Ok(())
 }
 
+/// The alias of `budget_rollup` when the narrower rollup is summed from it.
+const ROLLUP: &str = "r";
+
+/// `table`'s (read under its name or an alias) group key columns `keys` (year, level, territory,
+/// administrator) are those of `g`.
+fn in_group<C: IntoIden>(table: impl IntoIden, keys: [C; 4], g: &Group) -> SimpleExpr {
+    let table = table.into_iden();
+    let [year, level, kato, administrator] = keys.map(|k| Expr::col((table.clone(), k)));
+    year.eq(g.year)
+        .and(level.eq(g.level.as_str()))
+        .and(kato.eq(g.kato.as_str()))
+        .and(administrator.eq(g.administrator.as_str()))
+}
+
+/// `table`'s (read under its name or an alias) `year` and `level` columns are these.
+fn in_slice<C: IntoIden>(
+    table: impl IntoIden,
+    [year_col, level_col]: [C; 2],
+    year: i32,
+    level: BudgetLevel,
+) -> SimpleExpr {
+    let table = table.into_iden();
+    Expr::col((table.clone(), year_col))
+        .eq(year)
+        .and(Expr::col((table, level_col)).eq(level.as_str()))
+}
+
 /// Rebuilds the rollup rows of the given groups (all of them when there are many).
 pub async fn refresh(tx: &mut Tx, groups: &BTreeSet<Group>) -> AppResult<()> {
     if groups.len() > FULL_REBUILD_ABOVE {
         return rebuild(tx).await;
     }
     for g in groups {
-        let matches = |table: &'static str| {
-            Expr::col((table, "year"))
-                .eq(g.year)
-                .and(Expr::col((table, "level")).eq(g.level.as_str()))
-                .and(Expr::col((table, "kato")).eq(g.kato.as_str()))
-                .and(Expr::col((table, "administrator")).eq(g.administrator.as_str()))
-        };
         let delete = Query::delete()
-            .from_table("budget_rollup")
-            .and_where(matches("budget_rollup"))
+            .from_table(BudgetRollup::Table)
+            .and_where(in_group(
+                BudgetRollup::Table,
+                [
+                    BudgetRollup::Year,
+                    BudgetRollup::Level,
+                    BudgetRollup::Kato,
+                    BudgetRollup::Administrator,
+                ],
+                g,
+            ))
             .to_owned();
         tx.execute(&delete).await?;
         let mut sums = sums();
-        sums.and_where(matches("l"));
+        sums.and_where(in_group(
+            LINE,
+            [
+                BudgetLines::Year,
+                BudgetLines::Level,
+                BudgetLines::Kato,
+                BudgetLines::Administrator,
+            ],
+            g,
+        ));
         tx.execute(&insert(sums)?).await?;
     }
     let slices: BTreeSet<(i32, BudgetLevel)> = groups.iter().map(|g| (g.year, g.level)).collect();
     for (year, level) in slices {
-        let matches = |table: &'static str| {
-            Expr::col((table, "year"))
-                .eq(year)
-                .and(Expr::col((table, "level")).eq(level.as_str()))
-        };
         tx.execute(
             &Query::delete()
-                .from_table(REGION_TABLE)
-                .and_where(matches(REGION_TABLE))
+                .from_table(BudgetRegionRollup::Table)
+                .and_where(in_slice(
+                    BudgetRegionRollup::Table,
+                    [BudgetRegionRollup::Year, BudgetRegionRollup::Level],
+                    year,
+                    level,
+                ))
                 .to_owned(),
         )
         .await?;
         let mut sums = region_sums();
-        sums.and_where(matches("r"));
+        sums.and_where(in_slice(
+            ROLLUP,
+            [BudgetRollup::Year, BudgetRollup::Level],
+            year,
+            level,
+        ));
         tx.execute(&region_insert(sums)?).await?;
     }
     Ok(())
@@ -95,86 +140,100 @@ pub async fn refresh(tx: &mut Tx, groups: &BTreeSet<Group>) -> AppResult<()> {
 
 /// Rebuilds the whole rollup from the amounts.
 pub async fn rebuild(tx: &mut Tx) -> AppResult<()> {
-    tx.execute(&Query::delete().from_table("budget_rollup").to_owned())
+    tx.execute(&Query::delete().from_table(BudgetRollup::Table).to_owned())
         .await?;
     tx.execute(&insert(sums())?).await?;
-    tx.execute(&Query::delete().from_table(REGION_TABLE).to_owned())
-        .await?;
+    tx.execute(
+        &Query::delete()
+            .from_table(BudgetRegionRollup::Table)
+            .to_owned(),
+    )
+    .await?;
     tx.execute(&region_insert(region_sums())?).await?;
     Ok(())
 }
 
-/// The narrower rollup's table.
-const REGION_TABLE: &str = "budget_region_rollup";
-
-/// Its key columns, then the sum and the count, in the order [`region_sums`] selects them.
-const REGION_KEYS: [&str; 5] = ["year", "level", "region_kato", "phase", "as_of"];
+/// The narrower rollup's key columns, then the sum and the count, in the order
+/// [`region_sums`] selects them.
+const REGION_COLUMNS: [BudgetRegionRollup; 7] = [
+    BudgetRegionRollup::Year,
+    BudgetRegionRollup::Level,
+    BudgetRegionRollup::RegionKato,
+    BudgetRegionRollup::Phase,
+    BudgetRegionRollup::AsOf,
+    BudgetRegionRollup::AmountTenths,
+    BudgetRegionRollup::RowCount,
+];
 
 /// `SELECT` of the narrower rollup's rows from `budget_rollup` (all slices; callers narrow it).
 fn region_sums() -> SelectStatement {
-    let keys = REGION_KEYS.map(|k| ("r", k));
+    let keys = [
+        BudgetRollup::Year,
+        BudgetRollup::Level,
+        BudgetRollup::RegionKato,
+        BudgetRollup::Phase,
+        BudgetRollup::AsOf,
+    ]
+    .map(|k| (ROLLUP, k));
     Query::select()
-        .from_as("budget_rollup", "r")
+        .from_as(BudgetRollup::Table, ROLLUP)
         .columns(keys)
-        .expr(Func::sum(Expr::col(("r", "amount_tenths"))))
-        .expr(Func::sum(Expr::col(("r", "row_count"))))
+        .expr(Func::sum(Expr::col((ROLLUP, BudgetRollup::AmountTenths))))
+        .expr(Func::sum(Expr::col((ROLLUP, BudgetRollup::RowCount))))
         .group_by_columns(keys)
         .to_owned()
 }
 
 /// The rollup columns, in the order [`sums`] selects them.
-const COLUMNS: [&str; 9] = [
-    "year",
-    "level",
-    "kato",
-    "region_kato",
-    "administrator",
-    "phase",
-    "as_of",
-    "amount_tenths",
-    "row_count",
+const COLUMNS: [BudgetRollup; 9] = [
+    BudgetRollup::Year,
+    BudgetRollup::Level,
+    BudgetRollup::Kato,
+    BudgetRollup::RegionKato,
+    BudgetRollup::Administrator,
+    BudgetRollup::Phase,
+    BudgetRollup::AsOf,
+    BudgetRollup::AmountTenths,
+    BudgetRollup::RowCount,
 ];
 
 /// `SELECT` of the rollup rows from the amounts (all groups; callers narrow it).
 fn sums() -> SelectStatement {
     let keys = [
-        ("l", "year"),
-        ("l", "level"),
-        ("l", "kato"),
-        ("l", "region_kato"),
-        ("l", "administrator"),
-        ("a", "phase"),
-        ("a", "as_of"),
+        (LINE, BudgetLines::Year.into_iden()),
+        (LINE, BudgetLines::Level.into_iden()),
+        (LINE, BudgetLines::Kato.into_iden()),
+        (LINE, BudgetLines::RegionKato.into_iden()),
+        (LINE, BudgetLines::Administrator.into_iden()),
+        (AMOUNT, BudgetAmounts::Phase.into_iden()),
+        (AMOUNT, BudgetAmounts::AsOf.into_iden()),
     ];
     super::budget::amounts_with_lines()
-        .columns(keys)
-        .expr(Func::sum(Expr::col(("a", "amount_tenths"))))
-        .expr(Func::count(Expr::col(("a", "id"))))
+        .columns(keys.clone())
+        .expr(Func::sum(Expr::col((AMOUNT, BudgetAmounts::AmountTenths))))
+        .expr(Func::count(Expr::col((AMOUNT, BudgetAmounts::Id))))
         .group_by_columns(keys)
         .to_owned()
 }
 
-/// `INSERT INTO table (columns) <select>`.
-fn insert_into(
-    table: &'static str,
-    columns: impl IntoIterator<Item = &'static str>,
+/// `INSERT INTO table (columns) <select>`, `table` a table enum's `Table` variant.
+fn insert_into<T: Iden + Copy + 'static>(
+    table: T,
+    columns: impl IntoIterator<Item = T>,
     select: SelectStatement,
 ) -> AppResult<sea_query::InsertStatement> {
     Ok(Query::insert()
         .into_table(table)
         .columns(columns)
         .select_from(select)
-        .map_err(|e| anyhow::anyhow!("insert into {table}: {e}"))?
+        .map_err(|e| anyhow::anyhow!("insert into {}: {e}", table.to_string()))?
         .to_owned())
 }
 
 fn insert(select: SelectStatement) -> AppResult<sea_query::InsertStatement> {
-    insert_into("budget_rollup", COLUMNS, select)
+    insert_into(BudgetRollup::Table, COLUMNS, select)
 }
 
 fn region_insert(select: SelectStatement) -> AppResult<sea_query::InsertStatement> {
-    let columns = REGION_KEYS
-        .into_iter()
-        .chain(["amount_tenths", "row_count"]);
-    insert_into(REGION_TABLE, columns, select)
+    insert_into(BudgetRegionRollup::Table, REGION_COLUMNS, select)
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Query};
 
 use super::Db;
+use super::schema::RevokedTokens;
 use crate::error::AppResult;
 
 /// Records `jti` as revoked until `expires_at` (revoking twice changes nothing).
@@ -17,15 +18,24 @@ pub async fn revoke(
     let mut tx = db.begin().await?;
     // Revocations of expired tokens are of no use: they go as new ones come.
     let q = Query::delete()
-        .from_table("revoked_tokens")
-        .and_where(Expr::col("expires_at").lt(now))
+        .from_table(RevokedTokens::Table)
+        .and_where(Expr::col(RevokedTokens::ExpiresAt).lt(now))
         .to_owned();
     tx.execute(&q).await?;
     let q = Query::insert()
-        .into_table("revoked_tokens")
-        .columns(["jti", "user_id", "expires_at", "revoked_at"])
+        .into_table(RevokedTokens::Table)
+        .columns([
+            RevokedTokens::Jti,
+            RevokedTokens::UserId,
+            RevokedTokens::ExpiresAt,
+            RevokedTokens::RevokedAt,
+        ])
         .values_panic([jti.into(), user_id.into(), expires_at.into(), now.into()])
-        .on_conflict(OnConflict::column("jti").do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(RevokedTokens::Jti)
+                .do_nothing()
+                .to_owned(),
+        )
         .to_owned();
     tx.execute(&q).await?;
     tx.commit().await?;
@@ -40,9 +50,9 @@ struct Jti {
 /// The ids of tokens revoked and not yet expired at `now`.
 pub async fn revoked(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<String>> {
     let q = Query::select()
-        .column("jti")
-        .from("revoked_tokens")
-        .and_where(Expr::col("expires_at").gte(now))
+        .column(RevokedTokens::Jti)
+        .from(RevokedTokens::Table)
+        .and_where(Expr::col(RevokedTokens::ExpiresAt).gte(now))
         .to_owned();
     Ok(db
         .all::<Jti>(&q)

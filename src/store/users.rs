@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, LockType, OnConflict, Order, Query};
 
 use super::Db;
+use super::schema::{AccessGrants, TrainingRecords, Users};
 use crate::authz::permissions::PeopleRows;
 use crate::domain::budget::InformationSystem;
 use crate::domain::grant::GrantState;
@@ -80,29 +81,30 @@ pub struct GrantRow {
 }
 
 /// The columns [`GrantRow`] decodes.
-pub(crate) const GRANT_COLUMNS: [&str; 6] = [
-    "id",
-    "user_id",
-    "system",
-    "valid_from",
-    "valid_until",
-    "status",
+pub(crate) const GRANT_COLUMNS: [AccessGrants; 6] = [
+    AccessGrants::Id,
+    AccessGrants::UserId,
+    AccessGrants::System,
+    AccessGrants::ValidFrom,
+    AccessGrants::ValidUntil,
+    AccessGrants::Status,
 ];
 
-const USER_COLUMNS: [&str; 13] = [
-    "id",
-    "iin",
-    "surname",
-    "name",
-    "patronymic",
-    "position",
-    "structural_unit",
-    "phone",
-    "email",
-    "organization_id",
-    "is_head",
-    "status",
-    "blocked_at",
+/// The columns [`UserRow`] decodes.
+const USER_COLUMNS: [Users; 13] = [
+    Users::Id,
+    Users::Iin,
+    Users::Surname,
+    Users::Name,
+    Users::Patronymic,
+    Users::Position,
+    Users::StructuralUnit,
+    Users::Phone,
+    Users::Email,
+    Users::OrganizationId,
+    Users::IsHead,
+    Users::Status,
+    Users::BlockedAt,
 ];
 
 /// The user with this IIN.
@@ -114,10 +116,10 @@ pub async fn by_iin(db: &Db, iin: &str) -> AppResult<Option<UserRow>> {
 pub async fn all(db: &Db, people: PeopleRows) -> AppResult<Vec<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
-        .from("users")
-        .cond_where(people.user_condition(Expr::col("id"), Expr::col("organization_id")))
-        .order_by("organization_id", Order::Asc)
-        .order_by("iin", Order::Asc)
+        .from(Users::Table)
+        .cond_where(people.user_condition(Expr::col(Users::Id), Expr::col(Users::OrganizationId)))
+        .order_by(Users::OrganizationId, Order::Asc)
+        .order_by(Users::Iin, Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
 }
@@ -126,11 +128,11 @@ pub async fn all(db: &Db, people: PeopleRows) -> AppResult<Vec<UserRow>> {
 pub async fn grants(db: &Db, people: PeopleRows, user_id: i64) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
         .columns(GRANT_COLUMNS)
-        .from("access_grants")
-        .and_where(Expr::col("user_id").eq(user_id))
-        .cond_where(people.of_person(Expr::col("user_id")))
-        .order_by("valid_from", Order::Desc)
-        .order_by("id", Order::Desc)
+        .from(AccessGrants::Table)
+        .and_where(Expr::col(AccessGrants::UserId).eq(user_id))
+        .cond_where(people.of_person(Expr::col(AccessGrants::UserId)))
+        .order_by(AccessGrants::ValidFrom, Order::Desc)
+        .order_by(AccessGrants::Id, Order::Desc)
         .to_owned();
     Ok(db.all(&q).await?)
 }
@@ -143,10 +145,10 @@ struct Day {
 /// The date of the user's earliest completed training, if any.
 pub async fn trained_on(db: &Db, user_id: i64) -> AppResult<Option<NaiveDate>> {
     let q = Query::select()
-        .column("completed_on")
-        .from("training_records")
-        .and_where(Expr::col("user_id").eq(user_id))
-        .order_by("completed_on", Order::Asc)
+        .column(TrainingRecords::CompletedOn)
+        .from(TrainingRecords::Table)
+        .and_where(Expr::col(TrainingRecords::UserId).eq(user_id))
+        .order_by(TrainingRecords::CompletedOn, Order::Asc)
         .limit(1)
         .to_owned();
     Ok(db.optional::<Day>(&q).await?.map(|d| d.completed_on))
@@ -168,12 +170,15 @@ pub async fn first_trainings_of(
         return Ok(Default::default());
     }
     let q = Query::select()
-        .column("user_id")
-        .expr_as(Func::min(Expr::col("completed_on")), "completed_on")
-        .from("training_records")
-        .and_where(Expr::col("user_id").is_in(user_ids.iter().copied()))
-        .cond_where(people.of_person(Expr::col("user_id")))
-        .group_by_col("user_id")
+        .column(TrainingRecords::UserId)
+        .expr_as(
+            Func::min(Expr::col(TrainingRecords::CompletedOn)),
+            "completed_on",
+        )
+        .from(TrainingRecords::Table)
+        .and_where(Expr::col(TrainingRecords::UserId).is_in(user_ids.iter().copied()))
+        .cond_where(people.of_person(Expr::col(TrainingRecords::UserId)))
+        .group_by_col(TrainingRecords::UserId)
         .to_owned();
     Ok(db
         .all::<First>(&q)
@@ -190,9 +195,9 @@ pub async fn trainee(tx: &mut super::Tx, training_id: i64) -> AppResult<Option<U
         user_id: i64,
     }
     let q = Query::select()
-        .column("user_id")
-        .from("training_records")
-        .and_where(Expr::col("id").eq(training_id))
+        .column(TrainingRecords::UserId)
+        .from(TrainingRecords::Table)
+        .and_where(Expr::col(TrainingRecords::Id).eq(training_id))
         .to_owned();
     match tx.optional::<Trainee>(&q).await? {
         Some(t) => get(tx, t.user_id).await,
@@ -206,8 +211,8 @@ pub async fn trainee(tx: &mut super::Tx, training_id: i64) -> AppResult<Option<U
 pub async fn get(tx: &mut super::Tx, id: i64) -> AppResult<Option<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
-        .from("users")
-        .and_where(Expr::col("id").eq(id))
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Id).eq(id))
         .lock(LockType::Update)
         .to_owned();
     Ok(tx.optional(&q).await?)
@@ -216,8 +221,8 @@ pub async fn get(tx: &mut super::Tx, id: i64) -> AppResult<Option<UserRow>> {
 fn with_iin(iin: &str) -> sea_query::SelectStatement {
     Query::select()
         .columns(USER_COLUMNS)
-        .from("users")
-        .and_where(Expr::col("iin").eq(iin))
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Iin).eq(iin))
         .to_owned()
 }
 
@@ -237,9 +242,9 @@ pub async fn find_by_iin(tx: &mut super::Tx, iin: &str) -> AppResult<Option<User
 pub async fn find_head_of(tx: &mut super::Tx, organization_id: i64) -> AppResult<Option<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
-        .from("users")
-        .and_where(Expr::col("organization_id").eq(organization_id))
-        .and_where(Expr::col("is_head").eq(true))
+        .from(Users::Table)
+        .and_where(Expr::col(Users::OrganizationId).eq(organization_id))
+        .and_where(Expr::col(Users::IsHead).eq(true))
         .to_owned();
     Ok(tx.optional(&q).await?)
 }
@@ -248,8 +253,8 @@ pub async fn find_head_of(tx: &mut super::Tx, organization_id: i64) -> AppResult
 pub async fn find(tx: &mut super::Tx, id: i64) -> AppResult<Option<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
-        .from("users")
-        .and_where(Expr::col("id").eq(id))
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Id).eq(id))
         .to_owned();
     Ok(tx.optional(&q).await?)
 }
@@ -262,32 +267,32 @@ pub async fn designate_head(
     user_id: i64,
 ) -> AppResult<()> {
     let q = Query::update()
-        .table("users")
-        .value("is_head", false)
-        .and_where(Expr::col("organization_id").eq(organization_id))
-        .and_where(Expr::col("is_head").eq(true))
-        .and_where(Expr::col("id").ne(user_id))
+        .table(Users::Table)
+        .value(Users::IsHead, false)
+        .and_where(Expr::col(Users::OrganizationId).eq(organization_id))
+        .and_where(Expr::col(Users::IsHead).eq(true))
+        .and_where(Expr::col(Users::Id).ne(user_id))
         .to_owned();
     tx.execute(&q).await?;
     let q = Query::update()
-        .table("users")
-        .value("is_head", true)
-        .and_where(Expr::col("id").eq(user_id))
+        .table(Users::Table)
+        .value(Users::IsHead, true)
+        .and_where(Expr::col(Users::Id).eq(user_id))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
 }
 
-fn form_values(e: &super::applications::EmployeeRow) -> [(&'static str, sea_query::Value); 8] {
+fn form_values(e: &super::applications::EmployeeRow) -> [(Users, sea_query::Value); 8] {
     [
-        ("surname", e.surname.as_str().into()),
-        ("name", e.name.as_str().into()),
-        ("patronymic", e.patronymic.clone().into()),
-        ("position", e.position.as_str().into()),
-        ("structural_unit", e.structural_unit.as_str().into()),
-        ("phone", e.phone.as_str().into()),
-        ("email", e.email.as_str().into()),
-        ("eqyzmet_qr", e.eqyzmet_qr.as_str().into()),
+        (Users::Surname, e.surname.as_str().into()),
+        (Users::Name, e.name.as_str().into()),
+        (Users::Patronymic, e.patronymic.clone().into()),
+        (Users::Position, e.position.as_str().into()),
+        (Users::StructuralUnit, e.structural_unit.as_str().into()),
+        (Users::Phone, e.phone.as_str().into()),
+        (Users::Email, e.email.as_str().into()),
+        (Users::EqyzmetQr, e.eqyzmet_qr.as_str().into()),
     ]
 }
 
@@ -301,17 +306,17 @@ pub async fn create_from_employee(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Option<i64>> {
     let values = form_values(e);
-    let mut cols: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
-    cols.extend(["iin", "organization_id", "created_at"]);
+    let mut cols: Vec<Users> = values.iter().map(|(c, _)| *c).collect();
+    cols.extend([Users::Iin, Users::OrganizationId, Users::CreatedAt]);
     let mut vals: Vec<sea_query::Value> = values.into_iter().map(|(_, v)| v).collect();
     vals.extend([e.iin.as_str().into(), organization_id.into(), now.into()]);
     let mut q = Query::insert();
-    q.into_table("users")
+    q.into_table(Users::Table)
         .columns(cols)
         .values(vals.into_iter().map(Into::into))
         .map_err(|err| anyhow::anyhow!("user insert: {err}"))?;
-    q.on_conflict(OnConflict::column("iin").do_nothing().to_owned());
-    q.returning_col("id");
+    q.on_conflict(OnConflict::column(Users::Iin).do_nothing().to_owned());
+    q.returning_col(Users::Id);
     #[derive(sqlx::FromRow)]
     struct Id {
         id: i64,
@@ -328,9 +333,9 @@ pub async fn update_from_employee(
     e: &super::applications::EmployeeRow,
 ) -> AppResult<()> {
     let q = Query::update()
-        .table("users")
+        .table(Users::Table)
         .values(form_values(e).map(|(c, v)| (c, Expr::from(v))))
-        .and_where(Expr::col("id").eq(user_id))
+        .and_where(Expr::col(Users::Id).eq(user_id))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -340,17 +345,17 @@ pub async fn update_from_employee(
 /// again, heading nothing. The caller ends the old membership and starts the new one.
 pub async fn reinstate(tx: &mut super::Tx, user_id: i64, organization_id: i64) -> AppResult<()> {
     let q = Query::update()
-        .table("users")
+        .table(Users::Table)
         .values([
-            ("organization_id", organization_id.into()),
-            ("status", UserStatus::Active.into()),
+            (Users::OrganizationId, organization_id.into()),
+            (Users::Status, UserStatus::Active.into()),
             (
-                "blocked_at",
+                Users::BlockedAt,
                 Option::<chrono::DateTime<chrono::Utc>>::None.into(),
             ),
-            ("is_head", false.into()),
+            (Users::IsHead, false.into()),
         ])
-        .and_where(Expr::col("id").eq(user_id))
+        .and_where(Expr::col(Users::Id).eq(user_id))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -364,11 +369,11 @@ pub async fn held_grants(
 ) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
         .columns(GRANT_COLUMNS)
-        .from("access_grants")
-        .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("status").eq(GrantState::Active))
-        .and_where(Expr::col("valid_until").gte(today))
-        .order_by("valid_until", Order::Asc)
+        .from(AccessGrants::Table)
+        .and_where(Expr::col(AccessGrants::UserId).eq(user_id))
+        .and_where(Expr::col(AccessGrants::Status).eq(GrantState::Active))
+        .and_where(Expr::col(AccessGrants::ValidUntil).gte(today))
+        .order_by(AccessGrants::ValidUntil, Order::Asc)
         .to_owned();
     Ok(tx.all(&q).await?)
 }
@@ -380,13 +385,13 @@ pub async fn revoke_grants(
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
     let q = Query::update()
-        .table("access_grants")
+        .table(AccessGrants::Table)
         .values([
-            ("status", GrantState::Revoked.into()),
-            ("revoked_at", at.into()),
+            (AccessGrants::Status, GrantState::Revoked.into()),
+            (AccessGrants::RevokedAt, at.into()),
         ])
-        .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("status").eq(GrantState::Active))
+        .and_where(Expr::col(AccessGrants::UserId).eq(user_id))
+        .and_where(Expr::col(AccessGrants::Status).eq(GrantState::Active))
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
@@ -400,13 +405,13 @@ pub async fn active_grant_end(
     today: NaiveDate,
 ) -> AppResult<Option<NaiveDate>> {
     let q = Query::select()
-        .column("valid_until")
-        .from("access_grants")
-        .and_where(Expr::col("user_id").eq(user_id))
-        .and_where(Expr::col("system").eq(system.as_str()))
-        .and_where(Expr::col("status").eq(GrantState::Active))
-        .and_where(Expr::col("valid_until").gte(today))
-        .order_by("valid_until", Order::Desc)
+        .column(AccessGrants::ValidUntil)
+        .from(AccessGrants::Table)
+        .and_where(Expr::col(AccessGrants::UserId).eq(user_id))
+        .and_where(Expr::col(AccessGrants::System).eq(system.as_str()))
+        .and_where(Expr::col(AccessGrants::Status).eq(GrantState::Active))
+        .and_where(Expr::col(AccessGrants::ValidUntil).gte(today))
+        .order_by(AccessGrants::ValidUntil, Order::Desc)
         .limit(1)
         .to_owned();
     #[derive(sqlx::FromRow)]
@@ -429,16 +434,16 @@ pub async fn insert_grant(
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<i64> {
     let q = Query::insert()
-        .into_table("access_grants")
+        .into_table(AccessGrants::Table)
         .columns([
-            "user_id",
-            "application_id",
-            "system",
-            "valid_from",
-            "valid_until",
-            "status",
-            "granted_by",
-            "granted_at",
+            AccessGrants::UserId,
+            AccessGrants::ApplicationId,
+            AccessGrants::System,
+            AccessGrants::ValidFrom,
+            AccessGrants::ValidUntil,
+            AccessGrants::Status,
+            AccessGrants::GrantedBy,
+            AccessGrants::GrantedAt,
         ])
         .values_panic([
             user_id.into(),
@@ -450,7 +455,7 @@ pub async fn insert_grant(
             by.into(),
             at.into(),
         ])
-        .returning_col("id")
+        .returning_col(AccessGrants::Id)
         .to_owned();
     Ok(tx.returning_i64(&q).await?)
 }
@@ -466,14 +471,14 @@ pub async fn insert_training(
     report_due: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
     let q = Query::insert()
-        .into_table("training_records")
+        .into_table(TrainingRecords::Table)
         .columns([
-            "user_id",
-            "completed_on",
-            "language",
-            "recorded_by",
-            "recorded_at",
-            "report_due",
+            TrainingRecords::UserId,
+            TrainingRecords::CompletedOn,
+            TrainingRecords::Language,
+            TrainingRecords::RecordedBy,
+            TrainingRecords::RecordedAt,
+            TrainingRecords::ReportDue,
         ])
         .values_panic([
             user_id.into(),
@@ -496,13 +501,13 @@ pub async fn block(
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
     let q = Query::update()
-        .table("users")
+        .table(Users::Table)
         .values([
-            ("status", UserStatus::Blocked.into()),
-            ("blocked_at", at.into()),
-            ("is_head", false.into()),
+            (Users::Status, UserStatus::Blocked.into()),
+            (Users::BlockedAt, at.into()),
+            (Users::IsHead, false.into()),
         ])
-        .and_where(Expr::col("id").eq(user_id))
+        .and_where(Expr::col(Users::Id).eq(user_id))
         .to_owned();
     tx.execute(&q).await?;
     revoke_grants(tx, user_id, at).await
@@ -512,10 +517,10 @@ pub async fn block(
 pub async fn grants_by_ids(db: &Db, people: PeopleRows, ids: &[i64]) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
         .columns(GRANT_COLUMNS)
-        .from("access_grants")
-        .and_where(Expr::col("id").is_in(ids.iter().copied()))
-        .cond_where(people.of_person(Expr::col("user_id")))
-        .order_by("id", Order::Asc)
+        .from(AccessGrants::Table)
+        .and_where(Expr::col(AccessGrants::Id).is_in(ids.iter().copied()))
+        .cond_where(people.of_person(Expr::col(AccessGrants::UserId)))
+        .order_by(AccessGrants::Id, Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
 }
@@ -524,9 +529,9 @@ pub async fn grants_by_ids(db: &Db, people: PeopleRows, ids: &[i64]) -> AppResul
 pub async fn by_ids(db: &Db, people: PeopleRows, ids: &[i64]) -> AppResult<Vec<UserRow>> {
     let q = Query::select()
         .columns(USER_COLUMNS)
-        .from("users")
-        .and_where(Expr::col("id").is_in(ids.iter().copied()))
-        .cond_where(people.user_condition(Expr::col("id"), Expr::col("organization_id")))
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Id).is_in(ids.iter().copied()))
+        .cond_where(people.user_condition(Expr::col(Users::Id), Expr::col(Users::OrganizationId)))
         .to_owned();
     Ok(db.all(&q).await?)
 }
@@ -535,9 +540,9 @@ pub async fn by_ids(db: &Db, people: PeopleRows, ids: &[i64]) -> AppResult<Vec<U
 pub async fn all_grants(db: &Db, people: PeopleRows) -> AppResult<Vec<GrantRow>> {
     let q = Query::select()
         .columns(GRANT_COLUMNS)
-        .from("access_grants")
-        .cond_where(people.of_person(Expr::col("user_id")))
-        .order_by("id", Order::Asc)
+        .from(AccessGrants::Table)
+        .cond_where(people.of_person(Expr::col(AccessGrants::UserId)))
+        .order_by(AccessGrants::Id, Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
 }
@@ -555,14 +560,14 @@ pub async fn first_trainings(
     people: PeopleRows,
 ) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
     let q = Query::select()
-        .column("user_id")
+        .column(TrainingRecords::UserId)
         .expr_as(
-            sea_query::Func::min(Expr::col("completed_on")),
+            sea_query::Func::min(Expr::col(TrainingRecords::CompletedOn)),
             "completed_on",
         )
-        .from("training_records")
-        .cond_where(people.of_person(Expr::col("user_id")))
-        .group_by_col("user_id")
+        .from(TrainingRecords::Table)
+        .cond_where(people.of_person(Expr::col(TrainingRecords::UserId)))
+        .group_by_col(TrainingRecords::UserId)
         .to_owned();
     Ok(db
         .all::<FirstTraining>(&q)

@@ -137,3 +137,144 @@ fn request_context_types_expose_no_database_or_scope() {
         }
     }
 }
+
+/// `text` (a file's code outside `#[cfg(test)]`, comment lines dropped) on one line, whitespace
+/// runs made one space and none after an opening bracket, so that a call split over lines reads
+/// as written on one: `.join_as(JoinType::InnerJoin, "t", ...`.
+fn one_line(text: &str) -> String {
+    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    let joined = code
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut out = String::with_capacity(joined.len());
+    for c in joined.chars() {
+        if c.is_whitespace() {
+            if !out.ends_with([' ', '(', '[']) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether `code` contains `pattern`, where each `*` in it stands for an identifier (one or
+/// more of `[A-Za-z0-9_]`).
+fn contains_pattern(code: &str, pattern: &str) -> bool {
+    fn at(rest: &str, parts: &[&str]) -> bool {
+        let Some((first, more)) = parts.split_first() else {
+            return true;
+        };
+        let Some(rest) = rest.strip_prefix(first) else {
+            return false;
+        };
+        if more.is_empty() {
+            return true;
+        }
+        let ident = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        ident > 0 && at(&rest[ident..], more)
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    code.match_indices(parts[0])
+        .any(|(i, _)| at(&code[i..], &parts))
+}
+
+#[test]
+fn sql_names_tables_and_columns_through_the_schema_enums() {
+    // What a sea-query builder call looks like when it names a table (or a column) by a string
+    // literal instead of an enum of `store/schema.rs`. Table aliases stay strings, so a pair
+    // is flagged only when both its parts are.
+    let forbidden: [(&str, &[&str]); 6] = [
+        (
+            "a table read, deleted from, inserted into or updated by a string",
+            &[
+                ".from(\"",
+                ".from_as(\"",
+                ".from_table(\"",
+                ".into_table(\"",
+                ".table(\"",
+            ],
+        ),
+        (
+            "a table joined by a string",
+            // `left_join("t", …)`, `inner_join(…)`; `join` and `join_as` name it after the
+            // join type.
+            &["_join(\"", "Join, \""],
+        ),
+        ("a (table, column) pair of strings", &["(\"*\", \"*\")"]),
+        (
+            "a column selected, ordered or grouped by a string",
+            &[
+                "Expr::col(\"",
+                ".column(\"",
+                ".columns([\"",
+                "order_by(\"",
+                "group_by_col(\"",
+                "returning_col(\"",
+            ],
+        ),
+        (
+            "a column written by a string",
+            &[
+                ".value(\"",
+                ".values([(\"",
+                "update_column(\"",
+                "update_columns([\"",
+            ],
+        ),
+        (
+            "a conflict target named by a string",
+            &["OnConflict::column(\"", "OnConflict::columns([\""],
+        ),
+    ];
+    let root = src();
+    let files: Vec<(String, String)> = sources(&root)
+        .into_iter()
+        .map(|(p, text)| {
+            let name = p
+                .strip_prefix(&root)
+                .expect("under src")
+                .to_string_lossy()
+                .replace('\\', "/");
+            (name, one_line(&text))
+        })
+        .filter(|(_, code)| code.contains("sea_query"))
+        .collect();
+    // The scan sees what it must: the repositories, calls split over lines as one.
+    let users = files
+        .iter()
+        .find(|(f, _)| f == "store/users.rs")
+        .expect("store/users.rs uses sea_query");
+    assert!(users.1.contains(".from(Users::Table)"));
+    assert!(one_line("q.join_as(\n    JoinType::InnerJoin,\n    \"t\",").contains("Join, \"t\""));
+    assert!(contains_pattern(
+        "Expr::col((\"g\", \"id\"))",
+        "(\"*\", \"*\")"
+    ));
+    assert!(!contains_pattern(
+        "Expr::col((ORG, Organizations::Id)).eq(\"x\")",
+        "(\"*\", \"*\")"
+    ));
+    for (rule, patterns) in forbidden {
+        let offenders: Vec<String> = files
+            .iter()
+            .filter_map(|(file, code)| {
+                let hits: Vec<&str> = patterns
+                    .iter()
+                    .copied()
+                    .filter(|p| contains_pattern(code, p))
+                    .collect();
+                (!hits.is_empty()).then(|| format!("{file}: {hits:?}"))
+            })
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "{rule} (name it through store::schema): {offenders:?}"
+        );
+    }
+}

@@ -33,6 +33,7 @@ mod revocation;
 mod rollup;
 mod scale_out;
 mod schema;
+mod schema_names;
 mod scope_golden;
 mod scope_property;
 mod seed;

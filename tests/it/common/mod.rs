@@ -12,6 +12,7 @@ use audit_hub::authz::policy::Policy;
 use audit_hub::authz::token::TokenKeys;
 use audit_hub::clock::Clock;
 use audit_hub::store::bulk::insert_rows;
+use audit_hub::store::schema::{AccessGrants, TrainingRecords};
 use audit_hub::store::{Backend, ConnectOptions, Db};
 use sea_query::{Expr, ExprTrait, Order, Query};
 
@@ -161,14 +162,14 @@ async fn grant_with(db: &Db, user_id: i64, systems: &[&str], trained: bool) {
         .collect();
     insert_rows(
         &mut tx,
-        "access_grants",
+        AccessGrants::Table,
         &[
-            "user_id",
-            "system",
-            "valid_from",
-            "valid_until",
-            "status",
-            "granted_at",
+            AccessGrants::UserId,
+            AccessGrants::System,
+            AccessGrants::ValidFrom,
+            AccessGrants::ValidUntil,
+            AccessGrants::Status,
+            AccessGrants::GrantedAt,
         ],
         grants,
     )
@@ -180,13 +181,13 @@ async fn grant_with(db: &Db, user_id: i64, systems: &[&str], trained: bool) {
     }
     insert_rows(
         &mut tx,
-        "training_records",
+        TrainingRecords::Table,
         &[
-            "user_id",
-            "completed_on",
-            "language",
-            "recorded_at",
-            "report_due",
+            TrainingRecords::UserId,
+            TrainingRecords::CompletedOn,
+            TrainingRecords::Language,
+            TrainingRecords::RecordedAt,
+            TrainingRecords::ReportDue,
         ],
         vec![vec![
             user_id.into(),
