@@ -116,6 +116,30 @@ pub enum Expected {
     FilterSize(usize),
     /// Only the named keys.
     KnownKeys(&'static str),
+    /// Readable UTF-8 CSV (a line that is not UTF-8 or has broken quoting).
+    Utf8Csv,
+    /// An XLSX workbook with at least one sheet.
+    Workbook,
+    /// A territory of the classifier (not the Republic's own code).
+    Territory,
+    /// A code starting with the given prefix.
+    WithinPrefix(String),
+    /// A parent territory (the given code) in the file or the database.
+    KnownParent(String),
+    /// A territory of the classifier that is not retired.
+    KnownTerritory,
+    /// A body in the file or the register.
+    KnownBody,
+    /// A parent that is not the body itself or one of its descendants.
+    NoCycle,
+    /// A person new to the hub, or a current member of this body who is not blocked.
+    HeadCandidate,
+    /// An entry's parent (kind and code) in the file, the same year and level.
+    KnownClassificationParent(String),
+    /// A code of the year's budget classification (kind and year).
+    ClassifiedCode(String),
+    /// A year whose budget classification is loaded.
+    ClassifiedYear,
 }
 
 impl Expected {
@@ -254,6 +278,82 @@ impl Expected {
                 Lang::Kk => format!("{other} өрісіне сәйкес мән"),
                 Lang::Ru => format!("значение, согласованное с полем {other}"),
                 Lang::En => format!("a value consistent with {other}"),
+            },
+            Expected::Utf8Csv => lang
+                .pick(
+                    "UTF-8 кодтауындағы, тырнақшалары дұрыс CSV жолы",
+                    "строка CSV в кодировке UTF-8 с правильными кавычками",
+                    "a CSV line in UTF-8 with balanced quotes",
+                )
+                .to_owned(),
+            Expected::Workbook => lang
+                .pick(
+                    "кемінде бір парағы бар XLSX кітабы немесе CSV файлы",
+                    "книга XLSX хотя бы с одним листом или файл CSV",
+                    "an XLSX workbook with at least one sheet, or a CSV file",
+                )
+                .to_owned(),
+            Expected::Territory => lang
+                .pick(
+                    "жіктеуіштің аумағы (000000000 — Республиканың өз коды)",
+                    "территория классификатора (000000000 — собственный код Республики)",
+                    "a territory of the classifier (000000000 is the Republic's own code)",
+                )
+                .to_owned(),
+            Expected::WithinPrefix(prefix) => match lang {
+                Lang::Kk => format!("{prefix} деп басталатын код"),
+                Lang::Ru => format!("код, начинающийся с {prefix}"),
+                Lang::En => format!("a code starting with {prefix}"),
+            },
+            Expected::KnownParent(code) => match lang {
+                Lang::Kk => format!("жоғары тұрған аумақ {code} файлда немесе дерекқорда болуы"),
+                Lang::Ru => format!("вышестоящая территория {code} в файле или в базе данных"),
+                Lang::En => format!("its parent territory {code} in the file or the database"),
+            },
+            Expected::KnownTerritory => lang
+                .pick(
+                    "КАТО жіктеуішіндегі күші жойылмаған аумақтың коды",
+                    "код действующей территории из классификатора КАТО",
+                    "the code of a current territory of the KATO classifier",
+                )
+                .to_owned(),
+            Expected::KnownBody => lang
+                .pick(
+                    "файлдағы немесе тізілімдегі органның БСН-і",
+                    "БИН органа из файла или из реестра",
+                    "the BIN of a body in the file or the register",
+                )
+                .to_owned(),
+            Expected::NoCycle => lang
+                .pick(
+                    "органның өзі де, оның бағынышты органы да емес жоғары тұрған орган",
+                    "вышестоящий орган, не являющийся самим органом или его подчинённым",
+                    "a parent that is neither the body itself nor one of its own subordinates",
+                )
+                .to_owned(),
+            Expected::HeadCandidate => lang
+                .pick(
+                    "хабқа жаңа адам немесе осы органның бұғатталмаған қазіргі қызметкері (басқа органнан ауысу — өтінім арқылы)",
+                    "человек, новый для хаба, или действующий незаблокированный сотрудник этого органа (переход из другого органа — через заявку)",
+                    "a person new to the hub, or a current, unblocked member of this body (a move from another body goes through an application)",
+                )
+                .to_owned(),
+            Expected::KnownClassificationParent(parent) => match lang {
+                Lang::Kk => format!("файлда сол жылдың және деңгейдің жоғары тұрған жазбасы ({parent})"),
+                Lang::Ru => format!("вышестоящая запись ({parent}) того же года и уровня в файле"),
+                Lang::En => format!("its parent ({parent}) of the same year and level in the file"),
+            },
+            Expected::ClassifiedYear => lang
+                .pick(
+                    "бюджеттік сыныптамасы жүктелген жыл (audit-hub import classification)",
+                    "год, бюджетная классификация которого загружена (audit-hub import classification)",
+                    "a year whose budget classification is loaded (audit-hub import classification)",
+                )
+                .to_owned(),
+            Expected::ClassifiedCode(what) => match lang {
+                Lang::Kk => format!("бюджеттік сыныптаманың коды ({what})"),
+                Lang::Ru => format!("код бюджетной классификации ({what})"),
+                Lang::En => format!("a code of the budget classification ({what})"),
             },
         }
     }

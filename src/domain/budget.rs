@@ -19,6 +19,53 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a code of the unified budget classification classifies.
+    ClassificationKind {
+        /// A functional group (2 digits).
+        FunctionalGroup => "FUNCTIONAL_GROUP",
+        /// A functional subgroup (3 digits: its group's 2 and 1).
+        FunctionalSubgroup => "FUNCTIONAL_SUBGROUP",
+        /// A budget program administrator (3 digits), per budget level.
+        Administrator => "ADMINISTRATOR",
+        /// A budget program (6 digits: its administrator's 3 and 3), per budget level.
+        Program => "PROGRAM",
+        /// A budget subprogram (9 digits: its program's 6 and 3), per budget level.
+        Subprogram => "SUBPROGRAM",
+        /// A class of the economic classification (1 digit).
+        EconomicClass => "ECONOMIC_CLASS",
+        /// A subclass of the economic classification (2 digits: its class's 1 and 1).
+        EconomicSubclass => "ECONOMIC_SUBCLASS",
+        /// A specific of the economic classification (3 digits: its subclass's 2 and 1).
+        EconomicSpecific => "ECONOMIC_SPECIFIC",
+    }
+);
+
+impl ClassificationKind {
+    /// Whether codes of this kind belong to a budget level (administrators and their programs).
+    pub fn has_level(self) -> bool {
+        matches!(
+            self,
+            ClassificationKind::Administrator
+                | ClassificationKind::Program
+                | ClassificationKind::Subprogram
+        )
+    }
+
+    /// How many digits a full code of this kind has.
+    pub fn digits(self) -> usize {
+        match self {
+            ClassificationKind::EconomicClass => 1,
+            ClassificationKind::FunctionalGroup | ClassificationKind::EconomicSubclass => 2,
+            ClassificationKind::FunctionalSubgroup
+            | ClassificationKind::Administrator
+            | ClassificationKind::EconomicSpecific => 3,
+            ClassificationKind::Program => 6,
+            ClassificationKind::Subprogram => 9,
+        }
+    }
+}
+
+text_enum!(
     /// Phase of the budget process an amount belongs to.
     BudgetPhase {
         /// Budget request (State Planning).

@@ -93,6 +93,7 @@ macro_rules! every_text_enum {
         $m!(
             $crate::domain::budget::BudgetLevel,
             $crate::domain::budget::BudgetPhase,
+            $crate::domain::budget::ClassificationKind,
             $crate::domain::budget::InformationSystem,
             $crate::domain::grant::GrantState,
             $crate::domain::identity::ConflictKind,

@@ -29,6 +29,10 @@ text_enum!(
         CentralStateBody => "CENTRAL_STATE_BODY",
         /// A local executive body or another body funded from a local budget (akimat, department).
         LocalExecutiveBody => "LOCAL_EXECUTIVE_BODY",
+        /// A territorial police department: a budget administrator (252 in an oblast, 352 in a
+        /// city of republican significance or the capital) of its own kind, whose internal audit
+        /// service is the oversight body.
+        PoliceDepartment => "POLICE_DEPARTMENT",
     }
 );
 

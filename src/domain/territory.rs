@@ -50,6 +50,65 @@ pub fn scope_prefix(kato: &str) -> &str {
     kato
 }
 
+/// A 9-digit KATO code, segmented 2-2-2-3: region, district, rural district or town,
+/// settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Kato(String);
+
+impl Kato {
+    /// The capital's code (Astana).
+    pub const CAPITAL: &'static str = "710000000";
+
+    /// The code, or `None` unless `s` is 9 ASCII digits.
+    pub fn parse(s: &str) -> Option<Kato> {
+        is_kato(s).then(|| Kato(s.to_owned()))
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The segments' ends: 2, 4, 6 and 9 digits.
+    const ENDS: [usize; 4] = [2, 4, 6, 9];
+
+    /// 0 for the Republic (all zeros); else 1 (region) to 4 (settlement), the last non-zero
+    /// segment.
+    pub fn level(&self) -> usize {
+        let mut start = 0;
+        let mut level = 0;
+        for (i, end) in Self::ENDS.into_iter().enumerate() {
+            if self.0[start..end].bytes().any(|b| b != b'0') {
+                level = i + 1;
+            }
+            start = end;
+        }
+        level
+    }
+
+    /// The code one level up: this one with its last non-zero segment zeroed (`None` for a
+    /// region and for the Republic).
+    pub fn parent(&self) -> Option<Kato> {
+        let level = self.level();
+        if level <= 1 {
+            return None;
+        }
+        let keep = Self::ENDS[level - 2];
+        Some(Kato(format!("{:0<9}", &self.0[..keep])))
+    }
+
+    /// The region the code lies in (itself for a region; `None` for the Republic).
+    pub fn region(&self) -> Option<Kato> {
+        region_of(&self.0).map(Kato)
+    }
+}
+
+impl std::fmt::Display for Kato {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A KATO prefix a caller narrows by: 1 to 9 digits, checked once where it enters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KatoPrefix(String);
@@ -154,5 +213,27 @@ mod tests {
     fn regions() {
         assert_eq!(region_of("113200000").as_deref(), Some("110000000"));
         assert_eq!(region_of(REPUBLIC_KATO), None);
+    }
+
+    #[test]
+    fn kato_codes_know_their_level_parent_and_region() {
+        // (code, level, parent, region), from the 2-2-2-3 segmentation by hand.
+        for (code, level, parent, region) in [
+            ("000000000", 0, None, None),
+            ("350000000", 1, None, Some("350000000")),
+            ("353200000", 2, Some("350000000"), Some("350000000")),
+            ("353222000", 3, Some("353200000"), Some("350000000")),
+            ("353222100", 4, Some("353222000"), Some("350000000")),
+            ("353200100", 4, Some("353200000"), Some("350000000")),
+            ("350020000", 3, Some("350000000"), Some("350000000")),
+        ] {
+            let k = Kato::parse(code).expect("a code");
+            assert_eq!(k.level(), level, "{code}");
+            assert_eq!(k.parent().as_ref().map(Kato::as_str), parent, "{code}");
+            assert_eq!(k.region().as_ref().map(Kato::as_str), region, "{code}");
+        }
+        for bad in ["", "35000000", "3500000000", "35000000a", "３５0000000"] {
+            assert!(Kato::parse(bad).is_none(), "{bad}");
+        }
     }
 }

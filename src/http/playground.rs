@@ -83,6 +83,11 @@ pub const EXAMPLES: &[Example] = &[
         body_kind: "LOCAL_EXECUTIVE_BODY",
         query: include_str!("../../playground/examples/who_am_i.graphql"),
     },
+    Example {
+        name: "who am I (police department)",
+        body_kind: "POLICE_DEPARTMENT",
+        query: include_str!("../../playground/examples/who_am_i.graphql"),
+    },
 ];
 
 /// Renders the page once: the examples are inlined as JSON.

@@ -7,13 +7,14 @@ use std::io::Read;
 
 use chrono::NaiveDate;
 
+use super::classified::Classified;
+pub use super::report::{ImportError, MAX_REPORTED, RowError};
 use crate::domain::budget::{BudgetLevel, BudgetPhase, parse_amount_tenths};
-use crate::domain::lang::Lang;
 use crate::domain::territory::{REPUBLIC_KATO, TerritoryKind, is_kato, region_of};
 use crate::error::{AppError, Expected};
 use crate::store::budget::{LineKey, NewAmount, upsert_amounts, upsert_lines};
 use crate::store::{Db, Tx};
-use crate::store::{reference, rollup};
+use crate::store::{classification, reference, rollup};
 
 /// The columns, in order.
 pub const COLUMNS: [&str; 11] = [
@@ -30,60 +31,10 @@ pub const COLUMNS: [&str; 11] = [
     "amount",
 ];
 
-/// Most row errors reported at once; the rest are counted.
-const MAX_REPORTED: usize = 50;
-
-/// One problem in the file: where, and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// 1-based line number in the file (the header is line 1).
-    pub line: u64,
-    /// 1-based column number.
-    pub column: usize,
-    /// Column name.
-    pub field: String,
-    /// What the value should have been.
-    pub expected: Expected,
-}
-
-impl RowError {
-    /// The message in `lang`.
-    pub fn message(&self, lang: Lang) -> String {
-        let what = self.expected.describe(lang);
-        let (line, col, field) = (self.line, self.column, &self.field);
-        match lang {
-            Lang::Kk => format!("{line}-жол, {col}-баған ({field}): күтілгені — {what}"),
-            Lang::Ru => format!("строка {line}, столбец {col} ({field}): ожидается {what}"),
-            Lang::En => format!("line {line}, column {col} ({field}): expected {what}"),
-        }
-    }
-}
-
-/// Why an import was refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// The file has bad rows; nothing was written.
-    #[error("{} invalid value(s); nothing imported", .errors.len() + .more)]
-    Invalid {
-        /// The first problems found.
-        errors: Vec<RowError>,
-        /// How many more were not listed.
-        more: usize,
-    },
-    /// Writing failed; the transaction was rolled back.
-    #[error(transparent)]
-    Store(#[from] AppError),
-}
-
-impl From<sqlx::Error> for ImportError {
-    fn from(e: sqlx::Error) -> Self {
-        ImportError::Store(e.into())
-    }
-}
-
 /// A validated row.
 #[derive(Debug, Clone)]
 struct Row {
+    line: u64,
     key: LineKey,
     phase: BudgetPhase,
     as_of: Option<NaiveDate>,
@@ -95,6 +46,26 @@ struct Row {
 pub struct ImportReport {
     /// Data rows read.
     pub rows: usize,
+}
+
+/// How a budget file is checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Codes missing from the year's budget classification refuse the file (by default they
+    /// are warnings and the file is imported).
+    pub strict: bool,
+}
+
+/// A budget import's result: what it wrote, and the rows' codes the budget classification of
+/// their year lacks (the first [`MAX_REPORTED`], the rest counted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The rows written.
+    pub report: ImportReport,
+    /// Codes missing from the classification.
+    pub warnings: Vec<RowError>,
+    /// Warnings not listed.
+    pub more_warnings: usize,
 }
 
 struct Checker<'a> {
@@ -209,6 +180,7 @@ impl Checker<'_> {
             }
         }
         Some(Row {
+            line: self.line,
             key: LineKey {
                 year: year?,
                 level: level?,
@@ -341,9 +313,26 @@ impl Iterator for RowReader<'_> {
 }
 
 /// Checks every row of a file; returns how many there are, or every problem found.
+#[cfg(test)]
 fn check_rows(bytes: &[u8], regions: &HashSet<String>) -> Result<usize, ImportError> {
+    check_classified(bytes, regions, &mut Classified::default(), &mut Vec::new())
+}
+
+/// As [`check_rows`], also collecting in `warnings` the codes `classified` lacks.
+fn check_classified(
+    bytes: &[u8],
+    regions: &HashSet<String>,
+    classified: &mut Classified,
+    warnings: &mut Vec<RowError>,
+) -> Result<usize, ImportError> {
     let mut rows = RowReader::open(bytes, regions)?;
-    let count = rows.by_ref().count();
+    let mut count = 0;
+    for row in rows.by_ref() {
+        count += 1;
+        if warnings.len() <= MAX_REPORTED {
+            classified.check(&row.key, row.line, warnings);
+        }
+    }
     rows.verdict().map(|()| count)
 }
 
@@ -353,7 +342,20 @@ pub const CHUNK_ROWS: usize = 20_000;
 
 /// Imports a budget CSV: all rows or none.
 pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportError> {
+    import_with(db, input, Options::default())
+        .await
+        .map(|i| i.report)
+}
+
+/// Imports a budget CSV, checking its codes against the budget classification: all rows or
+/// none; codes the classification lacks are warnings, or refuse the file when `strict`.
+pub async fn import_with(
+    db: &Db,
+    input: impl Read,
+    options: Options,
+) -> Result<Imported, ImportError> {
     let regions = reference::region_codes(db).await?;
+    let mut classified = Classified::new(classification::current(db).await?);
     // Two passes over the text (held in memory: a tenth of what the parsed rows would take):
     // the first checks every row and reports every problem before anything is written, the
     // second writes the rows chunk by chunk inside one transaction.
@@ -362,7 +364,11 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
     input
         .read_to_end(&mut bytes)
         .map_err(|e| AppError::from(anyhow::anyhow!("reading the file: {e}")))?;
-    let count = check_rows(&bytes, &regions)?;
+    let mut warnings = Vec::new();
+    let count = check_classified(&bytes, &regions, &mut classified, &mut warnings)?;
+    if options.strict {
+        ImportError::check(warnings.clone())?;
+    }
 
     let mut rows = RowReader::open(&bytes, &regions)?;
     let mut tx = db.begin().await?;
@@ -378,7 +384,13 @@ pub async fn import(db: &Db, input: impl Read) -> Result<ImportReport, ImportErr
     rollup::refresh(&mut tx, &groups).await?;
     tx.commit().await?;
     crate::store::analyze(db).await?;
-    Ok(ImportReport { rows: count })
+    let more_warnings = warnings.len().saturating_sub(MAX_REPORTED);
+    warnings.truncate(MAX_REPORTED);
+    Ok(Imported {
+        report: ImportReport { rows: count },
+        warnings,
+        more_warnings,
+    })
 }
 
 /// Writes rows (already checked) and notes the rollup groups they touch. Chunks are written in
@@ -464,6 +476,7 @@ async fn ensure_reference(tx: &mut Tx, rows: &[Row]) -> Result<(), ImportError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::lang::Lang;
 
     fn regions() -> HashSet<String> {
         ["110000000".to_owned()].into_iter().collect()

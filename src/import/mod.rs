@@ -1,3 +1,12 @@
-//! Imports of external data files.
+//! Imports of external data files: budgets, the official classifiers (KATO, the budget
+//! classification) and the register of bodies. Each checks the whole file before writing, writes
+//! in one transaction, and says what it changed (docs/formats/).
 
 pub mod budget_csv;
+pub mod classification;
+pub mod classified;
+pub mod kato;
+pub mod organizations;
+pub mod report;
+pub mod source;
+pub mod table;

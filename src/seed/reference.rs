@@ -780,7 +780,7 @@ pub fn organizations(territories: &[Territory]) -> Vec<Org> {
         );
         let police_code = police_code(t.kind);
         let police = b.add(
-            K::LocalExecutiveBody,
+            K::PoliceDepartment,
             [
                 &format!("{kk} полиция департаменті"),
                 &format!("Департамент полиции: {ru}"),

@@ -77,3 +77,15 @@ pub async fn resync_identity<T: Iden>(tx: &mut Tx, table: T) -> AppResult<()> {
     }
     Ok(())
 }
+
+/// Serializes the imports that replace `table` (a table enum's `Table` variant): on PostgreSQL a
+/// lock that lets readers on but queues other writers until the transaction ends; SQLite's one
+/// writer at a time does it there.
+pub async fn lock_for_import<T: Iden>(tx: &mut Tx, table: T) -> AppResult<()> {
+    if tx.backend() == super::Backend::Postgres {
+        let table = table.to_string();
+        tx.raw(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+            .await?;
+    }
+    Ok(())
+}

@@ -81,6 +81,9 @@ tables! {
     /// `budget_amounts`: one amount of a budget line in one phase, with its line's group keys.
     BudgetAmounts { Id, LineId, Phase, AsOf, AmountTenths, Year, Level, Kato, Administrator }
     /// `budget_lines`: budget lines by their classification.
+    /// `budget_classification`: the unified budget classification, year by year.
+    BudgetClassification { Year, Kind, Level, Code, NameKk, NameRu, RetiredOn }
+
     BudgetLines {
         Id, Year, Level, Kato, RegionKato, Administrator, Program, Subprogram, Specific,
         FunctionalGroup,
@@ -135,7 +138,7 @@ tables! {
     /// `revoked_tokens`: bearer tokens revoked until they expire.
     RevokedTokens { Jti, UserId, ExpiresAt, RevokedAt }
     /// `territories`: the KATO territories.
-    Territories { Kato, Kind, RegionKato, ParentKato, NameKk, NameRu, NameEn }
+    Territories { Kato, Kind, RegionKato, ParentKato, NameKk, NameRu, NameEn, RetiredOn }
     /// `training_records`: completed trainings and their reports.
     TrainingRecords {
         Id, UserId, CompletedOn, Language, RecordedBy, RecordedAt, ReportDue, ReportedAt,

@@ -576,3 +576,56 @@ pub async fn first_trainings(
         .map(|t| (t.user_id, t.completed_on))
         .collect())
 }
+
+/// A person the register names as a body's head.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPerson<'a> {
+    /// IIN.
+    pub iin: &'a str,
+    /// Surname.
+    pub surname: &'a str,
+    /// Given name.
+    pub name: &'a str,
+    /// Patronymic.
+    pub patronymic: Option<&'a str>,
+    /// Position.
+    pub position: &'a str,
+}
+
+/// Registers a person new to the hub at `organization_id` (the head's own unit: the body's
+/// leadership); returns the id. The caller starts the membership.
+pub async fn create_person(
+    tx: &mut super::Tx,
+    p: &NewPerson<'_>,
+    organization_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<i64> {
+    let q = Query::insert()
+        .into_table(Users::Table)
+        .columns([
+            Users::Iin,
+            Users::Surname,
+            Users::Name,
+            Users::Patronymic,
+            Users::Position,
+            Users::StructuralUnit,
+            Users::OrganizationId,
+            Users::CreatedAt,
+        ])
+        .values_panic([
+            p.iin.into(),
+            p.surname.into(),
+            p.name.into(),
+            p.patronymic.into(),
+            p.position.into(),
+            HEAD_UNIT.into(),
+            organization_id.into(),
+            now.into(),
+        ])
+        .returning_col(Users::Id)
+        .to_owned();
+    Ok(tx.returning_i64(&q).await?)
+}
+
+/// The structural unit of a head registered from the register of bodies.
+pub const HEAD_UNIT: &str = "Басшылық / Руководство";

@@ -18,13 +18,13 @@ use serde_json::{Value, json};
 const LEGAL_ENTITY: [u64; 9] = [1, 2, 398, 3, 3, 4, 1, 2, 1];
 const INDIVIDUAL: [u64; 8] = [1, 2, 398, 3, 3, 4, 1, 1];
 
-struct Ca {
+pub(crate) struct Ca {
     params: CertificateParams,
     key: KeyPair,
-    cert: Certificate,
+    pub(crate) cert: Certificate,
 }
 
-fn ca(name: &str) -> Ca {
+pub(crate) fn ca(name: &str) -> Ca {
     let mut params = CertificateParams::new(vec![]).expect("params");
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, name);
@@ -63,7 +63,7 @@ fn intermediate(root: &Ca, name: &str) -> Ca {
     Ca { params, key, cert }
 }
 
-struct Leaf {
+pub(crate) struct Leaf {
     iin: String,
     bin: String,
     roles: Vec<Vec<u64>>,
@@ -73,7 +73,7 @@ struct Leaf {
 }
 
 impl Leaf {
-    fn new(iin: &str, bin: &str) -> Leaf {
+    pub(crate) fn new(iin: &str, bin: &str) -> Leaf {
         Leaf {
             iin: iin.into(),
             bin: bin.into(),
@@ -120,7 +120,7 @@ impl Leaf {
         }
     }
 
-    fn issued_by(&self, ca: &Ca) -> (Certificate, KeyPair) {
+    pub(crate) fn issued_by(&self, ca: &Ca) -> (Certificate, KeyPair) {
         let key = self.key();
         let cert = self
             .params()
@@ -135,7 +135,7 @@ impl Leaf {
     }
 }
 
-async fn login(
+pub(crate) async fn login(
     s: &TestServer,
     nonce: &str,
     chain: &[&Certificate],

@@ -28,6 +28,7 @@ mod metrics;
 mod ops;
 mod playground_examples;
 mod policy_revisions;
+mod registers;
 mod replica;
 mod revocation;
 mod rollup;
