@@ -321,7 +321,10 @@ pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, Impo
     }
     let mut ids: HashMap<String, i64> =
         stored.iter().map(|(b, (id, _))| (b.clone(), *id)).collect();
-    register::insert(&mut tx, &plan.insert, &mut ids).await?;
+    // New bodies get their ids in the file's order.
+    let mut inserts = plan.insert.clone();
+    inserts.sort_by_key(|b| entries.get(&b.bin).map_or(0, |e| e.line));
+    register::insert(&mut tx, &inserts, &mut ids).await?;
     for body in &plan.update {
         register::update(&mut tx, body, &ids).await?;
     }

@@ -116,42 +116,62 @@ const COLUMNS: [O; 10] = [
     O::AuditExcluded,
 ];
 
-/// Inserts new bodies, parents before children; `ids` holds the ids of bodies already in the
-/// database by BIN and receives the new ones. A parent must be among `bodies` or in `ids`.
+/// Inserts new bodies in the order given, so their ids follow it, except that a body whose
+/// parent comes later waits for it; `ids` holds the ids of bodies already in the database by
+/// BIN and receives the new ones. A parent must be among `bodies` or in `ids`.
 pub async fn insert(tx: &mut Tx, bodies: &[Body], ids: &mut HashMap<String, i64>) -> AppResult<()> {
     let mut waiting: Vec<&Body> = bodies.iter().collect();
     while !waiting.is_empty() {
-        let (ready, rest): (Vec<&Body>, Vec<&Body>) = waiting
-            .into_iter()
-            .partition(|b| b.parent_bin.as_ref().is_none_or(|p| ids.contains_key(p)));
-        if ready.is_empty() {
+        let mut chunk: Vec<&Body> = Vec::new();
+        let mut deferred: Vec<&Body> = Vec::new();
+        for b in waiting {
+            match &b.parent_bin {
+                // A parent in this chunk needs its id first.
+                Some(p) if chunk.iter().any(|c| &c.bin == p) => {
+                    write(tx, &chunk, ids).await?;
+                    chunk = vec![b];
+                }
+                Some(p) if !ids.contains_key(p) => deferred.push(b),
+                _ => chunk.push(b),
+            }
+        }
+        if chunk.is_empty() && !deferred.is_empty() {
             return Err(
                 anyhow::anyhow!("register: a parent is neither in the file nor stored").into(),
             );
         }
-        let rows: Vec<Vec<sea_query::Value>> = ready
-            .iter()
-            .map(|b| values(b, b.parent_bin.as_ref().and_then(|p| ids.get(p).copied())))
-            .collect();
-        for q in super::bulk::chunked_inserts(O::Table, &COLUMNS, rows, None) {
-            tx.execute(&q?).await?;
+        write(tx, &chunk, ids).await?;
+        waiting = deferred;
+    }
+    Ok(())
+}
+
+/// Inserts `chunk` (every parent already in `ids`) and records the new ids.
+async fn write(tx: &mut Tx, chunk: &[&Body], ids: &mut HashMap<String, i64>) -> AppResult<()> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Vec<sea_query::Value>> = chunk
+        .iter()
+        .map(|b| values(b, b.parent_bin.as_ref().and_then(|p| ids.get(p).copied())))
+        .collect();
+    for q in super::bulk::chunked_inserts(O::Table, &COLUMNS, rows, None) {
+        tx.execute(&q?).await?;
+    }
+    #[derive(sqlx::FromRow)]
+    struct Id {
+        id: i64,
+        bin: String,
+    }
+    for part in chunk.chunks(1000) {
+        let q = Query::select()
+            .columns([O::Id, O::Bin])
+            .from(O::Table)
+            .and_where(Expr::col(O::Bin).is_in(part.iter().map(|b| b.bin.as_str())))
+            .to_owned();
+        for r in tx.all::<Id>(&q).await? {
+            ids.insert(r.bin, r.id);
         }
-        for chunk in ready.chunks(1000) {
-            #[derive(sqlx::FromRow)]
-            struct Id {
-                id: i64,
-                bin: String,
-            }
-            let q = Query::select()
-                .columns([O::Id, O::Bin])
-                .from(O::Table)
-                .and_where(Expr::col(O::Bin).is_in(chunk.iter().map(|b| b.bin.as_str())))
-                .to_owned();
-            for r in tx.all::<Id>(&q).await? {
-                ids.insert(r.bin, r.id);
-            }
-        }
-        waiting = rest;
     }
     Ok(())
 }

@@ -849,3 +849,86 @@ async fn the_import_commands_print_counts_and_refuse_in_the_chosen_language() {
     assert!(stderr.contains("2-жол, 1-баған (te)"), "{stderr}");
     assert!(stderr.contains("ештеңе импортталмады"), "{stderr}");
 }
+
+/// `budgetSummary` by territory as `server`'s caller sees it: territory → amount, or the first
+/// error's code.
+async fn territories_seen(server: &common::TestServer) -> Result<BTreeMap<String, String>, String> {
+    let v = server
+        .gql(
+            "{ budgetSummary(groupBy: [TERRITORY]) { key { territory } amount } }",
+            serde_json::json!({}),
+        )
+        .await;
+    if let Some(e) = v["errors"].get(0) {
+        return Err(e["extensions"]["code"].as_str().unwrap_or("?").to_owned());
+    }
+    Ok(v["data"]["budgetSummary"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["territory"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                g["amount"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+#[tokio::test]
+async fn a_body_moved_or_rekinded_by_the_register_is_re_resolved_on_the_running_server() {
+    let t = with_sample_tree().await;
+    organizations::import(&t.db, &sample("organizations.csv"), &run(false))
+        .await
+        .expect("register");
+    audit_hub::import::budget_csv::import(&t.db, BUDGETS.as_bytes())
+        .await
+        .expect("budgets");
+    let head = audit_hub::store::users::by_iin(&t.db, "850101400100")
+        .await
+        .expect("read")
+        .expect("head");
+    common::grant_both_systems(&t.db, head.id).await;
+    let s = common::TestServer::start(&t.db)
+        .await
+        .with_user("850101400100");
+    assert_eq!(
+        territories_seen(&s)
+            .await
+            .map(|m| m.into_keys().collect::<Vec<_>>()),
+        Ok(vec!["353200000".to_owned(), "353222000".to_owned()])
+    );
+
+    let base =
+        std::fs::read_to_string(Path::new(FORMATS).join("organizations.csv")).expect("sample");
+    let maslikhat = "Bukhar-Zhyrau District Maslikhat,353200000,DISTRICT";
+    assert!(base.contains(maslikhat));
+    // The body now sits in the Abai district: the same token reads that district at once.
+    let moved = base.replace(
+        maslikhat,
+        "Bukhar-Zhyrau District Maslikhat,353600000,DISTRICT",
+    );
+    organizations::import(&t.db, &text("moved.csv", &moved), &run(false))
+        .await
+        .expect("moved");
+    assert_eq!(
+        territories_seen(&s).await,
+        Ok(BTreeMap::from([(
+            "353600000".to_owned(),
+            "900.0".to_owned()
+        )]))
+    );
+
+    // Registered as a local executive body, it reads no budgets at all.
+    let rekinded = moved.replace(
+        "050240100031,MASLIKHAT",
+        "050240100031,LOCAL_EXECUTIVE_BODY",
+    );
+    organizations::import(&t.db, &text("rekinded.csv", &rekinded), &run(false))
+        .await
+        .expect("rekinded");
+    assert_eq!(territories_seen(&s).await, Err("FORBIDDEN".to_owned()));
+}
