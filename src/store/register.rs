@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
+use sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query};
 
 use super::Tx;
 use super::schema::Organizations as O;
@@ -116,64 +116,56 @@ const COLUMNS: [O; 10] = [
     O::AuditExcluded,
 ];
 
-/// Inserts new bodies in the order given, so their ids follow it, except that a body whose
-/// parent comes later waits for it; `ids` holds the ids of bodies already in the database by
-/// BIN and receives the new ones. A parent must be among `bodies` or in `ids`.
+/// Inserts new bodies with ids in the order given (the caller holds the table's import lock,
+/// so the ids after the largest are free); `ids` holds the ids of bodies already in the
+/// database by BIN and receives the new ones. A parent must be among `bodies` or in `ids`; a
+/// body listed before its own parent gets its parent once both rows exist.
 pub async fn insert(tx: &mut Tx, bodies: &[Body], ids: &mut HashMap<String, i64>) -> AppResult<()> {
-    let mut waiting: Vec<&Body> = bodies.iter().collect();
-    while !waiting.is_empty() {
-        let mut chunk: Vec<&Body> = Vec::new();
-        let mut deferred: Vec<&Body> = Vec::new();
-        for b in waiting {
-            match &b.parent_bin {
-                // A parent in this chunk needs its id first.
-                Some(p) if chunk.iter().any(|c| &c.bin == p) => {
-                    write(tx, &chunk, ids).await?;
-                    chunk = vec![b];
-                }
-                Some(p) if !ids.contains_key(p) => deferred.push(b),
-                _ => chunk.push(b),
-            }
-        }
-        if chunk.is_empty() && !deferred.is_empty() {
-            return Err(
-                anyhow::anyhow!("register: a parent is neither in the file nor stored").into(),
-            );
-        }
-        write(tx, &chunk, ids).await?;
-        waiting = deferred;
+    let max = Query::select()
+        .expr(Func::coalesce([
+            Expr::from(Func::max(Expr::col(O::Id))),
+            Expr::val(0),
+        ]))
+        .from(O::Table)
+        .to_owned();
+    let first = tx.scalar_i64(&max).await? + 1;
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    for (i, b) in bodies.iter().enumerate() {
+        ids.insert(b.bin.clone(), first + i as i64);
+        position.insert(b.bin.as_str(), i);
     }
-    Ok(())
-}
-
-/// Inserts `chunk` (every parent already in `ids`) and records the new ids.
-async fn write(tx: &mut Tx, chunk: &[&Body], ids: &mut HashMap<String, i64>) -> AppResult<()> {
-    if chunk.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<Vec<sea_query::Value>> = chunk
+    let mut later_parents = Vec::new();
+    let rows: Vec<Vec<sea_query::Value>> = bodies
         .iter()
-        .map(|b| values(b, b.parent_bin.as_ref().and_then(|p| ids.get(p).copied())))
+        .enumerate()
+        .map(|(i, b)| {
+            let parent = b.parent_bin.as_deref();
+            // A parent further down the file does not exist yet when this row is written.
+            let later = parent
+                .and_then(|p| position.get(p))
+                .is_some_and(|&at| at > i);
+            if later {
+                later_parents.push(b);
+            }
+            let parent_id = if later {
+                None
+            } else {
+                parent.and_then(|p| ids.get(p).copied())
+            };
+            let mut row = vec![ids.get(&b.bin).copied().into()];
+            row.extend(values(b, parent_id));
+            row
+        })
         .collect();
-    for q in super::bulk::chunked_inserts(O::Table, &COLUMNS, rows, None) {
+    let mut columns = vec![O::Id];
+    columns.extend(COLUMNS);
+    for q in super::bulk::chunked_inserts(O::Table, &columns, rows, None) {
         tx.execute(&q?).await?;
     }
-    #[derive(sqlx::FromRow)]
-    struct Id {
-        id: i64,
-        bin: String,
+    for b in later_parents {
+        update(tx, b, ids).await?;
     }
-    for part in chunk.chunks(1000) {
-        let q = Query::select()
-            .columns([O::Id, O::Bin])
-            .from(O::Table)
-            .and_where(Expr::col(O::Bin).is_in(part.iter().map(|b| b.bin.as_str())))
-            .to_owned();
-        for r in tx.all::<Id>(&q).await? {
-            ids.insert(r.bin, r.id);
-        }
-    }
-    Ok(())
+    super::bulk::resync_identity(tx, O::Table).await
 }
 
 /// Rewrites a changed body (its parent by BIN, which `ids` resolves).

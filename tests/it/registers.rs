@@ -932,3 +932,54 @@ async fn a_body_moved_or_rekinded_by_the_register_is_re_resolved_on_the_running_
         .expect("rekinded");
     assert_eq!(territories_seen(&s).await, Err("FORBIDDEN".to_owned()));
 }
+
+#[tokio::test]
+async fn bodies_take_ids_in_file_order_and_a_parent_listed_later_is_linked() {
+    let t = with_sample_tree().await;
+    let file = "\
+bin,kind,name_kk,name_ru,kato,budget_level,administrator,parent_bin
+050240100061,POLICE_INTERNAL_AUDIT,Ішкі аудит,Внутренний аудит,350000000,REGIONAL,252,050240100051
+050240100051,POLICE_DEPARTMENT,Полиция департаменті,Департамент полиции,350000000,REGIONAL,252,
+050240100011,MASLIKHAT,Мәслихат,Маслихат,350000000,REGIONAL,,
+";
+    let done = organizations::import(&t.db, &text("order.csv", file), &run(false))
+        .await
+        .expect("import");
+    assert_eq!(done.changes, changes(3, 0, 0, 0));
+    #[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
+    struct Linked {
+        bin: String,
+        parent_bin: Option<String>,
+    }
+    let q = Query::select()
+        .column(("o", "bin"))
+        .expr_as(Expr::col(("p", "bin")), sea_query::Alias::new("parent_bin"))
+        .from_as("organizations", "o")
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            "organizations",
+            "p",
+            Expr::col(("p", "id")).equals(("o", "parent_id")),
+        )
+        .order_by(("o", "id"), sea_query::Order::Asc)
+        .to_owned();
+    let rows = t.db.all::<Linked>(&q).await.expect("rows");
+    let got: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.bin.as_str(), r.parent_bin.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("050240100061", Some("050240100051")),
+            ("050240100051", None),
+            ("050240100011", None),
+        ]
+    );
+    // The identity sequence moved past the explicit ids: a body registered later gets the next.
+    let more = "bin,kind,name_kk,name_ru,kato,budget_level\n050240100021,REVISION_COMMISSION,Комиссия,Комиссия,350000000,REGIONAL\n";
+    organizations::import(&t.db, &text("more.csv", more), &run(false))
+        .await
+        .expect("more");
+    assert_eq!(count(&t.db, "organizations").await, 4);
+}
