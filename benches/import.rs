@@ -5,6 +5,13 @@
 //!
 //! `cargo bench --bench import -- --backend sqlite --rows 1000000`
 //! (`--backend postgres://postgres@127.0.0.1:5432` for PostgreSQL).
+//!
+//! With `--registers`, it times the reference imports instead, at the sizes of the official
+//! files: a KATO classifier of 18 220 codes (20 regions, 10 districts each, 15 rural districts
+//! each, 5 settlements each) and a register of `--bodies N` bodies (100 000 by default: local
+//! bodies on every district and rural district, one in ten an akimat with nine departments under
+//! it, one in a hundred a maslikhat with its head), each imported into a fresh migrated database
+//! and then again (every row unchanged).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -20,6 +27,12 @@ struct Args {
     /// Data rows in the file.
     #[arg(long, default_value_t = 1_000_000)]
     rows: usize,
+    /// Time the KATO and register imports instead of the budget import.
+    #[arg(long)]
+    registers: bool,
+    /// Bodies in the register file (with `--registers`).
+    #[arg(long, default_value_t = 100_000)]
+    bodies: usize,
     /// `cargo bench` passes `--bench`; accepted and ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -35,6 +48,9 @@ async fn main() -> anyhow::Result<()> {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench");
     std::fs::create_dir_all(&dir)?;
     let url = fresh_database(&args.backend, &dir).await?;
+    if args.registers {
+        return registers(exe, &url, &dir, &args).await;
+    }
     run(exe, &url, &["seed", "--reference"]).await?;
 
     let db = Db::connect(&ConnectOptions {
@@ -74,6 +90,126 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Times the KATO and register imports, each twice.
+async fn registers(exe: &str, url: &str, dir: &std::path::Path, args: &Args) -> anyhow::Result<()> {
+    run(exe, url, &["migrate"]).await?;
+    let (kato, districts) = kato_file();
+    let kato_path = dir.join("kato-full.csv");
+    std::fs::write(&kato_path, kato)?;
+    let register_path = dir.join(format!("register-{}.csv", args.bodies));
+    std::fs::write(&register_path, register_file(args.bodies, &districts)?)?;
+    println!(
+        "\n## Reference imports on {}\n",
+        if args.backend.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+    println!("| file | run | seconds | rows/s | importer peak memory |");
+    println!("|---|---|---:|---:|---:|");
+    for (what, path, rows) in [
+        ("kato", &kato_path, 18_220),
+        ("organizations", &register_path, args.bodies),
+    ] {
+        let path = path.display().to_string();
+        for name in ["into an empty database", "the same file again (unchanged)"] {
+            let (took, peak) = run(exe, url, &["import", what, &path]).await?;
+            println!(
+                "| {what} ({rows} rows) | {name} | {:.1} | {:.0} | {} |",
+                took.as_secs_f64(),
+                rows as f64 / took.as_secs_f64(),
+                peak.map_or("unknown".to_owned(), |kb| format!("{:.0} MB", kb / 1024.0))
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A KATO file of 18 220 codes, and its (district or rural) codes with their budget levels.
+fn kato_file() -> (String, Vec<(String, &'static str)>) {
+    const REGIONS: [&str; 20] = [
+        "10", "11", "15", "19", "23", "27", "31", "33", "35", "39", "43", "47", "51", "55", "59",
+        "61", "62", "63", "71", "75",
+    ];
+    let mut out = String::from("te,ab,cd,ef,hij,k,name_kaz,name_rus,nn\n");
+    let mut local = Vec::new();
+    let mut n = 0;
+    let mut row = |code: String, level: u8, out: &mut String| {
+        n += 1;
+        out.push_str(&format!(
+            "{code},{},{},{},{},{level},Аумақ {code},Территория {code},{n}\n",
+            &code[..2],
+            &code[2..4],
+            &code[4..6],
+            &code[6..]
+        ));
+    };
+    for r in REGIONS {
+        row(format!("{r}0000000"), 1, &mut out);
+        for d in 0..10 {
+            let district = format!("{r}{:02}00000", 10 + 2 * d);
+            row(district.clone(), 2, &mut out);
+            local.push((district.clone(), "DISTRICT"));
+            for e in 0..15 {
+                let rural = format!("{}{:02}000", &district[..4], 10 + 2 * e);
+                row(rural.clone(), 3, &mut out);
+                local.push((rural.clone(), "RURAL"));
+                for h in 0..5 {
+                    row(format!("{}{:03}", &rural[..6], 100 + 100 * h), 4, &mut out);
+                }
+            }
+        }
+    }
+    (out, local)
+}
+
+/// A register of `bodies` bodies on the given territories.
+fn register_file(bodies: usize, local: &[(String, &'static str)]) -> anyhow::Result<String> {
+    let mut out = String::from(
+        "bin,kind,name_kk,name_ru,name_en,kato,budget_level,administrator,parent_bin,audit_excluded,head_iin,head_surname,head_name,head_patronymic,head_position\n",
+    );
+    let number = |prefix: &str, i: usize| -> anyhow::Result<String> {
+        let digits: Vec<u8> = format!("{prefix}{i:06}")
+            .bytes()
+            .map(|b| b - b'0')
+            .collect();
+        let first: [u8; 11] = digits
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("eleven digits"))?;
+        audit_hub::domain::ident::complete(first).ok_or_else(|| anyhow::anyhow!("no check digit"))
+    };
+    let mut akimat = String::new();
+    let mut i = 0;
+    let mut written = 0;
+    while written < bodies {
+        // Not every eleven digits have a check digit: skip those numbers.
+        let Ok(bin) = number("05024", i) else {
+            i += 1;
+            continue;
+        };
+        let (kato, level) = &local[(written / 10) % local.len()];
+        let (kind, parent, head) = if written % 100 == 0 {
+            ("MASLIKHAT", String::new(), number("78051", i).ok())
+        } else if written % 10 == 1 {
+            akimat = bin.clone();
+            ("LOCAL_EXECUTIVE_BODY", String::new(), None)
+        } else {
+            ("LOCAL_EXECUTIVE_BODY", akimat.clone(), None)
+        };
+        let head = match head {
+            Some(iin) => format!("{iin},Тестов,Тест,,Хатшы"),
+            None => ",,,,".to_owned(),
+        };
+        out.push_str(&format!(
+            "{bin},{kind},Орган {written},Орган {written},,{kato},{level},,{parent},false,{head}\n"
+        ));
+        written += 1;
+        i += 1;
+    }
+    Ok(out)
 }
 
 /// A fresh database for the run (PostgreSQL `audit_hub_bench_import`, or `import.db`).
