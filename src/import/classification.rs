@@ -109,8 +109,9 @@ pub fn check(table: &Table) -> Result<BTreeMap<Key, Entry>, ImportError> {
 /// Imports a classification file: checks it whole, then (unless dry) replaces the years it
 /// holds in one transaction with the audit event.
 pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, ImportError> {
-    let table = Table::parse(&source.bytes, COLUMNS)?;
+    let table = Table::parse(&source.bytes, COLUMNS)?.with_progress(run.bar("classification"));
     let entries = check(&table)?;
+    table.checked();
     let years: BTreeSet<i32> = entries.keys().map(|k| k.year).collect();
     let mut tx = db.begin().await?;
     classification::lock(&mut tx).await?;

@@ -216,14 +216,13 @@ pub async fn import(
     within: Option<&KatoPrefix>,
     run: &Run,
 ) -> Result<Outcome, ImportError> {
-    let table = Table::parse(&source.bytes, COLUMNS)?;
+    let table = Table::parse(&source.bytes, COLUMNS)?.with_progress(run.bar("KATO"));
     let mut tx = db.begin().await?;
     territories::lock(&mut tx).await?;
     let existing = territories::all(&mut tx).await?;
-    let bar = run.bar(table.records.len(), "KATO");
     let file = check(&table, &existing, within)?;
     let plan = plan(file, &existing, within);
-    bar.finish_and_clear();
+    table.checked();
     let outcome = Outcome {
         changes: plan.changes,
         ignored_columns: table.ignored.clone(),

@@ -270,12 +270,11 @@ pub fn plan(
 /// import, all in one transaction. A changed kind, territory or administrator takes effect for
 /// every caller of the body on every server: the caller epoch moves with the row.
 pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, ImportError> {
-    let table = Table::parse(&source.bytes, COLUMNS)?;
+    let table = Table::parse(&source.bytes, COLUMNS)?.with_progress(run.bar("bodies"));
     let mut tx = db.begin().await?;
     register::lock(&mut tx).await?;
     let territories = territories::all(&mut tx).await?;
     let stored = register::all(&mut tx).await?;
-    let bar = run.bar(table.records.len(), "bodies");
     let entries = check(&table, &territories, &stored)?;
     let plan = plan(&entries, &stored);
     let today = local_day(run.now);
@@ -309,7 +308,7 @@ pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, Impo
         designations.push((e.body.bin.clone(), head.clone(), person.map(|p| p.id)));
     }
     ImportError::check(errors)?;
-    bar.finish_and_clear();
+    table.checked();
     let outcome = Outcome {
         changes: plan.changes,
         ignored_columns: table.ignored.clone(),

@@ -97,12 +97,13 @@ impl Run {
         }
     }
 
-    /// A progress bar over `len` items labelled `what` (hidden unless asked for).
-    pub fn bar(&self, len: usize, what: &str) -> ProgressBar {
+    /// A progress bar labelled `what` (hidden unless asked for); its length is set by what
+    /// it counts.
+    pub fn bar(&self, what: &str) -> ProgressBar {
         if !self.progress {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new(len as u64);
+        let bar = ProgressBar::new(0);
         if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({eta})")
         {
             bar.set_style(style.progress_chars("=> "));

@@ -4,6 +4,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
+use indicatif::ProgressBar;
 
 use super::report::{ImportError, RowError};
 use crate::domain::TextEnum;
@@ -84,6 +85,8 @@ pub struct Table {
     pub ignored: Vec<String>,
     /// The data rows in file order (blank rows dropped).
     pub records: Vec<Record>,
+    /// Advanced by one for every record checked (hidden unless an import shows it).
+    progress: ProgressBar,
 }
 
 impl Table {
@@ -143,6 +146,7 @@ impl Table {
             positions,
             ignored,
             records,
+            progress: ProgressBar::hidden(),
         })
     }
 
@@ -160,8 +164,21 @@ impl Table {
         }
     }
 
+    /// Shows the checking of the records on `bar`.
+    pub fn with_progress(mut self, bar: ProgressBar) -> Table {
+        bar.set_length(self.records.len() as u64);
+        self.progress = bar;
+        self
+    }
+
+    /// Clears the progress bar once the checking is over.
+    pub fn checked(&self) {
+        self.progress.finish_and_clear();
+    }
+
     /// The checker of one record: reads its cells by column and collects what is wrong.
     pub fn fields<'a>(&'a self, record: &'a Record, errors: &'a mut Vec<RowError>) -> Fields<'a> {
+        self.progress.inc(1);
         Fields {
             table: self,
             record,
