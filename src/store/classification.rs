@@ -72,6 +72,17 @@ impl Stored {
     }
 }
 
+/// The columns every read and write of an entry names, in this order.
+const COLUMNS: [C; 7] = [
+    C::Year,
+    C::Kind,
+    C::Level,
+    C::Code,
+    C::NameKk,
+    C::NameRu,
+    C::RetiredOn,
+];
+
 fn level_text(level: Option<BudgetLevel>) -> &'static str {
     level.map_or("", BudgetLevel::as_str)
 }
@@ -84,15 +95,7 @@ pub async fn lock(tx: &mut Tx) -> AppResult<()> {
 /// Every entry of the given years, by key.
 pub async fn of_years(tx: &mut Tx, years: &BTreeSet<i32>) -> AppResult<BTreeMap<Key, Entry>> {
     let q = Query::select()
-        .columns([
-            C::Year,
-            C::Kind,
-            C::Level,
-            C::Code,
-            C::NameKk,
-            C::NameRu,
-            C::RetiredOn,
-        ])
+        .columns(COLUMNS)
         .from(C::Table)
         .and_where(Expr::col(C::Year).is_in(years.iter().copied()))
         .to_owned();
@@ -124,16 +127,7 @@ pub async fn upsert<'a>(tx: &mut Tx, entries: impl Iterator<Item = &'a Entry>) -
     let conflict = OnConflict::columns([C::Year, C::Kind, C::Level, C::Code])
         .update_columns([C::NameKk, C::NameRu, C::RetiredOn])
         .to_owned();
-    let columns = [
-        C::Year,
-        C::Kind,
-        C::Level,
-        C::Code,
-        C::NameKk,
-        C::NameRu,
-        C::RetiredOn,
-    ];
-    for q in super::bulk::chunked_inserts(C::Table, &columns, rows, Some(&conflict)) {
+    for q in super::bulk::chunked_inserts(C::Table, &COLUMNS, rows, Some(&conflict)) {
         tx.execute(&q?).await?;
     }
     Ok(())
@@ -158,15 +152,7 @@ pub async fn retire(tx: &mut Tx, keys: &[Key], day: NaiveDate) -> AppResult<()> 
 /// The current codes of every year that has a classification, for checking budget rows.
 pub async fn current(db: &super::Db) -> AppResult<Codes> {
     let q = Query::select()
-        .columns([
-            C::Year,
-            C::Kind,
-            C::Level,
-            C::Code,
-            C::NameKk,
-            C::NameRu,
-            C::RetiredOn,
-        ])
+        .columns(COLUMNS)
         .from(C::Table)
         .and_where(Expr::col(C::RetiredOn).is_null())
         .to_owned();
