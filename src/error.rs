@@ -140,6 +140,28 @@ pub enum Expected {
     ClassifiedCode(String),
     /// A year whose budget classification is loaded.
     ClassifiedYear,
+    /// An object listed in the objects table of the same file.
+    KnownObject,
+    /// A budget line (year, level, territory, administrator, program, subprogram, specific)
+    /// already in the hub.
+    KnownBudgetLine,
+    /// A plain file name (no directories).
+    FileName,
+    /// A relative path inside the documents directory.
+    RelativePath,
+    /// This file (its path in the documents directory) present there (`--documents DIR`).
+    DocumentFile(String),
+    /// A file of at most this many bytes.
+    FileSize(u64),
+    /// This file (its path in the documents directory) with the SHA-256 given, unchanged while
+    /// the import runs.
+    MatchingChecksum(String),
+    /// A file in the document's format (PDF for PDF_A_1, an OOXML package for DOCX).
+    FileOfFormat,
+    /// A 64-digit lowercase or uppercase hexadecimal SHA-256.
+    Sha256Hex,
+    /// An account code of the architecture portal: 1 to 64 letters, digits, `-`, `_`, `.`, `/`.
+    AccountCode,
 }
 
 impl Expected {
@@ -355,6 +377,70 @@ impl Expected {
                 Lang::Ru => format!("код бюджетной классификации ({what})"),
                 Lang::En => format!("a code of the budget classification ({what})"),
             },
+            Expected::KnownObject => lang
+                .pick(
+                    "осы файлдың objects кестесіндегі объектінің есептік коды",
+                    "учётный код объекта из таблицы objects этого файла",
+                    "the account code of an object in this file's objects table",
+                )
+                .to_owned(),
+            Expected::KnownBudgetLine => lang
+                .pick(
+                    "хабқа жүктелген бюджет жолы (жыл, деңгей, КАТО, әкімші, бағдарлама, кіші бағдарлама, ерекшелік)",
+                    "строка бюджета, загруженная в хаб (год, уровень, КАТО, администратор, программа, подпрограмма, специфика)",
+                    "a budget line loaded in the hub (year, level, KATO, administrator, program, subprogram, specific)",
+                )
+                .to_owned(),
+            Expected::FileName => lang
+                .pick(
+                    "қалтасыз файл атауы",
+                    "имя файла без каталогов",
+                    "a file name without directories",
+                )
+                .to_owned(),
+            Expected::RelativePath => lang
+                .pick(
+                    "құжаттар қалтасының ішіндегі салыстырмалы жол",
+                    "относительный путь внутри каталога документов",
+                    "a relative path inside the documents directory",
+                )
+                .to_owned(),
+            Expected::DocumentFile(path) => match lang {
+                Lang::Kk => format!("құжаттар қалтасындағы «{path}» файлы (--documents DIR)"),
+                Lang::Ru => format!("файл «{path}» в каталоге документов (--documents DIR)"),
+                Lang::En => format!("the file \"{path}\" in the documents directory (--documents DIR)"),
+            },
+            Expected::FileSize(max) => match lang {
+                Lang::Kk => format!("{max} байттан аспайтын файл"),
+                Lang::Ru => format!("файл не больше {max} байт"),
+                Lang::En => format!("a file of at most {max} bytes"),
+            },
+            Expected::MatchingChecksum(path) => match lang {
+                Lang::Kk => format!("SHA-256 хэші көрсетілгенге сәйкес, импорт кезінде өзгермеген «{path}» файлы"),
+                Lang::Ru => format!("файл «{path}» с указанным SHA-256, не изменявшийся во время импорта"),
+                Lang::En => format!("the file \"{path}\" with the SHA-256 given, unchanged while importing"),
+            },
+            Expected::FileOfFormat => lang
+                .pick(
+                    "құжат форматындағы файл (PDF_A_1 үшін PDF, DOCX үшін OOXML)",
+                    "файл в формате документа (PDF для PDF_A_1, OOXML для DOCX)",
+                    "a file in the document's format (PDF for PDF_A_1, an OOXML package for DOCX)",
+                )
+                .to_owned(),
+            Expected::AccountCode => lang
+                .pick(
+                    "сәулет порталының есептік коды: 1–64 әріп, цифр, - _ . /",
+                    "учётный код архитектурного портала: 1–64 буквы, цифры, - _ . /",
+                    "an account code of the architecture portal: 1 to 64 letters, digits, - _ . /",
+                )
+                .to_owned(),
+            Expected::Sha256Hex => lang
+                .pick(
+                    "64 он алтылық цифрдан тұратын SHA-256",
+                    "SHA-256 из 64 шестнадцатеричных цифр",
+                    "a SHA-256 of 64 hexadecimal digits",
+                )
+                .to_owned(),
         }
     }
 }

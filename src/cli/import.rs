@@ -1,5 +1,5 @@
-//! `import`: data files loaded whole or not at all (budgets, the KATO classifier, the register
-//! of bodies).
+//! `import`: data files loaded whole or not at all (budgets, the KATO classifier, the budget
+//! classification, the register of bodies, the informatization objects).
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use crate::domain::territory::KatoPrefix;
 use crate::import::budget_csv;
 use crate::import::report::ImportError;
 use crate::import::source::{Outcome, Run, Source};
-use crate::import::{classification, kato, organizations};
+use crate::import::{classification, kato, objects, organizations};
 
 /// What to import.
 #[derive(Debug, clap::Subcommand)]
@@ -48,6 +48,20 @@ pub enum ImportCommand {
         /// The CSV or XLSX file.
         file: PathBuf,
         /// Print what would be inserted, updated and unchanged; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Informatization objects with their stage history, funding and documents
+    /// (docs/formats/objects.md): an XLSX workbook, or a directory of CSV files; upsert by
+    /// account code.
+    Objects {
+        /// The XLSX workbook, or the directory with objects.csv (and stages.csv, funding.csv,
+        /// documents.csv).
+        file: PathBuf,
+        /// The directory holding the document files the documents table names.
+        #[arg(long, value_name = "DIR")]
+        documents: Option<PathBuf>,
+        /// Print what would be inserted, updated, unchanged and removed; write nothing.
         #[arg(long)]
         dry_run: bool,
     },
@@ -99,6 +113,19 @@ pub(super) async fn run(cx: &Context<'_>, what: ImportCommand) -> anyhow::Result
             let run = Run::by_this_account(dry_run, now, progress);
             let result = match Source::open(&file) {
                 Ok(source) => organizations::import(&db, &source, &run).await,
+                Err(e) => Err(e),
+            }
+            .map(|o| print_outcome(&file, &o, lang));
+            (file, result)
+        }
+        ImportCommand::Objects {
+            file,
+            documents,
+            dry_run,
+        } => {
+            let run = Run::by_this_account(dry_run, now, progress);
+            let result = match objects::Tables::open(&file) {
+                Ok(tables) => objects::import(&db, &tables, documents.as_deref(), &run).await,
                 Err(e) => Err(e),
             }
             .map(|o| print_outcome(&file, &o, lang));
@@ -160,7 +187,12 @@ fn print_outcome(file: &Path, o: &Outcome, lang: Lang) {
     } else {
         lang.pick("импортталды", "импортировано", "imported")
     };
-    println!("{}: {what}: {counts}{heads}", file.display());
+    let parts: String = o
+        .parts
+        .iter()
+        .map(|(name, c)| format!("; {name}: {}", c.describe(lang)))
+        .collect();
+    println!("{}: {what}: {counts}{heads}{parts}", file.display());
 }
 
 /// The exit code of a result, with a refusal's every problem (or the failure) printed.

@@ -101,6 +101,7 @@ macro_rules! every_text_enum {
             $crate::domain::identity::RegistrationKind,
             $crate::domain::identity::UserStatus,
             $crate::domain::object::AccessLevel,
+            $crate::domain::object::AttestationStatus,
             $crate::domain::object::DocumentFormat,
             $crate::domain::object::DocumentLanguage,
             $crate::domain::object::DocumentType,

@@ -45,6 +45,20 @@ text_enum!(
 );
 
 text_enum!(
+    /// Information-security attestation of an object (Law "On Informatization": a state
+    /// information system goes into industrial operation only with a certificate of conformity
+    /// to the information-security requirements).
+    AttestationStatus {
+        /// Attested: the certificate was issued (with its date).
+        Attested => "ATTESTED",
+        /// Not attested (yet, or no longer).
+        NotAttested => "NOT_ATTESTED",
+        /// The requirement does not apply to this object.
+        NotRequired => "NOT_REQUIRED",
+    }
+);
+
+text_enum!(
     /// Type of a technical document (rules for placing electronic copies of documentation).
     DocumentType {
         /// Terms of reference.

@@ -7,7 +7,8 @@ use super::context::{org_loader, reader, req};
 use crate::domain::budget::{BudgetLevel, BudgetPhase, InformationSystem, tenths_to_decimal};
 use crate::domain::lang::Lang;
 use crate::domain::object::{
-    AccessLevel, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage, ObjectKind,
+    AccessLevel, AttestationStatus, DocumentFormat, DocumentLanguage, DocumentType, LifecycleStage,
+    ObjectKind,
 };
 use crate::domain::org::BodyKind;
 use crate::graphql::date::Date;
@@ -323,6 +324,15 @@ impl InformatizationObject {
     /// Date registered.
     async fn registered_on(&self) -> Date {
         Date(self.0.registered_on)
+    }
+    /// Information-security attestation (required of state information systems before
+    /// industrial operation).
+    async fn attestation(&self) -> AttestationStatus {
+        self.0.attestation
+    }
+    /// Date of the attestation certificate, when attested.
+    async fn attested_on(&self) -> Option<Date> {
+        self.0.attested_on.map(Date)
     }
     /// Owner organization.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {

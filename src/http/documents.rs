@@ -1,5 +1,5 @@
 //! `GET /documents/{id}/content`: the stored file of a document in the caller's scope, with its
-//! SHA-256 as a strong ETag.
+//! SHA-256 as a strong ETag, streamed from the store a chunk at a time.
 
 use futures::stream;
 use poem::http::{StatusCode, header};
@@ -8,10 +8,7 @@ use poem::{Body, Request, Response, handler};
 
 use super::{AppState, problem, request_lang};
 use crate::error::{AppError, ErrorCode};
-use crate::store::documents;
-
-/// Chunk size of the streamed body.
-const CHUNK: usize = 64 * 1024;
+use crate::store::{contents, documents};
 
 /// Streams a document's content; 404 alike for missing and out-of-scope ids; 304 on a matching
 /// `If-None-Match`.
@@ -54,7 +51,7 @@ async fn serve(
     let Ok(id) = id.parse::<i64>() else {
         return problem(StatusCode::NOT_FOUND, &AppError::NotFound, lang);
     };
-    let (doc, bytes) = match documents::content(state.reads(), &scope, id).await {
+    let (doc, size) = match documents::content(state.reads(), &scope, id).await {
         Ok(Some(found)) => found,
         Ok(None) => return problem(StatusCode::NOT_FOUND, &AppError::NotFound, lang),
         Err(e) => {
@@ -74,13 +71,24 @@ async fn serve(
             .header(header::ETAG, etag)
             .finish();
     }
-    let len = bytes.len();
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        bytes.chunks(CHUNK).map(|c| Ok(c.to_vec())).collect();
+    // One stored chunk at a time: a file of any size costs a download one chunk of memory.
+    let chunks = stream::try_unfold(
+        (state.reads().clone(), doc.sha256.clone(), 0_i64),
+        |(db, sha256, seq)| async move {
+            match contents::chunk(&db, &sha256, seq).await {
+                Ok(Some(bytes)) => Ok(Some((bytes, (db, sha256, seq + 1)))),
+                Ok(None) => Ok(None),
+                Err(e) => {
+                    tracing::error!(error = %e, chunk = seq, "document chunk read failed");
+                    Err(std::io::Error::other("document chunk read failed"))
+                }
+            }
+        },
+    );
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, doc.format.media_type())
-        .header(header::CONTENT_LENGTH, len)
+        .header(header::CONTENT_LENGTH, size)
         .header(header::ETAG, etag)
         .header(header::CACHE_CONTROL, "private, no-cache")
         .header(
@@ -90,5 +98,5 @@ async fn serve(
                 doc.file_name.replace('"', "")
             ),
         )
-        .body(Body::from_bytes_stream(stream::iter(chunks)))
+        .body(Body::from_bytes_stream(chunks))
 }

@@ -122,6 +122,7 @@ pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, Impo
         ignored_columns: table.ignored.clone(),
         dry_run: run.dry_run,
         heads_designated: 0,
+        parts: Vec::new(),
     };
     if run.dry_run {
         return Ok(outcome);

@@ -228,6 +228,7 @@ pub async fn import(
         ignored_columns: table.ignored.clone(),
         dry_run: run.dry_run,
         heads_designated: 0,
+        parts: Vec::new(),
     };
     if run.dry_run {
         return Ok(outcome);

@@ -117,6 +117,14 @@ pub struct Changes {
     pub unchanged: usize,
     /// Keys absent from the file, kept and marked retired.
     pub retired: usize,
+    /// Keys absent from the file and deleted (parts of an object the file replaces whole: its
+    /// stage history, funding links and documents; nothing refers to them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub removed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Changes {
@@ -127,8 +135,9 @@ impl Changes {
             updated,
             unchanged,
             retired,
+            removed,
         } = self;
-        match lang {
+        let counts = match lang {
             Lang::Kk => format!(
                 "қосылды {inserted}, өзгертілді {updated}, өзгеріссіз {unchanged}, күші жойылды {retired}"
             ),
@@ -138,7 +147,16 @@ impl Changes {
             Lang::En => format!(
                 "inserted {inserted}, updated {updated}, unchanged {unchanged}, retired {retired}"
             ),
+        };
+        if *removed == 0 {
+            return counts;
         }
+        let removed = match lang {
+            Lang::Kk => format!(", жойылды {removed}"),
+            Lang::Ru => format!(", удалено {removed}"),
+            Lang::En => format!(", removed {removed}"),
+        };
+        format!("{counts}{removed}")
     }
 }
 
@@ -228,7 +246,8 @@ mod tests {
                 inserted: 1,
                 updated: 2,
                 unchanged: 1,
-                retired: 1
+                retired: 1,
+                removed: 0,
             }
         );
         assert_eq!(plan.retire, vec![3], "4 was retired before");

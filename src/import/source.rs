@@ -144,4 +144,7 @@ pub struct Outcome {
     pub dry_run: bool,
     /// Heads designated (or, dry, to designate): the register's heads that changed.
     pub heads_designated: usize,
+    /// Counts of the parts an import writes besides its main rows, by table (an object's
+    /// stages, funding links, documents and files).
+    pub parts: Vec<(&'static str, Changes)>,
 }

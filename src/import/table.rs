@@ -87,6 +87,9 @@ pub struct Table {
     pub records: Vec<Record>,
     /// Advanced by one for every record checked (hidden unless an import shows it).
     progress: ProgressBar,
+    /// The table's name when a file holds several (a workbook's sheet, a CSV file of a set):
+    /// errors then name the field as `table.column`.
+    name: Option<&'static str>,
 }
 
 impl Table {
@@ -94,16 +97,62 @@ impl Table {
     /// `columns`.
     pub fn parse(bytes: &[u8], columns: &'static [Column]) -> Result<Table, ImportError> {
         let rows = match Format::sniff(bytes) {
-            Format::Xlsx => xlsx_rows(bytes)?,
+            Format::Xlsx => xlsx_rows(bytes, None)?.unwrap_or_default(),
             Format::Csv => csv_rows(bytes)?,
         };
         Table::from_rows(rows, columns)
     }
 
-    fn from_rows(
-        mut rows: Vec<(u64, Vec<Cell>)>,
+    /// Reads the sheet called `name` (case aside) of the workbook `bytes` as the table `name`;
+    /// `None` when the workbook has no such sheet.
+    pub fn parse_sheet(
+        bytes: &[u8],
+        name: &'static str,
+        columns: &'static [Column],
+    ) -> Result<Option<Table>, ImportError> {
+        let Some(rows) = xlsx_rows(bytes, Some(name)).map_err(|e| named(e, name))? else {
+            return Ok(None);
+        };
+        let table = Table::from_rows(rows, columns).map_err(|e| named(e, name))?;
+        Ok(Some(Table {
+            name: Some(name),
+            ..table
+        }))
+    }
+
+    /// Reads the CSV file `bytes` as the table `name` of a set of files.
+    pub fn parse_csv_named(
+        bytes: &[u8],
+        name: &'static str,
         columns: &'static [Column],
     ) -> Result<Table, ImportError> {
+        let rows = csv_rows(bytes).map_err(|e| named(e, name))?;
+        let table = Table::from_rows(rows, columns).map_err(|e| named(e, name))?;
+        Ok(Table {
+            name: Some(name),
+            ..table
+        })
+    }
+
+    /// The field name errors give for the column `column`: `table.column` in a named table.
+    pub fn field(&self, column: &str) -> String {
+        match self.name {
+            Some(t) => format!("{t}.{column}"),
+            None => column.to_owned(),
+        }
+    }
+
+    /// The error of the value of `column` on `line`.
+    pub fn error(&self, line: u64, column: &str, expected: Expected) -> RowError {
+        RowError {
+            line,
+            column: self.column_number(column),
+            field: self.field(column),
+            expected,
+        }
+    }
+
+    fn from_rows(mut rows: Rows, columns: &'static [Column]) -> Result<Table, ImportError> {
         if rows.is_empty() {
             return Err(header_error(1, columns[0].name, Expected::Present));
         }
@@ -147,6 +196,7 @@ impl Table {
             ignored,
             records,
             progress: ProgressBar::hidden(),
+            name: None,
         })
     }
 
@@ -199,7 +249,23 @@ fn header_error(column: usize, field: &str, expected: Expected) -> ImportError {
     }
 }
 
-fn csv_rows(bytes: &[u8]) -> Result<Vec<(u64, Vec<Cell>)>, ImportError> {
+/// `e` with its fields named as columns of the table `table`.
+fn named(e: ImportError, table: &str) -> ImportError {
+    match e {
+        ImportError::Invalid { mut errors, more } => {
+            for err in &mut errors {
+                err.field = format!("{table}.{}", err.field);
+            }
+            ImportError::Invalid { errors, more }
+        }
+        other => other,
+    }
+}
+
+/// A table's rows with their line numbers.
+type Rows = Vec<(u64, Vec<Cell>)>;
+
+fn csv_rows(bytes: &[u8]) -> Result<Rows, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -235,26 +301,40 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(u64, Vec<Cell>)>, ImportError> {
     }
 }
 
-fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(u64, Vec<Cell>)>, ImportError> {
+/// The rows of one sheet of a workbook: the first, or the one called `sheet` (`None` when the
+/// workbook has none of that name).
+fn xlsx_rows(bytes: &[u8], sheet: Option<&str>) -> Result<Option<Rows>, ImportError> {
     let unreadable = || header_error(1, "workbook", Expected::Workbook);
     let mut book =
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| unreadable())?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(unreadable)?
-        .map_err(|_| unreadable())?;
+    let range = match sheet {
+        None => book.worksheet_range_at(0).ok_or_else(unreadable)?,
+        Some(wanted) => {
+            let found = book
+                .sheet_names()
+                .into_iter()
+                .find(|n| n.trim().eq_ignore_ascii_case(wanted));
+            let Some(found) = found else {
+                return Ok(None);
+            };
+            book.worksheet_range(&found)
+        }
+    }
+    .map_err(|_| unreadable())?;
     // Line numbers as the spreadsheet shows them: the used range may start below row 1.
     let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
     let first_col = range.start().map_or(0, |(_, c)| c as usize);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut cells = vec![Cell::default(); first_col];
-            cells.extend(row.iter().map(cell));
-            (first_row + i as u64 + 1, cells)
-        })
-        .collect())
+    Ok(Some(
+        range
+            .rows()
+            .enumerate()
+            .map(|(i, row)| {
+                let mut cells = vec![Cell::default(); first_col];
+                cells.extend(row.iter().map(cell));
+                (first_row + i as u64 + 1, cells)
+            })
+            .collect(),
+    ))
 }
 
 /// A workbook cell as text: whole numbers without a decimal point, dates as ISO dates.
@@ -311,12 +391,8 @@ impl Fields<'_> {
 
     /// Records that the value of `name` is not what `expected` says.
     pub fn fail(&mut self, name: &str, expected: Expected) {
-        self.errors.push(RowError {
-            line: self.record.line,
-            column: self.table.column_number(name),
-            field: name.to_owned(),
-            expected,
-        });
+        self.errors
+            .push(self.table.error(self.record.line, name, expected));
     }
 
     /// Required text of 1 to `max` characters without control characters.

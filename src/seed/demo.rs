@@ -28,8 +28,8 @@ use crate::store::Tx;
 use crate::store::budget::{AMOUNT_COLUMNS, LineKey};
 use crate::store::bulk::{insert_rows, resync_identity};
 use crate::store::schema::{
-    AccessGrants, BudgetAmounts, BudgetLines, BudgetPrograms, DocumentContents, Documents,
-    InformatizationObjects, ObjectFunding, ObjectStageHistory, TrainingRecords,
+    AccessGrants, BudgetAmounts, BudgetLines, BudgetPrograms, Documents, InformatizationObjects,
+    ObjectFunding, ObjectStageHistory, TrainingRecords,
 };
 
 /// The budget years generated.
@@ -462,17 +462,7 @@ async fn insert_objects(
         funding,
     )
     .await?;
-    let blobs = contents
-        .into_iter()
-        .map(|(sha, body)| vec![sha.into(), body.into()])
-        .collect();
-    insert_rows(
-        tx,
-        DocumentContents::Table,
-        &[DocumentContents::Sha256, DocumentContents::Content],
-        blobs,
-    )
-    .await?;
+    crate::store::contents::put_all(tx, contents.into_iter().collect()).await?;
     let cols = [
         Documents::Id,
         Documents::ObjectId,

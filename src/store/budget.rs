@@ -707,3 +707,34 @@ pub async fn upsert_amounts(tx: &mut Tx, amounts: Vec<NewAmount>) -> AppResult<(
     }
     Ok(())
 }
+
+/// The ids of the budget lines with these natural keys (keys with no line are left out).
+pub async fn line_ids(
+    tx: &mut Tx,
+    keys: &std::collections::BTreeSet<NaturalKey>,
+) -> AppResult<std::collections::HashMap<NaturalKey, i64>> {
+    let mut ids = std::collections::HashMap::with_capacity(keys.len());
+    // One indexed lookup per key: an objects file names a few thousand lines at most.
+    for key in keys {
+        let (year, level, kato, administrator, program, subprogram, specific) = key;
+        let q = Query::select()
+            .column(BudgetLines::Id)
+            .from(BudgetLines::Table)
+            .and_where(Expr::col(BudgetLines::Year).eq(*year))
+            .and_where(Expr::col(BudgetLines::Level).eq(*level))
+            .and_where(Expr::col(BudgetLines::Kato).eq(kato.as_str()))
+            .and_where(Expr::col(BudgetLines::Administrator).eq(administrator.as_str()))
+            .and_where(Expr::col(BudgetLines::Program).eq(program.as_str()))
+            .and_where(Expr::col(BudgetLines::Subprogram).eq(subprogram.as_str()))
+            .and_where(Expr::col(BudgetLines::Specific).eq(specific.as_str()))
+            .to_owned();
+        #[derive(sqlx::FromRow)]
+        struct Id {
+            id: i64,
+        }
+        if let Some(row) = tx.optional::<Id>(&q).await? {
+            ids.insert(key.clone(), row.id);
+        }
+    }
+    Ok(ids)
+}

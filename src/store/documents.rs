@@ -7,7 +7,7 @@ use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatem
 use super::Db;
 use super::orgs::org_keys;
 use super::page::{Page, PageRequest};
-use super::schema::{DocumentContents, Documents, InformatizationObjects, Organizations};
+use super::schema::{Documents, InformatizationObjects, Organizations};
 use crate::authz::Scope;
 use crate::domain::object::{DocumentFormat, DocumentLanguage, DocumentType};
 use crate::error::AppResult;
@@ -152,21 +152,14 @@ pub async fn by_objects(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult
     Ok(db.all(&q).await?)
 }
 
-#[derive(sqlx::FromRow)]
-struct ContentRow {
-    content: Vec<u8>,
-}
-
-/// The stored file of a document in scope, with its metadata; `None` when missing or out of scope.
-pub async fn content(db: &Db, scope: &Scope, id: i64) -> AppResult<Option<(DocumentRow, Vec<u8>)>> {
+/// A document in scope with the size of its stored file; `None` when missing, out of scope,
+/// or its file is not stored. The file itself is read chunk by chunk with
+/// [`super::contents::chunk`].
+pub async fn content(db: &Db, scope: &Scope, id: i64) -> AppResult<Option<(DocumentRow, i64)>> {
     let Some(doc) = by_ids(db, scope, &[id]).await?.into_iter().next() else {
         return Ok(None);
     };
-    let q = Query::select()
-        .column(DocumentContents::Content)
-        .from(DocumentContents::Table)
-        .and_where(Expr::col(DocumentContents::Sha256).eq(doc.sha256.as_str()))
-        .to_owned();
-    let row: Option<ContentRow> = db.optional(&q).await?;
-    Ok(row.map(|r| (doc, r.content)))
+    Ok(super::contents::size(db, &doc.sha256)
+        .await?
+        .map(|size| (doc, size)))
 }

@@ -14,7 +14,7 @@ use super::schema::{
 use crate::authz::Scope;
 use crate::authz::scope::KeyColumns;
 use crate::domain::budget::BudgetLevel;
-use crate::domain::object::{AccessLevel, LifecycleStage, ObjectKind};
+use crate::domain::object::{AccessLevel, AttestationStatus, LifecycleStage, ObjectKind};
 use crate::error::AppResult;
 
 /// An informatization object.
@@ -47,6 +47,11 @@ pub struct ObjectRow {
     pub access_level: AccessLevel,
     /// Date registered.
     pub registered_on: NaiveDate,
+    /// Information-security attestation.
+    #[sqlx(try_from = "String")]
+    pub attestation: AttestationStatus,
+    /// Date of the attestation certificate, when attested.
+    pub attested_on: Option<NaiveDate>,
 }
 
 /// One step of an object's lifecycle.
@@ -116,7 +121,7 @@ const FUNDING: &str = "f";
 const LINE: &str = "l";
 
 /// The columns [`ObjectRow`] decodes.
-const COLUMNS: [Objects; 12] = [
+const COLUMNS: [Objects; 14] = [
     Objects::Id,
     Objects::Kind,
     Objects::ObjectClass,
@@ -129,6 +134,8 @@ const COLUMNS: [Objects; 12] = [
     Objects::Stage,
     Objects::AccessLevel,
     Objects::RegisteredOn,
+    Objects::Attestation,
+    Objects::AttestedOn,
 ];
 
 /// Joins the owner organization [`OWNER`] of the objects read under `object_alias` and applies

@@ -103,8 +103,10 @@ tables! {
     ChangeEpochs { Topic, Epoch }
     /// `demo_marker`: present when the demo seed made the database.
     DemoMarker { Id, SeededAt }
-    /// `document_contents`: the files of documents, by their SHA-256.
-    DocumentContents { Sha256, Content }
+    /// `document_chunks`: the bytes of document files, at most 1 MiB a row, in order.
+    DocumentChunks { Sha256, Seq, Bytes }
+    /// `document_contents`: the files of documents, by their SHA-256, with their size.
+    DocumentContents { Sha256, SizeBytes }
     /// `documents`: technical documents of informatization objects.
     Documents {
         Id, ObjectId, DocType, Title, Number, ApprovedOn, Version, Language, Format, FileName,
@@ -117,7 +119,7 @@ tables! {
     /// `informatization_objects`: informatization objects and their current stage.
     InformatizationObjects {
         Id, Kind, ObjectClass, NameKk, NameRu, NameEn, AccountCode, OwnerId, PossessorId, Stage,
-        AccessLevel, RegisteredOn,
+        AccessLevel, RegisteredOn, Attestation, AttestedOn,
     }
     /// `memberships`: a person's belonging to a body over time.
     Memberships {

@@ -42,6 +42,7 @@ fn changes(inserted: usize, updated: usize, unchanged: usize, retired: usize) ->
         updated,
         unchanged,
         retired,
+        removed: 0,
     }
 }
 
