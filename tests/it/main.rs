@@ -25,6 +25,7 @@ mod labels;
 mod limits;
 mod load;
 mod metrics;
+mod objects_import;
 mod ops;
 mod playground_examples;
 mod policy_revisions;
