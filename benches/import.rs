@@ -12,6 +12,10 @@
 //! bodies on every district and rural district, one in ten an akimat with nine departments under
 //! it, one in a hundred a maslikhat with its head), each imported into a fresh migrated database
 //! and then again (every row unchanged).
+//!
+//! With `--documents-mb N`, it measures the memory of a large document instead: the importer's
+//! peak with a 1 KB and with an N MB document, and the server's after downloading each
+//! (`cargo bench --bench import -- --documents-mb 500`).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -30,6 +34,9 @@ struct Args {
     /// Time the KATO and register imports instead of the budget import.
     #[arg(long)]
     registers: bool,
+    /// Measure the memory of importing and downloading a document of this many MB instead.
+    #[arg(long)]
+    documents_mb: Option<usize>,
     /// Bodies in the register file (with `--registers`).
     #[arg(long, default_value_t = 100_000)]
     bodies: usize,
@@ -40,6 +47,8 @@ struct Args {
 
 #[path = "../tests/it/common/budget_file.rs"]
 mod budget_file;
+#[path = "support/documents.rs"]
+mod documents;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -50,6 +59,9 @@ async fn main() -> anyhow::Result<()> {
     let url = fresh_database(&args.backend, &dir).await?;
     if args.registers {
         return registers(exe, &url, &dir, &args).await;
+    }
+    if let Some(mb) = args.documents_mb {
+        return documents::documents(exe, &url, &dir, mb).await;
     }
     run(exe, &url, &["seed", "--reference"]).await?;
 

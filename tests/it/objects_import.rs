@@ -306,7 +306,11 @@ async fn the_portal_objects_import_from_a_workbook_and_from_csv_files_alike() {
             "documents",
             "document_chunks",
         ] {
-            assert_eq!(count(&t.db, table).await, 0, "{case}: dry run wrote {table}");
+            assert_eq!(
+                count(&t.db, table).await,
+                0,
+                "{case}: dry run wrote {table}"
+            );
         }
         assert!(import_events(&t.db).await.is_empty(), "{case}: dry event");
 
@@ -340,7 +344,13 @@ async fn the_portal_objects_import_from_a_workbook_and_from_csv_files_alike() {
                     None,
                     "050240100041"
                 ),
-                seen("AP-353200-0003", "CREATION", "NOT_REQUIRED", None, "050240100041"),
+                seen(
+                    "AP-353200-0003",
+                    "CREATION",
+                    "NOT_REQUIRED",
+                    None,
+                    "050240100041"
+                ),
             ],
             "{case}"
         );
@@ -398,7 +408,12 @@ async fn the_portal_objects_import_from_a_workbook_and_from_csv_files_alike() {
         for d in &docs {
             let on_disk = std::fs::read(dir.join("files").join(&d.file_name)).expect("file");
             assert_eq!(d.sha256, sha_hex(&on_disk), "{case}: {}", d.file_name);
-            assert_eq!(d.size_bytes, on_disk.len() as i64, "{case}: {}", d.file_name);
+            assert_eq!(
+                d.size_bytes,
+                on_disk.len() as i64,
+                "{case}: {}",
+                d.file_name
+            );
             assert!(
                 stored_file(&t.db, &d.sha256).await == on_disk,
                 "{case}: stored {}",
@@ -435,9 +450,14 @@ async fn the_portal_objects_import_from_a_workbook_and_from_csv_files_alike() {
 async fn a_newer_objects_file_updates_objects_and_replaces_their_parts() {
     let t = with_registers().await;
     let dir = sample_dir();
-    objects::import(&t.db, &Tables::open(&dir).expect("tables"), Some(&dir), &run(false))
-        .await
-        .expect("first import");
+    objects::import(
+        &t.db,
+        &Tables::open(&dir).expect("tables"),
+        Some(&dir),
+        &run(false),
+    )
+    .await
+    .expect("first import");
     let mut tables = sample_tables();
     // The portal moved the akimat's portal to industrial operation with its attestation; the
     // old current stage is now history, one document is withdrawn, one funding link ended.
@@ -488,7 +508,10 @@ async fn a_newer_objects_file_updates_objects_and_replaces_their_parts() {
         .find(|o| o.account_code == "AP-353200-0001")
         .expect("object");
     assert_eq!(
-        (akimat_portal.stage.as_str(), akimat_portal.attestation.as_str()),
+        (
+            akimat_portal.stage.as_str(),
+            akimat_portal.attestation.as_str()
+        ),
         ("INDUSTRIAL_OPERATION", "ATTESTED")
     );
     assert_eq!(stages_seen(&t.db).await.len(), 7);
@@ -498,7 +521,10 @@ async fn a_newer_objects_file_updates_objects_and_replaces_their_parts() {
         .into_iter()
         .map(|d| d.file_name)
         .collect();
-    assert!(!names.contains(&"police-records-ts.pdf".to_owned()), "{names:?}");
+    assert!(
+        !names.contains(&"police-records-ts.pdf".to_owned()),
+        "{names:?}"
+    );
     assert_eq!(names.len(), 3);
 
     // Without the stages table, history is kept and only the current step is ensured.
@@ -589,9 +615,18 @@ OK-1,CONTRACT,Escape,1.0,RU,PDF_A_1,escape.pdf,../escape.pdf,
             .map(|(_, _, _, m)| m.clone())
             .unwrap_or_default()
     };
-    assert!(message("documents.file_name").contains("\"contract.pdf\""), "{got:#?}");
-    assert!(message("documents.sha256").contains("\"manual.docx\""), "{got:#?}");
-    assert!(message("funding.program").contains("budget line"), "{got:#?}");
+    assert!(
+        message("documents.file_name").contains("\"contract.pdf\""),
+        "{got:#?}"
+    );
+    assert!(
+        message("documents.sha256").contains("\"manual.docx\""),
+        "{got:#?}"
+    );
+    assert!(
+        message("funding.program").contains("budget line"),
+        "{got:#?}"
+    );
     for table in ["informatization_objects", "documents", "document_chunks"] {
         assert_eq!(count(&t.db, table).await, 0, "{table} written");
     }
@@ -601,7 +636,11 @@ OK-1,CONTRACT,Escape,1.0,RU,PDF_A_1,escape.pdf,../escape.pdf,
     let sample = Tables::open(&dir).expect("tables");
     let got = refusal(objects::import(&t.db, &sample, None, &run(false)).await);
     assert_eq!(got.len(), 4, "{got:#?}");
-    assert!(got.iter().all(|(_, c, f, _)| *c == 10 && f == "documents.path"), "{got:#?}");
+    assert!(
+        got.iter()
+            .all(|(_, c, f, _)| *c == 10 && f == "documents.path"),
+        "{got:#?}"
+    );
     // Once stored, a row that names its file by SHA-256 needs no directory.
     objects::import(&t.db, &sample, Some(&dir), &run(false))
         .await
@@ -617,9 +656,14 @@ OK-1,CONTRACT,Escape,1.0,RU,PDF_A_1,escape.pdf,../escape.pdf,
                 .collect(),
         ),
     ]);
-    let hashed = objects::import(&t.db, &csv_tables(&only_hashed).expect("t"), None, &run(false))
-        .await
-        .expect("documents by hash");
+    let hashed = objects::import(
+        &t.db,
+        &csv_tables(&only_hashed).expect("t"),
+        None,
+        &run(false),
+    )
+    .await
+    .expect("documents by hash");
     assert_eq!(parts(&hashed)["documents"], changes(0, 0, 2, 2));
 }
 
@@ -627,9 +671,14 @@ OK-1,CONTRACT,Escape,1.0,RU,PDF_A_1,escape.pdf,../escape.pdf,
 async fn imported_documents_download_whole_for_the_bodies_whose_scope_holds_them() {
     let t = with_registers().await;
     let dir = sample_dir();
-    objects::import(&t.db, &Tables::open(&dir).expect("tables"), Some(&dir), &run(false))
-        .await
-        .expect("import");
+    objects::import(
+        &t.db,
+        &Tables::open(&dir).expect("tables"),
+        Some(&dir),
+        &run(false),
+    )
+    .await
+    .expect("import");
     // The district maslikhat's head and the regional police internal audit's head (sample).
     let maslikhat = "850101400100";
     let police_audit = "900215300106";
@@ -672,7 +721,11 @@ async fn imported_documents_download_whole_for_the_bodies_whose_scope_holds_them
             let body = resp.bytes().await.expect("body");
             let on_disk = std::fs::read(dir.join("files").join(&d.file_name)).expect("file");
             assert_eq!(length, Some(on_disk.len().to_string()), "{}", d.file_name);
-            assert!(body.as_ref() == on_disk.as_slice(), "{} differs", d.file_name);
+            assert!(
+                body.as_ref() == on_disk.as_slice(),
+                "{} differs",
+                d.file_name
+            );
         }
     }
 }
@@ -709,7 +762,9 @@ AP-353200-0001,CONTRACT,Contract,1.0,RU,PDF_A_1,big.pdf
         .expect("read")
         .expect("head");
     common::grant_both_systems(&t.db, user.id).await;
-    let s = common::TestServer::start(&t.db).await.with_user("850101400100");
+    let s = common::TestServer::start(&t.db)
+        .await
+        .with_user("850101400100");
     let resp = s
         .get(&format!("/documents/{}/content", doc.id))
         .send()
@@ -744,7 +799,12 @@ async fn the_objects_command_prints_every_part_and_refuses_in_the_chosen_languag
         }
     };
     let (code, stdout, stderr) = cli(vec![
-        "import", "objects", &dir, "--documents", &dir, "--dry-run",
+        "import",
+        "objects",
+        &dir,
+        "--documents",
+        &dir,
+        "--dry-run",
     ])
     .await;
     assert_eq!(code, Some(0), "{stderr}");
