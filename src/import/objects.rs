@@ -206,10 +206,10 @@ pub async fn import(
         Some(t) => Some(object_rows::check_funding(t, &objects, &mut tx, &mut errors).await?),
         None => None,
     };
-    let document_rows = match &tables.documents {
-        Some(t) => Some(object_rows::check_documents(t, &objects, &mut errors)),
-        None => None,
-    };
+    let document_rows = tables
+        .documents
+        .as_ref()
+        .map(|t| object_rows::check_documents(t, &objects, &mut errors));
     let (files, resolved) = match (&tables.documents, &document_rows) {
         (Some(t), Some(rows)) => check_files(t, rows, documents_dir, &mut tx, &mut errors).await?,
         _ => (Files::new(), Resolved::new()),
