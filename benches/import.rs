@@ -251,10 +251,21 @@ async fn fresh_database(backend: &str, dir: &std::path::Path) -> anyhow::Result<
     }
 }
 
-/// Runs the release binary on `url`; returns how long it took and its peak memory in kB.
+/// Runs the release binary on `url`; returns how long it took and its peak memory in kB (from
+/// GNU time's maximum resident set size where `/usr/bin/time` exists, which sees a run too short
+/// to sample; else sampled from `/proc` while it runs).
 async fn run(exe: &str, url: &str, args: &[&str]) -> anyhow::Result<(Duration, Option<f64>)> {
+    let gnu_time = std::path::Path::new("/usr/bin/time");
+    let rss_file = std::env::temp_dir().join(format!("audit-hub-bench-rss-{}", std::process::id()));
+    let mut command = if gnu_time.exists() {
+        let mut c = tokio::process::Command::new(gnu_time);
+        c.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(exe);
+        c
+    } else {
+        tokio::process::Command::new(exe)
+    };
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(exe)
+    let mut child = command
         .args(args)
         .env("DATABASE_URL", url)
         .env("AUDIT_HUB_LOG", "error")
@@ -271,8 +282,15 @@ async fn run(exe: &str, url: &str, args: &[&str]) -> anyhow::Result<(Duration, O
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     };
+    let took = started.elapsed();
     anyhow::ensure!(status.success(), "{args:?} failed");
-    Ok((started.elapsed(), peak))
+    if gnu_time.exists() {
+        peak = std::fs::read_to_string(&rss_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        let _ = std::fs::remove_file(&rss_file);
+    }
+    Ok((took, peak))
 }
 
 /// The process's peak resident memory (`VmHWM`) in kB, while it runs.

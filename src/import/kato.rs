@@ -10,8 +10,8 @@ use super::table::{Column, Fields, Table};
 use crate::authz::principal::local_day;
 use crate::domain::territory::{Kato, KatoPrefix, TerritoryKind};
 use crate::error::Expected;
-use crate::store::Db;
 use crate::store::territories::{self, Territory};
+use crate::store::{Db, Tx};
 
 /// The columns of the published file (`k` and `nn` are read as given and not used: the tree
 /// and the kinds follow from the code itself).
@@ -216,10 +216,23 @@ pub async fn import(
     within: Option<&KatoPrefix>,
     run: &Run,
 ) -> Result<Outcome, ImportError> {
-    let table = Table::parse(&source.bytes, COLUMNS)?.with_progress(run.bar("KATO"));
     let mut tx = db.begin().await?;
-    territories::lock(&mut tx).await?;
-    let existing = territories::all(&mut tx).await?;
+    let outcome = import_in(&mut tx, source, within, run).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// [`import`] within the caller's transaction (the reference seed loads its files in one),
+/// which the caller commits.
+pub async fn import_in(
+    tx: &mut Tx,
+    source: &Source,
+    within: Option<&KatoPrefix>,
+    run: &Run,
+) -> Result<Outcome, ImportError> {
+    let table = Table::parse(&source.bytes, COLUMNS)?.with_progress(run.bar("KATO"));
+    territories::lock(tx).await?;
+    let existing = territories::all(tx).await?;
     let file = check(&table, &existing, within)?;
     let plan = plan(file, &existing, within);
     table.checked();
@@ -233,10 +246,9 @@ pub async fn import(
     if run.dry_run {
         return Ok(outcome);
     }
-    territories::insert(&mut tx, &plan.insert).await?;
-    territories::update(&mut tx, &plan.update).await?;
-    territories::retire(&mut tx, &plan.retire, local_day(run.now)).await?;
-    crate::audit::append(&mut tx, run.event("kato", source, &plan.changes)).await?;
-    tx.commit().await?;
+    territories::insert(tx, &plan.insert).await?;
+    territories::update(tx, &plan.update).await?;
+    territories::retire(tx, &plan.retire, local_day(run.now)).await?;
+    crate::audit::append(tx, run.event("kato", source, &plan.changes)).await?;
     Ok(outcome)
 }

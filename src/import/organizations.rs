@@ -17,11 +17,11 @@ use crate::domain::org::BodyKind;
 use crate::domain::territory::TerritoryKind;
 use crate::error::{AppError, Expected};
 use crate::service::access;
-use crate::store::Db;
 use crate::store::memberships;
 use crate::store::register::{self, Body};
 use crate::store::territories::{self, Territory};
 use crate::store::users::{self, NewPerson};
+use crate::store::{Db, Tx};
 
 /// The columns: the body, then its head (the head's columns may be empty, or left out).
 pub const COLUMNS: &[Column] = &[
@@ -270,11 +270,19 @@ pub fn plan(
 /// import, all in one transaction. A changed kind, territory or administrator takes effect for
 /// every caller of the body on every server: the caller epoch moves with the row.
 pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, ImportError> {
-    let table = Table::parse(&source.bytes, COLUMNS)?.with_progress(run.bar("bodies"));
     let mut tx = db.begin().await?;
-    register::lock(&mut tx).await?;
-    let territories = territories::all(&mut tx).await?;
-    let stored = register::all(&mut tx).await?;
+    let outcome = import_in(&mut tx, source, run).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// [`import`] within the caller's transaction (the reference seed loads its files in one),
+/// which the caller commits.
+pub async fn import_in(tx: &mut Tx, source: &Source, run: &Run) -> Result<Outcome, ImportError> {
+    let table = Table::parse(&source.bytes, COLUMNS)?.with_progress(run.bar("bodies"));
+    register::lock(tx).await?;
+    let territories = territories::all(tx).await?;
+    let stored = register::all(tx).await?;
     let entries = check(&table, &territories, &stored)?;
     let plan = plan(&entries, &stored);
     let today = local_day(run.now);
@@ -284,9 +292,9 @@ pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, Impo
     for e in entries.values() {
         let Some(head) = &e.head else { continue };
         let org_id = stored.get(&e.body.bin).map(|(id, _)| *id);
-        let person = users::find_by_iin(&mut tx, &head.iin).await?;
+        let person = users::find_by_iin(tx, &head.iin).await?;
         let current_head = match org_id {
-            Some(id) => users::find_head_of(&mut tx, id).await?,
+            Some(id) => users::find_head_of(tx, id).await?,
             None => None,
         };
         if current_head.as_ref().is_some_and(|h| h.iin == head.iin) {
@@ -324,9 +332,9 @@ pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, Impo
     // New bodies get their ids in the file's order.
     let mut inserts = plan.insert.clone();
     inserts.sort_by_key(|b| entries.get(&b.bin).map_or(0, |e| e.line));
-    register::insert(&mut tx, &inserts, &mut ids).await?;
+    register::insert(tx, &inserts, &mut ids).await?;
     for body in &plan.update {
-        register::update(&mut tx, body, &ids).await?;
+        register::update(tx, body, &ids).await?;
     }
     for (bin, head, person) in designations {
         let org_id = *ids
@@ -342,13 +350,13 @@ pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, Impo
                     patronymic: head.patronymic.as_deref(),
                     position: &head.position,
                 };
-                let id = users::create_person(&mut tx, &new, org_id, run.now).await?;
-                let user = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-                memberships::start(&mut tx, &user, today, None).await?;
+                let id = users::create_person(tx, &new, org_id, run.now).await?;
+                let user = users::get(tx, id).await?.ok_or(AppError::NotFound)?;
+                memberships::start(tx, &user, today, None).await?;
                 id
             }
         };
-        let previous = access::designate_head(&mut tx, org_id, user_id, today).await?;
+        let previous = access::designate_head(tx, org_id, user_id, today).await?;
         let mut event = run.event("organizations", source, &plan.changes);
         event.operation = Some("designateHead".to_owned());
         event.variables = Some(
@@ -361,9 +369,8 @@ pub async fn import(db: &Db, source: &Source, run: &Run) -> Result<Outcome, Impo
             })
             .to_string(),
         );
-        crate::audit::append(&mut tx, event).await?;
+        crate::audit::append(tx, event).await?;
     }
-    crate::audit::append(&mut tx, run.event("organizations", source, &plan.changes)).await?;
-    tx.commit().await?;
+    crate::audit::append(tx, run.event("organizations", source, &plan.changes)).await?;
     Ok(outcome)
 }

@@ -33,7 +33,8 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
         None
     } else {
         report.reference_inserted = true;
-        Some(reference::insert(&mut tx).await?)
+        let run = crate::import::source::Run::by_this_account(false, chrono::Utc::now(), false);
+        Some(reference::insert(&mut tx, &run).await?)
     };
     if let Some(scale) = demo_scale {
         if store::has_budget_lines_in(&mut tx).await? {
@@ -42,10 +43,10 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
             )
             .into());
         }
-        // Rebuilt from the same deterministic generators as the reference seed.
+        // Read back as the reference seed loaded it.
         let reference = match reference {
             Some(r) => r,
-            None => rebuild_reference()?,
+            None => reference::load(&mut tx).await?,
         };
         report.demo = Some(demo::insert(&mut tx, &reference, scale.max(1), progress).await?);
         store::mark_demo(&mut tx, chrono::Utc::now()).await?;
@@ -53,17 +54,6 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
     tx.commit().await?;
     crate::store::analyze(db).await?;
     Ok(report)
-}
-
-fn rebuild_reference() -> anyhow::Result<reference::Reference> {
-    let territories = reference::territories()?;
-    let orgs = reference::organizations(&territories);
-    let administrators = reference::administrators(&territories);
-    Ok(reference::Reference {
-        territories,
-        orgs,
-        administrators,
-    })
 }
 
 /// Whether the demo seed created this database's data (its marker is there).

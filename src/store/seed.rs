@@ -1,11 +1,13 @@
-//! The reads and marks of seeding: whether a database already holds reference or budget data,
-//! whether the demo seed made it, and the heads the demo grants go to.
+//! The reads and writes of seeding: whether a database already holds reference or budget data,
+//! whether the demo seed made it, the heads the demo grants go to, and what the reference seed
+//! adds to its imported files (the Republic, English names, contacts).
 
 use sea_query::{Expr, ExprTrait, Func, Iden, Query};
 
 use super::schema::{BudgetLines, DemoMarker, Organizations, Territories, Users};
 use super::{Db, Tx};
 use crate::domain::org::BodyKind;
+use crate::domain::territory::{REPUBLIC_KATO, TerritoryKind};
 use crate::error::AppResult;
 
 /// The alias of the heads' `users` rows in [`heads_of`].
@@ -88,4 +90,64 @@ pub async fn heads_of(tx: &mut Tx, kinds: &[BodyKind]) -> AppResult<Vec<i64>> {
         .into_iter()
         .map(|r| r.id)
         .collect())
+}
+
+/// Inserts the Republic, the root of the territory tree (the KATO classifier has no row for
+/// it), with its names in kk, ru and en.
+pub async fn put_republic(tx: &mut Tx, names: [&str; 3]) -> AppResult<()> {
+    let [kk, ru, en] = names;
+    super::bulk::insert_rows(
+        tx,
+        Territories::Table,
+        &[
+            Territories::Kato,
+            Territories::Kind,
+            Territories::NameKk,
+            Territories::NameRu,
+            Territories::NameEn,
+        ],
+        vec![vec![
+            REPUBLIC_KATO.into(),
+            TerritoryKind::Republic.into(),
+            kk.into(),
+            ru.into(),
+            en.into(),
+        ]],
+    )
+    .await
+}
+
+/// Sets the English names of territories (the hub's own: the classifier has none).
+pub async fn set_english_names(tx: &mut Tx, names: &[(String, String)]) -> AppResult<()> {
+    for (kato, en) in names {
+        let q = Query::update()
+            .table(Territories::Table)
+            .value(Territories::NameEn, en.as_str())
+            .and_where(Expr::col(Territories::Kato).eq(kato.as_str()))
+            .to_owned();
+        tx.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// Sets the phone, e-mail and eQyzmet code of the heads of bodies: (body id, phone, e-mail,
+/// code) each.
+pub async fn set_head_contacts(
+    tx: &mut Tx,
+    contacts: &[(i64, String, String, String)],
+) -> AppResult<()> {
+    for (org, phone, email, qr) in contacts {
+        let q = Query::update()
+            .table(Users::Table)
+            .values([
+                (Users::Phone, phone.as_str().into()),
+                (Users::Email, email.as_str().into()),
+                (Users::EqyzmetQr, qr.as_str().into()),
+            ])
+            .and_where(Expr::col(Users::OrganizationId).eq(*org))
+            .and_where(Expr::col(Users::IsHead).eq(true))
+            .to_owned();
+        tx.execute(&q).await?;
+    }
+    Ok(())
 }

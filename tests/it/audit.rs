@@ -13,9 +13,11 @@ const SET: &str =
     "mutation($d: Date!, $w: Boolean) { setCalendarDay(date: $d, working: $w) { date } }";
 
 /// A trail of `n` calendar corrections by the integrator: each is a request event and a step
-/// event, so `2n` events.
-async fn trail(n: usize) -> TestDb {
+/// event, so `2n` events after those the reference seed's imports recorded (their number is
+/// returned beside the database).
+async fn trail(n: usize) -> (TestDb, u64) {
     let t = TestDb::with_reference().await;
+    let seeded = verify(&t.db).await.expect("the seeded trail verifies");
     let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
     let s = TestServer::start(&t.db).await.with_user(&integrator.iin);
     for i in 0..n {
@@ -25,7 +27,7 @@ async fn trail(n: usize) -> TestDb {
         )
         .await;
     }
-    t
+    (t, seeded)
 }
 
 async fn verify(db: &Db) -> Result<u64, ChainError> {
@@ -34,16 +36,18 @@ async fn verify(db: &Db) -> Result<u64, ChainError> {
 
 #[tokio::test]
 async fn every_step_is_recorded_and_the_chain_verifies() {
-    let t = trail(5).await;
-    assert_eq!(verify(&t.db).await, Ok(10));
+    let (t, seeded) = trail(5).await;
+    assert_eq!(verify(&t.db).await, Ok(seeded + 10));
     // A refused step is recorded as a refused request, and as no step.
     let parliament = user_of(&t.db, "PARLIAMENT", "", true).await;
     let s = TestServer::start(&t.db).await.with_user(&parliament.iin);
     let v = s.gql(SET, json!({ "d": "2026-03-01", "w": true })).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN");
-    assert_eq!(verify(&t.db).await, Ok(11));
+    assert_eq!(verify(&t.db).await, Ok(seeded + 11));
     assert_eq!(
-        audit::verify(&t.db, 3).await.expect("verify"),
+        audit::verify(&t.db, seeded as i64 + 3)
+            .await
+            .expect("verify"),
         Ok(9),
         "from the middle"
     );
@@ -94,8 +98,8 @@ async fn tampering_is_caught_and_named() {
             ChainError::Edited { seq: 2 },
         ),
     ] {
-        let t = trail(3).await;
-        assert_eq!(verify(&t.db).await, Ok(6), "{name}: intact before");
+        let (t, seeded) = trail(3).await;
+        assert_eq!(verify(&t.db).await, Ok(seeded + 6), "{name}: intact before");
         for sql in tamper {
             maintenance(&t.db, sql).await.expect(sql);
         }
@@ -115,7 +119,7 @@ async fn tampering_is_caught_and_named() {
 
 #[tokio::test]
 async fn deleting_the_newest_events_is_caught_against_an_anchor() {
-    let t = trail(3).await;
+    let (t, seeded) = trail(3).await;
     let cli = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_audit-hub"))
             .args(args)
@@ -124,16 +128,17 @@ async fn deleting_the_newest_events_is_caught_against_an_anchor() {
     };
     let head = cli(&["audit", "head"]).await.expect("audit head");
     let anchor = String::from_utf8_lossy(&head.stdout).trim().to_owned();
-    assert!(anchor.starts_with("6:"), "{anchor}");
+    assert!(anchor.starts_with(&format!("{}:", seeded + 6)), "{anchor}");
     let intact = cli(&["audit", "verify", "--anchor", &anchor])
         .await
         .expect("verify");
     assert_eq!(intact.status.code(), Some(0));
-    maintenance(&t.db, "DELETE FROM audit_events WHERE seq >= 5")
+    let newest_two = format!("DELETE FROM audit_events WHERE seq >= {}", seeded + 5);
+    maintenance(&t.db, &newest_two)
         .await
         .expect("delete newest");
     // The shorter chain is valid in itself ...
-    assert_eq!(verify(&t.db).await, Ok(4));
+    assert_eq!(verify(&t.db).await, Ok(seeded + 4));
     // ... but not against the anchor.
     let out = cli(&["audit", "verify", "--anchor", &anchor])
         .await
@@ -141,7 +146,12 @@ async fn deleting_the_newest_events_is_caught_against_an_anchor() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(&ChainError::Truncated { seq: 6 }.to_string()),
+        stderr.contains(
+            &ChainError::Truncated {
+                seq: seeded as i64 + 6
+            }
+            .to_string()
+        ),
         "{stderr}"
     );
     let bad = cli(&["audit", "verify", "--anchor", "6:zz"])

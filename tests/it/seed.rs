@@ -182,3 +182,152 @@ async fn every_level_and_phase_is_present_for_three_years() {
     assert_eq!(rows.len(), 3 * 4 * 5, "years × levels × phases");
     assert!(rows.iter().all(|r| r.amount_tenths > 0 && r.line_count > 0));
 }
+
+const SEED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/seed/data");
+
+/// The shipped reference files, read here with the `csv` crate: each data row's cells by
+/// header name.
+fn seed_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(format!("{SEED_DATA}/{file}")).expect("seed file");
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct ImportEvent {
+    operation: Option<String>,
+    variables: Option<String>,
+}
+
+#[tokio::test]
+async fn the_reference_seed_loads_its_shipped_files_through_the_imports() {
+    use audit_hub::import::report::Changes;
+    use audit_hub::import::source::{Run, Source};
+    use audit_hub::import::{kato, organizations};
+    use sha2::{Digest, Sha256};
+
+    let t = TestDb::with_reference().await;
+    let kato_rows = seed_rows("kato.csv");
+    let org_rows = seed_rows("organizations.csv");
+
+    // Every territory of the file, and the Republic above them.
+    let mut expected: Vec<String> = kato_rows.iter().map(|r| r["te"].clone()).collect();
+    expected.push("000000000".to_owned());
+    expected.sort();
+    assert_eq!(texts(&t.db, "territories", "kato").await, expected);
+    // Every body of the file under its BIN, ids in the file's order, headed as the file says.
+    #[derive(sqlx::FromRow)]
+    struct Headed {
+        id: i64,
+        bin: String,
+        iin: Option<String>,
+    }
+    let q = Query::select()
+        .columns([("o", "id"), ("o", "bin")])
+        .column(("u", "iin"))
+        .from_as("organizations", "o")
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            "users",
+            "u",
+            Expr::col(("u", "organization_id"))
+                .equals(("o", "id"))
+                .and(Expr::col(("u", "is_head")).eq(true)),
+        )
+        .order_by(("o", "id"), Order::Asc)
+        .to_owned();
+    let seen: Vec<(i64, String, Option<String>)> =
+        t.db.all::<Headed>(&q)
+            .await
+            .expect("bodies")
+            .into_iter()
+            .map(|h| (h.id, h.bin, h.iin))
+            .collect();
+    let wanted: Vec<(i64, String, Option<String>)> = org_rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let head = Some(r["head_iin"].clone()).filter(|h| !h.is_empty());
+            (i as i64 + 1, r["bin"].clone(), head)
+        })
+        .collect();
+    assert_eq!(seen, wanted);
+
+    // Each file is on the record with its own SHA-256, as an operator's import would be.
+    let q = Query::select()
+        .columns(["operation", "variables"])
+        .from("audit_events")
+        .and_where(Expr::col("operation").like("audit-hub import %"))
+        .order_by("seq", Order::Asc)
+        .to_owned();
+    let events: Vec<(String, serde_json::Value)> =
+        t.db.all::<ImportEvent>(&q)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|e| {
+                let vars =
+                    serde_json::from_str(e.variables.as_deref().unwrap_or("null")).expect("json");
+                (e.operation.unwrap_or_default(), vars)
+            })
+            .collect();
+    let sha = |file: &str| {
+        hex::encode(Sha256::digest(
+            std::fs::read(format!("{SEED_DATA}/{file}")).expect("read"),
+        ))
+    };
+    let got: Vec<(&str, &str)> = events
+        .iter()
+        .map(|(op, v)| (op.as_str(), v["sha256"].as_str().unwrap_or_default()))
+        .collect();
+    let (kato_sha, org_sha) = (sha("kato.csv"), sha("organizations.csv"));
+    assert_eq!(
+        got,
+        vec![
+            ("audit-hub import kato", kato_sha.as_str()),
+            ("audit-hub import organizations", org_sha.as_str()),
+        ]
+    );
+
+    // The same files imported again change nothing: the seed left them as the imports do.
+    let run = Run {
+        dry_run: true,
+        operator: "test".to_owned(),
+        now: chrono::Utc::now(),
+        progress: false,
+    };
+    let source = |file: &str| {
+        Source::from_bytes(
+            file,
+            std::fs::read(format!("{SEED_DATA}/{file}")).expect("read"),
+        )
+    };
+    let again = kato::import(&t.db, &source("kato.csv"), None, &run)
+        .await
+        .expect("kato again");
+    let unchanged = |n: usize| Changes {
+        unchanged: n,
+        ..Changes::default()
+    };
+    assert_eq!(again.changes, unchanged(kato_rows.len()));
+    let again = organizations::import(&t.db, &source("organizations.csv"), &run)
+        .await
+        .expect("register again");
+    assert_eq!(again.changes, unchanged(org_rows.len()));
+    assert_eq!(again.heads_designated, 0);
+}
