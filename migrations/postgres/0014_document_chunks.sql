@@ -10,7 +10,11 @@ CREATE TABLE document_chunks (
 );
 ALTER TABLE document_contents ADD COLUMN size_bytes BIGINT NOT NULL DEFAULT 0;
 UPDATE document_contents SET size_bytes = octet_length(content);
-INSERT INTO document_chunks (sha256, seq, bytes) SELECT sha256, 0, content FROM document_contents;
+-- Files stored so far are cut into chunks of 1 MiB (an empty file keeps one empty chunk).
+INSERT INTO document_chunks (sha256, seq, bytes)
+SELECT c.sha256, g.seq, substring(c.content FROM g.seq * 1048576 + 1 FOR 1048576)
+FROM document_contents c,
+     generate_series(0, greatest((octet_length(c.content) - 1) / 1048576, 0)) AS g(seq);
 ALTER TABLE document_contents DROP COLUMN content;
 
 ALTER TABLE informatization_objects ADD COLUMN attestation TEXT NOT NULL DEFAULT 'NOT_ATTESTED'

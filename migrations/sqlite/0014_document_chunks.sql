@@ -10,7 +10,17 @@ CREATE TABLE document_chunks (
 );
 ALTER TABLE document_contents ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
 UPDATE document_contents SET size_bytes = length(content);
-INSERT INTO document_chunks (sha256, seq, bytes) SELECT sha256, 0, content FROM document_contents;
+-- Files stored so far are cut into chunks of 1 MiB (an empty file keeps one empty chunk).
+INSERT INTO document_chunks (sha256, seq, bytes)
+WITH RECURSIVE parts(sha256, seq) AS (
+    SELECT sha256, 0 FROM document_contents
+    UNION ALL
+    SELECT p.sha256, p.seq + 1
+    FROM parts p JOIN document_contents c ON c.sha256 = p.sha256
+    WHERE (p.seq + 1) * 1048576 < length(c.content)
+)
+SELECT p.sha256, p.seq, coalesce(substr(c.content, p.seq * 1048576 + 1, 1048576), x'')
+FROM parts p JOIN document_contents c ON c.sha256 = p.sha256;
 ALTER TABLE document_contents DROP COLUMN content;
 
 ALTER TABLE informatization_objects ADD COLUMN attestation TEXT NOT NULL DEFAULT 'NOT_ATTESTED'

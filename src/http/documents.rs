@@ -91,12 +91,59 @@ async fn serve(
         .header(header::CONTENT_LENGTH, size)
         .header(header::ETAG, etag)
         .header(header::CACHE_CONTROL, "private, no-cache")
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{}\"",
-                doc.file_name.replace('"', "")
-            ),
-        )
+        .header(header::CONTENT_DISPOSITION, disposition(&doc.file_name))
         .body(Body::from_bytes_stream(chunks))
+}
+
+/// `attachment` with the file name as RFC 6266 gives it: an ASCII fallback (other characters,
+/// quotes and backslashes as `_`) for old clients, and the name itself in UTF-8, percent-encoded.
+fn disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disposition;
+
+    #[test]
+    fn file_names_are_offered_in_ascii_and_in_utf8() {
+        let cases = [
+            (
+                "a plain name",
+                "ts.pdf",
+                "attachment; filename=\"ts.pdf\"; filename*=UTF-8''ts.pdf",
+            ),
+            (
+                "Cyrillic and a space",
+                "ТЗ 1.pdf",
+                "attachment; filename=\"__ 1.pdf\"; filename*=UTF-8''%D0%A2%D0%97%201.pdf",
+            ),
+            (
+                "a quote",
+                "a\"b.pdf",
+                "attachment; filename=\"a_b.pdf\"; filename*=UTF-8''a%22b.pdf",
+            ),
+        ];
+        for (name, file, want) in cases {
+            assert_eq!(disposition(file), want, "{name}");
+        }
+    }
 }

@@ -28,14 +28,40 @@ pub struct Inspected {
 }
 
 impl Inspected {
-    /// Whether the file looks like `format`: a PDF starts with `%PDF-`, a DOCX is a ZIP
-    /// package.
+    /// Whether the file looks like `format` (see [`is_format`]).
     pub fn is_format(&self, format: DocumentFormat) -> bool {
-        match format {
-            DocumentFormat::PdfA1 => self.head.starts_with(b"%PDF-"),
-            DocumentFormat::Docx => self.head.starts_with(b"PK\x03\x04"),
-        }
+        is_format(&self.head, format)
     }
+}
+
+/// Whether a file starting with `head` looks like `format`: a PDF starts with `%PDF-`, a DOCX
+/// is a ZIP package.
+pub fn is_format(head: &[u8], format: DocumentFormat) -> bool {
+    match format {
+        DocumentFormat::PdfA1 => head.starts_with(b"%PDF-"),
+        DocumentFormat::Docx => head.starts_with(b"PK\x03\x04"),
+    }
+}
+
+/// Every file the documents name, looked for and read through once before the import's
+/// transaction begins (hashing gigabytes must not hold the import's lock): by path as the
+/// documents table gives it.
+pub type Inspections = std::collections::HashMap<String, Result<(PathBuf, Inspected), Expected>>;
+
+/// Inspects each of `relatives` in `dir` (see [`Inspections`]).
+pub async fn inspect_all(dir: &Path, relatives: impl IntoIterator<Item = String>) -> Inspections {
+    let mut out = Inspections::new();
+    for relative in relatives {
+        if out.contains_key(&relative) {
+            continue;
+        }
+        let found = match locate(dir, &relative) {
+            Ok(path) => inspect(&path, &relative).await.map(|i| (path, i)),
+            Err(e) => Err(e),
+        };
+        out.insert(relative, found);
+    }
+    out
 }
 
 /// `relative` under `dir`, when it is a relative path that stays inside (no root, no `..`).
@@ -45,13 +71,30 @@ pub fn resolve(dir: &Path, relative: &str) -> Option<PathBuf> {
     (plain && !relative.is_empty()).then(|| dir.join(path))
 }
 
-/// Reads `path` (`relative` in the documents directory) through once: its size, SHA-256 and
-/// first bytes. `Err` says what was expected of it (present, or not too large).
+/// The regular file `relative` names in `dir`, with every link followed: a path that leaves
+/// the directory (`..`, a root, or a symbolic link pointing outside) is refused, and so is
+/// anything but a regular file (a pipe would hang the import).
+pub fn locate(dir: &Path, relative: &str) -> Result<PathBuf, Expected> {
+    let missing = || Expected::DocumentFile(relative.to_owned());
+    let joined = resolve(dir, relative).ok_or(Expected::RelativePath)?;
+    let root = std::fs::canonicalize(dir).map_err(|_| missing())?;
+    let real = std::fs::canonicalize(&joined).map_err(|_| missing())?;
+    if !real.starts_with(&root) {
+        return Err(Expected::RelativePath);
+    }
+    match std::fs::metadata(&real) {
+        Ok(m) if m.is_file() => Ok(real),
+        _ => Err(missing()),
+    }
+}
+
+/// Reads `path` (`relative` in the documents directory, as [`locate`] found it) through once:
+/// its size, SHA-256 and first bytes. `Err` says what was expected of it (present, or not too
+/// large).
 pub async fn inspect(path: &Path, relative: &str) -> Result<Inspected, Expected> {
     let missing = || Expected::DocumentFile(relative.to_owned());
-    let mut file = match tokio::fs::File::open(path).await {
-        Ok(f) if f.metadata().await.is_ok_and(|m| m.is_file()) => f,
-        _ => return Err(missing()),
+    let Ok(mut file) = tokio::fs::File::open(path).await else {
+        return Err(missing());
     };
     let mut hash = Sha256::new();
     let mut buf = vec![0_u8; CHUNK_BYTES];

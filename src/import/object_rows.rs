@@ -335,7 +335,9 @@ fn file_name(f: &mut Fields<'_>) -> Option<String> {
         && v.chars().count() <= MAX_FILE_NAME
         && v != "."
         && v != ".."
-        && !v.chars().any(|c| c.is_control() || c == '/' || c == '\\');
+        && !v
+            .chars()
+            .any(|c| crate::domain::text::is_unsafe(c) || c == '/' || c == '\\');
     if ok {
         Some(v.to_owned())
     } else {
@@ -400,6 +402,24 @@ fn read_document(
         path_column,
         given_sha: given_sha?,
     })
+}
+
+/// The paths of the files the documents table names (its `path`, else its `file_name`), as
+/// written, for reading the files before the import's transaction; the rows are checked later.
+pub fn document_paths(table: &Table) -> Vec<String> {
+    let mut ignored = Vec::new();
+    table
+        .records
+        .iter()
+        .filter_map(|record| {
+            let f = table.fields(record, &mut ignored);
+            let path = match f.raw("path") {
+                "" => f.raw("file_name"),
+                p => p,
+            };
+            (!path.is_empty()).then(|| path.to_owned())
+        })
+        .collect()
 }
 
 /// The documents table's rows by (code, file name), each pair once.

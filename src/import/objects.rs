@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::files::{self, Inspected, StoreError};
+use super::files::{self, Inspected, Inspections, StoreError};
 use super::object_rows::{self, DocumentEntry};
 use super::report::{Changes, ImportError, Plan, RowError};
 use super::source::{Outcome, Run, Source};
@@ -186,6 +186,11 @@ pub async fn import(
     documents_dir: Option<&Path>,
     run: &Run,
 ) -> Result<Outcome, ImportError> {
+    // The files are read before the transaction: hashing gigabytes must not hold the lock.
+    let inspections = match (documents_dir, &tables.documents) {
+        (Some(dir), Some(t)) => files::inspect_all(dir, object_rows::document_paths(t)).await,
+        _ => Inspections::new(),
+    };
     let mut tx = db.begin().await?;
     reg::lock(&mut tx).await?;
     let orgs: HashMap<String, i64> = register::all(&mut tx)
@@ -211,7 +216,7 @@ pub async fn import(
         .as_ref()
         .map(|t| object_rows::check_documents(t, &objects, &mut errors));
     let (files, resolved) = match (&tables.documents, &document_rows) {
-        (Some(t), Some(rows)) => check_files(t, rows, documents_dir, &mut tx, &mut errors).await?,
+        (Some(t), Some(rows)) => check_files(t, rows, &inspections, &mut tx, &mut errors).await?,
         _ => (Files::new(), Resolved::new()),
     };
     ImportError::check(errors)?;
@@ -259,7 +264,13 @@ pub async fn import(
         part_plan(&wanted, &stored_funding, true)
     });
 
-    let stored_docs = reg::documents(&mut tx).await?;
+    let (stored_docs, shadowed) = reg::documents(&mut tx).await?;
+    // Older duplicates of an object's file name go when the file replaces its documents.
+    let shadowed: Vec<i64> = shadowed
+        .into_iter()
+        .filter(|((code, _), _)| tables.documents.is_some() && in_file(code))
+        .map(|(_, id)| id)
+        .collect();
     let stored_doc_rows: BTreeMap<(String, String), Document> = stored_docs
         .iter()
         .filter(|((code, _), _)| in_file(code))
@@ -277,7 +288,9 @@ pub async fn import(
                 (k.clone(), doc)
             })
             .collect();
-        part_plan(&wanted, &stored_doc_rows, true)
+        let mut plan = part_plan(&wanted, &stored_doc_rows, true);
+        plan.changes.removed += shadowed.len();
+        plan
     });
     // Files: those in the directory not stored yet are new; the rest (in the directory and
     // stored, or named by SHA-256 only) are unchanged.
@@ -337,6 +350,7 @@ pub async fn import(
             .remove
             .iter()
             .filter_map(|k| stored_docs.get(k).map(|(id, _)| *id))
+            .chain(shadowed.iter().copied())
             .collect();
         reg::delete_documents(&mut tx, &removed).await?;
         for (key, doc) in &d.change {
@@ -364,60 +378,41 @@ pub async fn import(
     Ok(outcome)
 }
 
-/// Checks the files the documents name: in `dir` when given (present, within the size limit,
-/// of the document's format, with the SHA-256 the row gives if it gives one), else already
-/// stored under the SHA-256 the row gives. Fills each document's SHA-256 and size.
+/// Checks the files the documents name. A row's file is the one in the documents directory,
+/// found and read before the transaction (`inspections`): present, within the size limit, of
+/// the document's format, and of the SHA-256 the row gives if it gives one. A row that gives a
+/// SHA-256 the hub holds already needs no file in the directory (its stored file must still be
+/// of the document's format). Fills each document's SHA-256 and size.
 async fn check_files(
     table: &Table,
     rows: &BTreeMap<(String, String), DocumentEntry>,
-    dir: Option<&Path>,
+    inspections: &Inspections,
     tx: &mut crate::store::Tx,
     errors: &mut Vec<RowError>,
 ) -> Result<(Files, Resolved), ImportError> {
     let mut found: Files = BTreeMap::new();
     let mut resolved: Resolved = BTreeMap::new();
-    let mut by_path: HashMap<PathBuf, Result<Inspected, Expected>> = HashMap::new();
     let mut problems = Vec::new();
     let given: Vec<String> = rows.values().filter_map(|e| e.given_sha.clone()).collect();
     let stored = contents::sizes(tx, &given).await?;
     for (key, entry) in rows {
         let column = entry.path_column;
-        let Some(dir) = dir else {
-            match entry
-                .given_sha
-                .as_ref()
-                .and_then(|s| stored.get(s).map(|z| (s, z)))
-            {
-                Some((sha, size)) => {
-                    resolved.insert(key.clone(), (sha.clone(), *size));
-                }
-                None => problems.push(table.error(
-                    entry.line,
-                    column,
-                    Expected::DocumentFile(entry.relative.clone()),
-                )),
-            }
-            continue;
-        };
-        let Some(path) = files::resolve(dir, &entry.relative) else {
-            problems.push(table.error(entry.line, column, Expected::RelativePath));
-            continue;
-        };
-        if !by_path.contains_key(&path) {
-            let result = files::inspect(&path, &entry.relative).await;
-            by_path.insert(path.clone(), result);
-        }
-        match by_path.get(&path) {
-            Some(Ok(inspected)) => {
+        let held = entry
+            .given_sha
+            .as_ref()
+            .and_then(|s| stored.get(s).map(|size| (s.clone(), *size)));
+        let error = |column: &str, expected| table.error(entry.line, column, expected);
+        match (inspections.get(&entry.relative), held) {
+            (Some(Ok((path, inspected))), _) => {
                 if entry
                     .given_sha
                     .as_ref()
                     .is_some_and(|s| *s != inspected.sha256)
                 {
                     let expected = Expected::MatchingChecksum(entry.relative.clone());
-                    problems.push(table.error(entry.line, "sha256", expected));
+                    problems.push(error("sha256", expected));
                 } else if !inspected.is_format(entry.document.format) {
-                    problems.push(table.error(entry.line, "format", Expected::FileOfFormat));
+                    problems.push(error("format", Expected::FileOfFormat));
                 } else {
                     let size = i64::try_from(inspected.size).unwrap_or(i64::MAX);
                     resolved.insert(key.clone(), (inspected.sha256.clone(), size));
@@ -425,8 +420,25 @@ async fn check_files(
                     found.insert(inspected.sha256.clone(), value);
                 }
             }
-            Some(Err(expected)) => problems.push(table.error(entry.line, column, expected.clone())),
-            None => {}
+            (Some(Err(Expected::RelativePath)), _) => {
+                problems.push(error(column, Expected::RelativePath));
+            }
+            // Not in the directory (or no directory given), but held under the hash given.
+            (_, Some((sha, size))) => {
+                let head = contents::head(tx, &sha).await?.unwrap_or_default();
+                if files::is_format(&head, entry.document.format) {
+                    resolved.insert(key.clone(), (sha, size));
+                } else {
+                    problems.push(error("format", Expected::FileOfFormat));
+                }
+            }
+            (Some(Err(expected)), None) => problems.push(error(column, expected.clone())),
+            (None, None) => {
+                problems.push(error(
+                    column,
+                    Expected::DocumentFile(entry.relative.clone()),
+                ));
+            }
         }
     }
     problems.sort_by_key(|e| (e.line, e.column));
@@ -459,8 +471,13 @@ async fn store_files(
             Err(StoreError::Failed(e)) => return Err(e.into()),
             Err(StoreError::Changed) => {
                 let line = rows
-                    .and_then(|r| r.values().find(|e| e.relative == *relative))
-                    .map_or(1, |e| e.line);
+                    .and_then(|r| {
+                        r.values()
+                            .filter(|e| e.relative == *relative)
+                            .map(|e| e.line)
+                            .min()
+                    })
+                    .unwrap_or(1);
                 let table = tables.documents.as_ref().ok_or(AppError::NotFound)?;
                 let expected = Expected::MatchingChecksum(relative.clone());
                 return Err(ImportError::invalid(vec![

@@ -289,7 +289,10 @@ pub async fn import_in(tx: &mut Tx, source: &Source, run: &Run) -> Result<Outcom
     // Heads: judged against the people stored now, under the same transaction.
     let mut designations = Vec::new();
     let mut errors = Vec::new();
-    for e in entries.values() {
+    // In the file's order: a head new to the hub gets the next user id, as the file lists it.
+    let mut in_file_order: Vec<&Entry> = entries.values().collect();
+    in_file_order.sort_by_key(|e| e.line);
+    for e in in_file_order {
         let Some(head) = &e.head else { continue };
         let org_id = stored.get(&e.body.bin).map(|(id, _)| *id);
         let person = users::find_by_iin(tx, &head.iin).await?;

@@ -11,6 +11,9 @@ use crate::domain::TextEnum;
 use crate::domain::form::{self, Rule};
 use crate::error::{AppError, Expected};
 
+/// Longest header name reported back (an unread column's name is the file's text).
+const MAX_HEADER_NAME: usize = 64;
+
 /// How a file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -180,10 +183,14 @@ impl Table {
                 }
             }
         }
+        // Reported back to the operator: cut short and with unsafe characters escaped.
         let ignored = names
             .iter()
             .filter(|n| !n.is_empty() && !columns.iter().any(|c| c.name == n.as_str()))
-            .cloned()
+            .map(|n| {
+                let short: String = n.chars().take(MAX_HEADER_NAME).collect();
+                crate::domain::text::escaped(&short).into_owned()
+            })
             .collect();
         let records = rows
             .into_iter()
@@ -398,7 +405,9 @@ impl Fields<'_> {
     /// Required text of 1 to `max` characters without control characters.
     pub fn text(&mut self, name: &str, max: usize) -> Option<String> {
         let v = self.raw(name);
-        if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        // Control characters and bidirectional marks never reach the store or a terminal.
+        let unsafe_char = v.chars().any(crate::domain::text::is_unsafe);
+        if v.is_empty() || v.chars().count() > max || unsafe_char {
             self.fail(name, Expected::Text(max));
             None
         } else {

@@ -557,12 +557,21 @@ fn seed_file_error(e: ImportError) -> AppError {
 
 /// The seed's KATO rows in file order: code and names (kk, ru, en).
 fn kato_rows() -> AppResult<Vec<(String, [String; 3])>> {
+    let bad = |e: &dyn std::fmt::Display| anyhow::anyhow!("src/seed/data/kato.csv: {e}");
     let mut reader = csv::Reader::from_reader(KATO_CSV.as_bytes());
+    let header = reader.headers().map_err(|e| bad(&e))?.clone();
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| bad(&format!("no column {name}")))
+    };
+    let (te, kk, ru, en) = (at("te")?, at("name_kaz")?, at("name_rus")?, at("name_en")?);
     let mut out = Vec::new();
     for record in reader.records() {
-        let r = record.map_err(|e| anyhow::anyhow!("src/seed/data/kato.csv: {e}"))?;
+        let r = record.map_err(|e| bad(&e))?;
         let field = |i: usize| r.get(i).unwrap_or_default().to_owned();
-        out.push((field(0), [field(6), field(7), field(9)]));
+        out.push((field(te), [field(kk), field(ru), field(en)]));
     }
     Ok(out)
 }

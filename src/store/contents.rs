@@ -136,3 +136,22 @@ pub async fn chunk(db: &Db, sha256: &str, seq: i64) -> AppResult<Option<Vec<u8>>
         .to_owned();
     Ok(db.optional::<Chunk>(&q).await?.map(|c| c.bytes))
 }
+
+/// The first bytes (at most 8) of the stored file `sha256`, for a format check; `None` when it
+/// is not stored.
+pub async fn head(tx: &mut Tx, sha256: &str) -> AppResult<Option<Vec<u8>>> {
+    #[derive(sqlx::FromRow)]
+    struct Chunk {
+        bytes: Vec<u8>,
+    }
+    let q = Query::select()
+        .column(DocumentChunks::Bytes)
+        .from(DocumentChunks::Table)
+        .and_where(Expr::col(DocumentChunks::Sha256).eq(sha256))
+        .and_where(Expr::col(DocumentChunks::Seq).eq(0))
+        .to_owned();
+    Ok(tx
+        .optional::<Chunk>(&q)
+        .await?
+        .map(|c| c.bytes.into_iter().take(8).collect()))
+}

@@ -398,9 +398,10 @@ const DOCUMENT_COLUMNS: [Documents; 10] = [
     Documents::Sha256,
 ];
 
-/// Every document, by (account code, file name), with its id. Of two documents of one object
-/// under one file name (possible before imports kept them apart), the later is listed.
-pub async fn documents(tx: &mut Tx) -> AppResult<BTreeMap<(String, String), (i64, Document)>> {
+/// Every document by (account code, file name), with its id; and, of two or more documents of
+/// one object under one file name (possible before imports kept them apart), the ids of all but
+/// the latest, which the key lists.
+pub async fn documents(tx: &mut Tx) -> AppResult<StoredDocuments> {
     #[derive(sqlx::FromRow)]
     struct Stored {
         id: i64,
@@ -420,19 +421,26 @@ pub async fn documents(tx: &mut Tx) -> AppResult<BTreeMap<(String, String), (i64
         )
         .order_by((Documents::Table, Documents::Id), sea_query::Order::Asc)
         .to_owned();
-    Ok(tx
-        .all::<Stored>(&q)
-        .await?
-        .into_iter()
-        .map(|s| {
-            let key = (
-                s.document.account_code.clone(),
-                s.document.file_name.clone(),
-            );
-            (key, (s.id, s.document))
-        })
-        .collect())
+    let mut latest = BTreeMap::new();
+    let mut shadowed = Vec::new();
+    for s in tx.all::<Stored>(&q).await? {
+        let key = (
+            s.document.account_code.clone(),
+            s.document.file_name.clone(),
+        );
+        // Ordered by id: a later row shadows an earlier one of the same key.
+        if let Some((old, _)) = latest.insert(key.clone(), (s.id, s.document)) {
+            shadowed.push((key, old));
+        }
+    }
+    Ok((latest, shadowed))
 }
+
+/// What [`documents`] reads: the latest document of each key, and the shadowed ones' ids.
+pub type StoredDocuments = (
+    BTreeMap<(String, String), (i64, Document)>,
+    Vec<((String, String), i64)>,
+);
 
 fn document_values(d: &Document) -> Vec<sea_query::Value> {
     vec![

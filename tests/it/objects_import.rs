@@ -851,3 +851,52 @@ fn document_paths_stay_inside_the_directory() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_link_out_of_the_documents_directory_is_refused_and_a_held_file_needs_no_copy() {
+    let t = with_registers().await;
+    let dir = sample_dir();
+    objects::import(
+        &t.db,
+        &Tables::open(&dir).expect("tables"),
+        Some(&dir),
+        &run(false),
+    )
+    .await
+    .expect("import");
+    // A directory with a link to a PDF outside it, and none of the sample's files.
+    let outside = tempfile::tempdir().expect("tempdir");
+    let secret = outside.path().join("secret.pdf");
+    std::fs::write(&secret, b"%PDF-1.4\nnot for the hub\n").expect("write");
+    let files = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(&secret, files.path().join("linked.pdf")).expect("symlink");
+    let mut tables = sample_tables();
+    let documents_csv = format!(
+        "{}AP-353200-0003,CONTRACT,Linked,,,1.0,RU,PDF_A_1,linked.pdf,,\n",
+        tables["documents"]
+    );
+    tables.insert("documents", documents_csv);
+    let got = refusal(
+        objects::import(
+            &t.db,
+            &csv_tables(&tables).expect("t"),
+            Some(files.path()),
+            &run(false),
+        )
+        .await,
+    );
+    // The link is refused; the two sample rows that give a SHA-256 the hub holds need no copy
+    // in the directory; the two that give none are missing.
+    let where_: Vec<(u64, &str)> = got.iter().map(|(l, _, f, _)| (*l, f.as_str())).collect();
+    assert_eq!(
+        where_,
+        vec![
+            (3, "documents.path"),
+            (4, "documents.path"),
+            (6, "documents.file_name"),
+        ],
+        "{got:#?}"
+    );
+    assert!(got[2].3.contains("relative path inside"), "{got:#?}");
+    assert_eq!(count(&t.db, "documents").await, 4, "nothing written");
+}
