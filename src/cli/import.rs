@@ -125,7 +125,10 @@ pub(super) async fn run(cx: &Context<'_>, what: ImportCommand) -> anyhow::Result
         } => {
             let run = Run::by_this_account(dry_run, now, progress);
             let result = match objects::Tables::open(&file) {
-                Ok(tables) => objects::import(&db, &tables, documents.as_deref(), &run).await,
+                Ok(tables) => {
+                    let tables = tables.with_progress(&run);
+                    objects::import(&db, &tables, documents.as_deref(), &run).await
+                }
                 Err(e) => Err(e),
             }
             .map(|o| print_outcome(&file, &o, lang));

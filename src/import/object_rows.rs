@@ -407,14 +407,12 @@ fn read_document(
 /// The paths of the files the documents table names (its `path`, else its `file_name`), as
 /// written, for reading the files before the import's transaction; the rows are checked later.
 pub fn document_paths(table: &Table) -> Vec<String> {
-    let mut ignored = Vec::new();
     table
         .records
         .iter()
         .filter_map(|record| {
-            let f = table.fields(record, &mut ignored);
-            let path = match f.raw("path") {
-                "" => f.raw("file_name"),
+            let path = match table.text_of(record, "path") {
+                "" => table.text_of(record, "file_name"),
                 p => p,
             };
             (!path.is_empty()).then(|| path.to_owned())

@@ -93,6 +93,19 @@ impl Tables {
         })
     }
 
+    /// Shows the checking of each table's rows on its own progress bar of `run`.
+    pub fn with_progress(self, run: &Run) -> Tables {
+        Tables {
+            objects: self.objects.with_progress(run.bar("objects")),
+            stages: self.stages.map(|t| t.with_progress(run.bar("stages"))),
+            funding: self.funding.map(|t| t.with_progress(run.bar("funding"))),
+            documents: self
+                .documents
+                .map(|t| t.with_progress(run.bar("documents"))),
+            source: self.source,
+        }
+    }
+
     fn ignored(&self) -> Vec<String> {
         let mut out = Vec::new();
         let named = [

@@ -233,6 +233,20 @@ impl Table {
         self.progress.finish_and_clear();
     }
 
+    /// The text of `record`'s cell in the column `name` (empty when absent), read without
+    /// checking it or counting the record as checked.
+    pub fn text_of<'a>(&'a self, record: &'a Record, name: &str) -> &'a str {
+        let Some(i) = self.columns.iter().position(|c| c.name == name) else {
+            return "";
+        };
+        self.positions
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|p| record.cells.get(p))
+            .map_or("", |c| c.text.as_str())
+    }
+
     /// The checker of one record: reads its cells by column and collects what is wrong.
     pub fn fields<'a>(&'a self, record: &'a Record, errors: &'a mut Vec<RowError>) -> Fields<'a> {
         self.progress.inc(1);
