@@ -9,20 +9,10 @@
 
 use crate::common;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
+use common::browser::Browser;
 use common::{TestDb, TestServer, token, user_of};
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::{Value, json};
-
-fn tool(name: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
 
 /// The Russian label of an enum value, as the label file has it.
 fn ru(type_name: &str, value: &str) -> &'static str {
@@ -83,80 +73,20 @@ async fn attribute(c: &fantoccini::Client, css: &str, name: &str) -> Option<Stri
         .unwrap_or_else(|e| panic!("{css} {name}: {e}"))
 }
 
-/// Waits until `check` holds for the text of the first element matching `css`.
-async fn wait_for_text(c: &fantoccini::Client, css: &str, check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(e) = c.find(Locator::Css(css)).await
-            && let Ok(text) = e.text().await
-            && check(&text)
-        {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {css}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 #[cfg_attr(
     no_browser,
     ignore = "needs chromium and chromedriver on the PATH (Debian chromium, chromium-driver)"
 )]
 async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active() {
-    let required = std::env::var("AUDIT_HUB_BROWSER_TESTS").as_deref() == Ok("required");
-    let (Some(driver), Some(browser)) = (tool("chromedriver"), tool("chromium")) else {
-        assert!(
-            !required,
-            "chromium and chromedriver are required here but not installed"
-        );
-        eprintln!("SKIPPED: install chromium and chromium-driver to run the browser test");
+    let Some(browser) = Browser::start().await else {
         return;
     };
+    let c = &browser.client;
     let t = TestDb::with_demo(1).await;
     let mut s = TestServer::start(&t.db).await;
     let id = approved_application(&mut s, &t).await;
     let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let mut chromedriver = tokio::process::Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start chromedriver");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": browser,
-            // No background traffic: this machine's network is closed, and Chromium's own
-            // lookups would only add failures and delays.
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,900", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-quic"
-            ]
-        }),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let c = loop {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => break c,
-            Err(e) => {
-                assert!(Instant::now() < deadline, "WebDriver session: {e}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    };
 
     // Sign in, in Russian: the console keeps the token and the language where its token field
     // and language picker put them.
@@ -168,22 +98,23 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
     )
     .await
     .expect("sign in");
-    wait_for_text(&c, "#who", |t| !t.is_empty()).await;
-    let heading = wait_for_text(&c, "section h2", |t| !t.is_empty()).await;
+    browser.wait_for_text("#who", |t| !t.is_empty()).await;
+    let heading = browser.wait_for_text("section h2", |t| !t.is_empty()).await;
     assert_eq!(heading, "Заявки");
 
     let row = format!("#applications tr[data-id=\"{id}\"]");
-    wait_for_text(&c, &format!("{row} .status"), |t| {
-        t == ru("ApplicationStatus", "APPROVED")
-    })
-    .await;
+    browser
+        .wait_for_text(&format!("{row} .status"), |t| {
+            t == ru("ApplicationStatus", "APPROVED")
+        })
+        .await;
     // The reviewer's view of whom the application names: the employee, not yet registered.
-    let employees = wait_for_text(
-        &c,
-        &format!("#applications tr.employees[data-application-id=\"{id}\"]"),
-        |t| t.contains("Сейтқали"),
-    )
-    .await;
+    let employees = browser
+        .wait_for_text(
+            &format!("#applications tr.employees[data-application-id=\"{id}\"]"),
+            |t| t.contains("Сейтқали"),
+        )
+        .await;
     assert!(
         employees.contains(ru("RegistrationKind", "NONE")),
         "{employees}"
@@ -196,36 +127,36 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
     .click()
     .await
     .expect("click grant");
-    wait_for_text(&c, &format!("{row} .status"), |t| {
-        t == ru("ApplicationStatus", "GRANTED")
-    })
-    .await;
+    browser
+        .wait_for_text(&format!("{row} .status"), |t| {
+            t == ru("ApplicationStatus", "GRANTED")
+        })
+        .await;
 
     // The employee's new grant waits for training; recording it makes the grant active.
     let awaiting = ru("GrantStatus", "AWAITING_TRAINING");
-    wait_for_text(&c, "#granted tbody", |t| t.contains(awaiting)).await;
+    browser
+        .wait_for_text("#granted tbody", |t| t.contains(awaiting))
+        .await;
     c.find(Locator::Css("#granted button[data-action=\"trained\"]"))
         .await
         .expect("trained button")
         .click()
         .await
         .expect("click trained");
-    let table = wait_for_text(&c, "#granted tbody", |t| {
-        t.contains(ru("GrantStatus", "ACTIVE")) && !t.contains(awaiting)
-    })
-    .await;
+    let table = browser
+        .wait_for_text("#granted tbody", |t| {
+            t.contains(ru("GrantStatus", "ACTIVE")) && !t.contains(awaiting)
+        })
+        .await;
     assert!(table.contains("Сейтқали"), "{table}");
-    let status = attribute(&c, "#granted tbody .status", "data-status").await;
+    let status = attribute(c, "#granted tbody .status", "data-status").await;
     assert_eq!(status.as_deref(), Some("ACTIVE"));
-    let png = c.screenshot().await.expect("screenshot");
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-console.png");
-    std::fs::write(&path, png).expect("save screenshot");
-    println!("admin console screenshot: {}", path.display());
-    eprintln!("admin console screenshot: {}", path.display());
+    browser.screenshot("admin-console").await;
 
     // The employee leaves: the integrator blocks them from the form, confirms, and the grant
     // shows revoked.
-    let user_id = attribute(&c, "#granted tbody tr", "data-user-id")
+    let user_id = attribute(c, "#granted tbody tr", "data-user-id")
         .await
         .expect("the row names its user");
     c.find(Locator::Css("#block input[name=\"userId\"]"))
@@ -241,11 +172,10 @@ async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active(
         .await
         .expect("click block");
     c.accept_alert().await.expect("confirm the block");
-    wait_for_text(&c, "#granted tbody .status", |t| {
-        t == ru("GrantStatus", "REVOKED")
-    })
-    .await;
-
-    c.close().await.expect("close browser");
-    let _ = chromedriver.kill().await;
+    browser
+        .wait_for_text("#granted tbody .status", |t| {
+            t == ru("GrantStatus", "REVOKED")
+        })
+        .await;
+    browser.close().await;
 }

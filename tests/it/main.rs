@@ -27,6 +27,7 @@ mod load;
 mod metrics;
 mod objects_import;
 mod ops;
+mod playground_browser;
 mod playground_examples;
 mod policy_revisions;
 mod registers;

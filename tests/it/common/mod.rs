@@ -16,6 +16,7 @@ use audit_hub::store::schema::{AccessGrants, TrainingRecords};
 use audit_hub::store::{Backend, ConnectOptions, Db};
 use sea_query::{Expr, ExprTrait, Order, Query};
 
+pub mod browser;
 pub mod budget_file;
 pub mod cluster;
 pub mod openssl;
