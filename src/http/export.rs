@@ -1,6 +1,7 @@
-//! CSV exports for dashboards: `GET /export/budget-lines.csv` and
-//! `GET /export/budget-summary.csv`, read through the same scope, filter and store functions as
-//! `budgetLines` and `budgetSummary`, recorded in the audit trail like any request, and streamed.
+//! Exports for dashboards: `GET /export/budget-lines.csv` and `GET /export/budget-summary.csv`,
+//! and the same as workbooks (`.xlsx`, written by [`super::export_xlsx`]), read through the same
+//! scope, filter and store functions as `budgetLines` and `budgetSummary`, recorded in the audit
+//! trail like any request, and streamed.
 //!
 //! Parameters: `filter`, a `BudgetLineFilter` as JSON (the GraphQL field names); `groupBy`, the
 //! summary's dimensions separated by commas (`REGION,PHASE`). Amounts are in thousands of tenge,
@@ -13,7 +14,7 @@ use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 
-use super::{AppState, request_lang};
+use super::{AppState, export_xlsx, request_lang};
 use std::sync::Arc;
 
 use crate::authz::Scope;
@@ -121,6 +122,35 @@ const LINE_COLUMNS: [&str; 14] = [
     "amount",
 ];
 
+/// The lines export's start: its parameters checked, an export slot taken, and the snapshot
+/// every page is read in, with the number of rows it will hold.
+async fn open_lines(
+    req: &Request,
+    state: &AppState,
+    scope: &Scope,
+    caller: i64,
+) -> Result<(Snapshot, Option<BudgetLineFilter>, i64), AppError> {
+    let params = params(req)?;
+    let filter = parse_filter(params.filter.as_deref(), state)?;
+    let slot = state
+        .exports
+        .try_take(caller)
+        .ok_or(AppError::RateLimited)?;
+    // One snapshot for the count and every page: the file is the data of one moment, whatever
+    // imports commit while it streams.
+    let mut snapshot = state.reads().begin_snapshot().await?;
+    // A backstop to the idle cut-off of the stream itself: the database ends the session once
+    // it idles twice as long mid-export.
+    let backstop = state.limits.export_idle.saturating_mul(2);
+    crate::store::end_when_idle(&mut snapshot, backstop).await?;
+    let rows = budget::count_lines_in(&mut snapshot, scope, filter.as_ref()).await?;
+    let snapshot = Snapshot {
+        tx: snapshot,
+        _slot: slot,
+    };
+    Ok((snapshot, filter, rows))
+}
+
 /// `GET /export/budget-lines.csv`: every amount row in scope matching the filter, in the order of
 /// `budgetLines`.
 #[handler]
@@ -129,29 +159,42 @@ pub async fn budget_lines(req: &Request, Data(state): Data<&AppState>) -> Respon
         req,
         "GET /export/budget-lines.csv",
         |scope, caller| async move {
-            let params = params(req)?;
-            let filter = parse_filter(params.filter.as_deref(), state)?;
-            let slot = state
-                .exports
-                .try_take(caller)
-                .ok_or(AppError::RateLimited)?;
-            // One snapshot for the count and every page: the file is the data of one moment,
-            // whatever imports commit while it streams.
-            let mut snapshot = state.reads().begin_snapshot().await?;
-            // A backstop to the idle cut-off of the stream itself: the database ends the
-            // session once it idles twice as long mid-export.
-            let backstop = state.limits.export_idle.saturating_mul(2);
-            crate::store::end_when_idle(&mut snapshot, backstop).await?;
-            let rows = budget::count_lines_in(&mut snapshot, &scope, filter.as_ref()).await?;
-            let body = lines_stream(
-                Snapshot {
-                    tx: snapshot,
-                    _slot: slot,
-                },
-                scope,
-                filter,
-                state.limits.export_idle,
-            );
+            let (snapshot, filter, rows) = open_lines(req, state, &scope, caller).await?;
+            let body = lines_stream(snapshot, scope, filter, state.limits.export_idle);
+            Ok((rows, body))
+        },
+    )
+    .await
+}
+
+/// `GET /export/budget-lines.xlsx`: the rows of the CSV export as a workbook (at most one
+/// sheet's rows), written while the snapshot is read and then streamed.
+#[handler]
+pub async fn budget_lines_xlsx(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let lang = request_lang(req);
+    run(
+        req,
+        "GET /export/budget-lines.xlsx",
+        |scope, caller| async move {
+            let (mut snapshot, filter, rows) = open_lines(req, state, &scope, caller).await?;
+            export_xlsx::check_rows(rows)?;
+            let mut sheet = export_xlsx::Sheet::new(&export_xlsx::line_headers(lang))?;
+            let mut after = None;
+            loop {
+                let page = PageRequest { first: PAGE, after };
+                let listed =
+                    budget::list_lines_in(&mut snapshot.tx, &scope, filter.as_ref(), page).await?;
+                for r in &listed.items {
+                    sheet.push(export_xlsx::line_cells(r))?;
+                }
+                after = listed.items.last().map(|r| r.id);
+                if !listed.has_next {
+                    break;
+                }
+            }
+            // Read only: the snapshot and the slot end here, before the file goes out.
+            snapshot.tx.commit().await?;
+            let (body, _) = sheet.finish().await?;
             Ok((rows, body))
         },
     )
@@ -166,16 +209,49 @@ pub async fn budget_summary(req: &Request, Data(state): Data<&AppState>) -> Resp
         req,
         "GET /export/budget-summary.csv",
         |scope, _| async move {
-            let params = params(req)?;
-            let filter = parse_filter(params.filter.as_deref(), state)?;
-            let group_by = parse_group_by(params.group_by.as_deref())?;
-            let groups = budget::summary(state.reads(), &scope, &group_by, filter.as_ref()).await?;
+            let (group_by, groups) = summary_groups(req, state, &scope).await?;
             let csv = summary_csv(&group_by, &groups)?;
             let rows = i64::try_from(groups.len()).unwrap_or(i64::MAX);
             Ok((rows, Body::from_vec(csv)))
         },
     )
     .await
+}
+
+/// `GET /export/budget-summary.xlsx`: the groups of the CSV summary as a workbook.
+#[handler]
+pub async fn budget_summary_xlsx(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let lang = request_lang(req);
+    run(
+        req,
+        "GET /export/budget-summary.xlsx",
+        |scope, _| async move {
+            let (group_by, groups) = summary_groups(req, state, &scope).await?;
+            let (body, _) = export_xlsx::summary(&group_by, &groups, lang).await?;
+            let rows = i64::try_from(groups.len()).unwrap_or(i64::MAX);
+            Ok((rows, body))
+        },
+    )
+    .await
+}
+
+/// The summary's grouping (each dimension once, in the order asked) and its groups.
+async fn summary_groups(
+    req: &Request,
+    state: &AppState,
+    scope: &Scope,
+) -> Result<(Vec<BudgetDimension>, Vec<AggregateRow>), AppError> {
+    let params = params(req)?;
+    let filter = parse_filter(params.filter.as_deref(), state)?;
+    let asked = parse_group_by(params.group_by.as_deref())?;
+    let groups = budget::summary(state.reads(), scope, &asked, filter.as_ref()).await?;
+    let mut group_by: Vec<BudgetDimension> = Vec::new();
+    for d in asked {
+        if !group_by.contains(&d) {
+            group_by.push(d);
+        }
+    }
+    Ok((group_by, groups))
 }
 
 /// The body `produce` makes from the caller's scope, as a CSV attachment; the gate has limited,
@@ -206,7 +282,7 @@ where
             event.update(|e| e.rows_returned = Some(rows));
             Response::builder()
                 .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+                .header(header::CONTENT_TYPE, media_type(operation))
                 .header(header::CACHE_CONTROL, "private, no-store")
                 .header(
                     header::CONTENT_DISPOSITION,
@@ -224,6 +300,15 @@ where
             }
             error_response(&e, lang)
         }
+    }
+}
+
+/// The media type of an export, by its path's extension.
+fn media_type(operation: &str) -> &'static str {
+    if operation.ends_with(".xlsx") {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    } else {
+        "text/csv; charset=utf-8"
     }
 }
 
@@ -374,13 +459,8 @@ fn lines_stream(
     super::export_slots::with_idle_cutoff(chunks, idle)
 }
 
-fn summary_csv(group_by: &[BudgetDimension], groups: &[AggregateRow]) -> Result<Vec<u8>, AppError> {
-    let mut dims: Vec<BudgetDimension> = Vec::new();
-    for d in group_by {
-        if !dims.contains(d) {
-            dims.push(*d);
-        }
-    }
+/// The summary CSV; `dims` each once (as [`summary_groups`] gives them).
+fn summary_csv(dims: &[BudgetDimension], groups: &[AggregateRow]) -> Result<Vec<u8>, AppError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = dims.iter().map(|d| d.column_name()).collect();
     header.extend(["amount", "line_count"]);

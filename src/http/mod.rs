@@ -6,6 +6,7 @@ pub mod auth;
 pub mod documents;
 pub mod export;
 pub mod export_slots;
+pub mod export_xlsx;
 pub mod gate;
 pub mod graphql_http;
 pub mod login;
@@ -585,6 +586,16 @@ fn table() -> Vec<Entry> {
             "/export/budget-summary.csv",
             Door::named("/export/budget-summary.csv").with_caller(),
             get(export::budget_summary),
+        ),
+        gated(
+            "/export/budget-lines.xlsx",
+            Door::named("/export/budget-lines.xlsx").with_caller(),
+            get(export::budget_lines_xlsx),
+        ),
+        gated(
+            "/export/budget-summary.xlsx",
+            Door::named("/export/budget-summary.xlsx").with_caller(),
+            get(export::budget_summary_xlsx),
         ),
         gated(
             "/auth/challenge",

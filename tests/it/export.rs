@@ -1,6 +1,7 @@
-//! CSV exports: for several bodies and filters, the rows of `/export/budget-lines.csv` and
-//! `/export/budget-summary.csv` equal what GraphQL gives the same caller for the same filter;
-//! refusals and bad parameters are answered like the API's, and every export is audited.
+//! Exports: for several bodies and filters, the rows of `/export/budget-lines.csv` and
+//! `/export/budget-summary.csv` equal what GraphQL gives the same caller for the same filter, and
+//! the workbooks (`.xlsx`, read back) hold the same numbers; refusals and bad parameters are
+//! answered like the API's, and every export is audited.
 
 use crate::common;
 
@@ -181,7 +182,7 @@ type Case = (
 async fn refusals_and_bad_parameters_are_answered_like_the_api_and_audited() {
     let t = TestDb::with_demo(1).await;
     let s = server_as(&t, "PARLIAMENT", "").await;
-    let cases: [Case; 4] = [
+    let cases: [Case; 6] = [
         (
             "not JSON",
             "/export/budget-lines.csv",
@@ -214,10 +215,26 @@ async fn refusals_and_bad_parameters_are_answered_like_the_api_and_audited() {
             "",
             None,
         ),
+        (
+            "a bad code inside the filter of a workbook",
+            "/export/budget-lines.xlsx",
+            vec![("filter", json!({ "programs": ["1"] }).to_string())],
+            400,
+            "BAD_USER_INPUT",
+            Some("filter.programs[0]"),
+        ),
+        (
+            "a good workbook request",
+            "/export/budget-summary.xlsx",
+            vec![("groupBy", "LEVEL".into())],
+            200,
+            "",
+            None,
+        ),
     ];
     for (name, path, params, status, code, field) in cases {
         let (got, body) = get_csv(&s, path, &params).await;
-        assert_eq!(got, status, "{name}: {body}");
+        assert_eq!(got, status, "{name}");
         if status != 200 {
             let v: Value = serde_json::from_str(&body).expect("json problem");
             assert_eq!(v["code"], code, "{name}: {v}");
@@ -262,6 +279,14 @@ async fn refusals_and_bad_parameters_are_answered_like_the_api_and_audited() {
         // Newest first; the anonymous refusal is recorded too, but without an organization it
         // is not among the events a body's head may read.
         vec![
+            (
+                "GET /export/budget-summary.xlsx".to_owned(),
+                "OK".to_owned()
+            ),
+            (
+                "GET /export/budget-lines.xlsx".to_owned(),
+                "BAD_USER_INPUT".to_owned()
+            ),
             ("GET /export/budget-summary.csv".to_owned(), "OK".to_owned()),
             (
                 "GET /export/budget-summary.csv".to_owned(),
@@ -445,5 +470,136 @@ async fn unknown_parameters_and_filter_keys_are_refused() {
                 "{name} at {path}: {v}"
             );
         }
+    }
+}
+
+/// A workbook export's status, media type and first sheet as text cells (numbers as a
+/// spreadsheet would print them: whole numbers without a decimal point).
+async fn get_xlsx(
+    s: &TestServer,
+    path: &str,
+    params: &[(&str, String)],
+    lang: &str,
+) -> (u16, String, Vec<Vec<String>>) {
+    use calamine::{Data, Reader};
+    let query = serde_urlencoded::to_string(params).expect("query string");
+    let resp = s
+        .get(&format!("{path}?{query}"))
+        .header("Accept-Language", lang)
+        .send()
+        .await
+        .expect("export");
+    let status = resp.status().as_u16();
+    let media = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = resp.bytes().await.expect("body");
+    if status != 200 {
+        return (status, media, Vec::new());
+    }
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
+        .expect("a workbook");
+    let sheet = book
+        .worksheet_range_at(0)
+        .expect("a sheet")
+        .expect("readable");
+    let rows = sheet
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+                    Data::Float(f) => f.to_string(),
+                    Data::Int(i) => i.to_string(),
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    (status, media, rows)
+}
+
+/// A CSV amount as the workbook's number prints it (`12.0` → `12`).
+fn as_number(amount: &str) -> String {
+    let f: f64 = amount.parse().expect("an amount");
+    if f.fract() == 0.0 {
+        format!("{f:.0}")
+    } else {
+        f.to_string()
+    }
+}
+
+#[tokio::test]
+async fn workbook_exports_hold_the_csv_exports_numbers_for_three_bodies() {
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let t = TestDb::with_demo(1).await;
+    let callers = [
+        ("Parliament", "PARLIAMENT", "", "ru", "Год"),
+        (
+            "Akmola region maslikhat",
+            "MASLIKHAT",
+            "110000000",
+            "kk",
+            "Жыл",
+        ),
+        (
+            "Karaganda police internal audit",
+            "POLICE_INTERNAL_AUDIT",
+            "35",
+            "en",
+            "Year",
+        ),
+    ];
+    let filter = json!({ "years": [2025], "phases": ["APPROVED", "EXECUTED"] }).to_string();
+    for (who, kind, kato, lang, year_header) in callers {
+        let s = server_as(&t, kind, kato).await;
+        let params = [("filter", filter.clone())];
+        let (status, csv_text) = get_csv(&s, "/export/budget-lines.csv", &params).await;
+        assert_eq!(status, 200, "{who}: {csv_text}");
+        let (_, csv_rows) = records(&csv_text);
+        assert!(!csv_rows.is_empty(), "{who}: the case must find rows");
+        let (status, media, sheet) = get_xlsx(&s, "/export/budget-lines.xlsx", &params, lang).await;
+        assert_eq!((status, media.as_str()), (200, XLSX), "{who}");
+        assert_eq!(
+            sheet[0][1], year_header,
+            "{who}: headers in the request's language"
+        );
+        // The same rows: codes as text with their zeros, numbers as numbers.
+        let expected: Vec<Vec<String>> = csv_rows
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                let last = r.len() - 1;
+                r[last] = as_number(&r[last]);
+                r
+            })
+            .collect();
+        assert_eq!(sheet[1..].to_vec(), expected, "{who}: lines");
+
+        let params = [
+            ("filter", filter.clone()),
+            ("groupBy", "REGION,ADMINISTRATOR,PHASE".to_owned()),
+        ];
+        let (status, csv_text) = get_csv(&s, "/export/budget-summary.csv", &params).await;
+        assert_eq!(status, 200, "{who}: {csv_text}");
+        let (_, csv_rows) = records(&csv_text);
+        let (status, media, sheet) =
+            get_xlsx(&s, "/export/budget-summary.xlsx", &params, lang).await;
+        assert_eq!((status, media.as_str()), (200, XLSX), "{who}");
+        let expected: Vec<Vec<String>> = csv_rows
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r[3] = as_number(&r[3]);
+                r
+            })
+            .collect();
+        assert_eq!(sheet[1..].to_vec(), expected, "{who}: summary");
+        assert_eq!(sheet[0].len(), 5, "{who}: {:?}", sheet[0]);
     }
 }
