@@ -1,7 +1,8 @@
 //! The admin console at `/admin`: one page over the GraphQL API where the authorized body reviews
 //! applications and the integrator grants access, records training, blocks users, and both see
-//! overdue deadlines and expiring grants. It holds no rights of its own: every action is a
-//! GraphQL operation that the API authorizes for the caller's token, and is audited as such.
+//! overdue deadlines and expiring grants; and the auditor dashboard at `/dashboard`. Neither
+//! holds rights of its own: every action is a GraphQL operation that the API authorizes for the
+//! caller's token, and is audited as such.
 
 use poem::http::header;
 use poem::{Response, handler};
@@ -20,6 +21,21 @@ pub fn render() -> String {
 /// `GET /admin`.
 #[handler]
 pub fn page() -> Response {
+    html(render())
+}
+
+/// The auditor dashboard: charts and tables of the caller's own budget slice, every number
+/// read from the public GraphQL API with the caller's token (no rights of its own either).
+const DASHBOARD: &str = include_str!("../../playground/dashboard.html");
+
+/// `GET /dashboard`.
+#[handler]
+pub fn dashboard() -> Response {
+    html(DASHBOARD.to_owned())
+}
+
+/// A page of the hub's own, scripts only from itself.
+fn html(body: String) -> Response {
     Response::builder()
         .content_type("text/html; charset=utf-8")
         .header(
@@ -27,5 +43,5 @@ pub fn page() -> Response {
             "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
         )
         .header(header::CACHE_CONTROL, "no-cache")
-        .body(render())
+        .body(body)
 }

@@ -578,6 +578,11 @@ fn table() -> Vec<Entry> {
         ),
         gated("/admin", Door::named("/admin"), get(admin::page)),
         gated(
+            "/dashboard",
+            Door::named("/dashboard"),
+            get(admin::dashboard),
+        ),
+        gated(
             "/export/budget-lines.csv",
             Door::named("/export/budget-lines.csv").with_caller(),
             get(export::budget_lines),

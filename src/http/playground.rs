@@ -125,6 +125,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../playground/vendor/react.production.min.js"),
     ),
     (
+        "chart.umd.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../playground/vendor/chart.umd.min.js"),
+    ),
+    (
         "react-dom.production.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../playground/vendor/react-dom.production.min.js"),

@@ -13,6 +13,7 @@ mod calendar;
 mod cert_login;
 mod cli;
 mod common;
+mod dashboard_browser;
 mod dialects;
 mod export;
 mod faults;
