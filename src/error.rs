@@ -489,6 +489,18 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
+    /// Whether the database ended the transaction to break a deadlock or a serialization
+    /// conflict (PostgreSQL `40P01`, `40001`): the same step may succeed when run again.
+    pub fn is_transient_conflict(&self) -> bool {
+        match self {
+            AppError::Database(e) => e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "40P01" || c == "40001"),
+            _ => false,
+        }
+    }
+
     /// An invalid-field error.
     pub fn invalid(field: impl Into<String>, expected: Expected) -> Self {
         AppError::Invalid {

@@ -44,9 +44,11 @@ struct Judged {
 ///
 /// Lock order, the same in every identity step: the application, then the registered people
 /// in IIN order, then the caller epoch (which the triggers of every write to callers take), and
-/// only then new rows. So a grant never waits on a person while holding the epoch another step
-/// needs, and two grants registering the same new person queue on the epoch instead of
-/// deadlocking on the new row.
+/// only then new rows. So two grants registering the same new person queue on the epoch instead
+/// of deadlocking on the new row. One exception: a person another grant registered after this
+/// one first looked is locked after the epoch; if a third grant holds that person and waits for
+/// the epoch, PostgreSQL ends one of them as a deadlock, and the grant step runs it again
+/// ([`crate::service::workflow::grant`]), which then finds the person registered, in order.
 async fn judge_all(
     tx: &mut Tx,
     app: &ApplicationRow,

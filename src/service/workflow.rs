@@ -250,9 +250,28 @@ pub async fn review(
     Ok(())
 }
 
+/// Attempts of a grant the database ended as a deadlock's victim before it gives up.
+const GRANT_ATTEMPTS: u32 = 3;
+
 /// Grants an approved application (integrator), judging every employee again, locked (see
-/// [`access::grant`]). Returns the ids of the grants made.
+/// [`access::grant`]). Returns the ids of the grants made. Two grants that register the same
+/// new person at once may deadlock on PostgreSQL (one reads the person another committed
+/// meanwhile, out of the lock order); the database ends one of them, which starts again from
+/// the beginning and then finds the person registered, in order.
 pub async fn grant(step: Step<'_>, id: i64, partial: bool) -> AppResult<Vec<i64>> {
+    let mut attempt = 1;
+    loop {
+        match grant_once(&step, id, partial).await {
+            Err(e) if attempt < GRANT_ATTEMPTS && e.is_transient_conflict() => {
+                tracing::info!(application = id, attempt, "grant retried after a deadlock");
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+async fn grant_once(step: &Step<'_>, id: i64, partial: bool) -> AppResult<Vec<i64>> {
     let mut tx = step.db.begin().await?;
     let app = applications::get(&mut tx, id)
         .await?

@@ -225,7 +225,10 @@ async fn the_dashboard_draws_the_apis_groups_and_downloads_the_same_numbers() {
     .await
     .expect("click a bar");
     browser.wait_for_text("#crumbs", |t| !t.is_empty()).await;
-    let header = text_of(c, "#key-header").await;
+    // The table follows once the programs' query has answered.
+    let header = browser
+        .wait_for_text("#key-header", |t| t == "Бағдарлама")
+        .await;
     assert_eq!(header, "Бағдарлама", "programs of {first_key}");
     browser.screenshot("dashboard-drill-down").await;
     browser.close().await;
