@@ -8,13 +8,13 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use audit_hub::domain::lang::Lang;
 use audit_hub::import::objects::{self, Tables};
 use audit_hub::import::report::{Changes, ImportError};
-use audit_hub::import::source::{Outcome, Run, Source};
+use audit_hub::import::source::{Outcome, Source};
 use audit_hub::import::{budget_csv, kato, organizations};
 use audit_hub::store::Db;
 use common::TestDb;
+use common::imports::{refusal, run};
 use sea_query::{Expr, ExprTrait, Func, Query};
 use sha2::{Digest, Sha256};
 
@@ -27,15 +27,6 @@ fn formats() -> PathBuf {
 /// The sample's document directory (the documents table's paths are relative to it).
 fn sample_dir() -> PathBuf {
     formats().join("objects")
-}
-
-fn run(dry_run: bool) -> Run {
-    Run {
-        dry_run,
-        operator: "test-operator".to_owned(),
-        now: chrono::Utc::now(),
-        progress: false,
-    }
 }
 
 fn changes(inserted: usize, updated: usize, unchanged: usize, removed: usize) -> Changes {
@@ -535,16 +526,6 @@ async fn a_newer_objects_file_updates_objects_and_replaces_their_parts() {
         .expect("import without stages");
     assert_eq!(parts(&kept)["stages"], changes(0, 0, 3, 0));
     assert_eq!(stages_seen(&t.db).await.len(), 7);
-}
-
-fn refusal(r: Result<Outcome, ImportError>) -> Vec<(u64, usize, String, String)> {
-    match r {
-        Err(ImportError::Invalid { errors, .. }) => errors
-            .iter()
-            .map(|x| (x.line, x.column, x.field.clone(), x.message(Lang::En)))
-            .collect(),
-        other => panic!("expected a refusal, got {other:?}"),
-    }
 }
 
 #[tokio::test]

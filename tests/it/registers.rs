@@ -10,10 +10,11 @@ use std::path::Path;
 use audit_hub::domain::lang::Lang;
 use audit_hub::domain::territory::KatoPrefix;
 use audit_hub::import::report::{Changes, ImportError};
-use audit_hub::import::source::{Outcome, Run, Source};
+use audit_hub::import::source::Source;
 use audit_hub::import::{kato, organizations};
 use audit_hub::store::Db;
 use common::TestDb;
+use common::imports::{refusal, run};
 use sea_query::{Expr, ExprTrait, Func, Query};
 use sha2::{Digest, Sha256};
 
@@ -25,15 +26,6 @@ fn sample(name: &str) -> Source {
 
 fn text(name: &str, body: &str) -> Source {
     Source::from_bytes(name, body.as_bytes().to_vec())
-}
-
-fn run(dry_run: bool) -> Run {
-    Run {
-        dry_run,
-        operator: "test-operator".to_owned(),
-        now: chrono::Utc::now(),
-        progress: false,
-    }
 }
 
 fn changes(inserted: usize, updated: usize, unchanged: usize, retired: usize) -> Changes {
@@ -106,16 +98,6 @@ async fn events(db: &Db, operation: &str) -> Vec<serde_json::Value> {
             serde_json::from_str(e.variables.as_deref().unwrap_or("null")).expect("json")
         })
         .collect()
-}
-
-fn refusal(r: Result<Outcome, ImportError>) -> Vec<(u64, usize, String, String)> {
-    match r {
-        Err(ImportError::Invalid { errors, .. }) => errors
-            .iter()
-            .map(|x| (x.line, x.column, x.field.clone(), x.message(Lang::En)))
-            .collect(),
-        other => panic!("expected a refusal, got {other:?}"),
-    }
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ use sea_query::{Expr, ExprTrait, Order, Query};
 pub mod browser;
 pub mod budget_file;
 pub mod cluster;
+pub mod imports;
 pub mod openssl;
 pub mod process;
 pub mod template;
