@@ -194,7 +194,7 @@ pub async fn budget_lines_xlsx(req: &Request, Data(state): Data<&AppState>) -> R
             }
             // Read only: the snapshot and the slot end here, before the file goes out.
             snapshot.tx.commit().await?;
-            let (body, _) = sheet.finish().await?;
+            let body = sheet.finish().await?;
             Ok((rows, body))
         },
     )
@@ -227,7 +227,7 @@ pub async fn budget_summary_xlsx(req: &Request, Data(state): Data<&AppState>) ->
         "GET /export/budget-summary.xlsx",
         |scope, _| async move {
             let (group_by, groups) = summary_groups(req, state, &scope).await?;
-            let (body, _) = export_xlsx::summary(&group_by, &groups, lang).await?;
+            let body = export_xlsx::summary(&group_by, &groups, lang).await?;
             let rows = i64::try_from(groups.len()).unwrap_or(i64::MAX);
             Ok((rows, body))
         },

@@ -87,8 +87,8 @@ impl Sheet {
         Ok(())
     }
 
-    /// The finished workbook as a body streamed from a temporary file, with its length.
-    pub async fn finish(mut self) -> Result<(Body, u64), AppError> {
+    /// The finished workbook as a body streamed from a temporary file.
+    pub async fn finish(mut self) -> Result<Body, AppError> {
         let file = tokio::task::spawn_blocking(move || -> Result<std::fs::File, AppError> {
             let io = |e: std::io::Error| AppError::Internal(anyhow::anyhow!("XLSX file: {e}"));
             let mut file = tempfile::tempfile().map_err(io)?;
@@ -100,11 +100,7 @@ impl Sheet {
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("writing XLSX: {e}")))??;
-        let len = file
-            .metadata()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("XLSX file: {e}")))?
-            .len();
-        Ok((Body::from_async_read(tokio::fs::File::from_std(file)), len))
+        Ok(Body::from_async_read(tokio::fs::File::from_std(file)))
     }
 }
 
@@ -227,7 +223,7 @@ pub async fn summary(
     dims: &[BudgetDimension],
     groups: &[AggregateRow],
     lang: Lang,
-) -> Result<(Body, u64), AppError> {
+) -> Result<Body, AppError> {
     let mut headers: Vec<&str> = dims.iter().map(|d| dimension_header(*d, lang)).collect();
     headers.push(lang.pick(
         "Сома, мың теңге",
