@@ -54,6 +54,9 @@ pub struct Config {
     pub demo: bool,
     /// Whether operator-issued tokens are accepted outside demo mode.
     pub allow_operator_tokens: bool,
+    /// NCALayer's WebSocket address for the office console (checked by
+    /// [`http::admin::ncalayer_address`]); `None`: NCALayer's own default.
+    pub ncalayer: Option<String>,
 }
 
 impl Config {
@@ -73,6 +76,7 @@ impl Config {
             ocsp: None,
             demo: false,
             allow_operator_tokens: false,
+            ncalayer: None,
         }
     }
 
@@ -97,6 +101,12 @@ impl Config {
     /// The same configuration checking these revocation lists at sign-in (never refreshed).
     pub fn with_revocation(mut self, revocation: Arc<Revocation>) -> Config {
         self.revocation = Some((revocation, None));
+        self
+    }
+
+    /// The same configuration with the office console finding NCALayer at `address`.
+    pub fn with_ncalayer(mut self, address: &str) -> Config {
+        self.ncalayer = Some(address.to_owned());
         self
     }
 
@@ -161,6 +171,9 @@ impl Application {
         }
         state.demo = config.demo;
         state.allow_operator_tokens = config.allow_operator_tokens;
+        if let Some(address) = config.ncalayer {
+            state.ncalayer = Arc::from(http::admin::ncalayer_address(&address)?);
+        }
         if let Some(anchors) = config.trust_anchors {
             state = state.with_trust_anchors(anchors);
         }

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// issuer decides if one is held (`--crl`), else the login is refused.
     #[arg(long, env = "AUDIT_HUB_OCSP_URL")]
     ocsp_url: Option<String>,
+    /// NCALayer's WebSocket on the operator's computer, which the office console (`/admin`)
+    /// asks to sign the sign-in challenge: `wss://` (or `ws://`) on 127.0.0.1 or localhost.
+    #[arg(long, env = "AUDIT_HUB_NCALAYER_URL", default_value = crate::http::admin::NCALAYER)]
+    ncalayer_url: String,
     /// Seed reference and demo data first when the database has none.
     #[arg(long, env = "AUDIT_HUB_DEMO")]
     demo: bool,
@@ -161,6 +165,7 @@ pub(super) async fn run(cx: &Context<'_>, args: ServeArgs) -> anyhow::Result<i32
     config.ocsp = ocsp;
     config.demo = args.demo;
     config.allow_operator_tokens = args.allow_operator_tokens;
+    config.ncalayer = Some(args.ncalayer_url.clone());
     let app = Application::build(config).await.map_err(|e| {
         let message = e.to_string();
         if message.starts_with("the read replica") {

@@ -61,3 +61,14 @@ impl LabelsQuery {
             .collect())
     }
 }
+
+/// The label of `type_name.value` in `lang`, or the value itself where the file has none.
+pub fn label(
+    type_name: &str,
+    value: &'static str,
+    lang: crate::domain::lang::Lang,
+) -> &'static str {
+    all()
+        .find(|[t, v, ..]| *t == type_name && *v == value)
+        .map_or(value, |[.., kk, ru, en]| lang.pick(kk, ru, en))
+}

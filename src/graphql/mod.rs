@@ -10,6 +10,7 @@ pub mod labels;
 pub mod limits;
 pub mod operator;
 pub mod oversight;
+pub mod people;
 pub mod query;
 pub mod schema_messages;
 pub mod types;
@@ -29,6 +30,7 @@ pub struct Query(
     calendar::CalendarQuery,
     workflow::WorkflowQuery,
     oversight::OversightQuery,
+    people::PeopleQuery,
     audit::AuditQuery,
     labels::LabelsQuery,
 );

@@ -1,23 +1,26 @@
 //! The administrators' follow-up: blocking requests from bodies, training reports owed to the
 //! authorized body, and grants about to expire — each with its deadline flagged.
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use std::collections::HashMap;
+
+use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Days, Utc};
 
-use super::context::{org_loader, parse_id, req};
+use super::context::{RequestCtx, org_loader, parse_id, req};
 use super::types::Organization;
-use super::viewer::AccessGrant;
+use super::viewer::{AccessGrant, User};
 use crate::authz::Action;
 use crate::authz::principal::local_day;
 use crate::error::{AppError, Expected};
 use crate::graphql::date::Date;
 use crate::service::workflow as steps;
-use crate::store::applications::{self, BlockRequestRow, TrainingRow};
+use crate::store::applications::{self, BlockRequestRow, FollowUps, TrainingRow};
 use crate::store::memberships::{self, MembershipRow};
-use crate::store::users;
+use crate::store::users::{self, UserRow};
 
 /// A body's request to block one of its users.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct BlockRequest {
     /// Id.
     pub id: ID,
@@ -35,10 +38,21 @@ pub struct BlockRequest {
     pub late: bool,
     /// When the user was blocked.
     pub executed_at: Option<DateTime<Utc>>,
+    /// The user, when the caller reads them.
+    #[graphql(skip)]
+    pub person: Option<UserRow>,
 }
 
-impl From<BlockRequestRow> for BlockRequest {
-    fn from(b: BlockRequestRow) -> Self {
+#[ComplexObject]
+impl BlockRequest {
+    /// The user to block; null when the caller does not read them.
+    async fn user(&self) -> Option<User> {
+        self.person.clone().map(User)
+    }
+}
+
+impl BlockRequest {
+    fn new(b: BlockRequestRow, person: Option<UserRow>) -> Self {
         BlockRequest {
             id: ID(b.id.to_string()),
             user_id: ID(b.user_id.to_string()),
@@ -48,12 +62,14 @@ impl From<BlockRequestRow> for BlockRequest {
             due: b.due,
             late: b.late,
             executed_at: b.executed_at,
+            person,
         }
     }
 }
 
 /// A training and the integrator's report of it to the authorized body.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct TrainingReport {
     /// Id of the training record.
     pub id: ID,
@@ -69,9 +85,76 @@ pub struct TrainingReport {
     pub reported_at: Option<DateTime<Utc>>,
     /// Not reported and past due.
     pub overdue: bool,
+    /// The trained user, when the caller reads them.
+    #[graphql(skip)]
+    pub person: Option<UserRow>,
 }
 
-fn report(t: TrainingRow, now: DateTime<Utc>) -> TrainingReport {
+#[ComplexObject]
+impl TrainingReport {
+    /// The trained user; null when the caller does not read them.
+    async fn user(&self) -> Option<User> {
+        self.person.clone().map(User)
+    }
+}
+
+/// The people these rows are about, as the caller reads them, by id (one statement).
+async fn people_of(r: &RequestCtx, ids: Vec<i64>) -> Result<HashMap<i64, UserRow>> {
+    let people = r.allowed(r.permissions().people())?;
+    let mut ids = ids;
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = users::by_ids(r.db(), people, &ids)
+        .await
+        .map_err(|e| r.error(e))?;
+    Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+}
+
+/// Block requests within the caller's reach, as `which` selects, each with its user.
+pub(crate) async fn block_requests(
+    r: &RequestCtx,
+    which: FollowUps<'_>,
+) -> Result<Vec<BlockRequest>> {
+    let visible = r.allowed(r.permissions().block_requests())?;
+    let rows = applications::block_requests(r.db(), visible, which)
+        .await
+        .map_err(|e| r.error(e))?;
+    let mut people = people_of(r, rows.iter().map(|b| b.user_id).collect()).await?;
+    r.returned(rows.len());
+    Ok(rows
+        .into_iter()
+        .map(|b| {
+            let person = people.remove(&b.user_id);
+            BlockRequest::new(b, person)
+        })
+        .collect())
+}
+
+/// Training records within the caller's reach, as `which` selects, each with its user.
+pub(crate) async fn training_reports(
+    r: &RequestCtx,
+    which: FollowUps<'_>,
+) -> Result<Vec<TrainingReport>> {
+    let people = r.allowed(r.permissions().people())?;
+    let now = r.clock.now();
+    let rows = applications::trainings(r.db(), people, which)
+        .await
+        .map_err(|e| r.error(e))?;
+    let found = people_of(r, rows.iter().map(|t| t.user_id).collect()).await?;
+    r.returned(rows.len());
+    Ok(rows
+        .into_iter()
+        .map(|t| {
+            let person = found.get(&t.user_id).cloned();
+            report(t, now, person)
+        })
+        .collect())
+}
+
+fn report(t: TrainingRow, now: DateTime<Utc>, person: Option<UserRow>) -> TrainingReport {
     TrainingReport {
         id: ID(t.id.to_string()),
         user_id: ID(t.user_id.to_string()),
@@ -80,6 +163,7 @@ fn report(t: TrainingRow, now: DateTime<Utc>) -> TrainingReport {
         overdue: t.reported_at.is_none() && now > t.report_due,
         report_due: t.report_due,
         reported_at: t.reported_at,
+        person,
     }
 }
 
@@ -135,12 +219,7 @@ impl OversightQuery {
     /// Block requests not yet executed.
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn pending_block_requests(&self, ctx: &Context<'_>) -> Result<Vec<BlockRequest>> {
-        let r = req(ctx)?;
-        let visible = r.allowed(r.permissions().block_requests())?;
-        let rows = applications::block_requests(r.db(), visible, None)
-            .await
-            .map_err(|e| r.error(e))?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        block_requests(req(ctx)?, FollowUps::Pending).await
     }
 
     /// Training reports; with `pendingOnly` (the default) only those not yet reported.
@@ -150,13 +229,12 @@ impl OversightQuery {
         ctx: &Context<'_>,
         #[graphql(default = true)] pending_only: bool,
     ) -> Result<Vec<TrainingReport>> {
-        let r = req(ctx)?;
-        let people = r.allowed(r.permissions().people())?;
-        let now = r.clock.now();
-        let rows = applications::trainings(r.db(), people, pending_only, None)
-            .await
-            .map_err(|e| r.error(e))?;
-        Ok(rows.into_iter().map(|t| report(t, now)).collect())
+        let which = if pending_only {
+            FollowUps::Pending
+        } else {
+            FollowUps::All
+        };
+        training_reports(req(ctx)?, which).await
     }
 
     /// Every grant a user has ever held, newest first, with its state today — kept after expiry
@@ -240,13 +318,10 @@ impl OversightMutation {
         let id = steps::request_block(step, user_id, terminated_on.0, &reason)
             .await
             .map_err(|e| r.error(e))?;
-        let visible = r.allowed(r.permissions().block_requests())?;
-        let row = applications::block_requests(r.db(), visible, Some(&[id]))
-            .await
-            .map_err(|e| r.error(e))?
+        block_requests(r, FollowUps::Ids(&[id]))
+            .await?
             .into_iter()
-            .next();
-        row.map(Into::into)
+            .next()
             .ok_or_else(|| r.error(AppError::NotFound))
     }
 
@@ -258,13 +333,10 @@ impl OversightMutation {
         steps::report_training(step, id)
             .await
             .map_err(|e| r.error(e))?;
-        let people = r.allowed(r.permissions().people())?;
-        let row = applications::trainings(r.db(), people, false, Some(&[id]))
-            .await
-            .map_err(|e| r.error(e))?
+        training_reports(r, FollowUps::Ids(&[id]))
+            .await?
             .into_iter()
-            .next();
-        row.map(|t| report(t, step.now))
+            .next()
             .ok_or_else(|| r.error(AppError::NotFound))
     }
 }

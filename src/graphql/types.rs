@@ -21,7 +21,7 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-fn localized(lang: Lang, kk: &str, ru: &str, en: Option<&str>) -> String {
+pub(crate) fn localized(lang: Lang, kk: &str, ru: &str, en: Option<&str>) -> String {
     match lang {
         Lang::Kk => kk.to_owned(),
         Lang::Ru => ru.to_owned(),

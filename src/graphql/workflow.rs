@@ -463,6 +463,25 @@ impl WorkflowQuery {
             |row| AccessApplication { row, now },
         ))
     }
+
+    /// One application; null when it does not exist or is not the caller's to read.
+    async fn access_application(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<AccessApplication>> {
+        let r = req(ctx)?;
+        let reach = r.allowed(r.permissions().applications())?;
+        let id = parse_id(r.lang, "id", &id)?;
+        let row = applications::by_ids(r.db(), reach, &[id])
+            .await
+            .map_err(|e| r.error(e))?
+            .into_iter()
+            .next();
+        r.returned(usize::from(row.is_some()));
+        let now = r.clock.now();
+        Ok(row.map(|row| AccessApplication { row, now }))
+    }
 }
 
 async fn reload(r: &RequestCtx, id: i64) -> Result<AccessApplication> {

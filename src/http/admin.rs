@@ -5,23 +5,50 @@
 //! caller's token, and is audited as such.
 
 use poem::http::header;
+use poem::web::Data;
 use poem::{Response, handler};
+
+use super::AppState;
 
 const PAGE: &str = include_str!("../../playground/admin.html");
 
 /// The GraphQL operations the console sends, by name (`playground/admin-operations.json`).
 pub const OPERATIONS: &str = include_str!("../../playground/admin-operations.json");
 
-/// The page with its operations inlined.
-pub fn render() -> String {
-    // `</` inside a script block would end it early.
+/// NCALayer's own address: the WebSocket it serves on the operator's computer.
+pub const NCALAYER: &str = "wss://127.0.0.1:13579";
+
+/// `address` as NCALayer's WebSocket address (`ws://` or `wss://`, on 127.0.0.1 or localhost,
+/// with a port and no path), or what is wrong with it. NCALayer runs beside the browser, so
+/// the console's pages may connect to the operator's own computer and nowhere else.
+pub fn ncalayer_address(address: &str) -> anyhow::Result<String> {
+    let uri = address.parse::<poem::http::Uri>().ok();
+    let ok = uri.as_ref().is_some_and(|u| {
+        matches!(u.scheme_str(), Some("ws" | "wss"))
+            && matches!(u.host(), Some("127.0.0.1" | "localhost"))
+            && u.port_u16().is_some()
+            && u.path_and_query().is_none_or(|p| p.as_str() == "/")
+    });
+    anyhow::ensure!(
+        ok && !address.ends_with('/'),
+        "--ncalayer-url: `{}` is not NCALayer's address; write it as wss://127.0.0.1:PORT",
+        crate::domain::text::escaped_within(address, 100)
+    );
+    Ok(address.to_owned())
+}
+
+/// The page with its operations and NCALayer's address inlined.
+pub fn render(ncalayer: &str) -> String {
+    // `</` inside a script block would end it early; the address is checked and holds no quote.
     PAGE.replace("/*OPERATIONS*/{}", &OPERATIONS.replace("</", "<\\/"))
+        .replace("/*NCALAYER*/''", &format!("'{ncalayer}'"))
 }
 
 /// `GET /admin`.
 #[handler]
-pub fn page() -> Response {
-    html(render())
+pub fn page(Data(state): Data<&AppState>) -> Response {
+    let ncalayer = state.ncalayer.as_ref();
+    page_response(render(ncalayer), &format!("connect-src 'self' {ncalayer}"))
 }
 
 /// The auditor dashboard: charts and tables of the caller's own budget slice, every number
@@ -31,16 +58,18 @@ const DASHBOARD: &str = include_str!("../../playground/dashboard.html");
 /// `GET /dashboard`.
 #[handler]
 pub fn dashboard() -> Response {
-    html(DASHBOARD.to_owned())
+    page_response(DASHBOARD.to_owned(), "connect-src 'self'")
 }
 
-/// A page of the hub's own, scripts only from itself.
-fn html(body: String) -> Response {
+/// A page of the hub's own, scripts only from itself, connecting where `connect` says.
+fn page_response(body: String, connect: &str) -> Response {
     Response::builder()
         .content_type("text/html; charset=utf-8")
         .header(
             "Content-Security-Policy",
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            format!(
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; {connect}; frame-ancestors 'none'"
+            ),
         )
         .header(header::CACHE_CONTROL, "no-cache")
         .body(body)

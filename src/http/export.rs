@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{AppState, export_xlsx, request_lang};
 use std::sync::Arc;
 
-use crate::authz::Scope;
+use crate::authz::{Permissions, Scope};
 use crate::domain::budget::tenths_to_decimal;
 use crate::domain::lang::Lang;
 use crate::error::{AppError, ErrorCode, Expected};
@@ -262,17 +262,26 @@ where
     F: FnOnce(Arc<Scope>, i64) -> Fut,
     Fut: std::future::Future<Output = Result<(i64, Body), AppError>>,
 {
+    serve(req, operation, |caller| async move {
+        let scope = caller.budget()?.clone();
+        let user = caller.caller()?.user.id;
+        produce(scope, user).await
+    })
+    .await
+}
+
+/// The body `produce` makes with the caller's permissions, as an attachment named after the
+/// operation's path; `produce` answers the number of rows and the body.
+pub(super) async fn serve<F, Fut>(req: &Request, operation: &str, produce: F) -> Response
+where
+    F: FnOnce(Arc<Permissions>) -> Fut,
+    Fut: std::future::Future<Output = Result<(i64, Body), AppError>>,
+{
     let lang = request_lang(req);
     let event = super::gate::recorder_of(req);
     event.update(|e| e.variables = req.uri().query().map(str::to_owned));
-    let caller = super::gate::caller_of(req).map(|c| {
-        c.budget()
-            .cloned()
-            .and_then(|s| c.caller().map(|p| (s, p.user.id)))
-    });
-    let produced = match caller {
-        Some(Ok((scope, user))) => produce(scope, user).await,
-        Some(Err(e)) => Err(e),
+    let produced = match super::gate::caller_of(req) {
+        Some(caller) => produce(caller.clone()).await,
         None => Err(AppError::Internal(anyhow::anyhow!(
             "an export without a resolved caller"
         ))),

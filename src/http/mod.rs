@@ -5,6 +5,7 @@ pub mod audit_trail;
 pub mod auth;
 pub mod documents;
 pub mod export;
+pub mod export_follow_up;
 pub mod export_slots;
 pub mod export_xlsx;
 pub mod gate;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub token_ttl: std::time::Duration,
     /// Demo mode: the playground may hand out tokens for the demo users. Never on in production.
     pub demo: bool,
+    /// Where the office console finds NCALayer on the operator's computer (its WebSocket).
+    pub ncalayer: Arc<str>,
     /// Records one event per request before the response leaves.
     pub audit: AuditWriter,
     /// Request limits (shape, size, time, rate, CORS).
@@ -133,6 +136,7 @@ impl AppState {
             revoked_tokens: Arc::default(),
             token_ttl: std::time::Duration::from_secs(8 * 3600),
             demo: false,
+            ncalayer: Arc::from(admin::NCALAYER),
             rate_limit,
             limits,
         }
@@ -601,6 +605,16 @@ fn table() -> Vec<Entry> {
             "/export/budget-summary.xlsx",
             Door::named("/export/budget-summary.xlsx").with_caller(),
             get(export::budget_summary_xlsx),
+        ),
+        gated(
+            "/export/follow-up.csv",
+            Door::named("/export/follow-up.csv").with_caller(),
+            get(export_follow_up::follow_up_csv),
+        ),
+        gated(
+            "/export/follow-up.xlsx",
+            Door::named("/export/follow-up.xlsx").with_caller(),
+            get(export_follow_up::follow_up_xlsx),
         ),
         gated(
             "/auth/challenge",

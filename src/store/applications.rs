@@ -567,11 +567,11 @@ pub async fn execute_block_requests(
     Ok(())
 }
 
-/// Block requests within `rows` by id, or every pending one when `ids` is `None`.
+/// Block requests within `rows`, by id, as `which` selects.
 pub async fn block_requests(
     db: &Db,
     rows: BodyRows,
-    ids: Option<&[i64]>,
+    which: FollowUps<'_>,
 ) -> AppResult<Vec<BlockRequestRow>> {
     let mut q = Query::select()
         .columns(BLOCK_COLUMNS)
@@ -579,11 +579,26 @@ pub async fn block_requests(
         .cond_where(rows.condition(Expr::col(BlockRequests::OrganizationId)))
         .order_by(BlockRequests::Id, Order::Asc)
         .to_owned();
-    match ids {
-        Some(ids) => q.and_where(Expr::col(BlockRequests::Id).is_in(ids.iter().copied())),
-        None => q.and_where(Expr::col(BlockRequests::ExecutedAt).is_null()),
+    match which {
+        FollowUps::Pending => q.and_where(Expr::col(BlockRequests::ExecutedAt).is_null()),
+        FollowUps::All => &mut q,
+        FollowUps::Ids(ids) => q.and_where(Expr::col(BlockRequests::Id).is_in(ids.iter().copied())),
+        FollowUps::OfPerson(user) => q.and_where(Expr::col(BlockRequests::UserId).eq(user)),
     };
     Ok(db.all(&q).await?)
+}
+
+/// Which follow-up rows (block requests, training records) a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUps<'a> {
+    /// Those still open: block requests not executed, trainings not reported.
+    Pending,
+    /// Every one.
+    All,
+    /// Those of these ids.
+    Ids(&'a [i64]),
+    /// Every one about this person.
+    OfPerson(i64),
 }
 
 /// A training record with its report deadline.
@@ -603,13 +618,11 @@ pub struct TrainingRow {
     pub reported_at: Option<DateTime<Utc>>,
 }
 
-/// Training records of the people in `people`, by id; only unreported ones when `pending`,
-/// only those of `ids` when given.
+/// Training records of the people in `people`, by id, as `which` selects.
 pub async fn trainings(
     db: &Db,
     people: PeopleRows,
-    pending: bool,
-    ids: Option<&[i64]>,
+    which: FollowUps<'_>,
 ) -> AppResult<Vec<TrainingRow>> {
     let mut q = Query::select()
         .columns([
@@ -624,12 +637,14 @@ pub async fn trainings(
         .cond_where(people.of_person(Expr::col(TrainingRecords::UserId)))
         .order_by(TrainingRecords::Id, Order::Asc)
         .to_owned();
-    if pending {
-        q.and_where(Expr::col(TrainingRecords::ReportedAt).is_null());
-    }
-    if let Some(ids) = ids {
-        q.and_where(Expr::col(TrainingRecords::Id).is_in(ids.iter().copied()));
-    }
+    match which {
+        FollowUps::Pending => q.and_where(Expr::col(TrainingRecords::ReportedAt).is_null()),
+        FollowUps::All => &mut q,
+        FollowUps::Ids(ids) => {
+            q.and_where(Expr::col(TrainingRecords::Id).is_in(ids.iter().copied()))
+        }
+        FollowUps::OfPerson(user) => q.and_where(Expr::col(TrainingRecords::UserId).eq(user)),
+    };
     Ok(db.all(&q).await?)
 }
 

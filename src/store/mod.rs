@@ -22,6 +22,7 @@ pub mod object_register;
 pub mod objects;
 pub mod orgs;
 pub mod page;
+pub mod people;
 pub mod policies;
 pub mod reference;
 pub mod register;

@@ -91,7 +91,7 @@ pub(crate) const GRANT_COLUMNS: [AccessGrants; 6] = [
 ];
 
 /// The columns [`UserRow`] decodes.
-const USER_COLUMNS: [Users; 13] = [
+pub(crate) const USER_COLUMNS: [Users; 13] = [
     Users::Id,
     Users::Iin,
     Users::Surname,

@@ -1,61 +1,118 @@
-//! The admin console in a real browser (headless Chromium over WebDriver): the integrator signs
-//! in, with the console in Russian, grants an approved application, sees it granted, records the
-//! employee's training and sees the grant active, then blocks the employee and sees the grant
-//! revoked; a screenshot of the console is saved and its path printed.
+//! The office console in a real browser (headless Chromium over WebDriver), in Russian and in
+//! Kazakh: the integrator signs in through a stand-in NCALayer (a WebSocket server here that
+//! speaks NCALayer's `commonUtils` protocol and signs the challenge as CMS with an
+//! OpenSSL-made test certificate the server trusts), finds a person by IIN and opens their
+//! page, opens an application with a conflict and refuses it with a reason, grants another,
+//! and marks a Saturday as a working day. Each step is checked against the API and the
+//! database, each view is checked with axe-core, and screenshots are saved and printed.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`; `.ci/run`
 //! installs them). Without them the test says so and passes, unless
 //! `AUDIT_HUB_BROWSER_TESTS=required` (set by `.ci/run`), where it fails instead.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::common;
 
+use audit_hub::authz::certificate::TrustAnchors;
+use audit_hub::domain::lang::Lang;
+use audit_hub::graphql::labels::label;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use common::browser::Browser;
-use common::{TestDb, TestServer, token, user_of};
-use fantoccini::Locator;
+use common::openssl::{LeafSpec, OpenSsl, RSA};
+use common::workflow::{REVIEW, SUBMIT, actors, application, as_user, employee, iin};
+use common::{TestDb, TestServer, bin_of, user_of};
+use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 
-/// The Russian label of an enum value, as the label file has it.
-fn ru(type_name: &str, value: &str) -> &'static str {
-    audit_hub::graphql::labels::all()
-        .find(|[t, v, ..]| *t == type_name && *v == value)
-        .map(|[.., ru, _]| ru)
-        .unwrap_or_else(|| panic!("no label for {type_name}.{value}"))
+/// A stand-in NCALayer on 127.0.0.1: greets as NCALayer does, and answers
+/// `commonUtils.createCMSSignatureFromBase64` with an attached CMS over the decoded data made
+/// by OpenSSL with `signer` (certificate and key files). Its address, and how many it signed.
+async fn ncalayer(ssl: Arc<OpenSsl>, signer: (String, String)) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = format!("ws://{}", listener.local_addr().expect("address"));
+    let signed = Arc::new(AtomicUsize::new(0));
+    let count = signed.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (ssl, signer, count) = (ssl.clone(), signer.clone(), count.clone());
+            tokio::spawn(async move {
+                let mut ws = tokio_tungstenite::accept_async(stream)
+                    .await
+                    .expect("WebSocket handshake");
+                let greeting = json!({ "result": { "version": "1.4" } }).to_string();
+                ws.send(Message::text(greeting)).await.expect("greet");
+                while let Some(Ok(message)) = ws.next().await {
+                    let Message::Text(text) = message else {
+                        continue;
+                    };
+                    let request: Value = serde_json::from_str(text.as_str()).expect("JSON");
+                    assert_eq!(
+                        request["module"], "kz.gov.pki.knca.commonUtils",
+                        "{request}"
+                    );
+                    assert_eq!(request["method"], "createCMSSignatureFromBase64");
+                    let data = STANDARD
+                        .decode(request["args"][2].as_str().expect("data"))
+                        .expect("base64");
+                    let content = String::from_utf8(data).expect("the challenge is text");
+                    let (ssl, signer) = (ssl.clone(), signer.clone());
+                    let cms = tokio::task::spawn_blocking(move || {
+                        ssl.sign(RSA, &signer, &content, true, true)
+                    })
+                    .await
+                    .expect("sign");
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let answer = json!({ "code": "200", "message": "", "responseObject": cms });
+                    ws.send(Message::text(answer.to_string()))
+                        .await
+                        .expect("answer");
+                }
+            });
+        }
+    });
+    (address, signed)
 }
 
-/// An application of a maslikhat, approved by the authorized body; its id.
-async fn approved_application(s: &mut TestServer, t: &TestDb) -> String {
-    let head = user_of(&t.db, "MASLIKHAT", "110000000", true).await;
-    let reviewer = user_of(&t.db, "AUTHORIZED_BODY", "", true).await;
-    let employee = (0u8..10)
-        .find_map(|d| audit_hub::domain::ident::complete([9, 0, 0, 1, 0, 1, 3, 0, 8, 8, d]))
-        .expect("an IIN");
-    s.token = Some(token(&head.iin));
-    let v = s
-        .gql(
-            "mutation($input: AccessApplicationInput!) { submitAccessApplication(input: $input) { id } }",
-            json!({ "input": {
-                "systems": ["ANALYTICS_CENTER"],
-                "employees": [{
-                    "surname": "Сейтқали", "name": "Айгерім", "patronymic": null, "iin": employee,
-                    "position": "Бас маман", "structuralUnit": "Тексеру бөлімі", "eqyzmetQrCode": "EQ-2",
-                    "phone": "+7 701 123 45 67", "email": "b@maslikhat.kz", "purpose": "Бюджетті бақылау"
-                }],
-                "headFullName": "Ахметов Асқар Серікұлы", "executorPhone": "+77011234567",
-                "executorEmail": "exec@maslikhat.kz", "outgoingNumber": "01-15/124", "outgoingDate": "2025-06-02"
-            }}),
-        )
-        .await;
+/// What a round types, in its language.
+struct Words {
+    lang: Lang,
+    code: &'static str,
+    applications: &'static str,
+    refusal: &'static str,
+    basis: &'static str,
+}
+
+const ROUNDS: [Words; 2] = [
+    Words {
+        lang: Lang::Ru,
+        code: "ru",
+        applications: "Заявки",
+        refusal: "Сотрудник состоит в штате другого органа",
+        basis: "Постановление Правительства РК о переносе выходных дней",
+    },
+    Words {
+        lang: Lang::Kk,
+        code: "kk",
+        applications: "Өтінімдер",
+        refusal: "Қызметкер басқа органның штатында тұр",
+        basis: "ҚР Үкіметінің демалыс күндерін ауыстыру туралы қаулысы",
+    },
+];
+
+/// An application of the maslikhat naming `employees`, approved by the authorized body; its id.
+async fn approved(s: &mut TestServer, head: &str, reviewer: &str, employees: Vec<Value>) -> String {
+    let v = as_user(s, head, SUBMIT, application(employees)).await;
     let id = v["data"]["submitAccessApplication"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("submitted: {v}"))
         .to_owned();
-    s.token = Some(token(&reviewer.iin));
-    let v: Value = s
-        .gql(
-            "mutation($id: ID!) { reviewAccessApplication(id: $id, decision: APPROVE) { status } }",
-            json!({ "id": id }),
-        )
-        .await;
+    let v = as_user(s, reviewer, REVIEW, json!({ "id": id, "d": "APPROVE" })).await;
     assert_eq!(
         v["data"]["reviewAccessApplication"]["status"], "APPROVED",
         "{v}"
@@ -63,14 +120,286 @@ async fn approved_application(s: &mut TestServer, t: &TestDb) -> String {
     id
 }
 
-/// An attribute of the first element matching `css`.
-async fn attribute(c: &fantoccini::Client, css: &str, name: &str) -> Option<String> {
-    c.find(Locator::Css(css))
+/// Moves the console to `hash` and waits for the view's heading.
+async fn open(browser: &Browser, hash: &str, view: &str) {
+    browser
+        .client
+        .execute("location.hash = arguments[0];", vec![json!(hash)])
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .attr(name)
+        .expect("navigate");
+    browser
+        .wait_until(
+            &format!("{hash} shown"),
+            &format!("!document.getElementById('view-{view}').hidden"),
+        )
+        .await;
+}
+
+async fn round(browser: &Browser, w: &Words) {
+    let t = TestDb::with_demo(1).await;
+    let db = &t.db;
+    let a = actors(db).await;
+    let integrator = user_of(db, "INTEGRATOR", "", true).await;
+    let bin = bin_of(db, integrator.id).await;
+    let ssl = Arc::new(OpenSsl::new());
+    let ca = ssl.ca(RSA, "Test NCA");
+    let signer = ssl.leaf(
+        RSA,
+        &ca,
+        "integrator",
+        &LeafSpec::new(&integrator.iin, &bin),
+    );
+    let anchors = Arc::new(TrustAnchors::from_pem(&std::fs::read(&ca).expect("CA")).expect("CA"));
+    let (address, signed) = ncalayer(ssl.clone(), signer).await;
+    let mut s = TestServer::start_with(db, |c| {
+        c.with_trust_anchors(anchors).with_ncalayer(&address)
+    })
+    .await;
+
+    // The data: an application naming a member of another body (a conflict), and a clean one.
+    let other = user_of(db, "PARLIAMENT", "", true).await;
+    let conflicted = approved(
+        &mut s,
+        &a.head,
+        &a.reviewer,
+        vec![employee(&other.iin, "Омаров")],
+    )
+    .await;
+    let clean = approved(
+        &mut s,
+        &a.head,
+        &a.reviewer,
+        vec![employee(&iin(7201), "Сейтқали")],
+    )
+    .await;
+
+    // Sign in through NCALayer: the page asks it to sign the challenge, posts the CMS, and
+    // keeps the token it gets.
+    let c = &browser.client;
+    c.goto(&s.url(&format!("/admin?lang={}", w.code)))
         .await
-        .unwrap_or_else(|e| panic!("{css} {name}: {e}"))
+        .expect("open console");
+    browser.click("#sign-in").await;
+    let who = browser.wait_for_text("#who", |t| !t.is_empty()).await;
+    assert_eq!(signed.load(Ordering::SeqCst), 1, "NCALayer signed once");
+    let nav = browser
+        .wait_for_text("nav.views a[data-view=\"applications\"]", |t| !t.is_empty())
+        .await;
+    assert_eq!(nav, w.applications, "{}", w.code);
+    let token = browser
+        .wait_until("token kept", "localStorage.getItem('audit-hub-token')")
+        .await;
+    s.token = token.as_str().map(str::to_owned);
+    let me = s.data("{ me { user { iin fullName } } }", json!({})).await;
+    assert_eq!(me["me"]["user"]["iin"], integrator.iin.as_str());
+    assert!(
+        who.contains(me["me"]["user"]["fullName"].as_str().expect("name")),
+        "{who}"
+    );
+    browser
+        .wait_until(
+            "applications listed",
+            &format!("document.querySelector('#applications tr[data-id=\"{conflicted}\"]')"),
+        )
+        .await;
+    browser
+        .accessibility(&format!("console applications ({})", w.code))
+        .await;
+
+    // Find a person by IIN and open their page.
+    open(browser, "#people", "people").await;
+    browser.type_into("#people-query", &a.head).await;
+    browser
+        .click("#people-search button[type=\"submit\"]")
+        .await;
+    let row = format!("#people tr[data-iin=\"{}\"] a", a.head);
+    browser
+        .wait_until(
+            "the person found",
+            &format!("document.querySelector('{row}')"),
+        )
+        .await;
+    let found = browser
+        .wait_for_text("#people tbody", |t| !t.is_empty())
+        .await;
+    assert_eq!(found.lines().count(), 1, "one person has this IIN: {found}");
+    browser.click(&row).await;
+    let title = browser
+        .wait_for_text("#person-title", |t| !t.is_empty())
+        .await;
+    browser
+        .wait_until(
+            "memberships shown",
+            "document.querySelectorAll('#person-memberships tbody tr').length > 0",
+        )
+        .await;
+    let facts = browser
+        .wait_for_text("#person-facts", |t| !t.is_empty())
+        .await;
+    assert!(facts.contains(&a.head), "{facts}");
+    assert!(!title.is_empty());
+    browser
+        .screenshot(&format!("console-{}-person", w.code))
+        .await;
+    browser
+        .accessibility(&format!("console person ({})", w.code))
+        .await;
+
+    // The application with a conflict: the employee shows it; refused with a reason.
+    open(
+        browser,
+        &format!("#application/{conflicted}"),
+        "application",
+    )
+    .await;
+    let conflict = label("ConflictKind", "REGISTERED_ELSEWHERE", w.lang);
+    let employees = browser
+        .wait_for_text("#application-employees tr.conflict", |t| {
+            t.contains(conflict)
+        })
+        .await;
+    assert!(employees.contains(&other.iin), "{employees}");
+    browser.type_into("#decline-reason", w.refusal).await;
+    browser.click("#decline-submit").await;
+    browser
+        .wait_until(
+            "refused",
+            "document.getElementById('view-application').dataset.status === 'REFUSED'",
+        )
+        .await;
+    let shown = browser
+        .wait_for_text("#application-facts", |t| t.contains(w.refusal))
+        .await;
+    assert!(
+        shown.contains(label("ApplicationStatus", "REFUSED", w.lang)),
+        "{shown}"
+    );
+    let v = s
+        .data(
+            "query($id: ID!) { accessApplication(id: $id) { status refusalReason } }",
+            json!({ "id": conflicted }),
+        )
+        .await;
+    assert_eq!(v["accessApplication"]["status"], "REFUSED");
+    assert_eq!(v["accessApplication"]["refusalReason"], w.refusal);
+    browser
+        .screenshot(&format!("console-{}-refused", w.code))
+        .await;
+    browser
+        .accessibility(&format!("console application ({})", w.code))
+        .await;
+
+    // The clean application: granted.
+    open(browser, &format!("#application/{clean}"), "application").await;
+    browser
+        .wait_until(
+            "the clean application shown",
+            &format!(
+                "document.getElementById('view-application').dataset.id === '{clean}' && !document.getElementById('grant').hidden"
+            ),
+        )
+        .await;
+    browser.click("#grant").await;
+    browser
+        .wait_until(
+            "granted",
+            "document.getElementById('view-application').dataset.status === 'GRANTED'",
+        )
+        .await;
+    let v = s
+        .data(
+            "query($id: ID!) { accessApplication(id: $id) { status employees { userId outcome } } }",
+            json!({ "id": clean }),
+        )
+        .await;
+    assert_eq!(v["accessApplication"]["status"], "GRANTED", "{v}");
+    let user = v["accessApplication"]["employees"][0]["userId"].clone();
+    let grants = s
+        .data(
+            "query($u: ID!) { grantHistory(userId: $u) { system } }",
+            json!({ "u": user }),
+        )
+        .await;
+    assert_eq!(
+        grants["grantHistory"].as_array().map(Vec::len),
+        Some(2),
+        "both systems granted: {grants}"
+    );
+
+    // The calendar: an ordinary Saturday becomes a working day by a transfer with its basis.
+    open(browser, "#calendar", "calendar").await;
+    let saturday = browser
+        .wait_until(
+            "an ordinary Saturday",
+            "[...document.querySelectorAll('#months button[data-kind=\"WEEKEND\"]')]\
+               .map((b) => b.dataset.date)\
+               .find((d) => new Date(d + 'T00:00:00Z').getUTCDay() === 6 && d.slice(5, 7) === '06')",
+        )
+        .await;
+    let saturday = saturday.as_str().expect("date").to_owned();
+    browser
+        .click(&format!("#months button[data-date=\"{saturday}\"]"))
+        .await;
+    browser.type_into("#day-note", w.basis).await;
+    browser.click("#day-editor button[type=\"submit\"]").await;
+    browser
+        .wait_until(
+            "the Saturday is a working day",
+            &format!(
+                "(() => {{ const b = document.querySelector('#months button[data-date=\"{saturday}\"]'); \
+                 return b && b.dataset.kind === 'TRANSFER' && b.dataset.working === 'true'; }})()"
+            ),
+        )
+        .await;
+    let year: i32 = saturday[..4].parse().expect("year");
+    let v = s
+        .data(
+            "query($y: Int!) { calendar(year: $y) { date working kind note } }",
+            json!({ "y": year }),
+        )
+        .await;
+    let day = v["calendar"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .find(|d| d["date"] == saturday.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{saturday} in {v}"));
+    assert_eq!(
+        day,
+        json!({ "date": saturday, "working": true, "kind": "TRANSFER", "note": w.basis })
+    );
+    browser
+        .screenshot(&format!("console-{}-calendar", w.code))
+        .await;
+    browser
+        .accessibility(&format!("console calendar ({})", w.code))
+        .await;
+
+    // The deadlines view and the registration form pass the same checks.
+    open(browser, "#follow-up", "follow-up").await;
+    browser
+        .wait_until(
+            "downloads offered",
+            "document.querySelectorAll('p.downloads button').length === 8",
+        )
+        .await;
+    browser
+        .screenshot(&format!("console-{}-deadlines", w.code))
+        .await;
+    browser
+        .accessibility(&format!("console deadlines ({})", w.code))
+        .await;
+    open(browser, "#register", "register").await;
+    browser
+        .wait_until(
+            "the form ready",
+            "document.querySelectorAll('#reg-organization option').length > 1",
+        )
+        .await;
+    browser
+        .accessibility(&format!("console registration ({})", w.code))
+        .await;
 }
 
 #[tokio::test]
@@ -78,104 +407,12 @@ async fn attribute(c: &fantoccini::Client, css: &str, name: &str) -> Option<Stri
     no_browser,
     ignore = "needs chromium and chromedriver on the PATH (Debian chromium, chromium-driver)"
 )]
-async fn the_integrator_grants_an_application_in_the_browser_and_sees_it_active() {
+async fn the_integrator_signs_in_through_ncalayer_and_works_the_console_in_russian_and_kazakh() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let c = &browser.client;
-    let t = TestDb::with_demo(1).await;
-    let mut s = TestServer::start(&t.db).await;
-    let id = approved_application(&mut s, &t).await;
-    let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
-
-    // Sign in, in Russian: the console keeps the token and the language where its token field
-    // and language picker put them.
-    c.goto(&s.url("/admin")).await.expect("open console");
-    c.execute(
-        "localStorage.setItem('audit-hub-token', arguments[0]); \
-         localStorage.setItem('audit-hub-lang', 'ru'); location.reload();",
-        vec![json!(token(&integrator.iin))],
-    )
-    .await
-    .expect("sign in");
-    browser.wait_for_text("#who", |t| !t.is_empty()).await;
-    let heading = browser.wait_for_text("section h2", |t| !t.is_empty()).await;
-    assert_eq!(heading, "Заявки");
-
-    let row = format!("#applications tr[data-id=\"{id}\"]");
-    browser
-        .wait_for_text(&format!("{row} .status"), |t| {
-            t == ru("ApplicationStatus", "APPROVED")
-        })
-        .await;
-    // The reviewer's view of whom the application names: the employee, not yet registered.
-    let employees = browser
-        .wait_for_text(
-            &format!("#applications tr.employees[data-application-id=\"{id}\"]"),
-            |t| t.contains("Сейтқали"),
-        )
-        .await;
-    assert!(
-        employees.contains(ru("RegistrationKind", "NONE")),
-        "{employees}"
-    );
-    c.find(Locator::Css(&format!(
-        "{row} button[data-action=\"grant\"]"
-    )))
-    .await
-    .expect("grant button")
-    .click()
-    .await
-    .expect("click grant");
-    browser
-        .wait_for_text(&format!("{row} .status"), |t| {
-            t == ru("ApplicationStatus", "GRANTED")
-        })
-        .await;
-
-    // The employee's new grant waits for training; recording it makes the grant active.
-    let awaiting = ru("GrantStatus", "AWAITING_TRAINING");
-    browser
-        .wait_for_text("#granted tbody", |t| t.contains(awaiting))
-        .await;
-    c.find(Locator::Css("#granted button[data-action=\"trained\"]"))
-        .await
-        .expect("trained button")
-        .click()
-        .await
-        .expect("click trained");
-    let table = browser
-        .wait_for_text("#granted tbody", |t| {
-            t.contains(ru("GrantStatus", "ACTIVE")) && !t.contains(awaiting)
-        })
-        .await;
-    assert!(table.contains("Сейтқали"), "{table}");
-    let status = attribute(c, "#granted tbody .status", "data-status").await;
-    assert_eq!(status.as_deref(), Some("ACTIVE"));
-    browser.screenshot("admin-console").await;
-
-    // The employee leaves: the integrator blocks them from the form, confirms, and the grant
-    // shows revoked.
-    let user_id = attribute(c, "#granted tbody tr", "data-user-id")
-        .await
-        .expect("the row names its user");
-    c.find(Locator::Css("#block input[name=\"userId\"]"))
-        .await
-        .expect("user id field")
-        .send_keys(&user_id)
-        .await
-        .expect("type user id");
-    c.find(Locator::Css("#block button[type=\"submit\"]"))
-        .await
-        .expect("block button")
-        .click()
-        .await
-        .expect("click block");
-    c.accept_alert().await.expect("confirm the block");
-    browser
-        .wait_for_text("#granted tbody .status", |t| {
-            t == ru("GrantStatus", "REVOKED")
-        })
-        .await;
+    for words in &ROUNDS {
+        round(&browser, words).await;
+    }
     browser.close().await;
 }

@@ -36,12 +36,22 @@ async fn the_page_carries_its_operations() {
         let text = serde_json::to_string(op).expect("json");
         assert!(html.contains(&text), "{name} inlined");
     }
+    assert!(
+        csp.contains("connect-src 'self' wss://127.0.0.1:13579;"),
+        "the page may reach NCALayer's own address and nothing else: {csp}"
+    );
+    assert!(html.contains("const NCALAYER = 'wss://127.0.0.1:13579';"));
     for id in [
         "applications",
-        "expiring",
-        "block-requests",
-        "training",
-        "block",
+        "people",
+        "person-grants",
+        "application-employees",
+        "pending-block-requests",
+        "unreported-trainings",
+        "expiring-grants",
+        "months",
+        "register-form",
+        "sign-in",
         "token",
         "lang",
     ] {
@@ -114,7 +124,7 @@ async fn review_then_grant_makes_the_grant_active_and_auditors_are_refused() {
             "and grants it",
             &integrator.iin,
             "grant",
-            json!({ "id": id }),
+            json!({ "id": id, "partial": false }),
             "",
         ),
     ];
@@ -171,7 +181,7 @@ async fn review_then_grant_makes_the_grant_active_and_auditors_are_refused() {
         "another body's application is not listed: {v}"
     );
     for (op, vars) in [
-        ("grant", json!({ "id": id })),
+        ("grant", json!({ "id": id, "partial": false })),
         ("block", json!({ "userId": user_id })),
     ] {
         let v = call(&mut s, &auditor.iin, op, vars).await;
@@ -194,6 +204,7 @@ async fn the_console_labels_come_in_each_language_without_signing_in() {
     let types = [
         "ApplicationStatus",
         "BodyKind",
+        "CalendarDayKind",
         "ConflictKind",
         "EmployeeOutcome",
         "GrantStatus",
@@ -254,6 +265,7 @@ async fn the_console_shows_conflicts_grants_the_others_and_refuses() {
         s.gql(REVIEW, json!({ "id": id, "d": "APPROVE" })).await;
         ids.push(id);
     }
+    // The list shows how many on each application are in conflict; the detail says who and why.
     let v = call(&mut s, &integrator.iin, "applications", json!({})).await;
     let listed = |id: &Value| {
         v["data"]["accessApplications"]["nodes"]
@@ -264,6 +276,26 @@ async fn the_console_shows_conflicts_grants_the_others_and_refuses() {
             .cloned()
             .expect("listed")
     };
+    let in_conflict: Vec<usize> = ids
+        .iter()
+        .map(|id| {
+            listed(id)["employees"]
+                .as_array()
+                .expect("employees")
+                .iter()
+                .filter(|e| e["conflicts"].as_array().is_some_and(|c| !c.is_empty()))
+                .count()
+        })
+        .collect();
+    assert_eq!(in_conflict, vec![1, 1]);
+    let detail = call(
+        &mut s,
+        &integrator.iin,
+        "application",
+        json!({ "id": ids[0] }),
+    )
+    .await;
+    let listed = |_: &Value| detail["data"]["accessApplication"].clone();
     let first = listed(&ids[0]);
     let regs: Vec<(&Value, &Value)> = first["employees"]
         .as_array()
@@ -286,8 +318,8 @@ async fn the_console_shows_conflicts_grants_the_others_and_refuses() {
     let v = call(
         &mut s,
         &integrator.iin,
-        "grantOthers",
-        json!({ "id": ids[0] }),
+        "grant",
+        json!({ "id": ids[0], "partial": true }),
     )
     .await;
     let grants = v["data"]["grantAccess"]

@@ -115,4 +115,121 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    /// The value of the JavaScript expression `expression` once it is truthy (within 20
+    /// seconds); `what` names the wait in the failure.
+    pub async fn wait_until(&self, what: &str, expression: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let script = format!("try {{ return ({expression}); }} catch (e) {{ return null; }}");
+        loop {
+            let v = self
+                .client
+                .execute(&script, vec![])
+                .await
+                .unwrap_or_default();
+            let truthy = match &v {
+                serde_json::Value::Null => false,
+                serde_json::Value::Bool(b) => *b,
+                serde_json::Value::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if truthy {
+                return v;
+            }
+            let message = self
+                .client
+                .execute(
+                    "const m = document.getElementById('message'); return m ? m.textContent : '';",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not so after 20 s (page message: {message})"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Types `text` into the field matching `css`, replacing what it held.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let field = self
+            .client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        field
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Checks the page as it stands with axe-core (WCAG 2.1 A and AA rules: labels, names,
+    /// contrast, landmarks, focusable controls) and fails on any serious or critical
+    /// violation, naming the rule and the elements. `what` names the page in the failure.
+    /// axe-core comes from npm (`tests/graphql-http`, installed by `.ci/run`).
+    pub async fn accessibility(&self, what: &str) {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/graphql-http/node_modules/axe-core/axe.min.js"
+        );
+        let Ok(axe) = std::fs::read_to_string(path) else {
+            assert!(
+                std::env::var("AUDIT_HUB_BROWSER_TESTS").as_deref() != Ok("required"),
+                "axe-core is required here: run `npm ci` in tests/graphql-http"
+            );
+            eprintln!("accessibility check SKIPPED: run `npm ci` in tests/graphql-http");
+            return;
+        };
+        self.client
+            .execute(&axe, vec![])
+            .await
+            .expect("load axe-core");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                   .then((r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                      nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }))))
+                   .catch((e) => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        let serious: Vec<String> = found
+            .as_array()
+            .expect("violations")
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| {
+                format!(
+                    "{} ({}): {} at {}",
+                    v["id"], v["impact"], v["help"], v["nodes"]
+                )
+            })
+            .collect();
+        assert!(
+            serious.is_empty(),
+            "{what}: accessibility violations:\n{}",
+            serious.join("\n")
+        );
+        println!("{what}: no serious accessibility violation");
+    }
 }
