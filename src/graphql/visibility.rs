@@ -54,6 +54,8 @@ pub const TYPES: &[(&str, Governed)] = &[
     ("InformatizationObjectEdge", Governed::PageOf),
     ("OrganizationConnection", Governed::PageOf),
     ("OrganizationEdge", Governed::PageOf),
+    ("UserConnection", Governed::PageOf),
+    ("UserEdge", Governed::PageOf),
 ];
 
 #[cfg(test)]

@@ -548,7 +548,19 @@ async fn serve_refuses_bad_settings_naming_what_to_fix() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let taken = taken.local_addr().expect("addr").to_string();
     let key = "cli-test-signing-key-0123456789abcdef";
-    let cases: [(&str, Vec<&str>, Option<&str>, &str); 8] = [
+    let cases: [(&str, Vec<&str>, Option<&str>, &str); 10] = [
+        (
+            "NCALayer elsewhere than this computer",
+            vec!["--ncalayer-url", "wss://signer.example.kz:13579"],
+            Some(key),
+            "--ncalayer-url: `wss://signer.example.kz:13579` is not NCALayer's address",
+        ),
+        (
+            "NCALayer over plain HTTP",
+            vec!["--ncalayer-url", "http://127.0.0.1:13579"],
+            Some(key),
+            "--ncalayer-url",
+        ),
         (
             "listen address that is none",
             vec!["--listen", "nonsense"],

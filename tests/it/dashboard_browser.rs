@@ -212,6 +212,7 @@ async fn the_dashboard_draws_the_apis_groups_and_downloads_the_same_numbers() {
         browser
             .screenshot(&format!("dashboard-{}", who.replace(' ', "-")))
             .await;
+        browser.accessibility(&format!("dashboard, {who}")).await;
     }
 
     // Drill down: a bar of an administrator shows its programs.
@@ -231,5 +232,6 @@ async fn the_dashboard_draws_the_apis_groups_and_downloads_the_same_numbers() {
         .await;
     assert_eq!(header, "Бағдарлама", "programs of {first_key}");
     browser.screenshot("dashboard-drill-down").await;
+    browser.accessibility("dashboard, drill-down").await;
     browser.close().await;
 }

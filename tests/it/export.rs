@@ -475,7 +475,7 @@ async fn unknown_parameters_and_filter_keys_are_refused() {
 
 /// A workbook export's status, media type and first sheet as text cells (numbers as a
 /// spreadsheet would print them: whole numbers without a decimal point).
-async fn get_xlsx(
+pub(crate) async fn get_xlsx(
     s: &TestServer,
     path: &str,
     params: &[(&str, String)],

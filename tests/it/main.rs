@@ -17,6 +17,7 @@ mod dashboard_browser;
 mod dialects;
 mod export;
 mod faults;
+mod follow_up_export;
 mod gate;
 mod graphql_http;
 mod hostile_input;

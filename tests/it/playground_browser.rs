@@ -121,6 +121,9 @@ async fn the_playground_opens_with_how_to_start_and_never_an_introspection_error
         browser
             .screenshot(&format!("playground-{}", case.name.replace(' ', "-")))
             .await;
+        browser
+            .accessibility(&format!("playground, {}", case.name))
+            .await;
     }
 
     // Picking a demo user opens GraphiQL on that user's token, with the schema and no error.

@@ -27,8 +27,13 @@ const MEMBERSHIPS: &str =
 const GRANTS: &str =
     "query($u: ID!) { grantHistory(userId: $u) { id user { id organization { id } } } }";
 const EXPIRING: &str = "{ expiringGrants(withinDays: 366) { id user { id organization { id } } } }";
-const TRAINING: &str = "{ trainingReports(pendingOnly: false) { id userId } }";
-const BLOCKS: &str = "{ pendingBlockRequests { id userId } }";
+const TRAINING: &str = "{ trainingReports(pendingOnly: false) { id userId user { id } } }";
+const BLOCKS: &str = "{ pendingBlockRequests { id userId user { id } } }";
+const PEOPLE: &str = "{ people(first: 1000) { edges { node { id organization { id } } } } }";
+const USER_FIELD: &str = "user(id: \"{}\") { id }";
+const APP_FIELD: &str = "accessApplication(id: \"{}\") { id }";
+const TRAININGS_FIELD: &str = "trainingHistory(userId: \"{}\") { id user { id } }";
+const BLOCKS_FIELD: &str = "blockRequestHistory(userId: \"{}\") { id user { id } }";
 const AUDIT: &str = "{ auditEvents(first: 1000) { edges { node { organizationId } } } }";
 const CALENDAR: &str = "{ calendar(year: 2025) { date kind } }";
 const REQUEST_BLOCK: &str = "mutation($u: ID!, $on: Date!) { requestBlock(userId: $u, terminatedOn: $on, reason: \"dismissed\") { id } }";
@@ -73,6 +78,8 @@ struct Facts {
     trainings: BTreeMap<i64, i64>,
     /// Pending block request id → organization id.
     pending_blocks: BTreeMap<i64, i64>,
+    /// Block request id → (user id, organization id), executed or not.
+    blocks: BTreeMap<i64, (i64, i64)>,
 }
 
 fn some(m: BTreeMap<i64, Option<i64>>) -> BTreeMap<i64, i64> {
@@ -134,6 +141,14 @@ impl Facts {
             grants: some(pairs(db, "access_grants", "id", "user_id").await),
             trainings: some(pairs(db, "training_records", "id", "user_id").await),
             pending_blocks,
+            blocks: {
+                let users = some(pairs(db, "block_requests", "id", "user_id").await);
+                let bodies = some(pairs(db, "block_requests", "id", "organization_id").await);
+                users
+                    .iter()
+                    .map(|(id, u)| (*id, (*u, bodies[id])))
+                    .collect()
+            },
         }
     }
 }
@@ -388,6 +403,7 @@ async fn every_entity_follows_one_rule_on_every_path() {
                 (TRAINING, json!({})),
                 (BLOCKS, json!({})),
                 (AUDIT, json!({})),
+                (PEOPLE, json!({})),
                 (CALENDAR, json!({})),
             ] {
                 let v = server.gql(q, vars).await;
@@ -545,6 +561,43 @@ async fn every_entity_follows_one_rule_on_every_path() {
             .map(|(t, _)| *t)
             .collect();
         assert_eq!(got, want, "{name}: trainingReports");
+        for r in data(&server.gql(TRAINING, json!({})).await)["trainingReports"]
+            .as_array()
+            .expect("reports")
+        {
+            assert_eq!(
+                id_of(&r["user"]),
+                id_of(&r["userId"]),
+                "{name}: TrainingReport.user"
+            );
+        }
+
+        // The people list, a person by id and each person's training history follow the
+        // same rule as the histories above.
+        let listed: BTreeSet<i64> = nodes(&data(&server.gql(PEOPLE, json!({})).await)["people"])
+            .iter()
+            .map(|n| id_of(&n["id"]).expect("id"))
+            .collect();
+        let by_id: BTreeSet<i64> = each(&server, name, USER_FIELD, &people)
+            .await
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(id, _)| id)
+            .collect();
+        let want: BTreeSet<i64> = people.iter().copied().filter(|u| sees_person(*u)).collect();
+        assert_eq!(listed, want, "{name}: people");
+        assert_eq!(by_id, want, "{name}: user(id)");
+        let trainings = each(&server, name, TRAININGS_FIELD, &people).await;
+        for user in &people {
+            let got: BTreeSet<i64> = ids(&trainings[user]).into_iter().collect();
+            let want: BTreeSet<i64> = facts
+                .trainings
+                .iter()
+                .filter(|(_, u)| *u == user && sees_person(**u))
+                .map(|(t, _)| *t)
+                .collect();
+            assert_eq!(got, want, "{name}: trainingHistory of user {user}");
+        }
 
         // Block requests and audit events: a body's own, or every body's for the administrators.
         let own_body = match case.role {
@@ -558,6 +611,9 @@ async fn every_entity_follows_one_rule_on_every_path() {
             Some(None) => {
                 assert_eq!(refusal(&blocks), "FORBIDDEN", "{name}: {blocks}");
                 assert_eq!(refusal(&audit), "FORBIDDEN", "{name}: {audit}");
+                let mine = format!("{{ {} }}", BLOCKS_FIELD.replace("{}", &my_id.to_string()));
+                let v = server.gql(&mine, json!({})).await;
+                assert_eq!(refusal(&v), "FORBIDDEN", "{name}: {v}");
             }
             _ => {
                 let got: BTreeSet<i64> = ids(&data(&blocks)["pendingBlockRequests"])
@@ -570,6 +626,31 @@ async fn every_entity_follows_one_rule_on_every_path() {
                     .map(|(b, _)| *b)
                     .collect();
                 assert_eq!(got, want, "{name}: pendingBlockRequests");
+                for b in data(&blocks)["pendingBlockRequests"]
+                    .as_array()
+                    .expect("blocks")
+                {
+                    let user = id_of(&b["userId"]).expect("user");
+                    let shown_user = id_of(&b["user"]);
+                    assert_eq!(
+                        shown_user,
+                        Some(user).filter(|u| sees_person(*u)),
+                        "{name}: BlockRequest.user"
+                    );
+                }
+                let histories = each(&server, name, BLOCKS_FIELD, &people).await;
+                for user in &people {
+                    let got: BTreeSet<i64> = ids(&histories[user]).into_iter().collect();
+                    let want: BTreeSet<i64> = facts
+                        .blocks
+                        .iter()
+                        .filter(|(_, (u, o))| {
+                            u == user && own_body.flatten().is_none_or(|own| own == *o)
+                        })
+                        .map(|(b, _)| *b)
+                        .collect();
+                    assert_eq!(got, want, "{name}: blockRequestHistory of user {user}");
+                }
                 let events = nodes(&data(&audit)["auditEvents"]);
                 assert!(!events.is_empty(), "{name}: audit events");
                 let bodies: BTreeSet<Option<i64>> =
@@ -586,6 +667,10 @@ async fn every_entity_follows_one_rule_on_every_path() {
         let apps = server.gql(APPS, json!({})).await;
         if let Role::Employee { .. } = case.role {
             assert_eq!(refusal(&apps), "FORBIDDEN", "{name}: {apps}");
+            let first = facts.applications.keys().next().expect("an application");
+            let one = format!("{{ {} }}", APP_FIELD.replace("{}", &first.to_string()));
+            let v = server.gql(&one, json!({})).await;
+            assert_eq!(refusal(&v), "FORBIDDEN", "{name}: {v}");
         } else {
             let apps = nodes(&data(&apps)["accessApplications"]);
             let got: BTreeSet<i64> = apps.iter().map(|n| id_of(&n["id"]).expect("id")).collect();
@@ -599,6 +684,14 @@ async fn every_entity_follows_one_rule_on_every_path() {
                 .map(|(a, _)| *a)
                 .collect();
             assert_eq!(got, want, "{name}: accessApplications");
+            let every: Vec<i64> = facts.applications.keys().copied().collect();
+            let by_id: BTreeSet<i64> = each(&server, name, APP_FIELD, &every)
+                .await
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(id, _)| id)
+                .collect();
+            assert_eq!(by_id, want, "{name}: accessApplication(id)");
             for n in &apps {
                 let app = id_of(&n["id"]).expect("id");
                 shown(
