@@ -3,8 +3,9 @@
 //! speaks NCALayer's `commonUtils` protocol and signs the challenge as CMS with an
 //! OpenSSL-made test certificate the server trusts), finds a person by IIN and opens their
 //! page, opens an application with a conflict and refuses it with a reason, grants another,
-//! and marks a Saturday as a working day. Each step is checked against the API and the
-//! database, each view is checked with axe-core, and screenshots are saved and printed.
+//! and marks a Saturday as a working day; then enters an application received on paper, which
+//! the API refuses to the integrator and takes from the authorized body. Each step is checked
+//! against the API, each view is checked with axe-core, and screenshots are saved and printed.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`; `.ci/run`
 //! installs them). Without them the test says so and passes, unless
@@ -118,6 +119,48 @@ async fn approved(s: &mut TestServer, head: &str, reviewer: &str, employees: Vec
         "{v}"
     );
     id
+}
+
+/// Fills the registration form for the body `organization` with one employee, `employee`,
+/// and submits it.
+async fn fill_registration(browser: &Browser, organization: &Value, employee: &str) {
+    browser
+        .wait_until(
+            "the registration form ready",
+            "document.querySelectorAll('#reg-organization option').length > 1 && document.getElementById('reg-e1-iin')",
+        )
+        .await;
+    browser
+        .client
+        .execute(
+            "document.getElementById('reg-organization').value = arguments[0];",
+            vec![organization.clone()],
+        )
+        .await
+        .expect("choose the body");
+    for (css, text) in [
+        ("#reg-incoming", "ВХ-2026/118"),
+        ("#reg-head", "Ахметов Асқар Серікұлы"),
+        ("#reg-phone", "+7 701 555 44 33"),
+        ("#reg-email", "kense@maslikhat.kz"),
+        ("#reg-e1-surname", "Жақыпова"),
+        ("#reg-e1-name", "Әлия"),
+        ("#reg-e1-iin", employee),
+        ("#reg-e1-position", "Бас маман"),
+        ("#reg-e1-structuralUnit", "Тексеру бөлімі"),
+        ("#reg-e1-eqyzmetQrCode", "EQ-7401"),
+        ("#reg-e1-phone", "+7 701 555 44 34"),
+        ("#reg-e1-email", "aliya@maslikhat.kz"),
+        ("#reg-e1-purpose", "Бюджетті бақылау"),
+    ] {
+        browser.type_into(css, text).await;
+    }
+    browser
+        .click("#reg-systems input[value=\"ANALYTICS_CENTER\"]")
+        .await;
+    browser
+        .click("#register-form button[type=\"submit\"]")
+        .await;
 }
 
 /// Moves the console to `hash` and waits for the view's heading.
@@ -400,6 +443,47 @@ async fn round(browser: &Browser, w: &Words) {
     browser
         .accessibility(&format!("console registration ({})", w.code))
         .await;
+
+    // An application received through the document system, entered by the form (the
+    // integrator may not register one: the API refuses, in the page's language).
+    let body = s
+        .clone_as(&a.head)
+        .data("{ me { organization { id } } }", json!({}))
+        .await;
+    let organization = body["me"]["organization"]["id"].clone();
+    let employee_iin = iin(7401);
+    fill_registration(browser, &organization, &employee_iin).await;
+    let refused = browser
+        .wait_for_text("#message.error", |t| !t.is_empty())
+        .await;
+    let forbidden = audit_hub::error::AppError::Forbidden.message(w.lang);
+    assert!(refused.contains(&forbidden), "{refused}");
+    // The authorized body registers it through the same form.
+    c.execute(
+        "localStorage.setItem('audit-hub-token', arguments[0]); location.reload();",
+        vec![json!(common::token(&a.reviewer))],
+    )
+    .await
+    .expect("sign in as the authorized body");
+    browser.wait_for_text("#who", |t| !t.is_empty()).await;
+    fill_registration(browser, &organization, &employee_iin).await;
+    let registered = browser
+        .wait_until(
+            "registered and opened",
+            "document.getElementById('view-application').dataset.status === 'SUBMITTED' && document.getElementById('view-application').dataset.id",
+        )
+        .await;
+    let v = s
+        .data(
+            "query($id: ID!) { accessApplication(id: $id) { incomingNumber systems employees { iin } } }",
+            json!({ "id": registered }),
+        )
+        .await;
+    assert_eq!(
+        v["accessApplication"],
+        json!({ "incomingNumber": "ВХ-2026/118", "systems": ["ANALYTICS_CENTER"],
+                "employees": [{ "iin": employee_iin }] })
+    );
 }
 
 #[tokio::test]
