@@ -54,6 +54,8 @@ pub struct Config {
     pub demo: bool,
     /// Whether operator-issued tokens are accepted outside demo mode.
     pub allow_operator_tokens: bool,
+    /// The bound on the read replica's lag, past which reads go to the primary.
+    pub replica_max_lag: std::time::Duration,
     /// NCALayer's WebSocket address for the office console (checked by
     /// [`http::admin::ncalayer_address`]); `None`: NCALayer's own default.
     pub ncalayer: Option<String>,
@@ -77,6 +79,7 @@ impl Config {
             demo: false,
             allow_operator_tokens: false,
             ncalayer: None,
+            replica_max_lag: http::replica::DEFAULT_MAX_LAG,
         }
     }
 
@@ -101,6 +104,12 @@ impl Config {
     /// The same configuration checking these revocation lists at sign-in (never refreshed).
     pub fn with_revocation(mut self, revocation: Arc<Revocation>) -> Config {
         self.revocation = Some((revocation, None));
+        self
+    }
+
+    /// The same configuration holding the read replica's lag to `max_lag`.
+    pub fn with_replica_max_lag(mut self, max_lag: std::time::Duration) -> Config {
+        self.replica_max_lag = max_lag;
         self
     }
 
@@ -167,7 +176,15 @@ impl Application {
             .with_limits(config.limits)
             .with_caller_recheck(config.caller_recheck);
         if let Some(replica) = replica {
-            state = state.with_read_replica(replica);
+            // Measured once before serving, so reads use the replica from the first request
+            // when it is caught up; then every second.
+            state = state
+                .with_read_replica(replica.clone())
+                .with_replica_max_lag(config.replica_max_lag);
+            // Handles of their own, so the measurements never count as a request's statements.
+            let (primary, replica) = (state.db.for_background(), replica.for_background());
+            state.replica_health.measure(&primary, &replica).await;
+            http::replica::ReplicaHealth::spawn(&state.replica_health, primary, replica);
         }
         state.demo = config.demo;
         state.allow_operator_tokens = config.allow_operator_tokens;

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// issuer decides if one is held (`--crl`), else the login is refused.
     #[arg(long, env = "AUDIT_HUB_OCSP_URL")]
     ocsp_url: Option<String>,
+    /// The longest a read replica may lag behind the primary and still serve reads (e.g. `10s`);
+    /// past it, reads go to the primary until it catches up.
+    #[arg(long, env = "AUDIT_HUB_REPLICA_MAX_LAG", default_value = "10s", value_parser = humantime::parse_duration)]
+    replica_max_lag: std::time::Duration,
     /// NCALayer's WebSocket on the operator's computer, which the office console (`/admin`)
     /// asks to sign the sign-in challenge: `wss://` (or `ws://`) on 127.0.0.1 or localhost.
     #[arg(long, env = "AUDIT_HUB_NCALAYER_URL", default_value = crate::http::admin::NCALAYER)]
@@ -166,6 +170,7 @@ pub(super) async fn run(cx: &Context<'_>, args: ServeArgs) -> anyhow::Result<i32
     config.demo = args.demo;
     config.allow_operator_tokens = args.allow_operator_tokens;
     config.ncalayer = Some(args.ncalayer_url.clone());
+    config.replica_max_lag = args.replica_max_lag;
     let app = Application::build(config).await.map_err(|e| {
         let message = e.to_string();
         if message.starts_with("the read replica") {

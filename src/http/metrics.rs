@@ -64,6 +64,8 @@ pub struct Metrics {
     caller_cache: Family<StateLabel, Gauge>,
     grants: Family<StateLabel, Gauge>,
     policy_revision: Gauge,
+    replica_lag: Gauge<f64, std::sync::atomic::AtomicU64>,
+    replica_serving: Gauge,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -85,6 +87,18 @@ impl Metrics {
         let caller_cache = Family::<StateLabel, Gauge>::default();
         let grants = Family::<StateLabel, Gauge>::default();
         let policy_revision = Gauge::default();
+        let replica_lag = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        let replica_serving = Gauge::default();
+        registry.register(
+            "replica_lag_seconds",
+            "How far the read replica is behind the primary at the last measurement (-1: unknown or no replica)",
+            replica_lag.clone(),
+        );
+        registry.register(
+            "replica_serving",
+            "1 while the read replica serves scoped reads (within its lag bound), 0 while they go to the primary",
+            replica_serving.clone(),
+        );
         registry.register(
             "requests",
             "Requests answered, by operation and outcome",
@@ -135,6 +149,8 @@ impl Metrics {
             caller_cache,
             grants,
             policy_revision,
+            replica_lag,
+            replica_serving,
             operations: Mutex::new(HashSet::new()),
         }
     }
@@ -207,6 +223,15 @@ impl Metrics {
             Governing::Revision(id) => id,
             Governing::Broken(id) => -id,
         });
+        let health = &state.replica_health;
+        let replica = state.read_replica.is_some();
+        self.replica_lag.set(match health.lag() {
+            Some(lag) if replica => lag.as_secs_f64(),
+            _ => -1.0,
+        });
+        self.replica_serving.set(i64::from(
+            replica && health.state() == super::replica::ReplicaState::Serving,
+        ));
         let today = crate::authz::principal::local_day(state.clock.now());
         match crate::authz::principal::grant_counts(&state.db, today).await {
             Ok(counts) => {

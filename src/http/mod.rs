@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod persisted;
 pub mod playground;
 pub mod rate_limit;
+pub mod replica;
 pub mod request_id;
 
 use poem::http::Method;
@@ -80,6 +81,8 @@ pub struct AppState {
     pub callers: Arc<CallerCache>,
     /// A read replica for scoped data reads (`None`: they go to `db`).
     pub read_replica: Option<Db>,
+    /// The replica's lag and its bound: past it, reads go to `db`.
+    pub replica_health: Arc<replica::ReplicaHealth>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
     /// Query texts of automatic persisted queries, by hash.
@@ -117,6 +120,7 @@ impl AppState {
             audit: AuditWriter::spawn(db.clone()),
             callers: caller_cache(&db, DEFAULT_CALLER_RECHECK),
             read_replica: None,
+            replica_health: Arc::new(replica::ReplicaHealth::new(replica::DEFAULT_MAX_LAG)),
             metrics: Arc::new(metrics::Metrics::new()),
             persisted: Arc::default(),
             exports: Arc::new(export_slots::ExportSlots::new(
@@ -172,9 +176,21 @@ impl AppState {
         self
     }
 
-    /// Where scoped data reads go.
+    /// The same state holding the replica's lag to `max_lag`.
+    pub fn with_replica_max_lag(mut self, max_lag: std::time::Duration) -> AppState {
+        self.replica_health = Arc::new(replica::ReplicaHealth::new(max_lag));
+        self
+    }
+
+    /// Where scoped data reads go: the replica while its lag is known and within the bound,
+    /// else the primary.
     pub fn reads(&self) -> &Db {
-        self.read_replica.as_ref().unwrap_or(&self.db)
+        match &self.read_replica {
+            Some(replica) if self.replica_health.state() == replica::ReplicaState::Serving => {
+                replica
+            }
+            _ => &self.db,
+        }
     }
 
     /// The same state re-reading the caller epoch every `recheck` (besides notifications).
@@ -476,10 +492,24 @@ async fn readyz(Data(state): Data<&AppState>) -> Response {
     }
     let mut ready = database && policy;
     if let Some(replica) = &state.read_replica {
+        // A lagging replica leaves the server ready (reads go to the primary meanwhile); one
+        // that does not answer does not.
         let answered = answers(replica).await;
         ready &= answered;
         body["ready"] = ready.into();
-        body["readReplica"] = state_of(answered).into();
+        let health = &state.replica_health;
+        body["readReplica"] = match (answered, health.state()) {
+            (false, _) => "unreachable",
+            (true, replica::ReplicaState::Serving) => "ok",
+            (true, replica::ReplicaState::Lagging) => "lagging",
+            (true, replica::ReplicaState::Unknown) => "unmeasured",
+        }
+        .into();
+        body["replicaLagSeconds"] = health
+            .lag()
+            .map(|l| serde_json::json!(l.as_secs_f64()))
+            .unwrap_or(serde_json::Value::Null);
+        body["replicaMaxLagSeconds"] = health.max_lag().as_secs_f64().into();
     }
     Response::builder()
         .status(if ready {

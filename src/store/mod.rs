@@ -26,6 +26,7 @@ pub mod people;
 pub mod policies;
 pub mod reference;
 pub mod register;
+pub mod replication;
 pub mod rollup;
 pub mod schema;
 pub mod seed;

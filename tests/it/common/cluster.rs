@@ -1,6 +1,7 @@
-//! A private PostgreSQL cluster for fault tests: made with `initdb` in a temporary folder (as
-//! the `postgres` user), listening on a free port of 127.0.0.1, stopped and started at will,
-//! removed on drop.
+//! A private PostgreSQL cluster for fault and replication tests: made with `initdb` in a
+//! temporary folder (as the `postgres` user), or as a hot standby of another with
+//! `pg_basebackup`, listening on a free port of 127.0.0.1, stopped and started at will, removed
+//! on drop.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -56,6 +57,59 @@ impl Cluster {
         let cluster = Cluster { dir, bin, port };
         cluster.resume();
         Ok(cluster)
+    }
+
+    /// A hot standby of `primary`: a base backup streamed from it with `pg_basebackup` (`-R`
+    /// writes the streaming-replication settings), started on a port of its own.
+    pub fn standby_of(primary: &Cluster) -> Result<Cluster, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let chown = Command::new("chown")
+            .args(["postgres"])
+            .arg(dir.path())
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !chown.success() {
+            return Err("cannot hand a folder to the postgres user".into());
+        }
+        let data = dir.path().join("data");
+        let data = data.to_str().ok_or("a UTF-8 temporary path")?.to_owned();
+        let port = primary.port.to_string();
+        let backup = as_postgres(
+            &primary.bin.join("pg_basebackup"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                &data,
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync",
+            ],
+        );
+        if !backup.status.success() {
+            return Err(format!(
+                "pg_basebackup: {}",
+                String::from_utf8_lossy(&backup.stderr)
+            ));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let standby = Cluster {
+            dir,
+            bin: primary.bin.clone(),
+            port,
+        };
+        standby.resume();
+        Ok(standby)
     }
 
     fn data(&self) -> String {
