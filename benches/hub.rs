@@ -5,9 +5,13 @@
 //!
 //! `cargo bench --bench hub -- --backend sqlite --scale 50 --concurrency 16 --seconds 20`
 //! (`--backend postgres://postgres@127.0.0.1:5432` for PostgreSQL); `benches/run.sh` runs both.
+//! With `--peer` (PostgreSQL), the same run also measures PostGraphile on the same database and
+//! the hub's own SQL with `pgbench`, and prints the ratios (`support/peer.rs`).
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
+#[path = "support/peer.rs"]
+mod peer;
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -38,6 +42,10 @@ struct Args {
     /// Run only the queries whose name contains this text (e.g. `police`), for profiling one.
     #[arg(long)]
     only: Option<String>,
+    /// Also measure PostGraphile (two workers, row-level security) and the hub's own SQL
+    /// (`pgbench`) on the three queries they share (PostgreSQL only).
+    #[arg(long)]
+    peer: bool,
     /// `cargo bench` passes `--bench`; accepted and ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -100,33 +108,23 @@ async fn main() -> anyhow::Result<()> {
     if let Some(only) = &args.only {
         probes.retain(|p| p.name.contains(only.as_str()));
     }
-    db.close().await;
-
-    let port = free_port()?;
-    let mut server = tokio::process::Command::new(exe)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--rate-limit",
-            "0",
-        ])
-        .env("DATABASE_URL", &url)
-        .env(
-            "AUDIT_HUB_TOKEN_KEY",
-            std::str::from_utf8(common::TEST_KEY)?,
-        )
-        // Slow-statement warnings would flood the report; errors still show.
-        .env("AUDIT_HUB_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = server.id().unwrap_or(0);
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
+    let own_sql = if args.peer {
+        anyhow::ensure!(
+            args.backend.starts_with("postgres"),
+            "--peer needs --backend postgres://..."
+        );
+        peer::install(&db).await?;
+        Some(capture_own_sql(exe, &url, &client, &probes).await?)
+    } else {
+        None
+    };
+    db.close().await;
+
+    let (mut server, base) = start_hub(exe, &url).await?;
+    let pid = server.id().unwrap_or(0);
     wait_ready(&client, &base).await?;
 
     println!(
@@ -172,6 +170,183 @@ async fn main() -> anyhow::Result<()> {
         peak_memory(pid).unwrap_or_else(|| "unknown".to_owned())
     );
     server.kill().await?;
+    if let Some(own_sql) = own_sql {
+        compare_with_peers(&args, &url, &client, &results, &own_sql, year).await?;
+    }
+    Ok(())
+}
+
+/// The release server on a free port over `url`, with the rate limit off; its process and base
+/// URL.
+async fn start_hub(exe: &str, url: &str) -> anyhow::Result<(tokio::process::Child, String)> {
+    let port = free_port()?;
+    let server = tokio::process::Command::new(exe)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--rate-limit",
+            "0",
+        ])
+        .env("DATABASE_URL", url)
+        .env(
+            "AUDIT_HUB_TOKEN_KEY",
+            std::str::from_utf8(common::TEST_KEY)?,
+        )
+        // Slow-statement warnings would flood the report; errors still show.
+        .env("AUDIT_HUB_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    Ok((server, format!("http://127.0.0.1:{port}")))
+}
+
+/// The queries measured against the peers: the hub's probe, the PostGraphile caller and query.
+const SHARED: [(&str, &str, &str); 3] = [
+    (
+        "police budgetLines page (scoped)",
+        "police",
+        "query($y: Int!) { allBudgetRows(first: 100, orderBy: PRIMARY_KEY_ASC, filter: { year: { equalTo: $y } }) { nodes { id year level territory administrator program phase amountTenths } pageInfo { hasNextPage endCursor } } }",
+    ),
+    (
+        "region dashboard (scoped)",
+        "maslikhat",
+        "query($y: Int!) { allBudgetRollups(filter: { year: { equalTo: $y } }) { groupedAggregates(groupBy: [ADMINISTRATOR, PHASE]) { keys sum { amountTenths rowCount } } } }",
+    ),
+    (
+        "100 objects with documents and funding (scoped)",
+        "commission",
+        "{ allObjects(first: 100, orderBy: PRIMARY_KEY_ASC) { nodes { id name stage organizationByOwnerId { name } documentsByObjectId { nodes { id title sizeBytes } } fundingsByObjectId { nodes { year program } } } } }",
+    ),
+];
+
+/// The hub's own statements for each shared query: a hub started while PostgreSQL logs every
+/// statement of the database serves each query twice (the first warms its caches), and the
+/// data reads of the second become that query's script.
+async fn capture_own_sql(
+    exe: &str,
+    url: &str,
+    client: &reqwest::Client,
+    probes: &[Probe],
+) -> anyhow::Result<Vec<(&'static str, Vec<String>)>> {
+    let (server_url, database) = url
+        .rsplit_once('/')
+        .ok_or_else(|| anyhow::anyhow!("a database URL"))?;
+    let admin = Db::connect(&ConnectOptions {
+        url: format!("{server_url}/postgres"),
+        max_connections: 1,
+        statement_timeout: None,
+    })
+    .await?;
+    peer::log_statements(&admin, database, true).await?;
+    let log = peer::server_log()?;
+    let (mut server, base) = start_hub(exe, url).await?;
+    wait_ready(client, &base).await?;
+    let mut out = Vec::new();
+    for (name, _, _) in SHARED {
+        let p = probes
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| anyhow::anyhow!("no probe {name}"))?;
+        let send = || {
+            client
+                .post(format!("{base}/graphql"))
+                .bearer_auth(&p.token)
+                .json(&json!({ "query": p.query, "variables": p.variables }))
+                .send()
+        };
+        send().await?.bytes().await?;
+        // The statement log is written asynchronously: let it settle around the request.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let from = std::fs::metadata(&log)?.len();
+        send().await?.bytes().await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let statements = peer::statements_since(&log, from, database)?;
+        anyhow::ensure!(!statements.is_empty(), "no statements logged for {name}");
+        out.push((name, statements));
+    }
+    server.kill().await?;
+    peer::log_statements(&admin, database, false).await?;
+    admin.close().await;
+    Ok(out)
+}
+
+/// PostGraphile and `pgbench` on the shared queries, then the ratios beside the hub's figures.
+async fn compare_with_peers(
+    args: &Args,
+    url: &str,
+    client: &reqwest::Client,
+    hub: &[(&str, Measured)],
+    own_sql: &[(&'static str, Vec<String>)],
+    year: i64,
+) -> anyhow::Result<()> {
+    let port = free_port()?;
+    let mut graphile = peer::start_postgraphile(url, port).await?;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut rows = Vec::new();
+    for (name, caller, query) in SHARED {
+        let token = graphile.tokens[caller]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no PostGraphile token for {caller}"))?
+            .to_owned();
+        let probe = Probe {
+            name,
+            token,
+            query: query.to_owned(),
+            variables: json!({ "y": year }),
+        };
+        let measured = drive(client, &base, &probe, args.concurrency, args.seconds).await;
+        rows.push((name, measured));
+    }
+    graphile.process.kill().await?;
+    println!(
+        "\n### Peers — PostGraphile 4.14.1 (2 workers, row-level security) and the hub's own SQL (pgbench, {} clients)\n",
+        args.concurrency
+    );
+    println!(
+        "| query | hub req/s | PostGraphile req/s | hub ÷ PostGraphile | hub p50 / p99 ms | PostGraphile p50 / p99 ms | own SQL p50 / p99 ms (pgbench req/s) | hub p50 ÷ own SQL p50 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, graphile) in &rows {
+        let Some((_, h)) = hub.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let statements = own_sql
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.as_slice())
+            .unwrap_or_default();
+        let slug: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let (sql_rps, sql_p50, sql_p99) =
+            peer::pgbench(url, statements, args.concurrency, args.seconds, &slug).await?;
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {} / {} ({:.0}) | {:.2} |",
+            h.throughput(),
+            graphile.throughput(),
+            h.throughput() / graphile.throughput().max(f64::MIN_POSITIVE),
+            ms(h.percentile(0.5)),
+            ms(h.percentile(0.99)),
+            ms(graphile.percentile(0.5)),
+            ms(graphile.percentile(0.99)),
+            ms(sql_p50),
+            ms(sql_p99),
+            sql_rps,
+            h.percentile(0.5).as_secs_f64() / sql_p50.as_secs_f64().max(f64::MIN_POSITIVE),
+        );
+        if graphile.errors > 0 {
+            println!("  PostGraphile errors on {name}: {}", graphile.errors);
+        }
+    }
+    for (name, statements) in own_sql {
+        println!("\nThe hub's statements for {name}:");
+        for s in statements {
+            println!("    {s}");
+        }
+    }
     Ok(())
 }
 
