@@ -64,6 +64,9 @@ struct Measured {
     latencies: Vec<Duration>,
     errors: usize,
     elapsed: Duration,
+    /// The mean time its requests waited for their audit event to be durable (the server's
+    /// `audit_hub_audit_append_seconds`), where known.
+    audit_wait: Option<Duration>,
 }
 
 impl Measured {
@@ -135,12 +138,19 @@ async fn main() -> anyhow::Result<()> {
         args.seconds
     );
     println!(
-        "| query | requests/s | p50 ms | p95 ms | p99 ms | errors | scoped ÷ unscoped (p50) |"
+        "| query | requests/s | p50 ms | p95 ms | p99 ms | errors | scoped ÷ unscoped (p50) | audit wait, mean ms |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut results: Vec<(&str, Measured)> = Vec::new();
     for p in &probes {
-        let m = drive(&client, &base, p, args.concurrency, args.seconds).await;
+        let before = audit_waits(&client, &base).await;
+        let mut m = drive(&client, &base, p, args.concurrency, args.seconds).await;
+        let after = audit_waits(&client, &base).await;
+        if let (Some((s0, n0)), Some((s1, n1))) = (before, after)
+            && n1 > n0
+        {
+            m.audit_wait = Some(Duration::from_secs_f64((s1 - s0) / (n1 - n0)));
+        }
         results.push((p.name, m));
     }
     for (name, m) in &results {
@@ -156,13 +166,14 @@ async fn main() -> anyhow::Result<()> {
                 })
         });
         println!(
-            "| {name} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {name} | {:.0} | {} | {} | {} | {} | {} | {} |",
             m.throughput(),
             ms(m.percentile(0.5)),
             ms(m.percentile(0.95)),
             ms(m.percentile(0.99)),
             m.errors,
-            ratio.unwrap_or_default()
+            ratio.unwrap_or_default(),
+            m.audit_wait.map(ms).unwrap_or_default()
         );
     }
     println!(
@@ -602,6 +613,7 @@ async fn drive(
         latencies: Vec::new(),
         errors: 0,
         elapsed: Duration::ZERO,
+        audit_wait: None,
     };
     for t in run(started + Duration::from_secs(seconds)) {
         if let Ok((l, e)) = t.await {
@@ -611,6 +623,27 @@ async fn drive(
     }
     m.elapsed = started.elapsed();
     m
+}
+
+/// The sum (seconds) and count of the server's audit waits so far, from `/metrics`.
+async fn audit_waits(client: &reqwest::Client, base: &str) -> Option<(f64, f64)> {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let value = |name: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    Some((
+        value("audit_hub_audit_append_seconds_sum ")?,
+        value("audit_hub_audit_append_seconds_count ")?,
+    ))
 }
 
 /// Peak resident memory of process `pid` (Linux `VmHWM`).

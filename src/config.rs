@@ -172,6 +172,10 @@ pub struct LimitOptions {
     /// How long a line export waits for its client to read before it ends, e.g. `60s`.
     #[arg(long, env = "AUDIT_HUB_EXPORT_IDLE", default_value = "60s", value_parser = humantime::parse_duration)]
     pub export_idle: std::time::Duration,
+    /// Give every GraphQL object field a tracing span of its own (to find a slow field; costs
+    /// some server time on large pages).
+    #[arg(long, env = "AUDIT_HUB_TRACE_FIELDS")]
+    pub trace_fields: bool,
 }
 
 impl LimitOptions {
@@ -228,6 +232,7 @@ impl LimitOptions {
                     max_list: self.max_filter_list,
                     max_nodes: self.max_filter_nodes,
                 },
+                trace_fields: self.trace_fields,
             },
             max_body: self.max_body,
             request_timeout: self.request_timeout,

@@ -56,7 +56,8 @@ pub async fn log_statements(admin: &Db, database: &str, on: bool) -> anyhow::Res
 /// epoch and transaction control are left out: they are the server's cost, not the query's.
 pub fn statements_since(log: &Path, from: u64, database: &str) -> anyhow::Result<Vec<String>> {
     let bytes = std::fs::read(log)?;
-    let text = String::from_utf8_lossy(&bytes[usize::try_from(from)?.min(bytes.len())..]).into_owned();
+    let text =
+        String::from_utf8_lossy(&bytes[usize::try_from(from)?.min(bytes.len())..]).into_owned();
     let tag = format!("@{database} ");
     let mut out: Vec<String> = Vec::new();
     let mut pending: Option<String> = None;
@@ -79,9 +80,14 @@ pub fn statements_since(log: &Path, from: u64, database: &str) -> anyhow::Result
         };
         let sql = line[at + colon + 2..].trim().to_owned();
         let lower = sql.to_lowercase();
-        let skip = ["audit_events", "change_epochs", "policy_revisions", "pg_notify"]
-            .iter()
-            .any(|t| lower.contains(t))
+        let skip = [
+            "audit_events",
+            "change_epochs",
+            "policy_revisions",
+            "pg_notify",
+        ]
+        .iter()
+        .any(|t| lower.contains(t))
             || !lower.starts_with("select");
         if !skip {
             pending = Some(sql);
@@ -139,14 +145,25 @@ pub async fn pgbench(
     seconds: u64,
     name: &str,
 ) -> anyhow::Result<(f64, Duration, Duration)> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pgbench").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("pgbench")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("script.sql");
     let body: String = statements.iter().map(|s| format!("{s};\n")).collect();
     std::fs::write(&script, body)?;
     let status = tokio::process::Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2", "-T"])
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+        ])
         .arg(seconds.to_string())
         .arg("-f")
         .arg(&script)
@@ -180,11 +197,7 @@ pub async fn pgbench(
         let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
         Duration::from_micros(latencies[i])
     };
-    Ok((
-        latencies.len() as f64 / seconds as f64,
-        at(0.5),
-        at(0.99),
-    ))
+    Ok((latencies.len() as f64 / seconds as f64, at(0.5), at(0.99)))
 }
 
 /// PostGraphile, started: its process (killed when dropped) and a JWT per caller

@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::permissions::Permissions;
+use super::policy::Policy;
 use super::principal::{Principal, local_day};
 use crate::error::AppResult;
 use crate::store::Db;
@@ -27,10 +29,14 @@ const CAPACITY: u64 = 100_000;
 /// How long a lost notification connection waits before subscribing again.
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
-#[derive(Debug)]
 struct Entry {
     epoch: i64,
     principal: Arc<Principal>,
+    /// The caller's permissions under the policy they were last resolved with: resolving them
+    /// asks the policy a few dozen questions (a tenth of a small request's time), and the
+    /// answers change only with the policy or the caller, both of which end the entry or the
+    /// memo.
+    permissions: std::sync::Mutex<Option<(Arc<Policy>, Arc<Permissions>)>>,
 }
 
 /// Resolved callers by IIN, each valid while the caller epoch it was loaded at is current.
@@ -91,9 +97,38 @@ impl CallerCache {
             Arc::new(Entry {
                 epoch,
                 principal: principal.clone(),
+                permissions: std::sync::Mutex::new(None),
             }),
         );
         Ok(principal)
+    }
+
+    /// The permissions of `principal` (as [`CallerCache::principal`] returned it) under `policy`:
+    /// resolved once per cached caller and policy, and shared by the requests that follow.
+    pub fn permissions(
+        &self,
+        principal: &Arc<Principal>,
+        policy: &Arc<Policy>,
+    ) -> Arc<Permissions> {
+        let resolve = || Arc::new(Permissions::resolve(Ok(principal.clone()), policy.clone()));
+        let Some(entry) = self
+            .entries
+            .get(&principal.user.iin)
+            .filter(|e| Arc::ptr_eq(&e.principal, principal))
+        else {
+            return resolve();
+        };
+        let Ok(mut memo) = entry.permissions.lock() else {
+            return resolve();
+        };
+        if let Some((used, permissions)) = memo.as_ref()
+            && Arc::ptr_eq(used, policy)
+        {
+            return permissions.clone();
+        }
+        let permissions = resolve();
+        *memo = Some((policy.clone(), permissions.clone()));
+        permissions
     }
 
     /// The newest caller epoch this process knows of (as of the last request or notification).

@@ -48,6 +48,10 @@ pub struct QueryLimits {
     pub max_complexity: usize,
     /// How large a budget filter may be.
     pub filter: crate::store::filter::FilterLimits,
+    /// Whether each object field gets a tracing span of its own (`--trace-fields`): for
+    /// finding a slow field; off by default because the per-field hook costs about a twentieth
+    /// of a 100-row page's server time (BENCHMARKS.md).
+    pub trace_fields: bool,
 }
 
 impl Default for QueryLimits {
@@ -63,6 +67,7 @@ impl Default for QueryLimits {
             max_fields: 5_000,
             max_complexity: 50_000,
             filter: crate::store::filter::FilterLimits::default(),
+            trace_fields: false,
         }
     }
 }

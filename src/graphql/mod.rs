@@ -64,11 +64,18 @@ fn builder(
 ) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     // The limits extension checks depth, directives and complexity first, with messages that
     // name the limit only to signed-in callers; the built-in checks stay on as a backstop.
-    // The tracing extension opens a span per parse, validation, execution and object field
-    // (not per scalar) inside the request's span, so a slow or failing field is found in the
-    // logs under the request id.
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .extension(async_graphql::extensions::Tracing)
+    // With `trace_fields`, the tracing extension opens a span per parse, validation, execution
+    // and object field (not per scalar) inside the request's span, so a slow or failing field
+    // is found in the logs under the request id. It is off by default: every field of every
+    // row then passes through one more hook (the request's own span, its statements and the
+    // slow-statement warnings stay either way).
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
+    let builder = if limits.trace_fields {
+        builder.extension(async_graphql::extensions::Tracing)
+    } else {
+        builder
+    };
+    builder
         .extension(limits::Limits(std::sync::Arc::new(limits.clone())))
         .data(limits.filter)
         .limit_recursive_depth(limits.max_nesting)

@@ -79,7 +79,10 @@ pub async fn resolve(state: &AppState, req: &Request) -> Caller {
                 .unwrap_or_else(|_| state.policy.startup()),
         ),
     };
-    Arc::new(Permissions::resolve(principal, policy))
+    match principal {
+        Ok(p) => state.callers.permissions(&p, &policy),
+        Err(code) => Arc::new(Permissions::resolve(Err(code), policy)),
+    }
 }
 
 /// The bearer token of a request, if any.
