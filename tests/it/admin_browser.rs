@@ -256,16 +256,16 @@ async fn round(browser: &Browser, w: &Words) {
         .click("#people-search button[type=\"submit\"]")
         .await;
     let row = format!("#people tr[data-iin=\"{}\"] a", a.head);
+    // The view first lists everyone it may; the search's answer replaces that list with the
+    // one person who has this IIN.
     browser
         .wait_until(
-            "the person found",
-            &format!("document.querySelector('{row}')"),
+            "the person found, alone",
+            &format!(
+                "document.querySelectorAll('#people tbody tr').length === 1 && document.querySelector('{row}')"
+            ),
         )
         .await;
-    let found = browser
-        .wait_for_text("#people tbody", |t| !t.is_empty())
-        .await;
-    assert_eq!(found.lines().count(), 1, "one person has this IIN: {found}");
     browser.click(&row).await;
     let title = browser
         .wait_for_text("#person-title", |t| !t.is_empty())
