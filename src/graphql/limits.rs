@@ -8,19 +8,12 @@
 //! learn only that a limit was exceeded, never which one or its number.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use apollo_parser::{Lexer, TokenKind};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{
-    Name, Positioned, Request, ServerError, ServerResult, ValidationResult, Variables,
-};
+use async_graphql::{Name, Positioned, Request, ServerError, Variables};
 use async_graphql_value::Value;
 
-use super::RequestCtx;
 use crate::domain::lang::Lang;
 use crate::store::page::{DEFAULT_PAGE, MAX_PAGE};
 
@@ -438,80 +431,66 @@ fn with_code(mut e: ServerError, code: &str) -> ServerError {
     e
 }
 
-/// The extension that applies [`QueryLimits`] to every request of a schema.
-pub struct Limits(pub Arc<QueryLimits>);
+/// async-graphql's refusal of a document over the schema's complexity limit
+/// (`SchemaBuilder::limit_complexity`, checked during validation).
+const COMPLEXITY_REFUSAL: &str = "Query is too complex.";
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(self.0.clone()))
+/// Admits a request before it runs: measures the text, parses it once (the document stays with
+/// the request, so execution does not parse it again), and measures the document; async-graphql's
+/// validation then sees only documents already within the limits (some of its rules expand
+/// fragments without memoizing). `reveal`: the caller is signed in and may learn which limit.
+///
+/// The checks run here, before the schema, rather than in a schema extension: any extension
+/// puts every field of every row through its per-field hook and a registry lookup, which on a
+/// page of 100 rows was a measurable share of the server's time (BENCHMARKS.md).
+pub fn admit(
+    request: &mut Request,
+    limits: &QueryLimits,
+    lang: Lang,
+    reveal: bool,
+) -> Result<(), ServerError> {
+    if let Err((what, found, limit)) = check_text(&request.query, limits) {
+        return Err(exceeded_error(what, found, limit, lang, reveal));
+    }
+    let variables = request.variables.clone();
+    let doc = request
+        .parsed_query()
+        .map_err(|e| with_code(e.clone(), "GRAPHQL_PARSE_FAILED"))?;
+    match check_document(doc, &variables, limits) {
+        Ok(()) => Ok(()),
+        Err(Refusal::Limit(what, found, limit)) => {
+            Err(exceeded_error(what, found, limit, lang, reveal))
+        }
+        Err(Refusal::PageSize(n)) => Err(page_size_error(n, lang)),
     }
 }
 
-struct LimitsExtension(Arc<QueryLimits>);
-
-/// The caller's language, and whether limits may be named to them (signed-in callers only).
-fn audience(ctx: Option<&RequestCtx>) -> (Lang, bool) {
-    match ctx {
-        Some(r) => (r.lang, r.principal().is_ok()),
-        None => (Lang::default(), false),
+/// Names the refusals of validation, which ran before anything executed and so carry no path:
+/// the complexity limit in the hub's own words (as [`exceeded_error`], without the document's
+/// complexity, which async-graphql does not report), every other with
+/// `GRAPHQL_VALIDATION_FAILED`. Errors of execution (with a path) keep their own codes.
+pub fn name_refusals(errors: &mut [ServerError], limits: &QueryLimits, lang: Lang, reveal: bool) {
+    for e in errors.iter_mut().filter(|e| e.path.is_empty()) {
+        if e.message == COMPLEXITY_REFUSAL {
+            *e = over_error(Exceeded::Complexity, limits.max_complexity, lang, reveal);
+        } else if e.extensions.as_ref().and_then(|x| x.get("code")).is_none() {
+            *e = with_code(e.clone(), "GRAPHQL_VALIDATION_FAILED");
+        }
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for LimitsExtension {
-    /// Measures the text, parses it once, measures the document, and hands the parsed document
-    /// on: async-graphql's own checks then see only documents already within the limits (some
-    /// of them expand fragments without memoizing).
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let caller = request
-            .data
-            .get(&std::any::TypeId::of::<RequestCtx>())
-            .and_then(|d| d.downcast_ref::<RequestCtx>());
-        let (lang, reveal) = audience(caller);
-        if let Err((what, found, limit)) = check_text(&request.query, &self.0) {
-            return Err(exceeded_error(what, found, limit, lang, reveal));
-        }
-        let variables = request.variables.clone();
-        let doc = request
-            .parsed_query()
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
-        match check_document(doc, &variables, &self.0) {
-            Ok(()) => next.run(ctx, request).await,
-            Err(Refusal::Limit(what, found, limit)) => {
-                Err(exceeded_error(what, found, limit, lang, reveal))
-            }
-            Err(Refusal::PageSize(n)) => Err(page_size_error(n, lang)),
-        }
+/// The error for a limit exceeded by an amount not known here.
+fn over_error(what: Exceeded, limit: usize, lang: Lang, reveal: bool) -> ServerError {
+    let mut e = exceeded_error(what, limit, limit, lang, reveal);
+    if reveal {
+        let noun = what.noun(lang);
+        e.message = match lang {
+            Lang::Kk => format!("{noun}: рұқсат етілген {limit} шегінен асады"),
+            Lang::Ru => format!("{noun}: больше допустимых {limit}"),
+            Lang::En => format!("{noun}: over the {limit} allowed"),
+        };
     }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
-                .collect::<Vec<_>>()
-        })?;
-        if result.complexity > self.0.max_complexity {
-            let (lang, reveal) = audience(ctx.data_opt::<RequestCtx>());
-            return Err(vec![exceeded_error(
-                Exceeded::Complexity,
-                result.complexity,
-                self.0.max_complexity,
-                lang,
-                reveal,
-            )]);
-        }
-        Ok(result)
-    }
+    e
 }
 
 #[cfg(test)]

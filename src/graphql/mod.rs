@@ -62,8 +62,8 @@ pub fn build_schema_with(limits: &limits::QueryLimits) -> AppSchema {
 fn builder(
     limits: &limits::QueryLimits,
 ) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    // The limits extension checks depth, directives and complexity first, with messages that
-    // name the limit only to signed-in callers; the built-in checks stay on as a backstop.
+    // The limits are checked with messages that name the limit only to signed-in callers;
+    // async-graphql's own recursion and directive checks stay on as a backstop.
     // With `trace_fields`, the tracing extension opens a span per parse, validation, execution
     // and object field (not per scalar) inside the request's span, so a slow or failing field
     // is found in the logs under the request id. It is off by default: every field of every
@@ -75,8 +75,10 @@ fn builder(
     } else {
         builder
     };
+    // The text and document limits are checked before the schema runs (`limits::admit`);
+    // the complexity limit during validation, its refusal named by `limits::name_refusals`.
     builder
-        .extension(limits::Limits(std::sync::Arc::new(limits.clone())))
+        .limit_complexity(limits.max_complexity)
         .data(limits.filter)
         .limit_recursive_depth(limits.max_nesting)
         .limit_directives(limits.max_directives)

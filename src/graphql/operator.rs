@@ -27,9 +27,12 @@ pub async fn run_as(
     let principal = Principal::load(db, iin, clock.now()).await?;
     let permissions = Permissions::resolve(Ok(Arc::new(principal)), policy);
     let ctx = RequestCtx::new(db.clone(), db.clone(), lang, clock, Arc::new(permissions));
-    let request = Request::new(query)
-        .variables(Variables::from_json(variables))
-        .data(ctx);
-    let response = build_schema().execute(request).await;
+    let limits = super::limits::QueryLimits::default();
+    let mut request = Request::new(query).variables(Variables::from_json(variables));
+    let mut response = match super::limits::admit(&mut request, &limits, lang, true) {
+        Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+        Ok(()) => build_schema().execute(request.data(ctx)).await,
+    };
+    super::limits::name_refusals(&mut response.errors, &limits, lang, true);
     serde_json::to_value(&response).map_err(|e| anyhow::anyhow!(e).into())
 }

@@ -24,9 +24,13 @@ pub const NCALAYER: &str = "wss://127.0.0.1:13579";
 pub fn ncalayer_address(address: &str) -> anyhow::Result<String> {
     let uri = address.parse::<poem::http::Uri>().ok();
     let ok = uri.as_ref().is_some_and(|u| {
+        let host = u.host().unwrap_or_default();
         matches!(u.scheme_str(), Some("ws" | "wss"))
-            && matches!(u.host(), Some("127.0.0.1" | "localhost"))
-            && u.port_u16().is_some()
+            && matches!(host, "127.0.0.1" | "localhost")
+            // No user part (`x'+y@127.0.0.1`): the authority is exactly host and port.
+            && u.port_u16().is_some_and(|port| {
+                u.authority().map(|a| a.as_str()) == Some(format!("{host}:{port}").as_str())
+            })
             && u.path_and_query().is_none_or(|p| p.as_str() == "/")
     });
     anyhow::ensure!(
@@ -39,9 +43,11 @@ pub fn ncalayer_address(address: &str) -> anyhow::Result<String> {
 
 /// The page with its operations and NCALayer's address inlined.
 pub fn render(ncalayer: &str) -> String {
-    // `</` inside a script block would end it early; the address is checked and holds no quote.
+    // `</` inside a script block would end it early. The address is checked (scheme, host,
+    // port, nothing else) and is written as a JSON string all the same.
+    let literal = serde_json::to_string(ncalayer).unwrap_or_else(|_| "''".to_owned());
     PAGE.replace("/*OPERATIONS*/{}", &OPERATIONS.replace("</", "<\\/"))
-        .replace("/*NCALAYER*/''", &format!("'{ncalayer}'"))
+        .replace("/*NCALAYER*/''", &literal.replace("</", "<\\/"))
 }
 
 /// `GET /admin`.
@@ -73,4 +79,37 @@ fn page_response(body: String, connect: &str) -> Response {
         )
         .header(header::CACHE_CONTROL, "no-cache")
         .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ncalayer_address;
+
+    #[test]
+    fn ncalayer_is_found_on_this_computer_only() {
+        for (case, address, accepted) in [
+            ("NCALayer's own address", "wss://127.0.0.1:13579", true),
+            ("localhost, plain WebSocket", "ws://localhost:5999", true),
+            ("another host", "wss://signer.example.kz:13579", false),
+            (
+                "a user part hiding script",
+                "wss://x'+alert(1)+'@127.0.0.1:13579",
+                false,
+            ),
+            ("a user part", "wss://operator@127.0.0.1:13579", false),
+            ("no port", "wss://127.0.0.1", false),
+            ("a path", "wss://127.0.0.1:13579/sign", false),
+            ("a trailing slash", "wss://127.0.0.1:13579/", false),
+            ("HTTP", "http://127.0.0.1:13579", false),
+            ("a quote", "wss://127.0.0.1:13579'", false),
+        ] {
+            assert_eq!(ncalayer_address(address).is_ok(), accepted, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_address_is_inlined_as_a_string() {
+        let page = super::render("wss://127.0.0.1:13579");
+        assert!(page.contains("const NCALAYER = \"wss://127.0.0.1:13579\";"));
+    }
 }

@@ -300,6 +300,18 @@ pub async fn table(
     }
 }
 
+/// A text cell as a spreadsheet opening the CSV must show it: text a spreadsheet would take for
+/// a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return; a block request's
+/// reason is free text) is prefixed with an apostrophe. The workbook writes text cells as text
+/// and needs no such care.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn csv(t: &Table) -> Result<Vec<u8>, AppError> {
     let fail = |e: csv::Error| AppError::Internal(anyhow::anyhow!("writing CSV: {e}"));
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -308,7 +320,7 @@ fn csv(t: &Table) -> Result<Vec<u8>, AppError> {
         let fields: Vec<String> = row
             .iter()
             .map(|c| match c {
-                Cell::Text(s) => s.clone(),
+                Cell::Text(s) => inert(s),
                 Cell::Number(n) => n.to_string(),
                 Cell::Tenths(n) => crate::domain::budget::tenths_to_decimal(*n).to_string(),
                 Cell::Empty => String::new(),
@@ -335,8 +347,10 @@ async fn produce(
     workbook: bool,
 ) -> Result<(i64, Body), AppError> {
     let list = parse(req.uri().query().unwrap_or(""))?;
+    // Workflow rows are read on the primary, as the GraphQL fields the console shows them with:
+    // a replica's copy may lag behind a transfer, a block or a report.
     let t = table(
-        state.reads(),
+        &state.db,
         caller,
         list,
         state.clock.now(),
@@ -368,4 +382,27 @@ pub async fn follow_up_xlsx(req: &Request, Data(state): Data<&AppState>) -> Resp
         produce(req, state, &caller, true).await
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_written_as_text() {
+        for (text, written) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+7 701 555 44 33", "'+7 701 555 44 33"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("уволен", "уволен"),
+            ("2026-12-03", "2026-12-03"),
+        ] {
+            assert_eq!(inert(text), written, "{text}");
+        }
+    }
 }

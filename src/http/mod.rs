@@ -369,11 +369,13 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
         e.query_hash = Some(audit_trail::sha256(&request.query));
         e.variables = Some(audit_trail::redacted(&request.variables));
     });
-    let request = if anonymous {
+    let mut request = if anonymous {
         request.disable_introspection()
     } else {
         request
     };
+    let admitted =
+        crate::graphql::limits::admit(&mut request, &state.limits.query, lang, !anonymous);
     let ctx = RequestCtx::new(
         state.db.clone(),
         state.reads().clone(),
@@ -388,16 +390,28 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     } else {
         &state.schema
     };
-    let execution = schema.execute(request.data(ctx));
-    let Ok(mut response) = tokio::time::timeout(state.limits.request_timeout, execution).await
-    else {
-        event.update(|e| e.outcome = ErrorCode::RequestTimeout.as_str().to_owned());
-        return graphql_problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &AppError::RequestTimeout,
-            lang,
-        );
+    let mut response = match admitted {
+        Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+        Ok(()) => {
+            let execution = schema.execute(request.data(ctx));
+            let Ok(response) = tokio::time::timeout(state.limits.request_timeout, execution).await
+            else {
+                event.update(|e| e.outcome = ErrorCode::RequestTimeout.as_str().to_owned());
+                return graphql_problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &AppError::RequestTimeout,
+                    lang,
+                );
+            };
+            response
+        }
     };
+    crate::graphql::limits::name_refusals(
+        &mut response.errors,
+        &state.limits.query,
+        lang,
+        !anonymous,
+    );
     // A persisted text is kept only once it passed the limits and validation: errors with a path
     // come from execution, errors without one from before it.
     if let Some((hash, text)) = remember

@@ -1,6 +1,9 @@
 //! How far a PostgreSQL read replica (a streaming hot standby) is behind its primary: the WAL
 //! bytes it has not replayed, and since when it has replayed nothing new. A replica that is not
-//! a standby (a second database kept by other means) and SQLite have no lag to measure.
+//! in recovery (a second database kept by other means) and SQLite have no lag to measure and
+//! count as caught up; so does a "primary" that is itself in recovery. Both are configurations
+//! the operator chose: a standby promoted by a failover must be removed from
+//! `--read-database-url` (or become the new `--database-url`).
 
 use sea_query::{Alias, Expr, Query};
 
@@ -9,7 +12,7 @@ use super::{Backend, Db};
 /// A replica's distance from its primary.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lag {
-    /// WAL bytes written on the primary and not yet replayed on the replica.
+    /// WAL bytes written on the primary and not yet replayed on the replica (-1: unknown).
     pub bytes: i64,
     /// How stale the replica's data may be: 0 when it has replayed everything the primary has
     /// written, else the time since the last transaction it replayed was committed (`None`
@@ -57,9 +60,9 @@ pub async fn lag(primary: &Db, replica: &Db) -> Result<Lag, sqlx::Error> {
     let q = Query::select()
         .expr_as(
             Expr::cust_with_values(
-                "CASE WHEN pg_is_in_recovery() \
-                 THEN GREATEST(pg_wal_lsn_diff(CAST($1 AS pg_lsn), pg_last_wal_replay_lsn()), 0)::bigint \
-                 ELSE 0 END",
+                "CASE WHEN NOT pg_is_in_recovery() THEN 0 \
+                 WHEN pg_last_wal_replay_lsn() IS NULL THEN NULL \
+                 ELSE GREATEST(pg_wal_lsn_diff(CAST($1 AS pg_lsn), pg_last_wal_replay_lsn()), 0)::bigint END",
                 [lsn],
             ),
             Alias::new("bytes"),
@@ -72,7 +75,13 @@ pub async fn lag(primary: &Db, replica: &Db) -> Result<Lag, sqlx::Error> {
         )
         .to_owned();
     let behind = replica.optional::<Behind>(&q).await?;
-    let bytes = behind.as_ref().and_then(|b| b.bytes).unwrap_or(0);
+    // A standby that has replayed nothing since it started has no replay position: unknown.
+    let Some(bytes) = behind.as_ref().and_then(|b| b.bytes) else {
+        return Ok(Lag {
+            bytes: -1,
+            seconds: None,
+        });
+    };
     if bytes == 0 {
         return Ok(Lag::NONE);
     }

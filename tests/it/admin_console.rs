@@ -40,7 +40,7 @@ async fn the_page_carries_its_operations() {
         csp.contains("connect-src 'self' wss://127.0.0.1:13579;"),
         "the page may reach NCALayer's own address and nothing else: {csp}"
     );
-    assert!(html.contains("const NCALAYER = 'wss://127.0.0.1:13579';"));
+    assert!(html.contains("const NCALAYER = \"wss://127.0.0.1:13579\";"));
     for id in [
         "applications",
         "people",
