@@ -23,6 +23,22 @@ fn as_postgres(program: &PathBuf, args: &[&str]) -> std::process::Output {
         .expect("run as postgres")
 }
 
+/// A temporary folder owned by the `postgres` user, and the path of its `data` directory.
+fn postgres_folder() -> Result<(tempfile::TempDir, String), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let chown = Command::new("chown")
+        .args(["postgres"])
+        .arg(dir.path())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !chown.success() {
+        return Err("cannot hand a folder to the postgres user".into());
+    }
+    let data = dir.path().join("data");
+    let data = data.to_str().ok_or("a UTF-8 temporary path")?.to_owned();
+    Ok((dir, data))
+}
+
 impl Cluster {
     /// A new cluster, or why one cannot be made here.
     pub fn start() -> Result<Cluster, String> {
@@ -32,17 +48,7 @@ impl Cluster {
             .map(|d| d.path().join("bin"))
             .find(|b| b.join("initdb").exists())
             .ok_or("no initdb under /usr/lib/postgresql")?;
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let chown = Command::new("chown")
-            .args(["postgres"])
-            .arg(dir.path())
-            .status()
-            .map_err(|e| e.to_string())?;
-        if !chown.success() {
-            return Err("cannot hand a folder to the postgres user".into());
-        }
-        let data = dir.path().join("data");
-        let data = data.to_str().ok_or("a UTF-8 temporary path")?.to_owned();
+        let (dir, data) = postgres_folder()?;
         let init = as_postgres(
             &bin.join("initdb"),
             &["-D", &data, "-A", "trust", "-U", "postgres", "--no-sync"],
@@ -62,17 +68,7 @@ impl Cluster {
     /// A hot standby of `primary`: a base backup streamed from it with `pg_basebackup` (`-R`
     /// writes the streaming-replication settings), started on a port of its own.
     pub fn standby_of(primary: &Cluster) -> Result<Cluster, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let chown = Command::new("chown")
-            .args(["postgres"])
-            .arg(dir.path())
-            .status()
-            .map_err(|e| e.to_string())?;
-        if !chown.success() {
-            return Err("cannot hand a folder to the postgres user".into());
-        }
-        let data = dir.path().join("data");
-        let data = data.to_str().ok_or("a UTF-8 temporary path")?.to_owned();
+        let (dir, data) = postgres_folder()?;
         let port = primary.port.to_string();
         let backup = as_postgres(
             &primary.bin.join("pg_basebackup"),
