@@ -117,11 +117,29 @@ async fn people_of(
     Ok(rows.into_iter().map(|u| (u.id, u)).collect())
 }
 
-fn person_cells(people: &HashMap<i64, UserRow>, id: i64) -> [Cell; 2] {
-    match people.get(&id) {
-        Some(u) => [text(u.full_name()), text(u.iin.clone())],
-        None => [Cell::Empty, Cell::Empty],
-    }
+/// Rows about people: each item's id, then the person's name and IIN (empty where the caller
+/// does not read them), then the cells `cells` gives it. `cells` answers the item's id, its
+/// person's id and its other cells.
+async fn about_people<T>(
+    db: &Db,
+    caller: &Permissions,
+    found: Vec<T>,
+    cells: impl Fn(T) -> (i64, i64, Vec<Cell>),
+) -> Result<Vec<Vec<Cell>>, AppError> {
+    let described: Vec<(i64, i64, Vec<Cell>)> = found.into_iter().map(cells).collect();
+    let people = people_of(db, caller, described.iter().map(|(_, u, _)| *u).collect()).await?;
+    Ok(described
+        .into_iter()
+        .map(|(id, user, rest)| {
+            let mut row = vec![Cell::Number(id)];
+            match people.get(&user) {
+                Some(u) => row.extend([text(u.full_name()), text(u.iin.clone())]),
+                None => row.extend([Cell::Empty, Cell::Empty]),
+            }
+            row.extend(rest);
+            row
+        })
+        .collect())
 }
 
 /// Reads `list` with the caller's permissions, at `now`.
@@ -203,22 +221,20 @@ pub async fn table(
             let found =
                 applications::block_requests(db, caller.block_requests()?, FollowUps::Pending)
                     .await?;
-            let people = people_of(db, caller, found.iter().map(|b| b.user_id).collect()).await?;
-            let rows = found
-                .into_iter()
-                .map(|b| {
-                    let [name, iin] = person_cells(&people, b.user_id);
+            let rows = about_people(db, caller, found, |b| {
+                let late = overdue(now > b.due);
+                (
+                    b.id,
+                    b.user_id,
                     vec![
-                        Cell::Number(b.id),
-                        name,
-                        iin,
                         text(b.terminated_on.to_string()),
                         text(b.reason),
                         time(b.due),
-                        overdue(now > b.due),
-                    ]
-                })
-                .collect();
+                        late,
+                    ],
+                )
+            })
+            .await?;
             Ok(Table {
                 headers: vec![
                     "Id",
@@ -238,21 +254,15 @@ pub async fn table(
         }
         List::UnreportedTrainings => {
             let found = applications::trainings(db, caller.people()?, FollowUps::Pending).await?;
-            let people = people_of(db, caller, found.iter().map(|t| t.user_id).collect()).await?;
-            let rows = found
-                .into_iter()
-                .map(|t| {
-                    let [name, iin] = person_cells(&people, t.user_id);
-                    vec![
-                        Cell::Number(t.id),
-                        name,
-                        iin,
-                        text(t.completed_on.to_string()),
-                        time(t.report_due),
-                        overdue(now > t.report_due),
-                    ]
-                })
-                .collect();
+            let rows = about_people(db, caller, found, |t| {
+                let late = overdue(now > t.report_due);
+                (
+                    t.id,
+                    t.user_id,
+                    vec![text(t.completed_on.to_string()), time(t.report_due), late],
+                )
+            })
+            .await?;
             Ok(Table {
                 headers: vec![
                     "Id",
