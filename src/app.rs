@@ -42,8 +42,10 @@ pub struct Config {
     pub clock: Clock,
     /// Request limits.
     pub limits: ServerLimits,
-    /// How often the caller epoch is re-read in case a notification was lost.
+    /// How often the caller and data epochs are re-read in case a notification was lost.
     pub caller_recheck: Duration,
+    /// The response cache's memory bound in bytes (0: no cache).
+    pub response_cache_bytes: u64,
     /// Certification authorities trusted for certificate sign-in (none: sign-in disabled).
     pub trust_anchors: Option<Arc<TrustAnchors>>,
     /// Revocation lists sign-in checks, and how often they are fetched again (`None`: never).
@@ -73,6 +75,7 @@ impl Config {
             clock,
             limits: ServerLimits::default(),
             caller_recheck: http::DEFAULT_CALLER_RECHECK,
+            response_cache_bytes: http::response_cache::DEFAULT_BYTES,
             trust_anchors: None,
             revocation: None,
             ocsp: None,
@@ -174,6 +177,7 @@ impl Application {
         let mut state = AppState::new(db, config.policy, config.keys, config.clock)
             .with_policy(Arc::new(in_force))
             .with_limits(config.limits)
+            .with_response_cache(config.response_cache_bytes)
             .with_caller_recheck(config.caller_recheck);
         if let Some(replica) = replica {
             // Measured once before serving, so reads use the replica from the first request

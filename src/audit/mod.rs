@@ -41,6 +41,9 @@ pub struct Event {
     pub client_addr: Option<String>,
     /// The request id (also in the response and the request's log lines).
     pub request_id: Option<String>,
+    /// Whether the answer was served from the response cache (the data was read by an earlier
+    /// request of the same permissions, at the same data epoch).
+    pub served_from_cache: bool,
 }
 
 /// Largest variables text stored whole; a larger one is stored as its size and SHA-256.
@@ -111,10 +114,18 @@ pub fn hash(seq: i64, e: &Event, prev_hash: &str) -> String {
         e.client_addr,
         prev_hash,
     ]);
-    // Events written before request ids existed hash as they always did.
+    // Events written before request ids (or the response cache) existed hash as they always
+    // did: each later field is appended only when it holds something.
     let canonical = match (&e.request_id, canonical) {
         (Some(id), serde_json::Value::Array(mut items)) => {
             items.push(id.clone().into());
+            serde_json::Value::Array(items)
+        }
+        (_, c) => c,
+    };
+    let canonical = match (e.served_from_cache, canonical) {
+        (true, serde_json::Value::Array(mut items)) => {
+            items.push(serde_json::json!({ "servedFromCache": true }));
             serde_json::Value::Array(items)
         }
         (_, c) => c,

@@ -189,7 +189,13 @@ pub struct Permissions {
     block_requests: Result<BodyRows, ErrorCode>,
     audit: Result<BodyRows, ErrorCode>,
     actions: Vec<Action>,
+    /// [`Permissions::data_fingerprint`], computed on first use.
+    data_fingerprint: std::sync::OnceLock<Option<DataFingerprint>>,
 }
+
+/// The SHA-256 of everything that decides what a caller reads of budget, object, document and
+/// organization data: two callers with equal fingerprints read exactly the same rows there.
+pub type DataFingerprint = [u8; 32];
 
 impl Permissions {
     /// Decides what `caller` may read and do under `policy`. `caller` is the refusal code when
@@ -255,6 +261,7 @@ impl Permissions {
             block_requests,
             audit,
             actions,
+            data_fingerprint: std::sync::OnceLock::new(),
         }
     }
 
@@ -269,6 +276,7 @@ impl Permissions {
             block_requests: Err(code),
             audit: Err(code),
             actions: Vec::new(),
+            data_fingerprint: std::sync::OnceLock::new(),
         }
     }
 
@@ -284,6 +292,7 @@ impl Permissions {
             block_requests: Ok(BodyRows::All),
             audit: Ok(BodyRows::All),
             actions: Vec::new(),
+            data_fingerprint: std::sync::OnceLock::new(),
         }
     }
 
@@ -352,5 +361,25 @@ impl Permissions {
     /// The actions the caller may do.
     pub fn actions(&self) -> &[Action] {
         &self.actions
+    }
+
+    /// What decides the caller's reads of [`Entity::Budget`] and [`Entity::Organizations`] (the
+    /// budget scope and the organization rows), as one hash; `None` without a caller or without
+    /// budget data. Answers that read nothing else may be shared between callers with equal
+    /// fingerprints (the response cache): two auditors of one body share them, two bodies never
+    /// do.
+    ///
+    /// The hash is taken over the values' `Debug` text, which prints every field of these
+    /// plain enums and structs: a field added to a scope later is part of the fingerprint
+    /// without anyone remembering to add it.
+    pub fn data_fingerprint(&self) -> Option<DataFingerprint> {
+        *self.data_fingerprint.get_or_init(|| {
+            use sha2::Digest;
+            self.caller.as_ref().ok()?;
+            // Without budget data every cacheable answer is a refusal: nothing to share.
+            self.budget.as_ref().ok()?;
+            let text = format!("{:?}\n{:?}", self.budget, self.organizations);
+            Some(sha2::Sha256::digest(text.as_bytes()).into())
+        })
     }
 }

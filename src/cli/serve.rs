@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// server process was lost (PostgreSQL; e.g. `5s`).
     #[arg(long, env = "AUDIT_HUB_CALLER_RECHECK", default_value = "5s", value_parser = humantime::parse_duration)]
     caller_recheck: std::time::Duration,
+    /// Memory for answers to data queries (budgets, objects, documents, organizations), shared
+    /// by the callers of equal permissions until the data changes, in MiB; 0 turns it off.
+    #[arg(long, env = "AUDIT_HUB_RESPONSE_CACHE_MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(0..=65536))]
+    response_cache_mib: u64,
     /// A read replica of the database (same form as `--database-url`) for scoped data reads;
     /// callers, workflow, the audit trail and writes stay on the primary.
     #[arg(long, env = "AUDIT_HUB_READ_DATABASE_URL", hide_env_values = true)]
@@ -157,6 +161,7 @@ pub(super) async fn run(cx: &Context<'_>, args: ServeArgs) -> anyhow::Result<i32
     .with_limits(server_limits);
     config.listen = listen.clone();
     config.caller_recheck = args.caller_recheck;
+    config.response_cache_bytes = args.response_cache_mib * 1024 * 1024;
     config.read_replica = args.read_database_url.map(|url| {
         Database::Connect(ConnectOptions {
             url,

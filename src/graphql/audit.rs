@@ -56,6 +56,9 @@ pub struct AuditEvent {
     pub client_addr: Option<String>,
     /// The request id, as in the response's `X-Request-Id` header and error extensions.
     pub request_id: Option<String>,
+    /// Whether the answer was served from the response cache: the same data, read earlier by a
+    /// request with the same permissions at the same data epoch.
+    pub served_from_cache: bool,
     /// This event's hash.
     pub hash: String,
 }
@@ -78,6 +81,7 @@ impl From<StoredEvent> for AuditEvent {
             duration_ms: e.duration_ms,
             client_addr: e.client_addr,
             request_id: e.request_id,
+            served_from_cache: e.served_from_cache,
             hash,
         }
     }

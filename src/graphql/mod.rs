@@ -1,6 +1,7 @@
 //! The GraphQL schema: query root, output types and per-request loaders.
 
 pub mod audit;
+pub mod cacheable;
 pub mod calendar;
 pub mod context;
 pub mod date;

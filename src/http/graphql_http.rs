@@ -246,14 +246,40 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     op.is_some_and(|o| o.node.ty == OperationType::Mutation)
 }
 
+/// Whether the client accepts `application/graphql-response+json`.
+fn wants_graphql_response_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(GRAPHQL_RESPONSE_JSON))
+}
+
+/// The body of a response without errors, as [`write`] would write it (the response cache
+/// keeps these).
+pub fn data_body(response: &async_graphql::Response) -> Option<bytes::Bytes> {
+    if !response.errors.is_empty() {
+        return None;
+    }
+    serde_json::to_vec(response).ok().map(bytes::Bytes::from)
+}
+
+/// Writes the body of a response without errors ([`data_body`]): 200 in the media type asked.
+pub fn write_data(req: &Request, body: bytes::Bytes) -> Response {
+    let media = if wants_graphql_response_json(req) {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .content_type(media)
+        .body(body)
+}
+
 /// Writes a GraphQL response: `application/graphql-response+json` when the client accepts it
 /// (request errors — nothing executed — then answer 400), `application/json` with 200 otherwise.
 pub fn write(req: &Request, response: async_graphql::Response) -> Response {
-    let wants_new = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains(GRAPHQL_RESPONSE_JSON));
+    let wants_new = wants_graphql_response_json(req);
     // Parse and validation errors carry no path and leave no data: nothing was executed.
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

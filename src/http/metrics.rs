@@ -1,6 +1,6 @@
 //! Prometheus metrics, served at `/metrics` in the OpenMetrics text format: requests by operation
 //! and outcome, their latency, the audit trail's append latency and queue, database connections,
-//! the caller cache, and grants by state.
+//! the caller cache, the response cache, and grants by state.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -62,6 +62,9 @@ pub struct Metrics {
     audit_queue: Gauge,
     connections: Family<StateLabel, Gauge>,
     caller_cache: Family<StateLabel, Gauge>,
+    response_cache: Family<StateLabel, Gauge>,
+    response_cache_bytes: Gauge,
+    response_cache_entries: Gauge,
     grants: Family<StateLabel, Gauge>,
     policy_revision: Gauge,
     replica_lag: Gauge<f64, std::sync::atomic::AtomicU64>,
@@ -85,6 +88,9 @@ impl Metrics {
         let audit_queue = Gauge::default();
         let connections = Family::<StateLabel, Gauge>::default();
         let caller_cache = Family::<StateLabel, Gauge>::default();
+        let response_cache = Family::<StateLabel, Gauge>::default();
+        let response_cache_bytes = Gauge::default();
+        let response_cache_entries = Gauge::default();
         let grants = Family::<StateLabel, Gauge>::default();
         let policy_revision = Gauge::default();
         let replica_lag = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
@@ -130,6 +136,21 @@ impl Metrics {
             caller_cache.clone(),
         );
         registry.register(
+            "response_cache_lookups",
+            "Answers to data queries served from the response cache (hit) or read from the database (miss) since start",
+            response_cache.clone(),
+        );
+        registry.register(
+            "response_cache_bytes",
+            "Memory held by the response cache's answers",
+            response_cache_bytes.clone(),
+        );
+        registry.register(
+            "response_cache_entries",
+            "Answers held by the response cache",
+            response_cache_entries.clone(),
+        );
+        registry.register(
             "grants",
             "Access grants by state today (ACTIVE, AWAITING_TRAINING, NOT_YET_VALID, EXPIRED, REVOKED)",
             grants.clone(),
@@ -147,6 +168,9 @@ impl Metrics {
             audit_queue,
             connections,
             caller_cache,
+            response_cache,
+            response_cache_bytes,
+            response_cache_entries,
             grants,
             policy_revision,
             replica_lag,
@@ -217,6 +241,11 @@ impl Metrics {
         let (hits, misses) = state.callers.stats();
         set(&self.caller_cache, "hit", hits as i64);
         set(&self.caller_cache, "miss", misses as i64);
+        let (hits, misses, entries, bytes) = state.response_cache.stats();
+        set(&self.response_cache, "hit", hits as i64);
+        set(&self.response_cache, "miss", misses as i64);
+        self.response_cache_entries.set(entries as i64);
+        self.response_cache_bytes.set(bytes as i64);
         self.audit_queue.set(state.audit.pending() as i64);
         self.policy_revision.set(match state.policy.governing() {
             Governing::Startup => 0,

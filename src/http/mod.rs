@@ -17,6 +17,7 @@ pub mod playground;
 pub mod rate_limit;
 pub mod replica;
 pub mod request_id;
+pub mod response_cache;
 
 use poem::http::Method;
 use poem::http::{StatusCode, header};
@@ -79,6 +80,8 @@ pub struct AppState {
     pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
     /// Resolved callers, valid while the database's caller epoch is unchanged.
     pub callers: Arc<CallerCache>,
+    /// Answers to data queries, valid while the data and caller epochs are unchanged.
+    pub response_cache: Arc<response_cache::ResponseCache>,
     /// A read replica for scoped data reads (`None`: they go to `db`).
     pub read_replica: Option<Db>,
     /// The replica's lag and its bound: past it, reads go to `db`.
@@ -106,6 +109,16 @@ pub const DEFAULT_CALLER_RECHECK: std::time::Duration = std::time::Duration::fro
 /// How long a cached caller is kept at most (memory bound; validity is the epoch's business).
 const CALLER_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
+fn response_cache(
+    db: &Db,
+    max_bytes: u64,
+    recheck: std::time::Duration,
+) -> Arc<response_cache::ResponseCache> {
+    let cache = Arc::new(response_cache::ResponseCache::new(max_bytes));
+    cache.follow(db.clone(), recheck);
+    cache
+}
+
 fn caller_cache(db: &Db, recheck: std::time::Duration) -> Arc<CallerCache> {
     let cache = Arc::new(CallerCache::new(CALLER_TTL));
     cache.watch(db.clone(), recheck);
@@ -119,6 +132,11 @@ impl AppState {
         AppState {
             audit: AuditWriter::spawn(db.clone()),
             callers: caller_cache(&db, DEFAULT_CALLER_RECHECK),
+            response_cache: response_cache(
+                &db,
+                response_cache::DEFAULT_BYTES,
+                DEFAULT_CALLER_RECHECK,
+            ),
             read_replica: None,
             replica_health: Arc::new(replica::ReplicaHealth::new(replica::DEFAULT_MAX_LAG)),
             metrics: Arc::new(metrics::Metrics::new()),
@@ -193,10 +211,22 @@ impl AppState {
         }
     }
 
-    /// The same state re-reading the caller epoch every `recheck` (besides notifications).
+    /// The same state re-reading the caller and data epochs every `recheck` (besides
+    /// notifications).
     pub fn with_caller_recheck(mut self, recheck: std::time::Duration) -> AppState {
         self.callers = caller_cache(&self.db, recheck);
+        self.response_cache = response_cache(&self.db, self.response_cache_bytes(), recheck);
         self
+    }
+
+    /// The same state caching answers to data queries within `max_bytes` (0: no cache).
+    pub fn with_response_cache(mut self, max_bytes: u64) -> AppState {
+        self.response_cache = response_cache(&self.db, max_bytes, DEFAULT_CALLER_RECHECK);
+        self
+    }
+
+    fn response_cache_bytes(&self) -> u64 {
+        self.response_cache.max_bytes()
     }
 
     /// The same state governed by `policy` (the server's, looked up at start).
@@ -376,13 +406,28 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     };
     let admitted =
         crate::graphql::limits::admit(&mut request, &state.limits.query, lang, !anonymous);
-    let ctx = RequestCtx::new(
-        state.db.clone(),
-        state.reads().clone(),
-        lang,
-        state.clock.clone(),
-        caller,
-    );
+    // One choice of where data is read for the whole request: the cache key's data epoch must
+    // come from the database the answer is read from.
+    let reads = state.reads().clone();
+    let cache_key = match admitted {
+        Ok(()) => cache_key(state, &reads, &caller, lang, &mut request).await,
+        Err(_) => None,
+    };
+    if let Some(key) = &cache_key
+        && let Some(hit) = state.response_cache.get(key)
+    {
+        // The text ran without errors before (that is how its answer got here): it is known.
+        if let Some(hash) = remember {
+            state.persisted.remember(hash, &request.query);
+        }
+        event.update(|e| {
+            e.outcome = "OK".to_owned();
+            e.rows_returned = hit.rows;
+            e.served_from_cache = true;
+        });
+        return graphql_http::write_data(req, hit.body.clone());
+    }
+    let ctx = RequestCtx::new(state.db.clone(), reads, lang, state.clock.clone(), caller);
     let rows = ctx.rows.clone();
     let remember = remember.map(|hash| (hash, request.query.clone()));
     let schema = if anonymous {
@@ -439,11 +484,53 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
                 .unwrap_or_else(|| "GRAPHQL_ERROR".to_owned())
         })
         .unwrap_or_else(|| "OK".to_owned());
+    let rows = i64::try_from(rows.load(std::sync::atomic::Ordering::Relaxed)).ok();
     event.update(|e| {
         e.outcome = outcome;
-        e.rows_returned = i64::try_from(rows.load(std::sync::atomic::Ordering::Relaxed)).ok();
+        e.rows_returned = rows;
     });
+    if let Some(key) = cache_key
+        && response.extensions.is_empty()
+        && let Some(body) = graphql_http::data_body(&response)
+    {
+        state.response_cache.put(key, body.clone(), rows);
+        return graphql_http::write_data(req, body);
+    }
     graphql_http::write(req, response)
+}
+
+/// The response-cache key of an admitted request, when the cache is on and the request reads
+/// only cacheable data ([`crate::graphql::cacheable`]). A failure to read the data epoch only
+/// means the request runs uncached.
+async fn cache_key(
+    state: &AppState,
+    reads: &Db,
+    caller: &crate::authz::permissions::Permissions,
+    lang: Lang,
+    request: &mut async_graphql::Request,
+) -> Option<response_cache::Key> {
+    if !state.response_cache.enabled() {
+        return None;
+    }
+    let fingerprint = caller.data_fingerprint()?;
+    let operation = request.operation_name.clone();
+    let doc = request.parsed_query().ok()?;
+    if !crate::graphql::cacheable::is_cacheable(doc, operation.as_deref()) {
+        return None;
+    }
+    let lookup = response_cache::Request {
+        fingerprint,
+        lang,
+        callers_epoch: state.callers.known_epoch(),
+        request,
+    };
+    match state.response_cache.key(&state.db, reads, &lookup).await {
+        Ok(key) => Some(key),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the data epoch failed; answering uncached");
+            None
+        }
+    }
 }
 
 /// Appends `event` (with its duration) to the audit trail and counts the request in the metrics

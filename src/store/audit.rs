@@ -11,7 +11,7 @@ use crate::authz::permissions::BodyRows;
 use crate::error::AppResult;
 
 /// The columns [`StoredEvent`] decodes, in the order [`insert`] writes them.
-const COLUMNS: [AuditEvents; 15] = [
+const COLUMNS: [AuditEvents; 16] = [
     AuditEvents::Seq,
     AuditEvents::At,
     AuditEvents::UserId,
@@ -25,6 +25,7 @@ const COLUMNS: [AuditEvents; 15] = [
     AuditEvents::DurationMs,
     AuditEvents::ClientAddr,
     AuditEvents::RequestId,
+    AuditEvents::ServedFromCache,
     AuditEvents::PrevHash,
     AuditEvents::Hash,
 ];
@@ -87,6 +88,7 @@ pub async fn insert(tx: &mut Tx, events: Vec<StoredEvent>) -> AppResult<()> {
                 e.duration_ms.into(),
                 e.client_addr.into(),
                 e.request_id.into(),
+                e.served_from_cache.into(),
                 c.prev_hash.into(),
                 c.hash.into(),
             ]

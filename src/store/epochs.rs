@@ -12,6 +12,13 @@ pub const CALLERS: &str = "callers";
 /// The PostgreSQL channel the caller triggers notify, with the new epoch as payload.
 pub const CALLERS_CHANNEL: &str = "audit_hub_callers";
 
+/// The topic of the data read queries show: budgets, objects, documents, reference data
+/// (migration 0015).
+pub const DATA: &str = "data";
+
+/// The PostgreSQL channel the data triggers notify, with the new epoch as payload.
+pub const DATA_CHANNEL: &str = "audit_hub_data";
+
 /// The current epoch of `topic`.
 pub async fn current(db: &Db, topic: &str) -> Result<i64, sqlx::Error> {
     let q = Query::select()

@@ -15,6 +15,7 @@ pub mod challenges;
 pub mod classification;
 pub mod contents;
 pub mod documents;
+pub mod epoch_watch;
 pub mod epochs;
 pub mod filter;
 pub mod memberships;
@@ -232,6 +233,12 @@ impl Db {
     /// Statements run through this handle (and its clones) so far.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Whether `other` is this handle or a clone of it (the same pool, or its background twin),
+    /// rather than a handle on another database such as a replica.
+    pub fn same_pool(&self, other: &Db) -> bool {
+        Arc::ptr_eq(&self.writes, &other.writes)
     }
 
     /// Write transactions (and autocommit writes) committed through this handle and its clones

@@ -69,7 +69,7 @@ tables! {
     /// `audit_events`: the hash-chained audit trail.
     AuditEvents {
         Seq, At, UserId, OrganizationId, Operation, QueryHash, Variables, Scope, Outcome,
-        RowsReturned, DurationMs, ClientAddr, PrevHash, Hash, RequestId,
+        RowsReturned, DurationMs, ClientAddr, PrevHash, Hash, RequestId, ServedFromCache,
     }
     /// `auth_challenges`: one-time login challenges.
     AuthChallenges { Nonce, CreatedAt, ExpiresAt, UsedAt }

@@ -147,7 +147,7 @@ async fn statements_for(s: &TestServer, query: &str) -> u64 {
 #[tokio::test]
 async fn hundred_objects_with_documents_and_funding_take_at_most_four_statements() {
     let t = TestDb::with_demo(1).await;
-    let s = TestServer::start_national(&t.db).await;
+    let s = TestServer::start_national_uncached(&t.db).await;
     let q = "{ informatizationObjects(first: 100) { edges { node {
         id name owner { bin name }
         documents { id type sha256 }

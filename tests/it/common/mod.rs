@@ -413,6 +413,21 @@ impl TestServer {
     /// A server whose requests come from a Parliament head with grants to both systems: a
     /// caller who reads everything.
     pub async fn start_national(db: &Db) -> TestServer {
+        TestServer::start_national_with(db, |c| c).await
+    }
+
+    /// [`TestServer::start_national`] without the response cache: every request reads the
+    /// database (for tests that count what a query costs).
+    #[allow(dead_code)]
+    pub async fn start_national_uncached(db: &Db) -> TestServer {
+        TestServer::start_national_with(db, |c| Config {
+            response_cache_bytes: 0,
+            ..c
+        })
+        .await
+    }
+
+    async fn start_national_with(db: &Db, configure: impl FnOnce(Config) -> Config) -> TestServer {
         let user = user_of(db, "PARLIAMENT", "", true).await;
         let q = Query::select()
             .expr(sea_query::Func::count(Expr::col("id")))
@@ -422,7 +437,9 @@ impl TestServer {
         if db.scalar_i64(&q).await.expect("count grants") == 0 {
             grant_both_systems(db, user.id).await;
         }
-        TestServer::start(db).await.with_user(&user.iin)
+        TestServer::start_with(db, configure)
+            .await
+            .with_user(&user.iin)
     }
 
     /// Sends requests with this token (or none).
