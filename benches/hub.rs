@@ -126,7 +126,7 @@ async fn main() -> anyhow::Result<()> {
     };
     db.close().await;
 
-    let (mut server, base) = start_hub(exe, &url).await?;
+    let (mut server, base) = start_hub(exe, &url, 0).await?;
     let pid = server.id().unwrap_or(0);
     wait_ready(&client, &base).await?;
 
@@ -181,15 +181,21 @@ async fn main() -> anyhow::Result<()> {
         peak_memory(pid).unwrap_or_else(|| "unknown".to_owned())
     );
     server.kill().await?;
+    with_cache(exe, &url, &client, &probes, &results, &args).await?;
     if let Some(own_sql) = own_sql {
         compare_with_peers(&args, &url, &client, &results, &own_sql, year).await?;
     }
     Ok(())
 }
 
-/// The release server on a free port over `url`, with the rate limit off; its process and base
-/// URL.
-async fn start_hub(exe: &str, url: &str) -> anyhow::Result<(tokio::process::Child, String)> {
+/// The release server on a free port over `url`, with the rate limit off and `cache_mib` of
+/// response cache (0: none, so every request costs what the server and its SQL cost); its
+/// process and base URL.
+async fn start_hub(
+    exe: &str,
+    url: &str,
+    cache_mib: u32,
+) -> anyhow::Result<(tokio::process::Child, String)> {
     let port = free_port()?;
     let server = tokio::process::Command::new(exe)
         .args([
@@ -198,6 +204,8 @@ async fn start_hub(exe: &str, url: &str) -> anyhow::Result<(tokio::process::Chil
             &format!("127.0.0.1:{port}"),
             "--rate-limit",
             "0",
+            "--response-cache-mib",
+            &cache_mib.to_string(),
         ])
         .env("DATABASE_URL", url)
         .env(
@@ -211,6 +219,52 @@ async fn start_hub(exe: &str, url: &str) -> anyhow::Result<(tokio::process::Chil
         .kill_on_drop(true)
         .spawn()?;
     Ok((server, format!("http://127.0.0.1:{port}")))
+}
+
+/// The query the response cache is measured on: a dashboard every client repeats.
+const CACHED: &str = "region dashboard (scoped)";
+
+/// The dashboard again, on a server with the response cache (64 MiB), beside its figures
+/// without it from the same run.
+async fn with_cache(
+    exe: &str,
+    url: &str,
+    client: &reqwest::Client,
+    probes: &[Probe],
+    uncached: &[(&str, Measured)],
+    args: &Args,
+) -> anyhow::Result<()> {
+    let (Some(probe), Some((_, without))) = (
+        probes.iter().find(|p| p.name == CACHED),
+        uncached.iter().find(|(n, _)| *n == CACHED),
+    ) else {
+        return Ok(());
+    };
+    let (mut server, base) = start_hub(exe, url, 64).await?;
+    wait_ready(client, &base).await?;
+    let with = drive(client, &base, probe, args.concurrency, args.seconds).await;
+    server.kill().await?;
+    println!(
+        "\n### The response cache ({CACHED}, {} clients)\n",
+        args.concurrency
+    );
+    println!("| server | requests/s | p50 ms | p99 ms | errors |");
+    println!("|---|---:|---:|---:|---:|");
+    for (label, m) in [("without the cache", without), ("with the cache", &with)] {
+        println!(
+            "| {label} | {:.0} | {} | {} | {} |",
+            m.throughput(),
+            ms(m.percentile(0.5)),
+            ms(m.percentile(0.99)),
+            m.errors
+        );
+    }
+    println!(
+        "\nWith ÷ without: throughput {:.2}×, p50 {:.2}× faster",
+        with.throughput() / without.throughput(),
+        without.percentile(0.5).as_secs_f64() / with.percentile(0.5).as_secs_f64()
+    );
+    Ok(())
 }
 
 /// The queries measured against the peers: the hub's probe, the PostGraphile caller and query.
@@ -252,7 +306,7 @@ async fn capture_own_sql(
     .await?;
     peer::log_statements(&admin, database, true).await?;
     let log = peer::server_log()?;
-    let (mut server, base) = start_hub(exe, url).await?;
+    let (mut server, base) = start_hub(exe, url, 0).await?;
     wait_ready(client, &base).await?;
     let mut out = Vec::new();
     for (name, _, _) in SHARED {

@@ -34,6 +34,7 @@ mod playground_examples;
 mod policy_revisions;
 mod registers;
 mod replica;
+mod response_cache;
 mod revocation;
 mod rollup;
 mod scale_out;
