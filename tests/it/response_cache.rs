@@ -182,13 +182,13 @@ async fn cached_answers_equal_fresh_ones_for_random_callers_queries_and_imports(
         let got = answer(&cached, iin, q, vars, lang).await;
         let want = answer(&fresh, iin, q, vars, lang).await;
         assert_eq!(got, want, "step {step}: {iin} {q} {vars} {lang}");
-        let request = format!("{q} {vars} {lang}");
+        let (request, got) = (format!("{q} {vars} {lang}"), got.to_string());
         by_scope
             .entry(request.clone())
             .or_default()
-            .insert(got.to_string());
-        if let Some(before) = last.insert(format!("{iin} {request}"), got.to_string())
-            && before != got.to_string()
+            .insert(got.clone());
+        if let Some(before) = last.insert(format!("{iin} {request}"), got.clone())
+            && before != got
         {
             changed_by_import += 1;
         }
