@@ -37,6 +37,11 @@ struct Args {
     /// Measure the memory of importing and downloading a document of this many MB instead.
     #[arg(long)]
     documents_mb: Option<usize>,
+    /// Import into this existing database (e.g. a seeded `hub` benchmark database,
+    /// `postgres://postgres@127.0.0.1:5432/audit_hub_bench_s500`) instead of a fresh one, to see
+    /// whether the import slows as the table grows; the imported year (2027) is removed after.
+    #[arg(long)]
+    into: Option<String>,
     /// Bodies in the register file (with `--registers`).
     #[arg(long, default_value_t = 100_000)]
     bodies: usize,
@@ -56,15 +61,19 @@ async fn main() -> anyhow::Result<()> {
     let exe = env!("CARGO_BIN_EXE_audit-hub");
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench");
     std::fs::create_dir_all(&dir)?;
-    let url = fresh_database(&args.backend, &dir).await?;
+    let url = match &args.into {
+        Some(url) => url.clone(),
+        None => fresh_database(&args.backend, &dir).await?,
+    };
     if args.registers {
         return registers(exe, &url, &dir, &args).await;
     }
     if let Some(mb) = args.documents_mb {
         return documents::documents(exe, &url, &dir, mb).await;
     }
-    run(exe, &url, &["seed", "--reference"]).await?;
-
+    if args.into.is_none() {
+        run(exe, &url, &["seed", "--reference"]).await?;
+    }
     let db = Db::connect(&ConnectOptions {
         url: url.clone(),
         max_connections: 1,
@@ -72,16 +81,23 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let regions = budget_file::regions(&db).await?;
-    db.close().await;
+    let held = db
+        .scalar_i64(
+            &sea_query::Query::select()
+                .expr(sea_query::Func::count(sea_query::Expr::col("id")))
+                .from("budget_amounts")
+                .to_owned(),
+        )
+        .await?;
     anyhow::ensure!(!regions.is_empty(), "no regions in the reference data");
 
     let file = dir.join(format!("import-{}.csv", args.rows));
     std::fs::write(&file, budget_file::national_csv(args.rows, &regions))?;
     let path = file.display().to_string();
     println!(
-        "\n## Import of {} rows on {}\n",
+        "\n## Import of {} rows on {}, into a table of {held} amounts\n",
         args.rows,
-        if args.backend.starts_with("postgres") {
+        if url.starts_with("postgres") {
             "PostgreSQL"
         } else {
             "SQLite"
@@ -101,6 +117,27 @@ async fn main() -> anyhow::Result<()> {
             peak.map_or("unknown".to_owned(), |kb| format!("{:.0} MB", kb / 1024.0))
         );
     }
+    if args.into.is_some() {
+        // The file's year leaves the borrowed database as it came.
+        for table in [
+            "budget_amounts",
+            "budget_rollup",
+            "budget_region_rollup",
+            "budget_lines",
+        ] {
+            db.execute(
+                &sea_query::Query::delete()
+                    .from_table(table)
+                    .and_where(sea_query::ExprTrait::eq(
+                        sea_query::Expr::col("year"),
+                        budget_file::YEAR,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        }
+    }
+    db.close().await;
     Ok(())
 }
 

@@ -448,14 +448,15 @@ pub fn admit(
     limits: &QueryLimits,
     lang: Lang,
     reveal: bool,
+    documents: &super::parsed::ParsedDocuments,
 ) -> Result<(), ServerError> {
     if let Err((what, found, limit)) = check_text(&request.query, limits) {
         return Err(exceeded_error(what, found, limit, lang, reveal));
     }
     let variables = request.variables.clone();
-    let doc = request
-        .parsed_query()
-        .map_err(|e| with_code(e.clone(), "GRAPHQL_PARSE_FAILED"))?;
+    let doc = documents
+        .parse(request)
+        .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
     match check_document(doc, &variables, limits) {
         Ok(()) => Ok(()),
         Err(Refusal::Limit(what, found, limit)) => {

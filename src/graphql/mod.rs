@@ -11,6 +11,7 @@ pub mod labels;
 pub mod limits;
 pub mod operator;
 pub mod oversight;
+pub mod parsed;
 pub mod people;
 pub mod query;
 pub mod schema_messages;

@@ -29,7 +29,9 @@ pub async fn run_as(
     let ctx = RequestCtx::new(db.clone(), db.clone(), lang, clock, Arc::new(permissions));
     let limits = super::limits::QueryLimits::default();
     let mut request = Request::new(query).variables(Variables::from_json(variables));
-    let mut response = match super::limits::admit(&mut request, &limits, lang, true) {
+    // One request: nothing to remember its parse for.
+    let documents = super::parsed::ParsedDocuments::new(0);
+    let mut response = match super::limits::admit(&mut request, &limits, lang, true, &documents) {
         Err(refused) => async_graphql::Response::from_errors(vec![refused]),
         Ok(()) => build_schema().execute(request.data(ctx)).await,
     };

@@ -80,6 +80,8 @@ pub struct AppState {
     pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
     /// Resolved callers, valid while the database's caller epoch is unchanged.
     pub callers: Arc<CallerCache>,
+    /// Parsed query documents by text.
+    pub documents: Arc<crate::graphql::parsed::ParsedDocuments>,
     /// Answers to data queries, valid while the data and caller epochs are unchanged.
     pub response_cache: Arc<response_cache::ResponseCache>,
     /// A read replica for scoped data reads (`None`: they go to `db`).
@@ -132,6 +134,7 @@ impl AppState {
         AppState {
             audit: AuditWriter::spawn(db.clone()),
             callers: caller_cache(&db, DEFAULT_CALLER_RECHECK),
+            documents: Arc::default(),
             response_cache: response_cache(
                 &db,
                 response_cache::DEFAULT_BYTES,
@@ -404,8 +407,13 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     } else {
         request
     };
-    let admitted =
-        crate::graphql::limits::admit(&mut request, &state.limits.query, lang, !anonymous);
+    let admitted = crate::graphql::limits::admit(
+        &mut request,
+        &state.limits.query,
+        lang,
+        !anonymous,
+        &state.documents,
+    );
     // One choice of where data is read for the whole request: the cache key's data epoch must
     // come from the database the answer is read from.
     let reads = state.reads().clone();

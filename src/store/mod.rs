@@ -88,6 +88,9 @@ pub async fn end_when_idle(tx: &mut Tx, after: std::time::Duration) -> Result<()
     .await
 }
 
+/// How long a pooled PostgreSQL connection may sit idle and still be handed out unchecked.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// A handle on the database: a connection pool and a count of statements run (for tests and
 /// metrics that check batching).
 #[derive(Clone, Debug)]
@@ -165,6 +168,8 @@ impl Db {
             let limit = opts.statement_timeout;
             let mut pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections)
+                // An in-process database does not hang up: no ping before each statement.
+                .test_before_acquire(false)
                 .before_acquire(move |conn, _| {
                     Box::pin(async move {
                         // A connection whose COMMIT failed (a full disk: SQLite has rolled the
@@ -199,6 +204,18 @@ impl Db {
                 PgPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(wait)
+                    // A connection in steady use is not pinged before each statement (a round
+                    // trip per statement, a sixth of a small request's database time); one idle
+                    // for a while is, since the server may have dropped it meanwhile.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > IDLE_BEFORE_PING {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await?,
             )
@@ -309,19 +326,29 @@ impl Db {
         self.begin_counted(Some(self.writes.clone())).await
     }
 
-    /// Begins a transaction that only appends to the audit trail: its commit changes no data a
-    /// cache holds, so it is not counted in [`Db::write_count`].
+    /// Begins a transaction that only appends to the audit trail, holding the chain's lock
+    /// from its first round trip ([`audit::BEGIN_LOCKED`]): its commit changes no data a cache
+    /// holds, so it is not counted in [`Db::write_count`].
     pub async fn begin_audit(&self) -> Result<Tx, sqlx::Error> {
-        self.begin_counted(None).await
+        self.begin_with(None, audit::BEGIN_LOCKED).await
     }
 
     async fn begin_counted(&self, writes: Option<Arc<AtomicU64>>) -> Result<Tx, sqlx::Error> {
+        self.begin_with(writes, "BEGIN").await
+    }
+
+    /// Begins with `postgres_begin` on PostgreSQL (a statement starting with `BEGIN`).
+    async fn begin_with(
+        &self,
+        writes: Option<Arc<AtomicU64>>,
+        postgres_begin: &'static str,
+    ) -> Result<Tx, sqlx::Error> {
         self.breaker.check()?;
         let inner = match &self.pool {
             // Every transaction here writes: taking SQLite's write lock up front (IMMEDIATE) makes
             // concurrent writers wait their turn instead of failing on a lock upgrade.
             Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(TxInner::Sqlite),
-            Pool::Postgres(p) => p.begin().await.map(TxInner::Postgres),
+            Pool::Postgres(p) => p.begin_with(postgres_begin).await.map(TxInner::Postgres),
         };
         self.breaker.observe(&inner);
         let inner = inner?;
@@ -329,6 +356,7 @@ impl Db {
             inner,
             statements: self.statements.clone(),
             writes,
+            chain_locked: postgres_begin == audit::BEGIN_LOCKED,
         })
     }
 
@@ -351,6 +379,7 @@ impl Db {
             inner,
             statements: self.statements.clone(),
             writes: None,
+            chain_locked: false,
         })
     }
 
@@ -416,6 +445,8 @@ pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
     writes: Option<Arc<AtomicU64>>,
+    /// Whether it began holding the audit chain's lock.
+    chain_locked: bool,
 }
 
 impl Tx {
@@ -438,6 +469,11 @@ impl Tx {
             TxInner::Sqlite(_) => Backend::Sqlite,
             TxInner::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Whether it began holding the audit chain's lock ([`Db::begin_audit`]).
+    pub fn holds_chain_lock(&self) -> bool {
+        self.chain_locked
     }
 }
 
