@@ -276,6 +276,35 @@ impl Db {
         }
     }
 
+    /// A pool of its own on the same database, with the same options but at most
+    /// `max_connections`, sharing this handle's breaker and counts: for a task that runs on a
+    /// runtime of its own (the audit writer), whose connections must belong to that runtime.
+    /// It connects lazily, so it must be made inside that runtime.
+    pub fn twin(&self, max_connections: u32) -> Db {
+        let pool = match &self.pool {
+            Pool::Sqlite(p) => Pool::Sqlite(
+                p.options()
+                    .clone()
+                    .max_connections(max_connections)
+                    .min_connections(0)
+                    .connect_lazy_with((*p.connect_options()).clone()),
+            ),
+            Pool::Postgres(p) => Pool::Postgres(
+                p.options()
+                    .clone()
+                    .max_connections(max_connections)
+                    .min_connections(0)
+                    .connect_lazy_with((*p.connect_options()).clone()),
+            ),
+        };
+        Db {
+            pool,
+            breaker: self.breaker.clone(),
+            statements: self.statements.clone(),
+            writes: self.writes.clone(),
+        }
+    }
+
     /// The most connections the pool opens.
     pub fn max_connections(&self) -> u32 {
         match &self.pool {
