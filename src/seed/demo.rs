@@ -54,6 +54,30 @@ pub struct DemoCounts {
     pub grants: usize,
 }
 
+/// Program codes have three digits: past 999 programs in a slot (a republican slot from scale
+/// 150), lines go on under the same programs with a subprogram of their own.
+const MAX_PROGRAM: usize = 999;
+
+/// The program of a slot's `j`-th line: three lines per program (told apart by their specific).
+fn demo_program(j: usize) -> String {
+    format!("{:03}", 1 + j / 3 % MAX_PROGRAM)
+}
+
+/// The specific of a slot's `j`-th line: the three lines of a program have three different ones.
+fn demo_specific(j: usize) -> &'static str {
+    SPECIFICS[(j % 3 + 3 * (j / 3 % 3)) % SPECIFICS.len()].0
+}
+
+/// The subprogram of a slot's `j`-th line: none or 015 while programs last (every scale up to
+/// 149 seeds exactly what it always did); 101, 102, ... for each later round of the programs.
+fn demo_subprogram(j: usize) -> String {
+    match j / 3 / MAX_PROGRAM {
+        0 if j % 2 == 0 => String::new(),
+        0 => "015".to_owned(),
+        round => format!("{:03}", 100 + round),
+    }
+}
+
 fn lines_per_slot(level: BudgetLevel) -> usize {
     match level {
         BudgetLevel::Republican => 20,
@@ -126,7 +150,9 @@ pub async fn insert(
     let program_rows: Vec<Vec<Value>> = slots
         .iter()
         .flat_map(|(level, kato, admin)| {
-            let programs = (lines_per_slot(*level) * scale).div_ceil(3);
+            let programs = (lines_per_slot(*level) * scale)
+                .div_ceil(3)
+                .min(MAX_PROGRAM);
             (1..=programs).map(move |p| {
                 vec![
                     (*level).into(),
@@ -170,15 +196,15 @@ pub async fn insert(
             let mut amounts = Vec::with_capacity(n * 16);
             for j in 0..n {
                 line_id += 1;
-                let specific = SPECIFICS[(j % 3 + 3 * (j / 3 % 3)) % SPECIFICS.len()].0;
+                let specific = demo_specific(j);
                 let key = LineKey {
                     year,
                     level: *level,
                     kato: kato.clone(),
                     region_kato: region_of(kato),
                     administrator: admin.clone(),
-                    program: format!("{:03}", 1 + j / 3),
-                    subprogram: (if j % 2 == 0 { "" } else { "015" }).to_owned(),
+                    program: demo_program(j),
+                    subprogram: demo_subprogram(j),
                     specific: specific.to_owned(),
                     functional_group: functional_group(admin).to_owned(),
                 };
@@ -547,4 +573,22 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
     )
     .await?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_of_a_slot_has_its_own_key_at_scale_500() {
+        let lines = lines_per_slot(BudgetLevel::Republican) * 500;
+        let keys: std::collections::HashSet<(String, String, &str)> = (0..lines)
+            .map(|j| (demo_program(j), demo_subprogram(j), demo_specific(j)))
+            .collect();
+        assert_eq!(keys.len(), lines);
+        assert!(
+            keys.iter()
+                .all(|(p, s, _)| p.len() == 3 && (s.is_empty() || s.len() == 3))
+        );
+    }
 }
