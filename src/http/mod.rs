@@ -84,6 +84,8 @@ pub struct AppState {
     pub documents: Arc<crate::graphql::parsed::ParsedDocuments>,
     /// Answers to data queries, valid while the data and caller epochs are unchanged.
     pub response_cache: Arc<response_cache::ResponseCache>,
+    /// How often the caches re-read their epochs besides notifications.
+    epoch_recheck: std::time::Duration,
     /// A read replica for scoped data reads (`None`: they go to `db`).
     pub read_replica: Option<Db>,
     /// The replica's lag and its bound: past it, reads go to `db`.
@@ -140,6 +142,7 @@ impl AppState {
                 response_cache::DEFAULT_BYTES,
                 DEFAULT_CALLER_RECHECK,
             ),
+            epoch_recheck: DEFAULT_CALLER_RECHECK,
             read_replica: None,
             replica_health: Arc::new(replica::ReplicaHealth::new(replica::DEFAULT_MAX_LAG)),
             metrics: Arc::new(metrics::Metrics::new()),
@@ -217,19 +220,16 @@ impl AppState {
     /// The same state re-reading the caller and data epochs every `recheck` (besides
     /// notifications).
     pub fn with_caller_recheck(mut self, recheck: std::time::Duration) -> AppState {
+        self.epoch_recheck = recheck;
         self.callers = caller_cache(&self.db, recheck);
-        self.response_cache = response_cache(&self.db, self.response_cache_bytes(), recheck);
+        self.response_cache = response_cache(&self.db, self.response_cache.max_bytes(), recheck);
         self
     }
 
     /// The same state caching answers to data queries within `max_bytes` (0: no cache).
     pub fn with_response_cache(mut self, max_bytes: u64) -> AppState {
-        self.response_cache = response_cache(&self.db, max_bytes, DEFAULT_CALLER_RECHECK);
+        self.response_cache = response_cache(&self.db, max_bytes, self.epoch_recheck);
         self
-    }
-
-    fn response_cache_bytes(&self) -> u64 {
-        self.response_cache.max_bytes()
     }
 
     /// The same state governed by `policy` (the server's, looked up at start).
@@ -533,7 +533,7 @@ async fn cache_key(
         request,
     };
     match state.response_cache.key(&state.db, reads, &lookup).await {
-        Ok(key) => Some(key),
+        Ok(key) => key,
         Err(e) => {
             tracing::warn!(error = %e, "reading the data epoch failed; answering uncached");
             None

@@ -8,14 +8,16 @@
 //!   `authz/`): two auditors of one body share answers, two bodies never do;
 //! - the language, the operation name, the query text and the variables;
 //! - the **data epoch** (migration 0015: bumped by every write of budget, object, document or
-//!   reference data, by trigger, in the writing transaction), read from the database the data is
-//!   read from — on a lagging replica, the replica's own epoch, which arrives with its data;
-//! - the caller epoch (organizations, whose names answers show, bump it).
+//!   reference data, by trigger, in the writing transaction) and the caller epoch (organizations,
+//!   whose names and keys answers use, bump it). On the primary they are the epochs this process
+//!   knows: read per request on SQLite; on PostgreSQL followed by notification (so an answer may
+//!   outlive its data by the notification's delay, or by `--caller-recheck` if one is lost, as a
+//!   cached caller may), and read again after the process's own writes. On a replica both are
+//!   read from the replica per request: they arrive there with the data they describe.
 //!
 //! Both epochs are taken before the query runs, so an answer holds data at least as new as its
-//! key says, and a write commits a newer epoch before anyone could read it: a cached answer is
-//! never older than a fresh one would have been when its epoch was read. Memory is bounded in
-//! bytes; a hit is still recorded in the audit trail, marked `servedFromCache`.
+//! key says. Memory is bounded in bytes; a hit is still recorded in the audit trail, marked
+//! `servedFromCache`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +29,7 @@ use crate::authz::permissions::DataFingerprint;
 use crate::domain::lang::Lang;
 use crate::store::Db;
 use crate::store::epoch_watch::EpochWatch;
-use crate::store::epochs::{self, DATA, DATA_CHANNEL};
+use crate::store::epochs::{self, CALLERS, DATA, DATA_CHANNEL};
 
 /// Default memory bound of the cache, in bytes (`--response-cache-bytes`).
 pub const DEFAULT_BYTES: u64 = 64 * 1024 * 1024;
@@ -113,13 +115,24 @@ impl ResponseCache {
         }
     }
 
-    /// The key of `r` when its data is read from `reads`: the primary `db` (its epoch as this
-    /// process follows it) or a replica (its own epoch, read now).
-    pub async fn key(&self, db: &Db, reads: &Db, r: &Request<'_>) -> Result<Key, sqlx::Error> {
-        let data_epoch = if reads.same_pool(db) {
-            self.data.current(db).await?
+    /// The key of `r` when its data is read from `reads`: the primary `db` (the data epoch as
+    /// this process follows it, the caller epoch the caller was resolved at) or a replica (both
+    /// epochs as the replica holds them, read now: its data and its organizations arrive with
+    /// them). `None` when the variables cannot be written out to be hashed.
+    pub async fn key(
+        &self,
+        db: &Db,
+        reads: &Db,
+        r: &Request<'_>,
+    ) -> Result<Option<Key>, sqlx::Error> {
+        let (data_epoch, callers_epoch) = if reads.same_pool(db) {
+            (self.data.current(db).await?, r.callers_epoch)
         } else {
-            epochs::current(reads, DATA).await?
+            let [data, callers] = epochs::current_all(reads, [DATA, CALLERS]).await?;
+            (data, callers)
+        };
+        let Ok(variables) = serde_json::to_vec(&r.request.variables) else {
+            return Ok(None);
         };
         let mut h = Sha256::new();
         let mut part = |bytes: &[u8]| {
@@ -130,11 +143,11 @@ impl ResponseCache {
         part(&r.fingerprint);
         part(r.lang.pick("kk", "ru", "en").as_bytes());
         part(&data_epoch.to_le_bytes());
-        part(&r.callers_epoch.to_le_bytes());
+        part(&callers_epoch.to_le_bytes());
         part(r.request.operation_name.as_deref().unwrap_or("").as_bytes());
         part(r.request.query.as_bytes());
-        part(&serde_json::to_vec(&r.request.variables).unwrap_or_default());
-        Ok(h.finalize().into())
+        part(&variables);
+        Ok(Some(h.finalize().into()))
     }
 
     /// The answer kept under `key`, counting a hit or a miss.

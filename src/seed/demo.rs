@@ -72,7 +72,7 @@ fn demo_specific(j: usize) -> &'static str {
 /// 149 seeds exactly what it always did); 101, 102, ... for each later round of the programs.
 fn demo_subprogram(j: usize) -> String {
     match j / 3 / MAX_PROGRAM {
-        0 if j % 2 == 0 => String::new(),
+        0 if j.is_multiple_of(2) => String::new(),
         0 => "015".to_owned(),
         round => format!("{:03}", 100 + round),
     }

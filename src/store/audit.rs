@@ -46,24 +46,12 @@ fn head_query() -> sea_query::SelectStatement {
         .to_owned()
 }
 
-/// The advisory lock that serializes appends on PostgreSQL, as SQL text.
-macro_rules! chain_lock {
-    () => {
-        "SELECT pg_advisory_xact_lock(727270001)"
-    };
-}
-
-/// Begins a PostgreSQL transaction holding the chain's lock, in one round trip: every statement
-/// of a simple query takes its own snapshot, so what is read after it sees every append
-/// committed before the lock was granted.
-pub const BEGIN_LOCKED: &str = concat!("BEGIN; ", chain_lock!());
-
-/// Serializes appends until `tx` ends: PostgreSQL takes a transaction-level advisory lock
-/// (unless `tx` began with it, [`BEGIN_LOCKED`]); SQLite allows one writer at a time, and
-/// appenders write before they append, so the lock is already held.
+/// Serializes appends until `tx` ends: PostgreSQL takes a transaction-level advisory lock;
+/// SQLite allows one writer at a time, and appenders write before they append, so the lock is
+/// already held.
 pub async fn lock_chain(tx: &mut Tx) -> AppResult<()> {
-    if tx.backend() == Backend::Postgres && !tx.holds_chain_lock() {
-        tx.raw(chain_lock!()).await?;
+    if tx.backend() == Backend::Postgres {
+        tx.raw("SELECT pg_advisory_xact_lock(727270001)").await?;
     }
     Ok(())
 }

@@ -29,6 +29,33 @@ pub async fn current(db: &Db, topic: &str) -> Result<i64, sqlx::Error> {
     db.scalar_i64(&q).await
 }
 
+/// The current epochs of `topics`, in their order (a topic without a row is an error).
+pub async fn current_all<const N: usize>(
+    db: &Db,
+    topics: [&str; N],
+) -> Result<[i64; N], sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        topic: String,
+        epoch: i64,
+    }
+    let q = Query::select()
+        .columns([ChangeEpochs::Topic, ChangeEpochs::Epoch])
+        .from(ChangeEpochs::Table)
+        .and_where(Expr::col(ChangeEpochs::Topic).is_in(topics))
+        .to_owned();
+    let rows: Vec<Row> = db.all(&q).await?;
+    let mut out = [0; N];
+    for (slot, topic) in out.iter_mut().zip(topics) {
+        *slot = rows
+            .iter()
+            .find(|r| r.topic == topic)
+            .map(|r| r.epoch)
+            .ok_or(sqlx::Error::RowNotFound)?;
+    }
+    Ok(out)
+}
+
 /// Locks `topic`'s epoch row until the transaction ends (PostgreSQL; SQLite's writer lock is
 /// already held). Every change to callers bumps this row by trigger, so a step that will change
 /// them takes it at a fixed point of its lock order instead of in the middle of its writes.

@@ -289,11 +289,14 @@ impl Db {
                     .min_connections(0)
                     .connect_lazy_with((*p.connect_options()).clone()),
             ),
+            // Pinged before each use: a twin serves one task whose every batch would fail on a
+            // connection the server dropped, and it has time for the round trip.
             Pool::Postgres(p) => Pool::Postgres(
                 p.options()
                     .clone()
                     .max_connections(max_connections)
                     .min_connections(0)
+                    .test_before_acquire(true)
                     .connect_lazy_with((*p.connect_options()).clone()),
             ),
         };
@@ -355,29 +358,19 @@ impl Db {
         self.begin_counted(Some(self.writes.clone())).await
     }
 
-    /// Begins a transaction that only appends to the audit trail, holding the chain's lock
-    /// from its first round trip ([`audit::BEGIN_LOCKED`]): its commit changes no data a cache
-    /// holds, so it is not counted in [`Db::write_count`].
+    /// Begins a transaction that only appends to the audit trail: its commit changes no data a
+    /// cache holds, so it is not counted in [`Db::write_count`].
     pub async fn begin_audit(&self) -> Result<Tx, sqlx::Error> {
-        self.begin_with(None, audit::BEGIN_LOCKED).await
+        self.begin_counted(None).await
     }
 
     async fn begin_counted(&self, writes: Option<Arc<AtomicU64>>) -> Result<Tx, sqlx::Error> {
-        self.begin_with(writes, "BEGIN").await
-    }
-
-    /// Begins with `postgres_begin` on PostgreSQL (a statement starting with `BEGIN`).
-    async fn begin_with(
-        &self,
-        writes: Option<Arc<AtomicU64>>,
-        postgres_begin: &'static str,
-    ) -> Result<Tx, sqlx::Error> {
         self.breaker.check()?;
         let inner = match &self.pool {
             // Every transaction here writes: taking SQLite's write lock up front (IMMEDIATE) makes
             // concurrent writers wait their turn instead of failing on a lock upgrade.
             Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(TxInner::Sqlite),
-            Pool::Postgres(p) => p.begin_with(postgres_begin).await.map(TxInner::Postgres),
+            Pool::Postgres(p) => p.begin().await.map(TxInner::Postgres),
         };
         self.breaker.observe(&inner);
         let inner = inner?;
@@ -385,7 +378,6 @@ impl Db {
             inner,
             statements: self.statements.clone(),
             writes,
-            chain_locked: postgres_begin == audit::BEGIN_LOCKED,
         })
     }
 
@@ -408,7 +400,6 @@ impl Db {
             inner,
             statements: self.statements.clone(),
             writes: None,
-            chain_locked: false,
         })
     }
 
@@ -474,8 +465,6 @@ pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
     writes: Option<Arc<AtomicU64>>,
-    /// Whether it began holding the audit chain's lock.
-    chain_locked: bool,
 }
 
 impl Tx {
@@ -498,11 +487,6 @@ impl Tx {
             TxInner::Sqlite(_) => Backend::Sqlite,
             TxInner::Postgres(_) => Backend::Postgres,
         }
-    }
-
-    /// Whether it began holding the audit chain's lock ([`Db::begin_audit`]).
-    pub fn holds_chain_lock(&self) -> bool {
-        self.chain_locked
     }
 }
 
