@@ -11,17 +11,6 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_audit-hub");
 
-async fn scrape(s: &TestServer) -> String {
-    s.client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text")
-}
-
 /// The samples of the exposition, read by a Prometheus text-format parser.
 fn samples(text: &str) -> Vec<prometheus_parse::Sample> {
     let lines = text.lines().map(|l| Ok(l.to_owned()));
@@ -105,7 +94,7 @@ async fn injected_operation_names_and_oversized_variables_stay_inert() {
         .expect("a signed-in request");
     assert_eq!(named.status(), 200);
 
-    let text = scrape(&s).await;
+    let text = s.metrics().await;
     let samples = samples(&text);
     let revisions: Vec<f64> = samples
         .iter()

@@ -99,14 +99,7 @@ async fn ready_until(s: &TestServer, what: &str, check: impl Fn(&Value) -> bool)
 
 /// The value of a metric in the `/metrics` text.
 async fn metric(s: &TestServer, name: &str) -> f64 {
-    let text = s
-        .get("/metrics")
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = s.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} ")))
         .and_then(|v| v.trim().parse().ok())

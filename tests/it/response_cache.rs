@@ -106,15 +106,7 @@ async fn random_import(t: &TestDb, rng: &mut ChaCha8Rng) {
 
 /// The cached server's count of lookups in `state` (`hit` or `miss`).
 async fn lookups(s: &TestServer, state: &str) -> f64 {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = s.metrics().await;
     let series = format!("audit_hub_response_cache_lookups{{state=\"{state}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(series.as_str())?.parse().ok())

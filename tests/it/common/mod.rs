@@ -449,6 +449,19 @@ impl TestServer {
         self
     }
 
+    /// The `/metrics` exposition text, as a scraper reads it (no token).
+    #[allow(dead_code)]
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// Sends requests as the user with `iin`.
     pub fn with_user(mut self, iin: &str) -> TestServer {
         self.token = Some(token(iin));
