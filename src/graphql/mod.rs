@@ -13,6 +13,8 @@ pub mod operator;
 pub mod oversight;
 pub mod parsed;
 pub mod people;
+pub mod plain;
+mod plain_rows;
 pub mod query;
 pub mod schema_messages;
 pub mod types;
@@ -70,7 +72,8 @@ fn builder(
     // and object field (not per scalar) inside the request's span, so a slow or failing field
     // is found in the logs under the request id. It is off by default: every field of every
     // row then passes through one more hook (the request's own span, its statements and the
-    // slow-statement warnings stay either way).
+    // slow-statement warnings stay either way). Leaf fields of plain rows (`plain.rs`) pass
+    // through no extension; tracing opens no span for leaf fields anyway.
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
     let builder = if limits.trace_fields {
         builder.extension(async_graphql::extensions::Tracing)

@@ -10,6 +10,7 @@ use super::inputs::{
     BudgetLineFilterInput, Dimension, DocumentFilterInput, InformatizationObjectFilterInput,
     OrganizationFilterInput,
 };
+use super::plain::Plain;
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
 use super::viewer::Viewer;
 use crate::domain::lang::Lang;
@@ -135,7 +136,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<Conn<BudgetLine>> {
+    ) -> Result<Conn<Plain<BudgetLine>>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
         let filter = filter.map(BudgetLineFilter::from);
@@ -154,7 +155,13 @@ impl QueryRoot {
             None
         };
         r.returned(rows.items.len());
-        Ok(connection(rows, page, total, |l| l.id, BudgetLine))
+        Ok(connection(
+            rows,
+            page,
+            total,
+            |l| l.id,
+            |r| Plain(BudgetLine(r)),
+        ))
     }
 
     /// Exact sums of budget amounts grouped by the given dimensions, ordered by the keys.
@@ -236,7 +243,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<Conn<Document>> {
+    ) -> Result<Conn<Plain<Document>>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
         let filter = filter
@@ -247,7 +254,13 @@ impl QueryRoot {
             .await
             .map_err(|e| r.error(e))?;
         r.returned(rows.items.len());
-        Ok(connection(rows, page, None, |d| d.id, Document))
+        Ok(connection(
+            rows,
+            page,
+            None,
+            |d| d.id,
+            |r| Plain(Document(r)),
+        ))
     }
 
     /// One document; null when it does not exist or is outside the caller's scope.

@@ -12,12 +12,13 @@ use crate::domain::object::{
 };
 use crate::domain::org::BodyKind;
 use crate::graphql::date::Date;
+use crate::graphql::plain::Plain;
 use crate::store::budget::{AggregateRow, BudgetLineRow};
 use crate::store::documents::DocumentRow;
 use crate::store::objects::{FundingRow, ObjectRow, StageRow};
 use crate::store::orgs::OrgRow;
 
-fn non_empty(s: &str) -> Option<String> {
+pub(crate) fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
@@ -360,28 +361,35 @@ impl InformatizationObject {
     }
     /// Budget lines that fund the object (those within the caller's scope).
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
-    async fn funding_lines(&self, ctx: &Context<'_>) -> Result<Vec<FundingLine>> {
+    async fn funding_lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<FundingLine>>> {
         let rows = reader(ctx)?
             .funding
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(rows.into_iter().map(|r| Plain(r.into())).collect())
     }
     /// Technical documents.
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
-    async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
+    async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Document>>> {
         let rows = reader(ctx)?
             .documents
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(Document).collect())
+        Ok(rows.into_iter().map(|r| Plain(Document(r))).collect())
     }
 }
 
 /// An electronic copy of a technical document.
 pub struct Document(pub DocumentRow);
+
+impl Document {
+    /// Path of document `id`'s content download, relative to the server.
+    pub(crate) fn download_path(id: i64) -> String {
+        format!("/documents/{id}/content")
+    }
+}
 
 #[Object]
 impl Document {
@@ -432,7 +440,7 @@ impl Document {
     }
     /// Path of the content download, relative to the server.
     async fn download_url(&self) -> String {
-        format!("/documents/{}/content", self.0.id)
+        Document::download_path(self.0.id)
     }
     /// The object documented.
     async fn object(&self, ctx: &Context<'_>) -> Result<Option<InformatizationObject>> {

@@ -1,13 +1,13 @@
 //! Technical documents of informatization objects and their content-addressed files, scoped by
-//! the keys of the owning object's owner organization.
+//! the owner keys their object carries.
 
 use chrono::NaiveDate;
 use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 
 use super::Db;
-use super::orgs::org_keys;
+use super::objects::owner_keys;
 use super::page::{Page, PageRequest};
-use super::schema::{Documents, InformatizationObjects, Organizations};
+use super::schema::{Documents, InformatizationObjects};
 use crate::authz::Scope;
 use crate::domain::object::{DocumentFormat, DocumentLanguage, DocumentType};
 use crate::error::AppResult;
@@ -61,8 +61,6 @@ pub struct DocumentFilter {
 const DOC: &str = "d";
 /// The alias of the object a document documents.
 const OBJECT: &str = "o";
-/// The alias of that object's owner organization.
-const OWNER: &str = "ow";
 
 /// The columns [`DocumentRow`] decodes.
 const COLUMNS: [Documents; 12] = [
@@ -90,13 +88,7 @@ fn select(scope: &Scope) -> SelectStatement {
             OBJECT,
             Expr::col((OBJECT, InformatizationObjects::Id)).equals((DOC, Documents::ObjectId)),
         )
-        .join_as(
-            JoinType::InnerJoin,
-            Organizations::Table,
-            OWNER,
-            Expr::col((OWNER, Organizations::Id)).equals((OBJECT, InformatizationObjects::OwnerId)),
-        )
-        .cond_where(scope.keys_condition(&org_keys(OWNER)))
+        .cond_where(scope.keys_condition(&owner_keys(OBJECT)))
         .to_owned()
 }
 

@@ -1,15 +1,14 @@
 //! Informatization objects with their stage history and funding lines, scoped by the keys of
-//! the owner organization (funding lines also by their own budget keys).
+//! the owner organization, which each object carries (funding lines also by their own budget
+//! keys).
 
 use chrono::NaiveDate;
 use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 
 use super::Db;
-use super::orgs::org_keys;
 use super::page::{Page, PageRequest};
 use super::schema::{
     BudgetLines, InformatizationObjects as Objects, ObjectFunding, ObjectStageHistory,
-    Organizations,
 };
 use crate::authz::Scope;
 use crate::authz::scope::KeyColumns;
@@ -111,8 +110,6 @@ pub struct InformatizationObjectFilter {
 
 /// The alias of the objects read.
 const OBJECT: &str = "o";
-/// The alias of an object's owner organization.
-const OWNER: &str = "ow";
 /// The alias of the stage history rows.
 const STAGE: &str = "h";
 /// The alias of the funding rows.
@@ -138,16 +135,20 @@ const COLUMNS: [Objects; 14] = [
     Objects::AttestedOn,
 ];
 
-/// Joins the owner organization [`OWNER`] of the objects read under `object_alias` and applies
-/// the scope to it.
-fn scoped(q: &mut SelectStatement, scope: &Scope, object_alias: &'static str) {
-    q.join_as(
-        JoinType::InnerJoin,
-        Organizations::Table,
-        OWNER,
-        Expr::col((OWNER, Organizations::Id)).equals((object_alias, Objects::OwnerId)),
+/// The owner organization's scope keys, as the object read under `alias` carries them (kept
+/// equal to the owner's by the database: migration 0016).
+pub(crate) fn owner_keys(alias: &'static str) -> KeyColumns {
+    KeyColumns::of(
+        alias,
+        Objects::OwnerLevel,
+        Objects::OwnerKato,
+        Objects::OwnerAdministrator,
     )
-    .cond_where(scope.keys_condition(&org_keys(OWNER)));
+}
+
+/// Applies the scope to the objects read under `object_alias`.
+fn scoped(q: &mut SelectStatement, scope: &Scope, object_alias: &'static str) {
+    q.cond_where(scope.keys_condition(&owner_keys(object_alias)));
 }
 
 fn select(scope: &Scope) -> SelectStatement {
@@ -177,7 +178,7 @@ fn filter_condition(f: &InformatizationObjectFilter) -> AppResult<Condition> {
     }
     if let Some(prefix) = &f.kato_prefix {
         c = c.add(super::filter::within_prefix(
-            Expr::col((OWNER, Organizations::Kato)),
+            Expr::col((OBJECT, Objects::OwnerKato)),
             "filter.katoPrefix",
             prefix,
         )?);

@@ -119,7 +119,8 @@ tables! {
     /// `informatization_objects`: informatization objects and their current stage.
     InformatizationObjects {
         Id, Kind, ObjectClass, NameKk, NameRu, NameEn, AccountCode, OwnerId, PossessorId, Stage,
-        AccessLevel, RegisteredOn, Attestation, AttestedOn,
+        AccessLevel, RegisteredOn, Attestation, AttestedOn, OwnerLevel, OwnerKato,
+        OwnerAdministrator,
     }
     /// `memberships`: a person's belonging to a body over time.
     Memberships {

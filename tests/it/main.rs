@@ -27,6 +27,7 @@ mod labels;
 mod limits;
 mod load;
 mod metrics;
+mod object_keys;
 mod objects_import;
 mod ops;
 mod playground_browser;

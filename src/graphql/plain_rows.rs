@@ -1,0 +1,235 @@
+//! The row types read in bulk (budget lines, documents, funding lines) as [`PlainRow`]s: each
+//! plain field gives exactly what the type's own resolver gives, which `tests` checks field by
+//! field for every field the schema lists.
+
+use async_graphql::{ID, Value};
+
+use super::date::Date;
+use super::plain::{PlainRow, value};
+use super::types::{BudgetLine, Document, FundingLine, non_empty};
+use crate::domain::budget::tenths_to_decimal;
+
+impl PlainRow for BudgetLine {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        let r = &self.0;
+        Some(match name {
+            "id" => value(ID(r.id.to_string())),
+            "year" => value(r.year),
+            "level" => value(r.level),
+            "territory" => value(r.kato.clone()),
+            "region" => value(r.region_kato.clone()),
+            "administrator" => value(r.administrator.clone()),
+            "program" => value(r.program.clone()),
+            "subprogram" => value(non_empty(&r.subprogram)),
+            "specific" => value(non_empty(&r.specific)),
+            "functionalGroup" => value(r.functional_group.clone()),
+            "phase" => value(r.phase),
+            "system" => value(r.phase.system()),
+            "asOf" => value(r.as_of.map(Date)),
+            "amount" => value(tenths_to_decimal(r.amount_tenths)),
+            _ => return None,
+        })
+    }
+}
+
+impl PlainRow for Document {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        let r = &self.0;
+        Some(match name {
+            "id" => value(ID(r.id.to_string())),
+            "type" => value(r.doc_type),
+            "title" => value(r.title.clone()),
+            "number" => value(r.number.clone()),
+            "approvedOn" => value(r.approved_on.map(Date)),
+            "version" => value(r.version.clone()),
+            "language" => value(r.language),
+            "format" => value(r.format),
+            "fileName" => value(r.file_name.clone()),
+            "sizeBytes" => value(r.size_bytes),
+            "sha256" => value(r.sha256.clone()),
+            "downloadUrl" => value(Document::download_path(r.id)),
+            // `object` loads another row.
+            _ => return None,
+        })
+    }
+}
+
+impl PlainRow for FundingLine {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        Some(match name {
+            "id" => value(self.id.clone()),
+            "year" => value(self.year),
+            "level" => value(self.level),
+            "territory" => value(self.territory.clone()),
+            "administrator" => value(self.administrator.clone()),
+            "program" => value(self.program.clone()),
+            "subprogram" => value(self.subprogram.clone()),
+            "specific" => value(self.specific.clone()),
+            "functionalGroup" => value(self.functional_group.clone()),
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+    use chrono::NaiveDate;
+
+    use super::super::plain::Plain;
+    use super::*;
+    use crate::domain::budget::{BudgetLevel, BudgetPhase};
+    use crate::domain::object::{DocumentFormat, DocumentLanguage, DocumentType};
+    use crate::store::budget::BudgetLineRow;
+    use crate::store::documents::DocumentRow;
+
+    fn day(d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(2026, 3, d)
+    }
+
+    /// Rows with every optional value both present and absent.
+    fn lines() -> Vec<BudgetLine> {
+        let row = |id, region: Option<&str>, sub: &str, as_of: Option<NaiveDate>, amount_tenths| {
+            BudgetLineRow {
+                id,
+                year: 2026,
+                level: if region.is_some() {
+                    BudgetLevel::Regional
+                } else {
+                    BudgetLevel::Republican
+                },
+                kato: region.unwrap_or("000000000").to_owned(),
+                region_kato: region.map(str::to_owned),
+                administrator: "252".to_owned(),
+                program: "001".to_owned(),
+                subprogram: sub.to_owned(),
+                specific: sub.to_owned(),
+                functional_group: "03".to_owned(),
+                phase: if as_of.is_some() {
+                    BudgetPhase::Executed
+                } else {
+                    BudgetPhase::Approved
+                },
+                as_of,
+                amount_tenths,
+            }
+        };
+        vec![
+            BudgetLine(row(1, Some("350000000"), "011", day(1), 123_456_789)),
+            BudgetLine(row(2, None, "", None, -5)),
+            BudgetLine(row(3, Some("750000000"), "", None, 0)),
+        ]
+    }
+
+    fn documents() -> Vec<Document> {
+        let row = |id, number: Option<&str>, approved_on| {
+            Document(DocumentRow {
+                id,
+                object_id: 7,
+                doc_type: DocumentType::ALL[id as usize % DocumentType::ALL.len()],
+                title: format!("Техникалық құжат «{id}»"),
+                number: number.map(str::to_owned),
+                approved_on,
+                version: "1.0".to_owned(),
+                language: DocumentLanguage::ALL[id as usize % DocumentLanguage::ALL.len()],
+                format: DocumentFormat::ALL[id as usize % DocumentFormat::ALL.len()],
+                file_name: "tz.pdf".to_owned(),
+                size_bytes: 1 << 40,
+                sha256: "ab".repeat(32),
+            })
+        };
+        vec![row(1, Some("№ 12"), day(2)), row(2, None, None)]
+    }
+
+    fn funding() -> Vec<FundingLine> {
+        let line = |id: &str, sub: Option<&str>| FundingLine {
+            id: ID(id.to_owned()),
+            year: 2027,
+            level: BudgetLevel::District,
+            territory: "751210000".to_owned(),
+            administrator: "123".to_owned(),
+            program: "002".to_owned(),
+            subprogram: sub.map(str::to_owned),
+            specific: sub.map(str::to_owned),
+            functional_group: "01".to_owned(),
+        };
+        vec![line("5", Some("015")), line("6", None)]
+    }
+
+    struct Root;
+
+    #[Object]
+    impl Root {
+        async fn plain_lines(&self) -> Vec<Plain<BudgetLine>> {
+            lines().into_iter().map(Plain).collect()
+        }
+        async fn lines(&self) -> Vec<BudgetLine> {
+            lines()
+        }
+        async fn plain_documents(&self) -> Vec<Plain<Document>> {
+            documents().into_iter().map(Plain).collect()
+        }
+        async fn documents(&self) -> Vec<Document> {
+            documents()
+        }
+        async fn plain_funding(&self) -> Vec<Plain<FundingLine>> {
+            funding().into_iter().map(Plain).collect()
+        }
+        async fn funding(&self) -> Vec<FundingLine> {
+            funding()
+        }
+    }
+
+    /// Every argument-less scalar or enum field the schema lists for `type_name`, read through
+    /// introspection so that a field added later is compared too.
+    async fn plain_fields(
+        schema: &Schema<Root, EmptyMutation, EmptySubscription>,
+        type_name: &str,
+    ) -> Vec<String> {
+        let q = format!(
+            r#"{{ __type(name: "{type_name}") {{ fields {{ name args {{ name }} type {{ kind ofType {{ kind }} }} }} }} }}"#
+        );
+        let data = schema.execute(q).await.data.into_json().unwrap_or_default();
+        let fields = data["__type"]["fields"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        fields
+            .iter()
+            .filter(|f| f["args"].as_array().is_some_and(Vec::is_empty))
+            .filter(|f| {
+                let kind = |t: &serde_json::Value| t["kind"].as_str().map(str::to_owned);
+                let leaf = |k: Option<String>| matches!(k.as_deref(), Some("SCALAR" | "ENUM"));
+                leaf(kind(&f["type"])) || leaf(kind(&f["type"]["ofType"]))
+            })
+            .filter_map(|f| f["name"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_plain_field_equals_its_resolver() {
+        let schema = Schema::new(Root, EmptyMutation, EmptySubscription);
+        let cases = [
+            ("BudgetLine", "plainLines", "lines", 14),
+            ("Document", "plainDocuments", "documents", 12),
+            ("FundingLine", "plainFunding", "funding", 9),
+        ];
+        for (type_name, plain, generic, count) in cases {
+            let fields = plain_fields(&schema, type_name).await;
+            assert_eq!(fields.len(), count, "{type_name}: {fields:?}");
+            let selection = format!("{{ __typename {} }}", fields.join(" "));
+            let q = format!("{{ p: {plain} {selection} g: {generic} {selection} }}");
+            let response = schema.execute(q).await;
+            assert!(
+                response.errors.is_empty(),
+                "{type_name}: {:?}",
+                response.errors
+            );
+            let data = response.data.into_json().unwrap_or_default();
+            let text = |k: &str| serde_json::to_string(&data[k]).unwrap_or_default();
+            assert_eq!(text("p"), text("g"), "{type_name}");
+            // Each field of each row answered, none null where the row holds a value.
+            assert!(text("g").contains(&format!("\"__typename\":\"{type_name}\"")));
+        }
+    }
+}
