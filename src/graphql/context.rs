@@ -177,7 +177,8 @@ impl Reader {
 
     /// Loads the children of a page of objects that the query selects, one statement per kind,
     /// and primes the loaders with them, so nested fields cost no further statements however the
-    /// executor interleaves their resolution.
+    /// executor interleaves their resolution. The statements run side by side (each on a
+    /// connection of its own): the page waits for the slowest, not for their sum.
     pub async fn prefetch_object_children(
         &self,
         organizations: &Loaders<OrgLoader>,
@@ -189,34 +190,47 @@ impl Reader {
             return Ok(());
         }
         let wants = |name: &str| selection.selection_set().any(|f| f.name() == name);
-        if wants("documents") {
-            let rows = documents::by_objects(&self.db, &self.scope, &ids).await?;
-            self.documents
-                .feed_many(every_key(&ids, group(rows, |d| d.object_id)))
-                .await;
-        }
-        if wants("fundingLines") {
-            let rows = objects::funding(&self.db, &self.scope, &ids).await?;
-            self.funding
-                .feed_many(every_key(&ids, group(rows, |f| f.object_id)))
-                .await;
-        }
-        if wants("stageHistory") {
-            let rows = objects::stages(&self.db, &self.scope, &ids).await?;
-            self.stages
-                .feed_many(every_key(&ids, group(rows, |s| s.object_id)))
-                .await;
-        }
-        if wants("owner") || wants("possessor") {
-            let mut org_ids: Vec<i64> = rows
-                .iter()
-                .flat_map(|o| [o.owner_id, o.possessor_id])
-                .collect();
-            org_ids.sort_unstable();
-            org_ids.dedup();
-            let found = organizations.loader().read(&org_ids).await?;
-            organizations.feed_many(found).await;
-        }
+        let documents = async {
+            if wants("documents") {
+                let rows = documents::by_objects(&self.db, &self.scope, &ids).await?;
+                self.documents
+                    .feed_many(every_key(&ids, group(rows, |d| d.object_id)))
+                    .await;
+            }
+            Ok::<_, AppError>(())
+        };
+        let funding = async {
+            if wants("fundingLines") {
+                let rows = objects::funding(&self.db, &self.scope, &ids).await?;
+                self.funding
+                    .feed_many(every_key(&ids, group(rows, |f| f.object_id)))
+                    .await;
+            }
+            Ok(())
+        };
+        let stages = async {
+            if wants("stageHistory") {
+                let rows = objects::stages(&self.db, &self.scope, &ids).await?;
+                self.stages
+                    .feed_many(every_key(&ids, group(rows, |s| s.object_id)))
+                    .await;
+            }
+            Ok(())
+        };
+        let owners = async {
+            if wants("owner") || wants("possessor") {
+                let mut org_ids: Vec<i64> = rows
+                    .iter()
+                    .flat_map(|o| [o.owner_id, o.possessor_id])
+                    .collect();
+                org_ids.sort_unstable();
+                org_ids.dedup();
+                let found = organizations.loader().read(&org_ids).await?;
+                organizations.feed_many(found).await;
+            }
+            Ok(())
+        };
+        futures::try_join!(documents, funding, stages, owners)?;
         Ok(())
     }
 

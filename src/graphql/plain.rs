@@ -25,9 +25,32 @@ use async_graphql::{
 
 /// A row type whose argument-less fields can be read straight off the row.
 pub trait PlainRow: OutputType {
-    /// The value of field `name` exactly as the type's resolver gives it, or `None` when that
-    /// field is not plain (it then goes through the resolvers with the rest of the row).
+    /// The value of leaf field `name` exactly as the type's resolver gives it, or `None` when
+    /// that field is not plain (it then goes through the resolvers with the rest of the row).
     fn plain_field(&self, name: &str) -> Option<Value>;
+
+    /// The value of object field `field` when the row holds that object in full (it is then
+    /// written with [`object`]), or `None` when it does not.
+    fn plain_object(&self, _ctx: &ContextSelectionSet<'_>, _field: &Field) -> Option<Value> {
+        None
+    }
+}
+
+/// `row` under selection `set`, written in one pass, or `None` when some part of it needs the
+/// resolvers.
+pub fn object<T: PlainRow>(
+    ctx: &ContextSelectionSet<'_>,
+    set: &SelectionSet,
+    row: &T,
+) -> Option<Value> {
+    let mut out = IndexMap::with_capacity(set.items.len());
+    walk(ctx, set, row, &mut out).then(|| {
+        if out.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(out)
+        }
+    })
 }
 
 /// A GraphQL value as a scalar or enum argument would be written: the value every scalar and
@@ -61,15 +84,10 @@ impl<T: PlainRow> OutputType for Plain<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let mut out = IndexMap::new();
-        if walk(ctx, &ctx.item.node, &self.0, &mut out) {
-            return Ok(if out.is_empty() {
-                Value::Null
-            } else {
-                Value::Object(out)
-            });
+        match object(ctx, &ctx.item.node, &self.0) {
+            Some(v) => Ok(v),
+            None => self.0.resolve(ctx, field).await,
         }
-        self.0.resolve(ctx, field).await
     }
 }
 
@@ -89,13 +107,13 @@ fn walk<T: PlainRow>(
                 }
                 let name = f.name.node.as_str();
                 let v = if name == "__typename" {
-                    Value::String(row.introspection_type_name().into_owned())
+                    Some(Value::String(row.introspection_type_name().into_owned()))
+                } else if f.selection_set.node.items.is_empty() {
+                    row.plain_field(name)
                 } else {
-                    match row.plain_field(name) {
-                        Some(v) => v,
-                        None => return false,
-                    }
+                    row.plain_object(ctx, f)
                 };
+                let Some(v) = v else { return false };
                 // A repeated response key names the same field (validation merged them): the
                 // first position stays, as in the executor.
                 out.insert(f.response_key().node.clone(), v);

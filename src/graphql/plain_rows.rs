@@ -1,12 +1,14 @@
-//! The row types read in bulk (budget lines, documents, funding lines) as [`PlainRow`]s: each
+//! The row types read in bulk (budget lines, summary groups, documents, funding lines) as
+//! [`PlainRow`]s: each
 //! plain field gives exactly what the type's own resolver gives, which `tests` checks field by
 //! field for every field the schema lists.
 
-use async_graphql::{ID, Value};
+use async_graphql::parser::types::Field;
+use async_graphql::{ContextSelectionSet, ID, Value};
 
 use super::date::Date;
-use super::plain::{PlainRow, value};
-use super::types::{BudgetLine, Document, FundingLine, non_empty};
+use super::plain::{PlainRow, object, value};
+use super::types::{BudgetAggregate, BudgetKey, BudgetLine, Document, FundingLine, non_empty};
 use crate::domain::budget::tenths_to_decimal;
 
 impl PlainRow for BudgetLine {
@@ -29,6 +31,41 @@ impl PlainRow for BudgetLine {
             "amount" => value(tenths_to_decimal(r.amount_tenths)),
             _ => return None,
         })
+    }
+}
+
+impl PlainRow for BudgetKey {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        Some(match name {
+            "year" => value(self.year),
+            "level" => value(self.level),
+            "region" => value(self.region.clone()),
+            "territory" => value(self.territory.clone()),
+            "administrator" => value(self.administrator.clone()),
+            "program" => value(self.program.clone()),
+            "subprogram" => value(self.subprogram.clone()),
+            "specific" => value(self.specific.clone()),
+            "functionalGroup" => value(self.functional_group.clone()),
+            "phase" => value(self.phase),
+            _ => return None,
+        })
+    }
+}
+
+impl PlainRow for BudgetAggregate {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        Some(match name {
+            "amount" => value(self.amount),
+            "lineCount" => value(self.line_count),
+            _ => return None,
+        })
+    }
+
+    fn plain_object(&self, ctx: &ContextSelectionSet<'_>, field: &Field) -> Option<Value> {
+        match field.name.node.as_str() {
+            "key" => object(ctx, &field.selection_set.node, &self.key),
+            _ => None,
+        }
     }
 }
 
@@ -156,6 +193,45 @@ mod tests {
         vec![line("5", Some("015")), line("6", None)]
     }
 
+    fn aggregates() -> Vec<BudgetAggregate> {
+        let empty = BudgetKey {
+            year: None,
+            level: None,
+            region: None,
+            territory: None,
+            administrator: None,
+            program: None,
+            subprogram: None,
+            specific: None,
+            functional_group: None,
+            phase: None,
+        };
+        let full = BudgetKey {
+            year: Some(2026),
+            level: Some(BudgetLevel::Rural),
+            region: Some("350000000".to_owned()),
+            territory: Some("351010000".to_owned()),
+            administrator: Some("123".to_owned()),
+            program: Some("001".to_owned()),
+            subprogram: Some("015".to_owned()),
+            specific: Some("159".to_owned()),
+            functional_group: Some("01".to_owned()),
+            phase: Some(BudgetPhase::Executed),
+        };
+        vec![
+            BudgetAggregate {
+                key: full,
+                amount: tenths_to_decimal(98_765_432_109),
+                line_count: 3,
+            },
+            BudgetAggregate {
+                key: empty,
+                amount: tenths_to_decimal(-1),
+                line_count: 0,
+            },
+        ]
+    }
+
     struct Root;
 
     #[Object]
@@ -171,6 +247,12 @@ mod tests {
         }
         async fn documents(&self) -> Vec<Document> {
             documents()
+        }
+        async fn plain_aggregates(&self) -> Vec<Plain<BudgetAggregate>> {
+            aggregates().into_iter().map(Plain).collect()
+        }
+        async fn aggregates(&self) -> Vec<BudgetAggregate> {
+            aggregates()
         }
         async fn plain_funding(&self) -> Vec<Plain<FundingLine>> {
             funding().into_iter().map(Plain).collect()
@@ -209,15 +291,25 @@ mod tests {
     #[tokio::test]
     async fn every_plain_field_equals_its_resolver() {
         let schema = Schema::new(Root, EmptyMutation, EmptySubscription);
+        let keys = plain_fields(&schema, "BudgetKey").await;
+        assert_eq!(keys.len(), 10, "{keys:?}");
+        let key = format!("key {{ __typename {} }}", keys.join(" "));
         let cases = [
-            ("BudgetLine", "plainLines", "lines", 14),
-            ("Document", "plainDocuments", "documents", 12),
-            ("FundingLine", "plainFunding", "funding", 9),
+            ("BudgetLine", "plainLines", "lines", 14, ""),
+            (
+                "BudgetAggregate",
+                "plainAggregates",
+                "aggregates",
+                2,
+                key.as_str(),
+            ),
+            ("Document", "plainDocuments", "documents", 12, ""),
+            ("FundingLine", "plainFunding", "funding", 9, ""),
         ];
-        for (type_name, plain, generic, count) in cases {
+        for (type_name, plain, generic, count, nested) in cases {
             let fields = plain_fields(&schema, type_name).await;
             assert_eq!(fields.len(), count, "{type_name}: {fields:?}");
-            let selection = format!("{{ __typename {} }}", fields.join(" "));
+            let selection = format!("{{ __typename {} {nested} }}", fields.join(" "));
             let q = format!("{{ p: {plain} {selection} g: {generic} {selection} }}");
             let response = schema.execute(q).await;
             assert!(

@@ -171,7 +171,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         group_by: Vec<Dimension>,
         filter: Option<BudgetLineFilterInput>,
-    ) -> Result<Vec<BudgetAggregate>> {
+    ) -> Result<Vec<Plain<BudgetAggregate>>> {
         let r = reader(ctx)?;
         let filter = filter.map(BudgetLineFilter::from);
         let group_by: Vec<BudgetDimension> = group_by.into_iter().map(Into::into).collect();
@@ -180,7 +180,7 @@ impl QueryRoot {
             .await
             .map_err(|e| r.error(e))?;
         r.returned(rows.len());
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(rows.into_iter().map(|r| Plain(r.into())).collect())
     }
 
     /// Informatization objects, in id order.
