@@ -4,8 +4,10 @@
 -- joining every object to its owner. Triggers keep the copy right whoever writes: an object's
 -- keys are taken from its owner after every insert and every change of its owner or keys, and
 -- an owner whose keys change passes them to its objects.
-ALTER TABLE informatization_objects ADD COLUMN owner_level TEXT;
-ALTER TABLE informatization_objects ADD COLUMN owner_kato TEXT;
+-- NOT NULL as on PostgreSQL; the default only lets the columns be added to existing rows, which
+-- the update below fills.
+ALTER TABLE informatization_objects ADD COLUMN owner_level TEXT NOT NULL DEFAULT '';
+ALTER TABLE informatization_objects ADD COLUMN owner_kato TEXT NOT NULL DEFAULT '';
 ALTER TABLE informatization_objects ADD COLUMN owner_administrator TEXT;
 UPDATE informatization_objects
    SET owner_level = (SELECT budget_level FROM organizations WHERE id = owner_id),
