@@ -151,8 +151,7 @@ pub async fn append_all(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<i64>> 
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    store::lock_chain(tx).await?;
-    let (mut seq, mut prev) = store::head_in(tx)
+    let (mut seq, mut prev) = store::lock_and_head(tx)
         .await?
         .unwrap_or_else(|| (0, GENESIS.to_owned()));
     let mut seqs = Vec::with_capacity(events.len());

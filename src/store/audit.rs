@@ -46,19 +46,23 @@ fn head_query() -> sea_query::SelectStatement {
         .to_owned()
 }
 
-/// Serializes appends until `tx` ends: PostgreSQL takes a transaction-level advisory lock;
-/// SQLite allows one writer at a time, and appenders write before they append, so the lock is
-/// already held.
-pub async fn lock_chain(tx: &mut Tx) -> AppResult<()> {
-    if tx.backend() == Backend::Postgres {
-        tx.raw("SELECT pg_advisory_xact_lock(727270001)").await?;
-    }
-    Ok(())
-}
-
-/// The newest event's number and hash, read inside the appending transaction.
-pub async fn head_in(tx: &mut Tx) -> AppResult<Option<(i64, String)>> {
-    let h: Option<Head> = tx.optional(&head_query()).await?;
+/// Serializes appends until `tx` ends and reads the chain's head (the newest event's number
+/// and hash) under that lock. PostgreSQL takes a transaction-level advisory lock and reads the
+/// head in one call (`audit_hub_chain_head`, migration 0017: its second statement takes a fresh
+/// snapshot, after the lock is held); SQLite allows one writer at a time, and appenders begin
+/// IMMEDIATE, so the lock is already held and the head is read plainly.
+pub async fn lock_and_head(tx: &mut Tx) -> AppResult<Option<(i64, String)>> {
+    let q = match tx.backend() {
+        Backend::Postgres => Query::select()
+            .columns([AuditEvents::Seq, AuditEvents::Hash])
+            .from_function(
+                sea_query::Func::cust(sea_query::Alias::new("audit_hub_chain_head")),
+                sea_query::Alias::new("head"),
+            )
+            .to_owned(),
+        Backend::Sqlite => head_query(),
+    };
+    let h: Option<Head> = tx.optional(&q).await?;
     Ok(h.map(|h| (h.seq, h.hash)))
 }
 
