@@ -324,4 +324,37 @@ mod tests {
             assert!(text("g").contains(&format!("\"__typename\":\"{type_name}\"")));
         }
     }
+
+    #[tokio::test]
+    async fn a_nested_object_asked_for_twice_is_merged_as_the_executor_merges_it() {
+        let schema = Schema::new(Root, EmptyMutation, EmptySubscription);
+        let cases = [
+            (
+                "twice in one selection",
+                "{ key { year } key { level phase } amount }",
+                "",
+            ),
+            (
+                "once in a fragment, once beside it",
+                "{ ...A key { year } }",
+                "fragment A on BudgetAggregate { amount key { level } }",
+            ),
+            (
+                "inline fragment",
+                "{ key { region } ... on BudgetAggregate { key { region territory } } }",
+                "",
+            ),
+        ];
+        for (name, selection, fragments) in cases {
+            let q = format!(
+                "{{ p: plainAggregates {selection} g: aggregates {selection} }} {fragments}"
+            );
+            let response = schema.execute(q).await;
+            assert!(response.errors.is_empty(), "{name}: {:?}", response.errors);
+            let data = response.data.into_json().unwrap_or_default();
+            let text = |k: &str| serde_json::to_string(&data[k]).unwrap_or_default();
+            assert_eq!(text("p"), text("g"), "{name}");
+            assert!(text("g").contains("\"key\":{"), "{name}: {}", text("g"));
+        }
+    }
 }
