@@ -175,65 +175,6 @@ impl Reader {
         );
     }
 
-    /// Loads the children of a page of objects that the query selects, one statement per kind,
-    /// and primes the loaders with them, so nested fields cost no further statements however the
-    /// executor interleaves their resolution. The statements run side by side (each on a
-    /// connection of its own): the page waits for the slowest, not for their sum.
-    pub async fn prefetch_object_children(
-        &self,
-        organizations: &Loaders<OrgLoader>,
-        selection: async_graphql::SelectionField<'_>,
-        rows: &[ObjectRow],
-    ) -> Result<(), AppError> {
-        let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let wants = |name: &str| selection.selection_set().any(|f| f.name() == name);
-        let documents = async {
-            if wants("documents") {
-                let rows = documents::by_objects(&self.db, &self.scope, &ids).await?;
-                self.documents
-                    .feed_many(every_key(&ids, group(rows, |d| d.object_id)))
-                    .await;
-            }
-            Ok::<_, AppError>(())
-        };
-        let funding = async {
-            if wants("fundingLines") {
-                let rows = objects::funding(&self.db, &self.scope, &ids).await?;
-                self.funding
-                    .feed_many(every_key(&ids, group(rows, |f| f.object_id)))
-                    .await;
-            }
-            Ok(())
-        };
-        let stages = async {
-            if wants("stageHistory") {
-                let rows = objects::stages(&self.db, &self.scope, &ids).await?;
-                self.stages
-                    .feed_many(every_key(&ids, group(rows, |s| s.object_id)))
-                    .await;
-            }
-            Ok(())
-        };
-        let owners = async {
-            if wants("owner") || wants("possessor") {
-                let mut org_ids: Vec<i64> = rows
-                    .iter()
-                    .flat_map(|o| [o.owner_id, o.possessor_id])
-                    .collect();
-                org_ids.sort_unstable();
-                org_ids.dedup();
-                let found = organizations.loader().read(&org_ids).await?;
-                organizations.feed_many(found).await;
-            }
-            Ok(())
-        };
-        futures::try_join!(documents, funding, stages, owners)?;
-        Ok(())
-    }
-
     /// Converts an error to a GraphQL error in the caller's language, logging internal causes.
     pub fn error(&self, e: AppError) -> async_graphql::Error {
         to_graphql_error(e, self.lang)
@@ -318,7 +259,8 @@ pub struct OrgLoader {
 }
 
 impl OrgLoader {
-    async fn read(&self, ids: &[i64]) -> Result<HashMap<i64, OrgRow>, AppError> {
+    /// Organizations `ids` the caller may see, by id.
+    pub(crate) async fn read(&self, ids: &[i64]) -> Result<HashMap<i64, OrgRow>, AppError> {
         Ok(orgs::by_ids(&self.db, &self.visible, ids)
             .await?
             .into_iter()
@@ -357,14 +299,6 @@ pub struct StagesByObject;
 pub struct FundingByObject;
 /// Key kind: documents by object id.
 pub struct DocumentsByObject;
-
-/// Every key of `ids` with its rows, empty when it has none (so the loader does not ask again).
-fn every_key<T>(ids: &[i64], mut grouped: HashMap<i64, Vec<T>>) -> HashMap<i64, Vec<T>> {
-    for id in ids {
-        grouped.entry(*id).or_default();
-    }
-    grouped
-}
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
     let mut map: HashMap<i64, Vec<T>> = HashMap::new();

@@ -9,6 +9,7 @@ pub mod enums;
 pub mod inputs;
 pub mod labels;
 pub mod limits;
+pub mod object_page;
 pub mod operator;
 pub mod oversight;
 pub mod parsed;

@@ -29,7 +29,9 @@ use async_graphql::{
 pub trait PlainRow: OutputType {
     /// The value of leaf field `name` exactly as the type's resolver gives it, or `None` when
     /// that field is not plain (it then goes through the resolvers with the rest of the row).
-    fn plain_field(&self, name: &str) -> Option<Value>;
+    /// `ctx` holds the request's data, for a field that depends on it (a name in the caller's
+    /// language).
+    fn plain_field(&self, ctx: &ContextSelectionSet<'_>, name: &str) -> Option<Value>;
 
     /// The value of object field `field` when the row holds that object in full (it is then
     /// written with [`object`]), or `None` when it does not.
@@ -111,7 +113,7 @@ fn walk<T: PlainRow>(
                 let v = if name == "__typename" {
                     Some(Value::String(row.introspection_type_name().into_owned()))
                 } else if f.selection_set.node.items.is_empty() {
-                    row.plain_field(name)
+                    row.plain_field(ctx, name)
                 } else {
                     row.plain_object(ctx, f)
                 };
@@ -214,7 +216,7 @@ mod tests {
     }
 
     impl PlainRow for Row {
-        fn plain_field(&self, name: &str) -> Option<Value> {
+        fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
             Some(match name {
                 "id" => value(async_graphql::ID(self.id.to_string())),
                 "code" => value(self.code.clone()),

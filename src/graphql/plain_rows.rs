@@ -12,7 +12,7 @@ use super::types::{BudgetAggregate, BudgetKey, BudgetLine, Document, FundingLine
 use crate::domain::budget::tenths_to_decimal;
 
 impl PlainRow for BudgetLine {
-    fn plain_field(&self, name: &str) -> Option<Value> {
+    fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
         let r = &self.0;
         Some(match name {
             "id" => value(ID(r.id.to_string())),
@@ -35,7 +35,7 @@ impl PlainRow for BudgetLine {
 }
 
 impl PlainRow for BudgetKey {
-    fn plain_field(&self, name: &str) -> Option<Value> {
+    fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
         Some(match name {
             "year" => value(self.year),
             "level" => value(self.level),
@@ -53,7 +53,7 @@ impl PlainRow for BudgetKey {
 }
 
 impl PlainRow for BudgetAggregate {
-    fn plain_field(&self, name: &str) -> Option<Value> {
+    fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
         Some(match name {
             "amount" => value(self.amount),
             "lineCount" => value(self.line_count),
@@ -70,7 +70,7 @@ impl PlainRow for BudgetAggregate {
 }
 
 impl PlainRow for Document {
-    fn plain_field(&self, name: &str) -> Option<Value> {
+    fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
         let r = &self.0;
         Some(match name {
             "id" => value(ID(r.id.to_string())),
@@ -92,7 +92,7 @@ impl PlainRow for Document {
 }
 
 impl PlainRow for FundingLine {
-    fn plain_field(&self, name: &str) -> Option<Value> {
+    fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
         Some(match name {
             "id" => value(self.id.clone()),
             "year" => value(self.year),

@@ -1,5 +1,7 @@
 //! The query root: every field reads through the request's scope.
 
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, OutputType, Result, SimpleObject};
 use base64::Engine;
@@ -10,6 +12,7 @@ use super::inputs::{
     BudgetLineFilterInput, Dimension, DocumentFilterInput, InformatizationObjectFilterInput,
     OrganizationFilterInput,
 };
+use super::object_page::ObjectChildren;
 use super::plain::Plain;
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
 use super::viewer::Viewer;
@@ -192,7 +195,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<Conn<InformatizationObject>> {
+    ) -> Result<Conn<Plain<InformatizationObject>>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
         let filter = filter
@@ -202,24 +205,28 @@ impl QueryRoot {
         let rows = objects::list(r.db(), r.scope(), filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
-        if let Some(node) = ctx
+        // The children the page's objects ask for, read once for the whole page.
+        let children = match ctx
             .look_ahead()
             .field("edges")
             .field("node")
             .selection_fields()
             .first()
         {
-            r.prefetch_object_children(org_loader(ctx)?, *node, &rows.items)
-                .await
-                .map_err(|e| r.error(e))?;
-        }
+            Some(node) => Some(Arc::new(
+                ObjectChildren::read(r, org_loader(ctx)?, *node, &rows.items)
+                    .await
+                    .map_err(|e| r.error(e))?,
+            )),
+            None => None,
+        };
         r.returned(rows.items.len());
         Ok(connection(
             rows,
             page,
             None,
             |o| o.id,
-            InformatizationObject,
+            |o| Plain(InformatizationObject(o, children.clone())),
         ))
     }
 
@@ -231,7 +238,10 @@ impl QueryRoot {
     ) -> Result<Option<InformatizationObject>> {
         let r = reader(ctx)?;
         let id = parse_id(r.lang, "id", &id)?;
-        Ok(r.objects.load_one(id).await?.map(InformatizationObject))
+        Ok(r.objects
+            .load_one(id)
+            .await?
+            .map(|o| InformatizationObject(o, None)))
     }
 
     /// Technical documents, in id order.

@@ -1,5 +1,7 @@
 //! GraphQL output types over the store's rows.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use rust_decimal::Decimal;
 
@@ -12,6 +14,7 @@ use crate::domain::object::{
 };
 use crate::domain::org::BodyKind;
 use crate::graphql::date::Date;
+use crate::graphql::object_page::ObjectChildren;
 use crate::graphql::plain::Plain;
 use crate::store::budget::{AggregateRow, BudgetLineRow};
 use crate::store::documents::DocumentRow;
@@ -152,6 +155,7 @@ impl From<AggregateRow> for BudgetAggregate {
 }
 
 /// An organization.
+#[derive(Clone)]
 pub struct Organization(pub OrgRow);
 
 #[Object]
@@ -216,7 +220,7 @@ impl Organization {
 }
 
 /// One step of an object's lifecycle.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct StageChange {
     /// Stage entered.
     pub stage: LifecycleStage,
@@ -237,7 +241,7 @@ impl From<StageRow> for StageChange {
 }
 
 /// A budget line (classification only) that funds an object.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct FundingLine {
     /// Budget line id.
     pub id: ID,
@@ -275,8 +279,9 @@ impl From<FundingRow> for FundingLine {
     }
 }
 
-/// An informatization object.
-pub struct InformatizationObject(pub ObjectRow);
+/// An informatization object; on a page, with the children the page read ahead for every
+/// object at once (its fields read them there, and through the request's loaders otherwise).
+pub struct InformatizationObject(pub ObjectRow, pub Option<Arc<ObjectChildren>>);
 
 #[Object]
 impl InformatizationObject {
@@ -337,21 +342,18 @@ impl InformatizationObject {
     }
     /// Owner organization.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(org_loader(ctx)?
-            .load_one(self.0.owner_id)
-            .await?
-            .map(Organization))
+        self.org(ctx, self.0.owner_id).await
     }
     /// Possessor organization, when visible to the caller.
     async fn possessor(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        Ok(org_loader(ctx)?
-            .load_one(self.0.possessor_id)
-            .await?
-            .map(Organization))
+        self.org(ctx, self.0.possessor_id).await
     }
     /// Lifecycle history, oldest first.
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn stage_history(&self, ctx: &Context<'_>) -> Result<Vec<StageChange>> {
+        if let Some(read) = self.children().and_then(|c| c.stages(self.0.id)) {
+            return Ok(read.to_vec());
+        }
         let rows = reader(ctx)?
             .stages
             .load_one(self.0.id)
@@ -362,6 +364,9 @@ impl InformatizationObject {
     /// Budget lines that fund the object (those within the caller's scope).
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn funding_lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<FundingLine>>> {
+        if let Some(read) = self.children().and_then(|c| c.funding(self.0.id)) {
+            return Ok(read.iter().cloned().map(Plain).collect());
+        }
         let rows = reader(ctx)?
             .funding
             .load_one(self.0.id)
@@ -372,6 +377,9 @@ impl InformatizationObject {
     /// Technical documents.
     #[graphql(complexity = "super::limits::list_cost(child_complexity)")]
     async fn documents(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Document>>> {
+        if let Some(read) = self.children().and_then(|c| c.documents(self.0.id)) {
+            return Ok(read.iter().cloned().map(Plain).collect());
+        }
         let rows = reader(ctx)?
             .documents
             .load_one(self.0.id)
@@ -381,7 +389,23 @@ impl InformatizationObject {
     }
 }
 
+impl InformatizationObject {
+    /// The children its page read ahead, if it was read on a page.
+    pub(crate) fn children(&self) -> Option<&ObjectChildren> {
+        self.1.as_deref()
+    }
+
+    /// Organization `id` as the caller sees it: from the page when it read them ahead.
+    async fn org(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Organization>> {
+        if let Some(read) = self.children().and_then(|c| c.org(id)) {
+            return Ok(read.cloned());
+        }
+        Ok(org_loader(ctx)?.load_one(id).await?.map(Organization))
+    }
+}
+
 /// An electronic copy of a technical document.
+#[derive(Clone)]
 pub struct Document(pub DocumentRow);
 
 impl Document {
@@ -448,6 +472,6 @@ impl Document {
             .objects
             .load_one(self.0.object_id)
             .await?
-            .map(InformatizationObject))
+            .map(|o| InformatizationObject(o, None)))
     }
 }

@@ -28,6 +28,7 @@ mod limits;
 mod load;
 mod metrics;
 mod object_keys;
+mod object_page;
 mod objects_import;
 mod ops;
 mod playground_browser;
