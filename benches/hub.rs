@@ -294,7 +294,7 @@ async fn capture_own_sql(
     url: &str,
     client: &reqwest::Client,
     probes: &[Probe],
-) -> anyhow::Result<Vec<(&'static str, Vec<String>)>> {
+) -> anyhow::Result<Vec<(&'static str, Vec<peer::Logged>)>> {
     let (server_url, database) = url
         .rsplit_once('/')
         .ok_or_else(|| anyhow::anyhow!("a database URL"))?;
@@ -343,7 +343,7 @@ async fn compare_with_peers(
     url: &str,
     client: &reqwest::Client,
     hub: &[(&str, Measured)],
-    own_sql: &[(&'static str, Vec<String>)],
+    own_sql: &[(&'static str, Vec<peer::Logged>)],
     year: i64,
 ) -> anyhow::Result<()> {
     let port = free_port()?;

@@ -51,26 +51,44 @@ pub async fn log_statements(admin: &Db, database: &str, on: bool) -> anyhow::Res
     Ok(())
 }
 
-/// The data statements `database` ran from byte `from` of `log` on, each with its parameters
-/// written in: the hub's own SQL for the request served meanwhile. The audit trail, the caller
-/// epoch and transaction control are left out: they are the server's cost, not the query's.
-pub fn statements_since(log: &Path, from: u64, database: &str) -> anyhow::Result<Vec<String>> {
+/// A statement the hub ran, with the literal of each of its parameters (`$1`, `$2`, ...).
+pub struct Logged {
+    /// The text as prepared, placeholders kept.
+    pub sql: String,
+    /// `'2026'`, `NULL`, ... in placeholder order.
+    pub params: Vec<String>,
+}
+
+impl std::fmt::Display for Logged {
+    /// The statement with its parameters written in, for reading.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&substitute(&self.sql, &self.params))
+    }
+}
+
+/// The data statements `database` ran from byte `from` of `log` on, with their parameters: the
+/// hub's own SQL for the request served meanwhile. The audit trail, the caller epoch and
+/// transaction control are left out: they are the server's cost, not the query's.
+pub fn statements_since(log: &Path, from: u64, database: &str) -> anyhow::Result<Vec<Logged>> {
     let bytes = std::fs::read(log)?;
     let text =
         String::from_utf8_lossy(&bytes[usize::try_from(from)?.min(bytes.len())..]).into_owned();
     let tag = format!("@{database} ");
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<Logged> = Vec::new();
     let mut pending: Option<String> = None;
     for line in text.lines().filter(|l| l.contains(&tag)) {
         if let Some(at) = line.find("DETAIL:  parameters: ") {
             if let Some(sql) = pending.take() {
                 let params = parameters(&line[at + "DETAIL:  parameters: ".len()..]);
-                out.push(substitute(&sql, &params));
+                out.push(Logged { sql, params });
             }
             continue;
         }
         if let Some(sql) = pending.take() {
-            out.push(sql);
+            out.push(Logged {
+                sql,
+                params: Vec::new(),
+            });
         }
         let Some(at) = line.find(" execute ") else {
             continue;
@@ -82,6 +100,7 @@ pub fn statements_since(log: &Path, from: u64, database: &str) -> anyhow::Result
         let lower = sql.to_lowercase();
         let skip = [
             "audit_events",
+            "audit_hub_chain_head",
             "change_epochs",
             "policy_revisions",
             "pg_notify",
@@ -93,7 +112,10 @@ pub fn statements_since(log: &Path, from: u64, database: &str) -> anyhow::Result
             pending = Some(sql);
         }
     }
-    out.extend(pending);
+    out.extend(pending.map(|sql| Logged {
+        sql,
+        params: Vec::new(),
+    }));
     Ok(out)
 }
 
@@ -136,11 +158,42 @@ fn substitute(sql: &str, params: &[String]) -> String {
     sql
 }
 
+/// `statements` as one pgbench script run the way the hub runs them: prepared once per
+/// connection, each parameter bound (a pgbench variable, set with `-D`) rather than written into
+/// the text, so that PostgreSQL plans them as it plans the hub's. A NULL, which `-D` cannot
+/// give, is written in.
+fn script(statements: &[Logged]) -> (String, Vec<String>) {
+    let mut body = String::new();
+    let mut defines = Vec::new();
+    for (i, s) in statements.iter().enumerate() {
+        let mut sql = s.sql.clone();
+        // From the last placeholder down, so that `$1` never matches the start of `$12`.
+        for (k, p) in s.params.iter().enumerate().rev() {
+            let placeholder = format!("${}", k + 1);
+            if p == "NULL" {
+                sql = sql.replace(&placeholder, p);
+                continue;
+            }
+            let name = format!("s{i}p{}", k + 1);
+            sql = sql.replace(&placeholder, &format!(":{name}"));
+            let value = p
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(p)
+                .replace("''", "'");
+            defines.push(format!("{name}={value}"));
+        }
+        body.push_str(&sql);
+        body.push_str(";\n");
+    }
+    (body, defines)
+}
+
 /// Requests/s and p50 of `statements` run as one script by `clients` pgbench clients for
 /// `seconds` on `url` (a `postgres://` URL of the database).
 pub async fn pgbench(
     url: &str,
-    statements: &[String],
+    statements: &[Logged],
     clients: usize,
     seconds: u64,
     name: &str,
@@ -151,9 +204,13 @@ pub async fn pgbench(
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("script.sql");
-    let body: String = statements.iter().map(|s| format!("{s};\n")).collect();
+    let (body, defines) = self::script(statements);
     std::fs::write(&script, body)?;
-    let status = tokio::process::Command::new("pgbench")
+    let mut command = tokio::process::Command::new("pgbench");
+    for d in &defines {
+        command.arg("-D").arg(d);
+    }
+    let status = command
         .args([
             "-n",
             "-M",

@@ -27,6 +27,7 @@ pub mod people;
 pub mod policies;
 pub mod reference;
 pub mod register;
+pub mod render;
 pub mod replication;
 pub mod rollup;
 pub mod schema;
@@ -516,7 +517,7 @@ macro_rules! runners {
             pub async fn all<T: Row>(&mut self, q: &SelectStatement) -> Result<Vec<T>, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
                 dispatch!(self.executor(), ex, qb => {
-                    let (sql, values) = q.build_sqlx(qb);
+                    let (sql, values) = render::select(q, qb);
                     sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(ex).await
                 })
             }
@@ -525,7 +526,7 @@ macro_rules! runners {
             pub async fn optional<T: Row>(&mut self, q: &SelectStatement) -> Result<Option<T>, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
                 dispatch!(self.executor(), ex, qb => {
-                    let (sql, values) = q.build_sqlx(qb);
+                    let (sql, values) = render::select(q, qb);
                     sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_optional(ex).await
                 })
             }
@@ -534,7 +535,7 @@ macro_rules! runners {
             pub async fn scalar_i64(&mut self, q: &SelectStatement) -> Result<i64, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
                 dispatch!(self.executor(), ex, qb => {
-                    let (sql, values) = q.build_sqlx(qb);
+                    let (sql, values) = render::select(q, qb);
                     sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(ex).await
                 })
             }
