@@ -13,7 +13,6 @@ use super::plain::{PlainRow, object, value};
 use super::types::{
     Document, FundingLine, InformatizationObject, Organization, StageChange, localized,
 };
-use crate::domain::lang::Lang;
 use crate::error::AppError;
 use crate::store::documents;
 use crate::store::objects::{self, ObjectRow};
@@ -136,9 +135,16 @@ fn group<R, T>(
     map
 }
 
-/// The request's language, for the fields that depend on it (`name`).
-fn lang(ctx: &ContextSelectionSet<'_>) -> Option<Lang> {
-    ctx.data_opt::<RequestCtx>().map(|r| r.lang)
+/// A `name` field: the name in the request's language, as the types' `name` resolvers give it;
+/// `None` without a request (the resolver then answers).
+fn localized_name(
+    ctx: &ContextSelectionSet<'_>,
+    kk: &str,
+    ru: &str,
+    en: Option<&str>,
+) -> Option<Value> {
+    let lang = ctx.data_opt::<RequestCtx>()?.lang;
+    Some(value(localized(lang, kk, ru, en)))
 }
 
 /// `rows` under selection `set`, each in one pass; `None` when one of them needs the resolvers.
@@ -160,12 +166,7 @@ impl PlainRow for InformatizationObject {
             "id" => value(ID(r.id.to_string())),
             "kind" => value(r.kind),
             "objectClass" => value(r.object_class),
-            "name" => value(localized(
-                lang(ctx)?,
-                &r.name_kk,
-                &r.name_ru,
-                r.name_en.as_deref(),
-            )),
+            "name" => localized_name(ctx, &r.name_kk, &r.name_ru, r.name_en.as_deref())?,
             "nameKk" => value(r.name_kk.clone()),
             "nameRu" => value(r.name_ru.clone()),
             "accountCode" => value(r.account_code.clone()),
@@ -203,12 +204,7 @@ impl PlainRow for Organization {
             "id" => value(ID(r.id.to_string())),
             "bin" => value(r.bin.clone()),
             "kind" => value(r.kind),
-            "name" => value(localized(
-                lang(ctx)?,
-                &r.name_kk,
-                &r.name_ru,
-                r.name_en.as_deref(),
-            )),
+            "name" => localized_name(ctx, &r.name_kk, &r.name_ru, r.name_en.as_deref())?,
             "nameKk" => value(r.name_kk.clone()),
             "nameRu" => value(r.name_ru.clone()),
             "nameEn" => value(r.name_en.clone()),
