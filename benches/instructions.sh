@@ -16,7 +16,7 @@ export DATABASE_URL=$url AUDIT_HUB_LOG=error
 export AUDIT_HUB_TOKEN_KEY=${AUDIT_HUB_TOKEN_KEY:-instructions-benchmark-signing-key-0123456789}
 token=$("$bin" token --iin "$iin" 2>/dev/null | tail -1)
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+trap '[ -n "${KEEP:-}" ] && cp -r "$out" "$KEEP"; rm -rf "$out"' EXIT
 
 count() {
   local requests=$1 port=$((20000 + RANDOM % 20000))

@@ -386,22 +386,6 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
         };
     // Introspection and field suggestions are for authenticated callers only.
     let anonymous = caller.caller().is_err();
-    let operation = match &request.operation_name {
-        Some(name) if !crate::domain::text::is_graphql_name(name, 100) => None,
-        Some(name) => Some(name.clone()),
-        None => Some(audit_trail::operation_of(&request.query)),
-    };
-    event.count_as(match &operation {
-        None => "invalid".to_owned(),
-        Some(name) if !anonymous || metrics::shipped(name) => name.clone(),
-        Some(_) => "other".to_owned(),
-    });
-    let operation = operation.unwrap_or_else(|| "(invalid operationName)".to_owned());
-    event.update(|e| {
-        e.operation = Some(operation);
-        e.query_hash = Some(audit_trail::sha256(&request.query));
-        e.variables = Some(audit_trail::redacted(&request.variables));
-    });
     let mut request = if anonymous {
         request.disable_introspection()
     } else {
@@ -414,6 +398,28 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
         !anonymous,
         &state.documents,
     );
+    let operation = match &request.operation_name {
+        Some(name) if !crate::domain::text::is_graphql_name(name, 100) => None,
+        Some(name) => Some(name.clone()),
+        // An admitted request holds its parsed document: no second parse for the name.
+        None => Some(match admitted {
+            Ok(()) => request
+                .parsed_query()
+                .map_or_else(|_| "anonymous".to_owned(), audit_trail::operation_in),
+            Err(_) => audit_trail::operation_of(&request.query),
+        }),
+    };
+    event.count_as(match &operation {
+        None => "invalid".to_owned(),
+        Some(name) if !anonymous || metrics::shipped(name) => name.clone(),
+        Some(_) => "other".to_owned(),
+    });
+    let operation = operation.unwrap_or_else(|| "(invalid operationName)".to_owned());
+    event.update(|e| {
+        e.operation = Some(operation);
+        e.query_hash = Some(audit_trail::sha256(&request.query));
+        e.variables = Some(audit_trail::redacted(&request.variables));
+    });
     // One choice of where data is read for the whole request: the cache key's data epoch must
     // come from the database the answer is read from.
     let reads = state.reads().clone();

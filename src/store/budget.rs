@@ -5,6 +5,7 @@ use sea_query::{
     DynIden, Expr, ExprTrait, Func, IntoIden, NullOrdering, Order, Query, SelectStatement,
 };
 
+use super::positional::by_position;
 use super::bulk::chunked_inserts;
 use super::page::{Page, PageRequest};
 use super::schema::{BudgetAmounts, BudgetLines, BudgetRegionRollup, BudgetRollup};
@@ -47,6 +48,8 @@ pub struct BudgetLineRow {
     /// Amount in tenths of a thousand tenge.
     pub amount_tenths: i64,
 }
+
+by_position!(BudgetLineRow { id, year, level: parsed, kato, region_kato, administrator, program, subprogram, specific, functional_group, phase: parsed, as_of, amount_tenths });
 
 /// A dimension to group amounts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -253,7 +256,7 @@ pub async fn list_lines(
     page: PageRequest,
 ) -> AppResult<Page<BudgetLineRow>> {
     let q = lines_query(scope, filter, page)?;
-    Ok(Page::from_overfetch(db.all(&q).await?, page))
+    Ok(Page::from_overfetch(db.all_by_position(&q).await?, page))
 }
 
 /// [`list_lines`] inside a transaction (an export's snapshot).
@@ -264,7 +267,7 @@ pub async fn list_lines_in(
     page: PageRequest,
 ) -> AppResult<Page<BudgetLineRow>> {
     let q = lines_query(scope, filter, page)?;
-    Ok(Page::from_overfetch(tx.all(&q).await?, page))
+    Ok(Page::from_overfetch(tx.all_by_position(&q).await?, page))
 }
 
 fn lines_query(

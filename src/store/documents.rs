@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 
+use super::positional::by_position;
 use super::Db;
 use super::objects::owner_keys;
 use super::page::{Page, PageRequest};
@@ -43,6 +44,8 @@ pub struct DocumentRow {
     /// SHA-256 of the content, hex.
     pub sha256: String,
 }
+
+by_position!(DocumentRow { id, object_id, doc_type: parsed, title, number, approved_on, version, language: parsed, format: parsed, file_name, size_bytes, sha256 });
 
 /// Filter on documents.
 #[derive(Debug, Clone, Default)]
@@ -125,14 +128,14 @@ pub async fn list(
     }
     q.order_by((DOC, Documents::Id), Order::Asc)
         .limit(page.limit());
-    Ok(Page::from_overfetch(db.all(&q).await?, page))
+    Ok(Page::from_overfetch(db.all_by_position(&q).await?, page))
 }
 
 /// Documents in scope with the given ids.
 pub async fn by_ids(db: &Db, scope: &Scope, ids: &[i64]) -> AppResult<Vec<DocumentRow>> {
     let mut q = select(scope);
     q.and_where(Expr::col((DOC, Documents::Id)).is_in(ids.iter().copied()));
-    Ok(db.all(&q).await?)
+    Ok(db.all_by_position(&q).await?)
 }
 
 /// Documents in scope of the given objects, by object then id.
@@ -141,7 +144,7 @@ pub async fn by_objects(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult
     q.and_where(Expr::col((DOC, Documents::ObjectId)).is_in(object_ids.iter().copied()))
         .order_by((DOC, Documents::ObjectId), Order::Asc)
         .order_by((DOC, Documents::Id), Order::Asc);
-    Ok(db.all(&q).await?)
+    Ok(db.all_by_position(&q).await?)
 }
 
 /// A document in scope with the size of its stored file; `None` when missing, out of scope,

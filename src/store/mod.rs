@@ -25,6 +25,7 @@ pub mod orgs;
 pub mod page;
 pub mod people;
 pub mod policies;
+pub mod positional;
 pub mod reference;
 pub mod register;
 pub mod render;
@@ -411,6 +412,15 @@ impl Db {
         conn.all(q).await
     }
 
+    /// Runs a select and decodes every row by position ([`positional`]).
+    pub async fn all_by_position<T: positional::Positional>(
+        &self,
+        q: &SelectStatement,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        let mut conn = self.acquire().await?;
+        conn.all_by_position(q).await
+    }
+
     /// Runs a select and decodes the first row, if any.
     pub async fn optional<T: Row>(&self, q: &SelectStatement) -> Result<Option<T>, sqlx::Error> {
         let mut conn = self.acquire().await?;
@@ -521,6 +531,26 @@ macro_rules! runners {
                     let (sql, values) = render::select(q, qb);
                     sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(ex).await
                 })
+            }
+
+            /// Runs a select and decodes every row by position ([`positional`]): a page's rows.
+            pub async fn all_by_position<T: positional::Positional>(
+                &mut self,
+                q: &SelectStatement,
+            ) -> Result<Vec<T>, sqlx::Error> {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                match self.executor() {
+                    Executor::Sqlite(ex) => {
+                        let (sql, values) = render::select(q, SqliteQueryBuilder);
+                        let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(ex).await?;
+                        positional::decode_all(&rows, true)
+                    }
+                    Executor::Postgres(ex) => {
+                        let (sql, values) = render::select(q, PostgresQueryBuilder);
+                        let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(ex).await?;
+                        positional::decode_all(&rows, false)
+                    }
+                }
             }
 
             /// Runs a select and decodes the first row, if any.

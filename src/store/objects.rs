@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 
+use super::positional::by_position;
 use super::Db;
 use super::page::{Page, PageRequest};
 use super::schema::{
@@ -53,6 +54,8 @@ pub struct ObjectRow {
     pub attested_on: Option<NaiveDate>,
 }
 
+by_position!(ObjectRow { id, kind: parsed, object_class, name_kk, name_ru, name_en, account_code, owner_id, possessor_id, stage: parsed, access_level: parsed, registered_on, attestation: parsed, attested_on });
+
 /// One step of an object's lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StageRow {
@@ -66,6 +69,8 @@ pub struct StageRow {
     /// The act or order it rests on.
     pub basis: Option<String>,
 }
+
+by_position!(StageRow { object_id, stage: parsed, started_on, basis });
 
 /// A budget line funding an object.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -92,6 +97,8 @@ pub struct FundingRow {
     /// Functional group.
     pub functional_group: String,
 }
+
+by_position!(FundingRow { object_id, line_id, year, level: parsed, kato, administrator, program, subprogram, specific, functional_group });
 
 /// Filter on informatization objects.
 #[derive(Debug, Clone, Default)]
@@ -202,14 +209,14 @@ pub async fn list(
     }
     q.order_by((OBJECT, Objects::Id), Order::Asc)
         .limit(page.limit());
-    Ok(Page::from_overfetch(db.all(&q).await?, page))
+    Ok(Page::from_overfetch(db.all_by_position(&q).await?, page))
 }
 
 /// Objects in scope with the given ids.
 pub async fn by_ids(db: &Db, scope: &Scope, ids: &[i64]) -> AppResult<Vec<ObjectRow>> {
     let mut q = select(scope);
     q.and_where(Expr::col((OBJECT, Objects::Id)).is_in(ids.iter().copied()));
-    Ok(db.all(&q).await?)
+    Ok(db.all_by_position(&q).await?)
 }
 
 /// Stage history of the given objects (those in scope), oldest first.
@@ -239,7 +246,7 @@ pub async fn stages(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Vec
         .order_by((STAGE, ObjectStageHistory::Id), Order::Asc)
         .to_owned();
     scoped(&mut q, scope, OBJECT);
-    Ok(db.all(&q).await?)
+    Ok(db.all_by_position(&q).await?)
 }
 
 /// Budget lines funding the given objects: objects in scope, lines in scope by their own keys.
@@ -284,5 +291,5 @@ pub async fn funding(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Ve
         .order_by((LINE, BudgetLines::Id), Order::Asc)
         .to_owned();
     scoped(&mut q, scope, OBJECT);
-    Ok(db.all(&q).await?)
+    Ok(db.all_by_position(&q).await?)
 }

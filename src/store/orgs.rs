@@ -2,6 +2,7 @@
 
 use sea_query::{Condition, Expr, ExprTrait, Order, Query, SelectStatement};
 
+use super::positional::by_position;
 use super::Db;
 use super::page::{Page, PageRequest};
 use super::schema::Organizations;
@@ -39,6 +40,8 @@ pub struct OrgRow {
     /// Excluded by law from the audit bodies (paragraph 2.6).
     pub audit_excluded: bool,
 }
+
+by_position!(OrgRow { id, bin, kind: parsed, name_kk, name_ru, name_en, kato, budget_level: parsed, administrator, parent_id, audit_excluded });
 
 /// Filter on organizations.
 #[derive(Debug, Clone, Default)]
@@ -109,7 +112,7 @@ fn filter_condition(f: &OrganizationFilter) -> AppResult<Condition> {
 pub async fn by_ids(db: &Db, rows: &OrgRows, ids: &[i64]) -> AppResult<Vec<OrgRow>> {
     let mut q = select(rows);
     q.and_where(Expr::col((ORG, Organizations::Id)).is_in(ids.iter().copied()));
-    Ok(db.all(&q).await?)
+    Ok(db.all_by_position(&q).await?)
 }
 
 /// A page of the organizations within `rows`.
@@ -128,7 +131,7 @@ pub async fn list(
     }
     q.order_by((ORG, Organizations::Id), Order::Asc)
         .limit(page.limit());
-    Ok(Page::from_overfetch(db.all(&q).await?, page))
+    Ok(Page::from_overfetch(db.all_by_position(&q).await?, page))
 }
 
 /// The caller's own organization, while establishing who calls (before any permission exists):

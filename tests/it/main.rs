@@ -34,6 +34,7 @@ mod ops;
 mod playground_browser;
 mod playground_examples;
 mod policy_revisions;
+mod positional;
 mod registers;
 mod replica;
 mod response_cache;
