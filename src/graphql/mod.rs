@@ -15,6 +15,7 @@ pub mod oversight;
 pub mod parsed;
 pub mod people;
 pub mod plain;
+pub mod plain_connection;
 mod plain_rows;
 pub mod query;
 pub mod schema_messages;

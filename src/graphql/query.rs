@@ -14,6 +14,7 @@ use super::inputs::{
 };
 use super::object_page::ObjectChildren;
 use super::plain::Plain;
+use super::plain_connection::PlainConn;
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
 use super::viewer::Viewer;
 use crate::domain::lang::Lang;
@@ -139,7 +140,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<Conn<Plain<BudgetLine>>> {
+    ) -> Result<PlainConn<BudgetLine>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
         let filter = filter.map(BudgetLineFilter::from);
@@ -158,13 +159,13 @@ impl QueryRoot {
             None
         };
         r.returned(rows.items.len());
-        Ok(connection(
+        Ok(PlainConn(connection(
             rows,
             page,
             total,
             |l| l.id,
             |r| Plain(BudgetLine(r)),
-        ))
+        )))
     }
 
     /// Exact sums of budget amounts grouped by the given dimensions, ordered by the keys.
@@ -195,7 +196,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<Conn<Plain<InformatizationObject>>> {
+    ) -> Result<PlainConn<InformatizationObject>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
         let filter = filter
@@ -221,13 +222,13 @@ impl QueryRoot {
             None => None,
         };
         r.returned(rows.items.len());
-        Ok(connection(
+        Ok(PlainConn(connection(
             rows,
             page,
             None,
             |o| o.id,
             |o| Plain(InformatizationObject(o, children.clone())),
-        ))
+        )))
     }
 
     /// One informatization object; null when it does not exist or is outside the caller's scope.
@@ -253,7 +254,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size, 0 to 1000 (default 100); larger is refused naming `first`.")]
         first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<Conn<Plain<Document>>> {
+    ) -> Result<PlainConn<Document>> {
         let r = reader(ctx)?;
         let page = page_request(r.lang, first, after)?;
         let filter = filter
@@ -264,13 +265,13 @@ impl QueryRoot {
             .await
             .map_err(|e| r.error(e))?;
         r.returned(rows.items.len());
-        Ok(connection(
+        Ok(PlainConn(connection(
             rows,
             page,
             None,
             |d| d.id,
             |r| Plain(Document(r)),
-        ))
+        )))
     }
 
     /// One document; null when it does not exist or is outside the caller's scope.

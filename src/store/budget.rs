@@ -5,9 +5,9 @@ use sea_query::{
     DynIden, Expr, ExprTrait, Func, IntoIden, NullOrdering, Order, Query, SelectStatement,
 };
 
-use super::positional::by_position;
 use super::bulk::chunked_inserts;
 use super::page::{Page, PageRequest};
+use super::positional::by_position;
 use super::schema::{BudgetAmounts, BudgetLines, BudgetRegionRollup, BudgetRollup};
 use super::{Db, Tx};
 use crate::authz::Scope;
@@ -49,7 +49,21 @@ pub struct BudgetLineRow {
     pub amount_tenths: i64,
 }
 
-by_position!(BudgetLineRow { id, year, level: parsed, kato, region_kato, administrator, program, subprogram, specific, functional_group, phase: parsed, as_of, amount_tenths });
+by_position!(BudgetLineRow {
+    id,
+    year,
+    level: parsed,
+    kato,
+    region_kato,
+    administrator,
+    program,
+    subprogram,
+    specific,
+    functional_group,
+    phase: parsed,
+    as_of,
+    amount_tenths
+});
 
 /// A dimension to group amounts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

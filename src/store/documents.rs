@@ -4,10 +4,10 @@
 use chrono::NaiveDate;
 use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 
-use super::positional::by_position;
 use super::Db;
 use super::objects::owner_keys;
 use super::page::{Page, PageRequest};
+use super::positional::by_position;
 use super::schema::{Documents, InformatizationObjects};
 use crate::authz::Scope;
 use crate::domain::object::{DocumentFormat, DocumentLanguage, DocumentType};
@@ -45,7 +45,20 @@ pub struct DocumentRow {
     pub sha256: String,
 }
 
-by_position!(DocumentRow { id, object_id, doc_type: parsed, title, number, approved_on, version, language: parsed, format: parsed, file_name, size_bytes, sha256 });
+by_position!(DocumentRow {
+    id,
+    object_id,
+    doc_type: parsed,
+    title,
+    number,
+    approved_on,
+    version,
+    language: parsed,
+    format: parsed,
+    file_name,
+    size_bytes,
+    sha256
+});
 
 /// Filter on documents.
 #[derive(Debug, Clone, Default)]

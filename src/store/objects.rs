@@ -5,9 +5,9 @@
 use chrono::NaiveDate;
 use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 
-use super::positional::by_position;
 use super::Db;
 use super::page::{Page, PageRequest};
+use super::positional::by_position;
 use super::schema::{
     BudgetLines, InformatizationObjects as Objects, ObjectFunding, ObjectStageHistory,
 };
@@ -54,7 +54,22 @@ pub struct ObjectRow {
     pub attested_on: Option<NaiveDate>,
 }
 
-by_position!(ObjectRow { id, kind: parsed, object_class, name_kk, name_ru, name_en, account_code, owner_id, possessor_id, stage: parsed, access_level: parsed, registered_on, attestation: parsed, attested_on });
+by_position!(ObjectRow {
+    id,
+    kind: parsed,
+    object_class,
+    name_kk,
+    name_ru,
+    name_en,
+    account_code,
+    owner_id,
+    possessor_id,
+    stage: parsed,
+    access_level: parsed,
+    registered_on,
+    attestation: parsed,
+    attested_on
+});
 
 /// One step of an object's lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -70,7 +85,12 @@ pub struct StageRow {
     pub basis: Option<String>,
 }
 
-by_position!(StageRow { object_id, stage: parsed, started_on, basis });
+by_position!(StageRow {
+    object_id,
+    stage: parsed,
+    started_on,
+    basis
+});
 
 /// A budget line funding an object.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -98,7 +118,18 @@ pub struct FundingRow {
     pub functional_group: String,
 }
 
-by_position!(FundingRow { object_id, line_id, year, level: parsed, kato, administrator, program, subprogram, specific, functional_group });
+by_position!(FundingRow {
+    object_id,
+    line_id,
+    year,
+    level: parsed,
+    kato,
+    administrator,
+    program,
+    subprogram,
+    specific,
+    functional_group
+});
 
 /// Filter on informatization objects.
 #[derive(Debug, Clone, Default)]

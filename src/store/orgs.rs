@@ -2,9 +2,9 @@
 
 use sea_query::{Condition, Expr, ExprTrait, Order, Query, SelectStatement};
 
-use super::positional::by_position;
 use super::Db;
 use super::page::{Page, PageRequest};
+use super::positional::by_position;
 use super::schema::Organizations;
 use crate::authz::permissions::OrgRows;
 use crate::authz::scope::KeyColumns;
@@ -41,7 +41,19 @@ pub struct OrgRow {
     pub audit_excluded: bool,
 }
 
-by_position!(OrgRow { id, bin, kind: parsed, name_kk, name_ru, name_en, kato, budget_level: parsed, administrator, parent_id, audit_excluded });
+by_position!(OrgRow {
+    id,
+    bin,
+    kind: parsed,
+    name_kk,
+    name_ru,
+    name_en,
+    kato,
+    budget_level: parsed,
+    administrator,
+    parent_id,
+    audit_excluded
+});
 
 /// Filter on organizations.
 #[derive(Debug, Clone, Default)]

@@ -30,7 +30,8 @@ fn reversed<T: ByPosition<PgRow>>(
             JoinType::InnerJoin,
             Alias::new(*table),
             Alias::new(*table),
-            Expr::col((Alias::new(l.0), Alias::new(l.1))).equals((Alias::new(r.0), Alias::new(r.1))),
+            Expr::col((Alias::new(l.0), Alias::new(l.1)))
+                .equals((Alias::new(r.0), Alias::new(r.1))),
         );
     }
     for name in T::COLUMNS.iter().rev() {
@@ -53,7 +54,10 @@ async fn same_both_ways<T: Row + Positional + PartialEq + std::fmt::Debug>(
     what: &str,
     q: &SelectStatement,
 ) -> usize {
-    let by_name: Vec<T> = db.all(q).await.unwrap_or_else(|e| panic!("{what} by name: {e}"));
+    let by_name: Vec<T> = db
+        .all(q)
+        .await
+        .unwrap_or_else(|e| panic!("{what} by name: {e}"));
     let by_position: Vec<T> = db
         .all_by_position(q)
         .await
@@ -223,7 +227,9 @@ async fn a_select_that_does_not_fit_the_row_is_refused() {
     null_name.clear_selects();
     for name in <ObjectRow as ByPosition<PgRow>>::COLUMNS {
         let e = if *name == "name_kk" {
-            Expr::cust("CASE WHEN informatization_objects.id > 1 THEN NULL ELSE informatization_objects.name_kk END")
+            Expr::cust(
+                "CASE WHEN informatization_objects.id > 1 THEN NULL ELSE informatization_objects.name_kk END",
+            )
         } else {
             Expr::col((Alias::new("informatization_objects"), Alias::new(*name)))
         };

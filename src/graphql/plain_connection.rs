@@ -1,0 +1,386 @@
+//! Connections of plain rows written in one pass: a page's edges with their cursors and nodes,
+//! its `nodes`, `pageInfo` and `totalCount`, without the executor's futures for every edge.
+//!
+//! After rows were written in one pass ([`super::plain`]), the executor's work per edge (an
+//! object with a boxed future per field, merged into its own map) was the largest share of the
+//! server's instructions on a page of 100 budget lines left to cut (BENCHMARKS.md). [`PlainConn`]
+//! registers as the connection type itself (same name, same fields, same documentation: the
+//! schema does not change) and writes the whole connection through the same walk as a row.
+//! Whatever that walk does not handle as the executor would (a directive, a fragment on another
+//! type, a node field that is not plain) leaves the whole connection to the executor, so the
+//! answer is the same either way; the tests compare both on every field of the connection.
+
+use std::borrow::Cow;
+
+use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+use async_graphql::parser::types::Field;
+use async_graphql::registry::Registry;
+use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
+
+use super::plain::{Plain, PlainRow, object, value};
+use super::query::Conn;
+
+/// A connection of plain rows, resolved in one pass when its selection allows.
+pub struct PlainConn<T: PlainRow>(pub Conn<Plain<T>>);
+
+impl<T: PlainRow> OutputType for PlainConn<T> {
+    fn type_name() -> Cow<'static, str> {
+        Conn::<Plain<T>>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        Conn::<Plain<T>>::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Conn::<Plain<T>>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        match object(ctx, &ctx.item.node, self) {
+            Some(v) => Ok(v),
+            None => self.0.resolve(ctx, field).await,
+        }
+    }
+}
+
+impl<T: PlainRow> PlainRow for PlainConn<T> {
+    fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
+        match name {
+            "totalCount" => Some(value(self.0.additional_fields.total_count)),
+            _ => None,
+        }
+    }
+
+    fn plain_object(&self, ctx: &ContextSelectionSet<'_>, field: &Field) -> Option<Value> {
+        let set = &field.selection_set.node;
+        let edges = &self.0.edges;
+        match field.name.node.as_str() {
+            "edges" => edges
+                .iter()
+                .map(|e| object(ctx, set, &PlainEdge(e)))
+                .collect::<Option<Vec<_>>>()
+                .map(Value::List),
+            "nodes" => edges
+                .iter()
+                .map(|e| object(ctx, set, &e.node.0))
+                .collect::<Option<Vec<_>>>()
+                .map(Value::List),
+            "pageInfo" => object(
+                ctx,
+                set,
+                &PlainPageInfo(PageInfo {
+                    has_previous_page: self.0.has_previous_page,
+                    has_next_page: self.0.has_next_page,
+                    start_cursor: edges.first().map(|e| e.cursor.clone()),
+                    end_cursor: edges.last().map(|e| e.cursor.clone()),
+                }),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// One edge of a [`PlainConn`]; registered as the connection's edge type.
+struct PlainEdge<'a, T: PlainRow>(&'a Edge<String, Plain<T>, EmptyFields>);
+
+impl<T: PlainRow> OutputType for PlainEdge<'_, T> {
+    fn type_name() -> Cow<'static, str> {
+        Edge::<String, Plain<T>, EmptyFields>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Edge::<String, Plain<T>, EmptyFields>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        self.0.resolve(ctx, field).await
+    }
+}
+
+impl<T: PlainRow> PlainRow for PlainEdge<'_, T> {
+    fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
+        match name {
+            "cursor" => Some(value(self.0.cursor.clone())),
+            _ => None,
+        }
+    }
+
+    fn plain_object(&self, ctx: &ContextSelectionSet<'_>, field: &Field) -> Option<Value> {
+        match field.name.node.as_str() {
+            "node" => object(ctx, &field.selection_set.node, &self.0.node.0),
+            _ => None,
+        }
+    }
+}
+
+/// A connection's `pageInfo`, registered as `PageInfo`.
+struct PlainPageInfo(PageInfo);
+
+impl OutputType for PlainPageInfo {
+    fn type_name() -> Cow<'static, str> {
+        PageInfo::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        PageInfo::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        self.0.resolve(ctx, field).await
+    }
+}
+
+impl PlainRow for PlainPageInfo {
+    fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
+        let p = &self.0;
+        Some(match name {
+            "hasPreviousPage" => value(p.has_previous_page),
+            "hasNextPage" => value(p.has_next_page),
+            "startCursor" => value(p.start_cursor.clone()),
+            "endCursor" => value(p.end_cursor.clone()),
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_graphql::connection::Connection;
+    use async_graphql::extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+    };
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    use super::*;
+    use crate::graphql::query::ConnectionTotals;
+
+    /// A row with plain fields and one that is not plain.
+    #[derive(Clone)]
+    struct Row {
+        id: i64,
+        code: Option<String>,
+    }
+
+    #[Object]
+    impl Row {
+        async fn id(&self) -> async_graphql::ID {
+            async_graphql::ID(self.id.to_string())
+        }
+        async fn code(&self) -> Option<&str> {
+            self.code.as_deref()
+        }
+        /// Not plain: has an argument.
+        async fn plus(&self, n: i64) -> i64 {
+            self.id + n
+        }
+    }
+
+    impl PlainRow for Row {
+        fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
+            Some(match name {
+                "id" => value(async_graphql::ID(self.id.to_string())),
+                "code" => value(self.code.clone()),
+                _ => return None,
+            })
+        }
+    }
+
+    fn page<T: OutputType>(
+        empty: bool,
+        node: impl Fn(Row) -> T,
+    ) -> Connection<String, T, ConnectionTotals> {
+        let rows = if empty {
+            Vec::new()
+        } else {
+            vec![
+                Row {
+                    id: 1,
+                    code: Some("01".into()),
+                },
+                Row { id: 2, code: None },
+                Row {
+                    id: 3,
+                    code: Some("a \"quoted\" code".into()),
+                },
+            ]
+        };
+        let mut c = Connection::with_additional_fields(
+            !empty,
+            true,
+            ConnectionTotals {
+                total_count: (!empty).then_some(7),
+            },
+        );
+        c.edges = rows
+            .into_iter()
+            .map(|r| Edge::new(format!("c{}", r.id), node(r)))
+            .collect();
+        c
+    }
+
+    struct Root;
+
+    #[Object]
+    impl Root {
+        async fn plain(&self, #[graphql(default)] empty: bool) -> PlainConn<Row> {
+            PlainConn(page(empty, Plain))
+        }
+        /// The same connection through the executor (its rows still plain, as
+        /// `super::plain`'s tests compare those with the resolvers).
+        async fn generic(&self, #[graphql(default)] empty: bool) -> Conn<Plain<Row>> {
+            page(empty, Plain)
+        }
+    }
+
+    /// Counts the fields the executor resolves inside a connection (`edges`, `cursor`,
+    /// `pageInfo`, ...): none when the connection was written in one pass.
+    struct Resolved(Arc<AtomicUsize>);
+
+    impl ExtensionFactory for Resolved {
+        fn create(&self) -> Arc<dyn Extension> {
+            Arc::new(Resolved(self.0.clone()))
+        }
+    }
+
+    #[async_graphql::async_trait::async_trait]
+    impl Extension for Resolved {
+        async fn resolve(
+            &self,
+            ctx: &ExtensionContext<'_>,
+            info: ResolveInfo<'_>,
+            next: NextResolve<'_>,
+        ) -> ServerResult<Option<Value>> {
+            if info.parent_type.ends_with("Connection") || info.parent_type.ends_with("Edge") {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+            next.run(ctx, info).await
+        }
+    }
+
+    /// Runs `selection` on both fields, each alone; returns the two answers as JSON text (order
+    /// kept) and whether the plain one went through the executor inside the connection.
+    async fn both(selection: &str, fragments: &str, arguments: &str) -> (String, String, bool) {
+        let mut answers = Vec::new();
+        let mut executed = false;
+        for field in ["plain", "generic"] {
+            let resolved = Arc::new(AtomicUsize::new(0));
+            let schema = Schema::build(Root, EmptyMutation, EmptySubscription)
+                .extension(Resolved(resolved.clone()))
+                .finish();
+            let query = format!("{{ {field}{arguments} {selection} }} {fragments}");
+            let response = schema.execute(query.as_str()).await;
+            assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
+            let data = response.data.into_json().unwrap_or_default();
+            answers.push(serde_json::to_string(&data[field]).unwrap_or_default());
+            if field == "plain" {
+                executed = resolved.load(Ordering::Relaxed) > 0;
+            }
+        }
+        let generic = answers.pop().unwrap_or_default();
+        let plain = answers.pop().unwrap_or_default();
+        (plain, generic, executed)
+    }
+
+    #[tokio::test]
+    async fn every_connection_selection_answers_as_the_executor_does() {
+        // (name, selection, fragments, arguments, written in one pass)
+        let cases = [
+            (
+                "edges with nodes and cursors",
+                "{ edges { node { id code } cursor } }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "page info, every field",
+                "{ pageInfo { hasPreviousPage hasNextPage startCursor endCursor } }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "page info of an empty page",
+                "{ pageInfo { startCursor endCursor hasNextPage } edges { cursor } totalCount }",
+                "",
+                "(empty: true)",
+                true,
+            ),
+            (
+                "total and nodes",
+                "{ totalCount nodes { code id } }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "typename at every level",
+                "{ __typename edges { __typename node { __typename id } } pageInfo { __typename } }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "edges asked twice merge item by item",
+                "{ edges { node { id } } edges { cursor node { code } } }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "aliases",
+                "{ e: edges { c: cursor n: node { i: id } } p: pageInfo { n: hasNextPage } t: totalCount }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "fragments on the connection and on the edge",
+                "{ ...C }",
+                "fragment C on RowConnection { edges { ...E } } fragment E on RowEdge { cursor node { id } }",
+                "",
+                true,
+            ),
+            (
+                "skip and include (applied before execution)",
+                "{ edges @include(if: true) { cursor } pageInfo @skip(if: false) { hasNextPage } totalCount @skip(if: true) }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "a node field that is not plain",
+                "{ edges { cursor node { id plus(n: 1) } } }",
+                "",
+                "",
+                false,
+            ),
+        ];
+        for (name, selection, fragments, arguments, one_pass) in cases {
+            let (plain, generic, executed) = both(selection, fragments, arguments).await;
+            assert_eq!(plain, generic, "{name}");
+            assert!(generic.starts_with('{'), "{name}: {generic}");
+            assert_eq!(!executed, one_pass, "{name}: written in one pass");
+        }
+    }
+}
