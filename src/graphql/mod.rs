@@ -16,6 +16,7 @@ pub mod parsed;
 pub mod people;
 pub mod plain;
 pub mod plain_connection;
+pub mod plain_json;
 mod plain_rows;
 pub mod query;
 pub mod schema_messages;

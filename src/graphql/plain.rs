@@ -39,6 +39,36 @@ pub trait PlainRow: OutputType {
     fn plain_object(&self, _ctx: &ContextSelectionSet<'_>, _field: &Field) -> Option<Value> {
         None
     }
+
+    /// Writes leaf field `name` as JSON text ([`super::plain_json`]); false when it is not
+    /// plain. By default the text of [`PlainRow::plain_field`]'s value; a row type may write
+    /// it without building the value.
+    fn write_field(&self, ctx: &ContextSelectionSet<'_>, name: &str, out: &mut Vec<u8>) -> bool {
+        match self.plain_field(ctx, name) {
+            Some(v) => {
+                super::plain_json::write_value(out, &v);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Writes object field `field` as JSON text; false when the row does not hold it. By
+    /// default the text of [`PlainRow::plain_object`]'s value.
+    fn write_object_field(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Field,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        match self.plain_object(ctx, field) {
+            Some(v) => {
+                super::plain_json::write_value(out, &v);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// `row` under selection `set`, written in one pass, or `None` when some part of it needs the

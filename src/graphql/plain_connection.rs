@@ -18,6 +18,7 @@ use async_graphql::registry::Registry;
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
 
 use super::plain::{Plain, PlainRow, object, value};
+use super::plain_json;
 use super::query::Conn;
 
 /// A connection of plain rows, resolved in one pass when its selection allows.
@@ -45,10 +46,29 @@ impl<T: PlainRow> OutputType for PlainConn<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
+        if plain_json::allowed(ctx) {
+            let mut out = Vec::with_capacity(64 + 256 * self.0.edges.len());
+            if plain_json::write_object(ctx, &ctx.item.node, self, &mut out) {
+                return Ok(Value::Binary(out.into()));
+            }
+        }
         match object(ctx, &ctx.item.node, self) {
             Some(v) => Ok(v),
             None => self.0.resolve(ctx, field).await,
         }
+    }
+}
+
+impl<T: PlainRow> PlainConn<T> {
+    /// The connection's `pageInfo`.
+    fn page_info(&self) -> PlainPageInfo {
+        let edges = &self.0.edges;
+        PlainPageInfo(PageInfo {
+            has_previous_page: self.0.has_previous_page,
+            has_next_page: self.0.has_next_page,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        })
     }
 }
 
@@ -74,17 +94,28 @@ impl<T: PlainRow> PlainRow for PlainConn<T> {
                 .map(|e| object(ctx, set, &e.node.0))
                 .collect::<Option<Vec<_>>>()
                 .map(Value::List),
-            "pageInfo" => object(
-                ctx,
-                set,
-                &PlainPageInfo(PageInfo {
-                    has_previous_page: self.0.has_previous_page,
-                    has_next_page: self.0.has_next_page,
-                    start_cursor: edges.first().map(|e| e.cursor.clone()),
-                    end_cursor: edges.last().map(|e| e.cursor.clone()),
-                }),
-            ),
+            "pageInfo" => object(ctx, set, &self.page_info()),
             _ => None,
+        }
+    }
+
+    fn write_object_field(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Field,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let set = &field.selection_set.node;
+        let edges = &self.0.edges;
+        match field.name.node.as_str() {
+            "edges" => plain_json::write_list(out, edges, |e, out| {
+                plain_json::write_object(ctx, set, &PlainEdge(e), out)
+            }),
+            "nodes" => plain_json::write_list(out, edges, |e, out| {
+                plain_json::write_object(ctx, set, &e.node.0, out)
+            }),
+            "pageInfo" => plain_json::write_object(ctx, set, &self.page_info(), out),
+            _ => false,
         }
     }
 }
@@ -122,6 +153,17 @@ impl<T: PlainRow> PlainRow for PlainEdge<'_, T> {
         match field.name.node.as_str() {
             "node" => object(ctx, &field.selection_set.node, &self.0.node.0),
             _ => None,
+        }
+    }
+    fn write_object_field(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Field,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        match field.name.node.as_str() {
+            "node" => plain_json::write_object(ctx, &field.selection_set.node, &self.0.node.0, out),
+            _ => false,
         }
     }
 }
@@ -277,28 +319,67 @@ mod tests {
         }
     }
 
-    /// Runs `selection` on both fields, each alone; returns the two answers as JSON text (order
-    /// kept) and whether the plain one went through the executor inside the connection.
-    async fn both(selection: &str, fragments: &str, arguments: &str) -> (String, String, bool) {
-        let mut answers = Vec::new();
-        let mut executed = false;
-        for field in ["plain", "generic"] {
-            let resolved = Arc::new(AtomicUsize::new(0));
-            let schema = Schema::build(Root, EmptyMutation, EmptySubscription)
-                .extension(Resolved(resolved.clone()))
-                .finish();
-            let query = format!("{{ {field}{arguments} {selection} }} {fragments}");
-            let response = schema.execute(query.as_str()).await;
-            assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
-            let data = response.data.into_json().unwrap_or_default();
-            answers.push(serde_json::to_string(&data[field]).unwrap_or_default());
-            if field == "plain" {
-                executed = resolved.load(Ordering::Relaxed) > 0;
-            }
+    /// One run of a query's text, `FIELD` replaced by `field`.
+    struct Run {
+        /// The answer's body as the HTTP handler writes it.
+        body: String,
+        /// Whether the executor resolved a field inside a connection.
+        executed: bool,
+        /// Whether some root field answered as JSON text.
+        text: bool,
+    }
+
+    async fn run(query: &str, field: &str, lane: bool) -> Run {
+        let resolved = Arc::new(AtomicUsize::new(0));
+        let schema = Schema::build(Root, EmptyMutation, EmptySubscription)
+            .extension(Resolved(resolved.clone()))
+            .finish();
+        let query = query.replace("FIELD", field);
+        let mut request = async_graphql::Request::new(query.as_str());
+        if lane {
+            request = request.data(plain_json::JsonLane);
         }
-        let generic = answers.pop().unwrap_or_default();
-        let plain = answers.pop().unwrap_or_default();
-        (plain, generic, executed)
+        let response = schema.execute(request).await;
+        assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
+        let text = matches!(&response.data, Value::Object(root)
+            if root.values().any(|v| matches!(v, Value::Binary(_))));
+        let body = String::from_utf8(plain_json::response_body(&response)).unwrap_or_default();
+        if !text {
+            // Without text in it, the body is what serde writes.
+            assert_eq!(
+                body,
+                serde_json::to_string(&response).unwrap_or_default(),
+                "{query}"
+            );
+        }
+        Run {
+            body,
+            executed: resolved.load(Ordering::Relaxed) > 0,
+            text,
+        }
+    }
+
+    /// Runs `selection` under the key `page` on the plain connection (as a tree and as text)
+    /// and on the executor's; checks the three bodies are the same and returns whether the
+    /// plain one was written in one pass.
+    async fn compare(name: &str, query: &str) -> bool {
+        let generic = run(query, "generic", false).await;
+        let tree = run(query, "plain", false).await;
+        let text = run(query, "plain", true).await;
+        assert!(
+            generic.body.starts_with("{\"data\":{"),
+            "{name}: {}",
+            generic.body
+        );
+        assert_eq!(tree.body, generic.body, "{name}: as a tree");
+        assert_eq!(text.body, generic.body, "{name}: as text");
+        assert!(!tree.text, "{name}: text without the lane");
+        assert!(
+            !text.text || !text.executed,
+            "{name}: text only when in one pass"
+        );
+        assert_eq!(tree.executed, text.executed, "{name}");
+        !tree.executed
     }
 
     #[tokio::test]
@@ -377,10 +458,45 @@ mod tests {
             ),
         ];
         for (name, selection, fragments, arguments, one_pass) in cases {
-            let (plain, generic, executed) = both(selection, fragments, arguments).await;
-            assert_eq!(plain, generic, "{name}");
-            assert!(generic.starts_with('{'), "{name}: {generic}");
-            assert_eq!(!executed, one_pass, "{name}: written in one pass");
+            let query = format!("{{ page: FIELD{arguments} {selection} }} {fragments}");
+            assert_eq!(compare(name, &query).await, one_pass, "{name}: one pass");
+        }
+    }
+
+    #[tokio::test]
+    async fn text_is_written_only_where_nothing_is_merged() {
+        let cases = [
+            (
+                "one key twice: merged, so not text",
+                "{ page: FIELD { edges { cursor } } page: FIELD { edges { node { id } } pageInfo { hasNextPage } } }",
+                false,
+            ),
+            (
+                "one key twice through a fragment",
+                "{ page: FIELD { totalCount } ...R } fragment R on Root { page: FIELD { edges { cursor } } }",
+                false,
+            ),
+            (
+                "a key repeated inside the connection: merged by the tree",
+                "{ page: FIELD { edges { node { id } } edges { cursor } } }",
+                false,
+            ),
+            (
+                "the same connection selection, every plain field: text",
+                "{ page: FIELD { totalCount edges { cursor node { id code } } } }",
+                true,
+            ),
+            (
+                "two keys: each its own text",
+                "{ page: FIELD { edges { cursor } } other: FIELD(empty: true) { totalCount pageInfo { hasNextPage } } }",
+                true,
+            ),
+        ];
+        for (name, query, as_text) in cases {
+            let generic = run(query, "generic", false).await;
+            let text = run(query, "plain", true).await;
+            assert_eq!(text.body, generic.body, "{name}");
+            assert_eq!(text.text, as_text, "{name}: as text");
         }
     }
 }

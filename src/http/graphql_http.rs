@@ -260,7 +260,9 @@ pub fn data_body(response: &async_graphql::Response) -> Option<bytes::Bytes> {
     if !response.errors.is_empty() {
         return None;
     }
-    serde_json::to_vec(response).ok().map(bytes::Bytes::from)
+    Some(bytes::Bytes::from(
+        crate::graphql::plain_json::response_body(response),
+    ))
 }
 
 /// Writes the body of a response without errors ([`data_body`]): 200 in the media type asked.
@@ -286,9 +288,12 @@ pub fn write(req: &Request, response: async_graphql::Response) -> Response {
         && response.errors.iter().all(|e| e.path.is_empty());
     let body = if wants_new && request_error {
         // The GraphQL-over-HTTP specification: a request error carries no `data` entry.
-        serde_json::json!({ "errors": response.errors }).to_string()
+        serde_json::json!({ "errors": response.errors })
+            .to_string()
+            .into_bytes()
     } else {
-        serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned())
+        // Plain connections may hold their JSON text; `response_body` writes it as it is.
+        crate::graphql::plain_json::response_body(&response)
     };
     let (status, media) = if wants_new {
         (

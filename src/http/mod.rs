@@ -452,7 +452,9 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     let mut response = match admitted {
         Err(refused) => async_graphql::Response::from_errors(vec![refused]),
         Ok(()) => {
-            let execution = schema.execute(request.data(ctx));
+            // Written by `graphql_http`, so plain connections may answer as JSON text.
+            let request = request.data(ctx).data(crate::graphql::plain_json::JsonLane);
+            let execution = schema.execute(request);
             let Ok(response) = tokio::time::timeout(state.limits.request_timeout, execution).await
             else {
                 event.update(|e| e.outcome = ErrorCode::RequestTimeout.as_str().to_owned());
