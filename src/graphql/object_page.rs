@@ -10,6 +10,7 @@ use async_graphql::{ContextSelectionSet, ID, SelectionField, Value};
 use super::context::{Loaders, OrgLoader, Reader, RequestCtx};
 use super::date::Date;
 use super::plain::{PlainRow, object, value};
+use super::plain_json as json;
 use super::types::{
     Document, FundingLine, InformatizationObject, Organization, StageChange, localized,
 };
@@ -193,6 +194,44 @@ impl PlainRow for InformatizationObject {
             "fundingLines" => list(ctx, set, children.funding(self.0.id)?),
             "stageHistory" => list(ctx, set, children.stages(self.0.id)?),
             _ => None,
+        }
+    }
+
+    fn write_object_field(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Field,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(children) = self.children() else {
+            return false;
+        };
+        let set = &field.selection_set.node;
+        let org = |id, out: &mut Vec<u8>| match children.org(id) {
+            Some(Some(o)) => json::write_object(ctx, set, o, out),
+            Some(None) => {
+                out.extend_from_slice(b"null");
+                true
+            }
+            None => false,
+        };
+        fn rows<T: PlainRow>(
+            ctx: &ContextSelectionSet<'_>,
+            set: &SelectionSet,
+            rows: Option<&[T]>,
+            out: &mut Vec<u8>,
+        ) -> bool {
+            rows.is_some_and(|rows| {
+                json::write_list(out, rows, |r, out| json::write_object(ctx, set, r, out))
+            })
+        }
+        match field.name.node.as_str() {
+            "owner" => org(self.0.owner_id, out),
+            "possessor" => org(self.0.possessor_id, out),
+            "documents" => rows(ctx, set, children.documents(self.0.id), out),
+            "fundingLines" => rows(ctx, set, children.funding(self.0.id), out),
+            "stageHistory" => rows(ctx, set, children.stages(self.0.id), out),
+            _ => false,
         }
     }
 }

@@ -44,13 +44,7 @@ pub trait PlainRow: OutputType {
     /// plain. By default the text of [`PlainRow::plain_field`]'s value; a row type may write
     /// it without building the value.
     fn write_field(&self, ctx: &ContextSelectionSet<'_>, name: &str, out: &mut Vec<u8>) -> bool {
-        match self.plain_field(ctx, name) {
-            Some(v) => {
-                super::plain_json::write_value(out, &v);
-                true
-            }
-            None => false,
-        }
+        super::plain_json::write_some(out, self.plain_field(ctx, name))
     }
 
     /// Writes object field `field` as JSON text; false when the row does not hold it. By
@@ -61,13 +55,7 @@ pub trait PlainRow: OutputType {
         field: &Field,
         out: &mut Vec<u8>,
     ) -> bool {
-        match self.plain_object(ctx, field) {
-            Some(v) => {
-                super::plain_json::write_value(out, &v);
-                true
-            }
-            None => false,
-        }
+        super::plain_json::write_some(out, self.plain_object(ctx, field))
     }
 }
 

@@ -262,7 +262,7 @@ mod tests {
                 Row { id: 2, code: None },
                 Row {
                     id: 3,
-                    code: Some("a \"quoted\" code".into()),
+                    code: Some("a \"quoted\"\n\u{1}\\ code «ок»".into()),
                 },
             ]
         };

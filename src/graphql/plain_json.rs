@@ -190,8 +190,10 @@ fn write_field<'s, T: PlainRow>(
         out.push(b',');
     }
     keys.push(key);
-    write_str(out, key);
-    out.push(b':');
+    // A response key is a GraphQL name (letters, digits, `_`): nothing to escape.
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
     let name = f.name.node.as_str();
     if name == "__typename" {
         write_str(out, &row.introspection_type_name());
@@ -205,8 +207,63 @@ fn write_field<'s, T: PlainRow>(
 
 /// Writes `s` as a JSON string, as `serde_json` does.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    // Writing to a vector does not fail, nor does serializing a string.
-    let _ = serde_json::to_writer(&mut *out, s);
+    // `serde_json` escapes `"`, `\` and control characters and nothing else: text without
+    // them (nearly every code and name) is copied between quotes.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing to a vector does not fail, nor does serializing a string.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Writes `s` as a JSON string, or `null`.
+pub fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => write_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Writes an integer as a JSON number.
+pub fn write_int(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Writes an `ID` made of an integer (a JSON string of its digits).
+pub fn write_id(out: &mut Vec<u8>, id: i64) {
+    out.push(b'"');
+    write_int(out, id);
+    out.push(b'"');
+}
+
+/// Writes an amount in tenths as the `Decimal` scalar writes it (`"1234.5"`, `"-0.5"`,
+/// `"0.0"`): a decimal of scale one.
+pub fn write_tenths(out: &mut Vec<u8>, tenths: i64) {
+    out.push(b'"');
+    if tenths < 0 {
+        out.push(b'-');
+    }
+    let magnitude = tenths.unsigned_abs();
+    write_int(out, magnitude / 10);
+    out.push(b'.');
+    out.push(b'0' + (magnitude % 10) as u8);
+    out.push(b'"');
+}
+
+/// Writes a field's value as a tree would hold it; false when there is none (the field is not
+/// plain).
+pub fn write_some(out: &mut Vec<u8>, v: Option<Value>) -> bool {
+    match v {
+        Some(v) => {
+            write_value(out, &v);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Writes `v` as `serde_json` serializes it, except that a binary value is JSON text written
@@ -255,4 +312,74 @@ pub fn response_body(response: &async_graphql::Response) -> Vec<u8> {
     }
     out.push(b'}');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        write(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        let cases = [
+            ("empty", ""),
+            ("a code", "0110"),
+            ("Kazakh and Russian", "Техникалық құжат «1» — ёж"),
+            ("quote and backslash", r#"a "b" \ c"#),
+            ("control characters", "tab\tnew\nline\u{1}\u{1f}"),
+            (
+                "delete and non-characters are not escaped",
+                "\u{7f}\u{fffe}",
+            ),
+            ("a slash is not escaped", "a/b"),
+        ];
+        for (name, s) in cases {
+            let expected = serde_json::to_string(s).unwrap_or_default();
+            assert_eq!(text(|o| write_str(o, s)), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn amounts_in_tenths_are_written_as_the_decimal_scalar_writes_them() {
+        let cases = [
+            0,
+            1,
+            9,
+            10,
+            -1,
+            -10,
+            -5,
+            123_456_789,
+            -987_654_321,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for tenths in cases {
+            let scalar = rust_decimal::Decimal::new(tenths, 1).to_string();
+            assert_eq!(
+                text(|o| write_tenths(o, tenths)),
+                format!("\"{scalar}\""),
+                "{tenths}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_and_ids_are_written_as_serde_json_writes_their_values() {
+        let cases = [0_i64, 7, -7, i64::MAX, i64::MIN];
+        for n in cases {
+            assert_eq!(text(|o| write_int(o, n)), n.to_string(), "{n}");
+            let id = Value::String(n.to_string());
+            assert_eq!(
+                text(|o| write_id(o, n)),
+                serde_json::to_string(&id).unwrap_or_default(),
+                "{n}"
+            );
+        }
+    }
 }
