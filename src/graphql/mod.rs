@@ -21,6 +21,7 @@ mod plain_rows;
 pub mod query;
 pub mod schema_messages;
 pub mod types;
+pub mod validated;
 pub mod viewer;
 pub mod visibility;
 pub mod workflow;

@@ -38,7 +38,8 @@ use crate::clock::Clock;
 use crate::config::ServerLimits;
 use crate::domain::lang::Lang;
 use crate::error::{AppError, ErrorCode};
-use crate::graphql::{AppSchema, RequestCtx, build_anonymous_schema, build_schema_with};
+use crate::graphql::validated::Validated;
+use crate::graphql::{AppSchema, RequestCtx, build_anonymous_schema};
 use crate::store::Db;
 
 /// Shared state of the server.
@@ -46,8 +47,8 @@ use crate::store::Db;
 pub struct AppState {
     /// The database.
     pub db: Db,
-    /// The GraphQL schema.
-    pub schema: AppSchema,
+    /// The GraphQL schema (requests validated before are not validated again).
+    pub schema: Validated,
     /// The same schema without field suggestions, for anonymous callers.
     pub anonymous_schema: AppSchema,
     /// The access policy in force (the newest published revision, else the start-up policy).
@@ -273,13 +274,13 @@ impl AppState {
 fn limited(
     limits: ServerLimits,
 ) -> (
-    AppSchema,
+    Validated,
     AppSchema,
     Option<Arc<rate_limit::RateLimit>>,
     Arc<ServerLimits>,
 ) {
     (
-        build_schema_with(&limits.query),
+        Validated::new(&limits.query, crate::graphql::validated::DEFAULT_ENTRIES),
         build_anonymous_schema(&limits.query),
         rate_limit::RateLimit::new(limits.rate_per_second, limits.rate_burst).map(Arc::new),
         Arc::new(limits),
@@ -444,17 +445,19 @@ async fn graphql(req: &Request, body: poem::Body, Data(state): Data<&AppState>) 
     let ctx = RequestCtx::new(state.db.clone(), reads, lang, state.clock.clone(), caller);
     let rows = ctx.rows.clone();
     let remember = remember.map(|hash| (hash, request.query.clone()));
-    let schema = if anonymous {
-        &state.anonymous_schema
-    } else {
-        &state.schema
-    };
+
     let mut response = match admitted {
         Err(refused) => async_graphql::Response::from_errors(vec![refused]),
         Ok(()) => {
             // Written by `graphql_http`, so plain connections may answer as JSON text.
             let request = request.data(ctx).data(crate::graphql::plain_json::JsonLane);
-            let execution = schema.execute(request);
+            let execution = async {
+                if anonymous {
+                    state.anonymous_schema.execute(request).await
+                } else {
+                    state.schema.execute(request).await
+                }
+            };
             let Ok(response) = tokio::time::timeout(state.limits.request_timeout, execution).await
             else {
                 event.update(|e| e.outcome = ErrorCode::RequestTimeout.as_str().to_owned());
