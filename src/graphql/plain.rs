@@ -140,29 +140,8 @@ fn walk<T: PlainRow>(
                 insert_value(out, f.response_key().node.clone(), v);
                 true
             }
-            Selection::FragmentSpread(spread) => {
-                if !spread.node.directives.is_empty() {
-                    return false;
-                }
-                match ctx.query_env.fragments.get(&spread.node.fragment_name.node) {
-                    Some(fragment)
-                        if fragment.node.directives.is_empty()
-                            && *fragment.node.type_condition.node.on.node == *T::type_name() =>
-                    {
-                        walk(ctx, &fragment.node.selection_set.node, row, out)
-                    }
-                    _ => false,
-                }
-            }
-            Selection::InlineFragment(inline) => {
-                let applies = inline
-                    .node
-                    .type_condition
-                    .as_ref()
-                    .is_none_or(|c| *c.node.on.node == *T::type_name());
-                applies
-                    && inline.node.directives.is_empty()
-                    && walk(ctx, &inline.node.selection_set.node, row, out)
+            Selection::FragmentSpread(_) | Selection::InlineFragment(_) => {
+                fragment_set::<T>(ctx, &selection.node).is_some_and(|set| walk(ctx, set, row, out))
             }
         };
         if !ok {
@@ -170,6 +149,40 @@ fn walk<T: PlainRow>(
         }
     }
     true
+}
+
+/// The selection set of fragment `selection` (a spread or an inline fragment) when it applies
+/// to `T` with nothing left for the executor to decide (no directive, no other type); `None`
+/// otherwise (the row then goes to the resolvers). Shared by the value walk and the text writer
+/// (`super::plain_json`), so both take the same fragments.
+pub fn fragment_set<'s, T: OutputType>(
+    ctx: &'s ContextSelectionSet<'_>,
+    selection: &'s Selection,
+) -> Option<&'s SelectionSet> {
+    match selection {
+        Selection::FragmentSpread(spread) => {
+            if !spread.node.directives.is_empty() {
+                return None;
+            }
+            let fragment = ctx
+                .query_env
+                .fragments
+                .get(&spread.node.fragment_name.node)?;
+            (fragment.node.directives.is_empty()
+                && *fragment.node.type_condition.node.on.node == *T::type_name())
+            .then_some(&fragment.node.selection_set.node)
+        }
+        Selection::InlineFragment(inline) => {
+            let applies = inline
+                .node
+                .type_condition
+                .as_ref()
+                .is_none_or(|c| *c.node.on.node == *T::type_name());
+            (applies && inline.node.directives.is_empty())
+                .then_some(&inline.node.selection_set.node)
+        }
+        Selection::Field(_) => None,
+    }
 }
 
 /// Adds a field's value under its response key as the executor does

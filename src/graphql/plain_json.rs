@@ -139,29 +139,9 @@ fn write_fields<'s, T: PlainRow>(
     for selection in &set.items {
         let ok = match &selection.node {
             Selection::Field(f) => write_field(ctx, &f.node, row, out, keys),
-            Selection::FragmentSpread(spread) => {
-                if !spread.node.directives.is_empty() {
-                    return false;
-                }
-                match ctx.query_env.fragments.get(&spread.node.fragment_name.node) {
-                    Some(fragment)
-                        if fragment.node.directives.is_empty()
-                            && *fragment.node.type_condition.node.on.node == *T::type_name() =>
-                    {
-                        write_fields(ctx, &fragment.node.selection_set.node, row, out, keys)
-                    }
-                    _ => false,
-                }
-            }
-            Selection::InlineFragment(inline) => {
-                let applies = inline
-                    .node
-                    .type_condition
-                    .as_ref()
-                    .is_none_or(|c| *c.node.on.node == *T::type_name());
-                applies
-                    && inline.node.directives.is_empty()
-                    && write_fields(ctx, &inline.node.selection_set.node, row, out, keys)
+            Selection::FragmentSpread(_) | Selection::InlineFragment(_) => {
+                super::plain::fragment_set::<T>(ctx, &selection.node)
+                    .is_some_and(|set| write_fields(ctx, set, row, out, keys))
             }
         };
         if !ok {
