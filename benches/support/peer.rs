@@ -101,6 +101,7 @@ pub fn statements_since(log: &Path, from: u64, database: &str) -> anyhow::Result
         let skip = [
             "audit_events",
             "audit_hub_chain_head",
+            "audit_hub_append_after",
             "change_epochs",
             "policy_revisions",
             "pg_notify",

@@ -148,13 +148,43 @@ pub async fn append(tx: &mut Tx, event: Event) -> AppResult<i64> {
 /// The chain is computed here from one read of its head and written with multi-row inserts,
 /// so a batch costs a few statements whatever its size.
 pub async fn append_all(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<i64>> {
+    Ok(append_all_chained(tx, events)
+        .await?
+        .iter()
+        .map(|e| e.seq)
+        .collect())
+}
+
+/// As [`append_all`], giving back the events as stored (their numbers and hashes).
+pub async fn append_all_chained(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<StoredEvent>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let (mut seq, mut prev) = store::lock_and_head(tx)
+    let head = store::lock_and_head(tx)
         .await?
         .unwrap_or_else(|| (0, GENESIS.to_owned()));
-    let mut seqs = Vec::with_capacity(events.len());
+    let chained = chain(head, events);
+    store::insert(tx, chained.clone()).await?;
+    Ok(chained)
+}
+
+/// Appends events chained to `head` (the newest event's number and hash, as its writer last
+/// stored it) in one statement, if the head is still that one; `None`, with nothing written,
+/// when it has moved (another writer appended) or the backend appends only in transactions.
+pub async fn append_after(
+    db: &Db,
+    head: (i64, String),
+    events: Vec<Event>,
+) -> AppResult<Option<Vec<StoredEvent>>> {
+    let (seq, hash) = head.clone();
+    let chained = chain(head, events);
+    Ok(store::append_after(db, (seq, &hash), &chained)
+        .await?
+        .then_some(chained))
+}
+
+/// `events` cleaned and chained after `head`.
+fn chain((mut seq, mut prev): (i64, String), events: Vec<Event>) -> Vec<StoredEvent> {
     let mut chained = Vec::with_capacity(events.len());
     for event in events {
         let mut event = event.cleaned();
@@ -164,7 +194,6 @@ pub async fn append_all(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<i64>> 
             .unwrap_or(event.at);
         seq += 1;
         let h = hash(seq, &event, &prev);
-        seqs.push(seq);
         chained.push(StoredEvent {
             seq,
             event,
@@ -172,8 +201,7 @@ pub async fn append_all(tx: &mut Tx, events: Vec<Event>) -> AppResult<Vec<i64>> 
             hash: h,
         });
     }
-    store::insert(tx, chained).await?;
-    Ok(seqs)
+    chained
 }
 
 /// Why the chain is broken, at the first bad event.

@@ -2,9 +2,12 @@
 //! arrival order), and each request waits for its own event to be committed — if the event
 //! cannot be written, the request fails instead of passing unrecorded.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Event, append_all};
+use super::{Event, StoredEvent, append_after, append_all_chained};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::store::Db;
 
@@ -20,10 +23,19 @@ type Failure = (String, bool);
 /// request id), and where to say how its append went.
 type Job = (Event, tracing::Span, oneshot::Sender<Result<i64, Failure>>);
 
+/// Batches written since start: in one statement after the head the writer knew, and in a
+/// transaction that read the head under the lock (the first, and any after another writer's).
+#[derive(Debug, Default)]
+struct Batches {
+    after_head: AtomicU64,
+    locked: AtomicU64,
+}
+
 /// Handle on the writer task.
 #[derive(Clone)]
 pub struct AuditWriter {
     jobs: mpsc::Sender<Job>,
+    batches: Arc<Batches>,
 }
 
 impl AuditWriter {
@@ -36,6 +48,8 @@ impl AuditWriter {
     /// soon as the database answers (BENCHMARKS.md). It stops when the last handle is dropped.
     pub fn spawn(db: Db) -> AuditWriter {
         let (jobs, rx) = mpsc::channel(QUEUE);
+        let batches = Arc::new(Batches::default());
+        let counts = batches.clone();
         let started = std::thread::Builder::new()
             .name("audit-writer".to_owned())
             .spawn(move || {
@@ -46,7 +60,7 @@ impl AuditWriter {
                     Ok(runtime) => runtime.block_on(async move {
                         let own = db.twin(1);
                         drop(db);
-                        run(own.clone(), rx).await;
+                        run(own.clone(), rx, &counts).await;
                         own.close().await;
                     }),
                     // Without its runtime the writer cannot run: every request is refused
@@ -57,7 +71,16 @@ impl AuditWriter {
         if let Err(e) = started {
             tracing::error!(error = %e, "the audit writer's thread could not start");
         }
-        AuditWriter { jobs }
+        AuditWriter { jobs, batches }
+    }
+
+    /// Batches written since start: (after the head this writer knew, in one statement; under
+    /// the lock, in a transaction).
+    pub fn batches(&self) -> (u64, u64) {
+        (
+            self.batches.after_head.load(Ordering::Relaxed),
+            self.batches.locked.load(Ordering::Relaxed),
+        )
     }
 
     /// Events queued and not yet taken by the writer (the trail's lag behind the requests).
@@ -83,7 +106,10 @@ impl AuditWriter {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, batches: &Batches) {
+    // The chain's head as this writer last stored it: the next batch is chained to it and
+    // appended in one statement while no other writer has appended since.
+    let mut head: Option<(i64, String)> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -92,7 +118,14 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match write(&db, batch.iter().map(|(e, _, _)| e.clone()).collect()).await {
+        match write(
+            &db,
+            &mut head,
+            batches,
+            batch.iter().map(|(e, _, _)| e.clone()).collect(),
+        )
+        .await
+        {
             Ok(seqs) => {
                 for ((_, _, done), seq) in batch.into_iter().zip(seqs) {
                     let _ = done.send(Ok(seq));
@@ -104,7 +137,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
             Err(e) if batch.len() > 1 && e.code() != ErrorCode::Unavailable => {
                 tracing::warn!(error = %e, events = batch.len(), request_ids = %request_ids(&batch), "audit batch failed; appending its events one by one");
                 for (event, span, done) in batch {
-                    let written = write(&db, vec![event])
+                    let written = write(&db, &mut head, batches, vec![event])
                         .await
                         .map_err(failure)
                         .and_then(|s| {
@@ -145,9 +178,38 @@ fn failure(e: AppError) -> Failure {
     (e.to_string(), unavailable)
 }
 
-async fn write(db: &Db, events: Vec<Event>) -> AppResult<Vec<i64>> {
+/// Appends `events`: in one statement after `head` when it is known and still the chain's head,
+/// else in a transaction that reads the head under the lock. `head` is left as stored, or
+/// unknown after a failure.
+async fn write(
+    db: &Db,
+    head: &mut Option<(i64, String)>,
+    batches: &Batches,
+    events: Vec<Event>,
+) -> AppResult<Vec<i64>> {
+    let known = head.take();
+    let after_head = match known {
+        Some(known) => append_after(db, known, events.clone()).await?,
+        None => None,
+    };
+    let stored = match after_head {
+        Some(stored) => {
+            batches.after_head.fetch_add(1, Ordering::Relaxed);
+            stored
+        }
+        None => {
+            let stored = in_transaction(db, events).await?;
+            batches.locked.fetch_add(1, Ordering::Relaxed);
+            stored
+        }
+    };
+    *head = stored.last().map(|e| (e.seq, e.hash.clone()));
+    Ok(stored.iter().map(|e| e.seq).collect())
+}
+
+async fn in_transaction(db: &Db, events: Vec<Event>) -> AppResult<Vec<StoredEvent>> {
     let mut tx = db.begin_audit().await?;
-    let seqs = append_all(&mut tx, events).await?;
+    let stored = append_all_chained(&mut tx, events).await?;
     tx.commit().await?;
-    Ok(seqs)
+    Ok(stored)
 }

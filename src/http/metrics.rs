@@ -60,6 +60,7 @@ pub struct Metrics {
     latency: Latencies,
     audit_append: Histogram,
     audit_queue: Gauge,
+    audit_batches: Family<StateLabel, Gauge>,
     connections: Family<StateLabel, Gauge>,
     caller_cache: Family<StateLabel, Gauge>,
     response_cache: Family<StateLabel, Gauge>,
@@ -86,6 +87,7 @@ impl Metrics {
         let latency = Latencies::new_with_constructor(latency_histogram);
         let audit_append = latency_histogram();
         let audit_queue = Gauge::default();
+        let audit_batches = Family::<StateLabel, Gauge>::default();
         let connections = Family::<StateLabel, Gauge>::default();
         let caller_cache = Family::<StateLabel, Gauge>::default();
         let response_cache = Family::<StateLabel, Gauge>::default();
@@ -124,6 +126,11 @@ impl Metrics {
             "audit_queue_events",
             "Audit events waiting to be written",
             audit_queue.clone(),
+        );
+        registry.register(
+            "audit_batches",
+            "Audit batches written since start, by how (after_head: in one statement after the head this server last wrote; locked: in a transaction that read the head under the lock)",
+            audit_batches.clone(),
         );
         registry.register(
             "db_connections",
@@ -166,6 +173,7 @@ impl Metrics {
             latency,
             audit_append,
             audit_queue,
+            audit_batches,
             connections,
             caller_cache,
             response_cache,
@@ -247,6 +255,9 @@ impl Metrics {
         self.response_cache_entries.set(entries as i64);
         self.response_cache_bytes.set(bytes as i64);
         self.audit_queue.set(state.audit.pending() as i64);
+        let (after_head, locked) = state.audit.batches();
+        set(&self.audit_batches, "after_head", after_head as i64);
+        set(&self.audit_batches, "locked", locked as i64);
         self.policy_revision.set(match state.policy.governing() {
             Governing::Startup => 0,
             Governing::Revision(id) => id,

@@ -102,6 +102,60 @@ pub async fn insert(tx: &mut Tx, events: Vec<StoredEvent>) -> AppResult<()> {
     Ok(())
 }
 
+/// Appends chained events in one statement, outside any transaction, if the chain's head is
+/// still `head` (number and hash): `audit_hub_append_after` (PostgreSQL migration 0019) takes
+/// the append lock, checks the head and inserts, and its statement commits before it answers.
+/// False, with nothing written, when the head has moved or the backend is SQLite (its appends
+/// are local transactions, with no round trips to save).
+pub async fn append_after(db: &Db, head: (i64, &str), events: &[StoredEvent]) -> AppResult<bool> {
+    if db.backend() != Backend::Postgres {
+        return Ok(false);
+    }
+    let rows: Vec<serde_json::Value> = events
+        .iter()
+        .map(|c| {
+            let e = &c.event;
+            serde_json::json!({
+                "seq": c.seq,
+                "at": e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "user_id": e.user_id,
+                "organization_id": e.organization_id,
+                "operation": e.operation,
+                "query_hash": e.query_hash,
+                "variables": e.variables,
+                "scope": e.scope,
+                "outcome": e.outcome,
+                "rows_returned": e.rows_returned,
+                "duration_ms": e.duration_ms,
+                "client_addr": e.client_addr,
+                "request_id": e.request_id,
+                "served_from_cache": e.served_from_cache,
+                "prev_hash": c.prev_hash,
+                "hash": c.hash,
+            })
+        })
+        .collect();
+    let q = Query::select()
+        .expr_as(
+            sea_query::Func::cust(sea_query::Alias::new("audit_hub_append_after")).args([
+                Expr::val(head.0),
+                Expr::val(head.1),
+                Expr::val(serde_json::Value::Array(rows).to_string())
+                    .cast_as(sea_query::Alias::new("jsonb")),
+            ]),
+            sea_query::Alias::new("appended"),
+        )
+        .to_owned();
+    #[derive(sqlx::FromRow)]
+    struct Appended {
+        appended: bool,
+    }
+    Ok(db
+        .optional::<Appended>(&q)
+        .await?
+        .is_some_and(|a| a.appended))
+}
+
 /// The stored hash of event `seq`, if it exists.
 pub async fn hash_of(db: &Db, seq: i64) -> AppResult<Option<String>> {
     let q = Query::select()

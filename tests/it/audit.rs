@@ -348,3 +348,52 @@ async fn audit_events_for_administrators_and_for_heads_of_their_own_staff() {
         .await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
+
+/// A server's writer appends each batch in one statement after the head it last wrote, and
+/// falls back to reading the head under the lock when anything else appended since (here
+/// another server); the chain verifies throughout and holds every event. SQLite appends every
+/// batch in a transaction of its own.
+#[tokio::test]
+async fn batches_follow_the_head_their_writer_knows_and_fall_back_when_it_moved() {
+    use crate::metrics::{sample, scrape};
+    let t = TestDb::with_reference().await;
+    let seeded = verify(&t.db).await.expect("the seeded trail verifies");
+    let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
+    let one = TestServer::start(&t.db).await.with_user(&integrator.iin);
+    let other = TestServer::start(&t.db).await.with_user(&integrator.iin);
+    let batches = |text: &str| {
+        let n = |how: &str| {
+            sample(text, &format!("audit_hub_audit_batches{{state=\"{how}\"}}")).unwrap_or(-1.0)
+        };
+        (n("after_head"), n("locked"))
+    };
+    const ME: &str = "{ me { scope } }";
+    for _ in 0..4 {
+        one.data(ME, json!({})).await;
+    }
+    let (after_head, locked) = batches(&scrape(&one).await);
+    // Another server's event moves the head: the first server's next batch reads it again.
+    other.data(ME, json!({})).await;
+    one.data(ME, json!({})).await;
+    let (after_head_2, locked_2) = batches(&scrape(&one).await);
+    if t.backend() == audit_hub::store::Backend::Postgres {
+        assert_eq!(
+            locked, 1.0,
+            "only the first batch read the head under the lock"
+        );
+        assert!(
+            after_head >= 3.0,
+            "{after_head} batches after the known head"
+        );
+        assert_eq!(
+            locked_2, 2.0,
+            "the batch after another server's read the head again"
+        );
+        assert!(after_head_2 >= after_head, "{after_head_2}");
+    } else {
+        assert_eq!((after_head, after_head_2), (0.0, 0.0));
+        assert!(locked >= 4.0 && locked_2 > locked, "{locked}, {locked_2}");
+    }
+    // Six requests, one event each (the metrics scrapes are not data requests).
+    assert_eq!(verify(&t.db).await, Ok(seeded + 6));
+}

@@ -8,12 +8,12 @@ use common::{TestDb, TestServer};
 use serde_json::json;
 
 /// The value of the sample `name{labels}` (labels exactly as printed), if present.
-fn sample(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
-async fn scrape(s: &TestServer) -> String {
+pub(crate) async fn scrape(s: &TestServer) -> String {
     let resp = s
         .client
         .get(s.url("/metrics"))
