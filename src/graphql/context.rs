@@ -16,6 +16,7 @@ use crate::store::Db;
 use crate::store::documents::{self, DocumentRow};
 use crate::store::objects::{self, FundingRow, ObjectRow, StageRow};
 use crate::store::orgs::{self, OrgRow};
+use crate::store::positional::Reads;
 
 /// Everything a resolver needs about the request it serves.
 pub struct RequestCtx {
@@ -335,10 +336,10 @@ loader!(StagesByObject, Vec<StageRow>, |l, keys| Ok(group(
     |r| r.object_id
 )));
 loader!(FundingByObject, Vec<FundingRow>, |l, keys| Ok(group(
-    objects::funding(&l.db, &l.scope, keys).await?,
+    objects::funding(&l.db, &l.scope, keys, Reads::all()).await?,
     |r| r.object_id
 )));
 loader!(DocumentsByObject, Vec<DocumentRow>, |l, keys| Ok(group(
-    documents::by_objects(&l.db, &l.scope, keys).await?,
+    documents::by_objects(&l.db, &l.scope, keys, Reads::all()).await?,
     |r| r.object_id
 )));

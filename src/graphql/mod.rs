@@ -1,5 +1,6 @@
 //! The GraphQL schema: query root, output types and per-request loaders.
 
+pub mod asked;
 pub mod audit;
 pub mod cacheable;
 pub mod calendar;

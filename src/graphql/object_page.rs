@@ -7,16 +7,20 @@ use std::collections::HashMap;
 use async_graphql::parser::types::{Field, SelectionSet};
 use async_graphql::{ContextSelectionSet, ID, SelectionField, Value};
 
+use super::asked;
 use super::context::{Loaders, OrgLoader, Reader, RequestCtx};
 use super::date::Date;
 use super::plain::{PlainRow, object, value};
 use super::plain_json as json;
 use super::types::{
     Document, FundingLine, InformatizationObject, Organization, StageChange, localized,
+    localized_str,
 };
 use crate::error::AppError;
 use crate::store::documents;
-use crate::store::objects::{self, ObjectRow};
+use crate::store::documents::DocumentRow;
+use crate::store::objects::{self, FundingRow, ObjectRow};
+use crate::store::positional::Reads;
 
 /// The children of one page of objects, each kind `None` when the selection does not ask for it
 /// (its field then reads through the request's loaders, as for an object read by id).
@@ -39,6 +43,7 @@ impl ObjectChildren {
         organizations: &Loaders<OrgLoader>,
         selection: SelectionField<'_>,
         rows: &[ObjectRow],
+        reads: ChildReads,
     ) -> Result<ObjectChildren, AppError> {
         let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
         if ids.is_empty() {
@@ -50,14 +55,14 @@ impl ObjectChildren {
             if !wants("documents") {
                 return Ok(None);
             }
-            let rows = documents::by_objects(db, scope, &ids).await?;
+            let rows = documents::by_objects(db, scope, &ids, reads.documents).await?;
             Ok::<_, AppError>(Some(group(rows, |d| d.object_id, Document)))
         };
         let funding = async {
             if !wants("fundingLines") {
                 return Ok(None);
             }
-            let rows = objects::funding(db, scope, &ids).await?;
+            let rows = objects::funding(db, scope, &ids, reads.funding).await?;
             Ok(Some(group(rows, |f| f.object_id, FundingLine::from)))
         };
         let stages = async {
@@ -95,12 +100,14 @@ impl ObjectChildren {
         })
     }
 
-    /// Documents of object `id`; `None` when they were not read ahead.
+    /// Documents of object `id`; `None` when they were not read ahead. Their columns are those
+    /// [`ChildReads::asked`] found asked for.
     pub fn documents(&self, id: i64) -> Option<&[Document]> {
         of(&self.documents, id)
     }
 
-    /// Funding lines of object `id`; `None` when they were not read ahead.
+    /// Funding lines of object `id`; `None` when they were not read ahead. Their columns are
+    /// those [`ChildReads::asked`] found asked for.
     pub fn funding(&self, id: i64) -> Option<&[FundingLine]> {
         of(&self.funding, id)
     }
@@ -114,6 +121,26 @@ impl ObjectChildren {
     /// organizations were not read ahead.
     pub fn org(&self, id: i64) -> Option<Option<&Organization>> {
         self.orgs.as_ref().map(|m| m.get(&id))
+    }
+}
+
+/// The columns of the children a page reads: what the selections of its objects ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildReads {
+    /// Documents' columns.
+    pub documents: Reads<DocumentRow>,
+    /// Funding lines' columns.
+    pub funding: Reads<FundingRow>,
+}
+
+impl ChildReads {
+    /// What `nodes` (every selection of a page's objects, [`asked::nodes`]) ask of the objects'
+    /// documents and funding lines.
+    pub fn asked(nodes: &[SelectionField<'_>]) -> ChildReads {
+        ChildReads {
+            documents: asked::reads(&asked::children(nodes, "documents"), asked::DOCUMENT),
+            funding: asked::reads(&asked::children(nodes, "fundingLines"), asked::FUNDING_LINE),
+        }
     }
 }
 
@@ -146,6 +173,19 @@ fn localized_name(
 ) -> Option<Value> {
     let lang = ctx.data_opt::<RequestCtx>()?.lang;
     Some(value(localized(lang, kk, ru, en)))
+}
+
+/// Writes a `name` field as the types' `name` resolvers give it; false without a request.
+fn write_name(
+    ctx: &ContextSelectionSet<'_>,
+    names: (&str, &str, Option<&str>),
+    out: &mut Vec<u8>,
+) -> bool {
+    let Some(request) = ctx.data_opt::<RequestCtx>() else {
+        return false;
+    };
+    json::write_str(out, localized_str(request.lang, names.0, names.1, names.2));
+    true
 }
 
 /// `rows` under selection `set`, each in one pass; `None` when one of them needs the resolvers.
@@ -195,6 +235,22 @@ impl PlainRow for InformatizationObject {
             "stageHistory" => list(ctx, set, children.stages(self.0.id)?),
             _ => None,
         }
+    }
+
+    /// The hot fields written without building their values.
+    fn write_field(&self, ctx: &ContextSelectionSet<'_>, name: &str, out: &mut Vec<u8>) -> bool {
+        let r = &self.0;
+        match name {
+            "id" => json::write_id(out, r.id),
+            "name" => {
+                return write_name(ctx, (&r.name_kk, &r.name_ru, r.name_en.as_deref()), out);
+            }
+            "kind" => json::write_str(out, r.kind.as_str()),
+            "stage" => json::write_str(out, r.stage.as_str()),
+            "accountCode" => json::write_str(out, &r.account_code),
+            _ => return json::write_some(out, self.plain_field(ctx, name)),
+        }
+        true
     }
 
     fn write_object_field(
@@ -254,6 +310,19 @@ impl PlainRow for Organization {
             // `parent` loads another row.
             _ => return None,
         })
+    }
+
+    /// Its id and name written without building their values.
+    fn write_field(&self, ctx: &ContextSelectionSet<'_>, name: &str, out: &mut Vec<u8>) -> bool {
+        let r = &self.0;
+        match name {
+            "id" => {
+                json::write_id(out, r.id);
+                true
+            }
+            "name" => write_name(ctx, (&r.name_kk, &r.name_ru, r.name_en.as_deref()), out),
+            _ => json::write_some(out, self.plain_field(ctx, name)),
+        }
     }
 }
 

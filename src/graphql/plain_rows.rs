@@ -113,6 +113,26 @@ impl PlainRow for Document {
             _ => return None,
         })
     }
+
+    /// The text fields written without copying them into values: an object page holds a few
+    /// documents per object.
+    fn write_field(&self, ctx: &ContextSelectionSet<'_>, name: &str, out: &mut Vec<u8>) -> bool {
+        let r = &self.0;
+        match name {
+            "id" => json::write_id(out, r.id),
+            "type" => json::write_str(out, r.doc_type.as_str()),
+            "title" => json::write_str(out, &r.title),
+            "number" => json::write_opt_str(out, r.number.as_deref()),
+            "version" => json::write_str(out, &r.version),
+            "language" => json::write_str(out, r.language.as_str()),
+            "format" => json::write_str(out, r.format.as_str()),
+            "fileName" => json::write_str(out, &r.file_name),
+            "sizeBytes" => json::write_int(out, r.size_bytes),
+            "sha256" => json::write_str(out, &r.sha256),
+            _ => return json::write_some(out, self.plain_field(ctx, name)),
+        }
+        true
+    }
 }
 
 impl PlainRow for FundingLine {
@@ -129,6 +149,23 @@ impl PlainRow for FundingLine {
             "functionalGroup" => value(self.functional_group.clone()),
             _ => return None,
         })
+    }
+
+    /// The codes written without copying them into values.
+    fn write_field(&self, ctx: &ContextSelectionSet<'_>, name: &str, out: &mut Vec<u8>) -> bool {
+        match name {
+            "id" => json::write_str(out, &self.id),
+            "year" => json::write_int(out, self.year),
+            "level" => json::write_str(out, self.level.as_str()),
+            "territory" => json::write_str(out, &self.territory),
+            "administrator" => json::write_str(out, &self.administrator),
+            "program" => json::write_str(out, &self.program),
+            "subprogram" => json::write_opt_str(out, self.subprogram.as_deref()),
+            "specific" => json::write_opt_str(out, self.specific.as_deref()),
+            "functionalGroup" => json::write_str(out, &self.functional_group),
+            _ => return json::write_some(out, self.plain_field(ctx, name)),
+        }
+        true
     }
 }
 

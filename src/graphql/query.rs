@@ -7,12 +7,13 @@ use async_graphql::{Context, ID, Object, OutputType, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::asked;
 use super::context::{org_loader, parse_id, reader, req, to_graphql_error};
 use super::inputs::{
     BudgetLineFilterInput, Dimension, DocumentFilterInput, InformatizationObjectFilterInput,
     OrganizationFilterInput,
 };
-use super::object_page::ObjectChildren;
+use super::object_page::{ChildReads, ObjectChildren};
 use super::plain::Plain;
 use super::plain_connection::PlainConn;
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
@@ -152,7 +153,9 @@ impl QueryRoot {
         let filter = filter.map(BudgetLineFilter::from);
         bounded(ctx, r, filter.as_ref())?;
         let f = filter.as_ref();
-        let rows = budget::list_lines(r.db(), r.scope(), f, page)
+        // Only the text columns some selection of the page's lines asks for.
+        let reads = asked::reads(&asked::nodes(ctx), asked::BUDGET_LINE);
+        let rows = budget::list_lines(r.db(), r.scope(), f, page, reads)
             .await
             .map_err(|e| r.error(e))?;
         let total = if wants_total(ctx) {
@@ -212,16 +215,19 @@ impl QueryRoot {
         let rows = objects::list(r.db(), r.scope(), filter.as_ref(), page)
             .await
             .map_err(|e| r.error(e))?;
-        // The children the page's objects ask for, read once for the whole page.
-        let children = match ctx
+        // The children the page's objects ask for, read once for the whole page. Every object
+        // of the page holds them, whether reached through `edges` or `nodes`, so the columns
+        // read are what any of those selections asks for.
+        let nodes = asked::nodes(ctx);
+        let reads = ChildReads::asked(&nodes);
+        let edges = ctx
             .look_ahead()
             .field("edges")
             .field("node")
-            .selection_fields()
-            .first()
-        {
+            .selection_fields();
+        let children = match edges.first() {
             Some(node) => Some(Arc::new(
-                ObjectChildren::read(r, org_loader(ctx)?, *node, &rows.items)
+                ObjectChildren::read(r, org_loader(ctx)?, *node, &rows.items, reads)
                     .await
                     .map_err(|e| r.error(e))?,
             )),

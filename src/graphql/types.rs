@@ -26,10 +26,20 @@ pub(crate) fn non_empty(s: &str) -> Option<String> {
 }
 
 pub(crate) fn localized(lang: Lang, kk: &str, ru: &str, en: Option<&str>) -> String {
+    localized_str(lang, kk, ru, en).to_owned()
+}
+
+/// The name in language `lang`: English falls back to Russian where a row has no English name.
+pub(crate) fn localized_str<'a>(
+    lang: Lang,
+    kk: &'a str,
+    ru: &'a str,
+    en: Option<&'a str>,
+) -> &'a str {
     match lang {
-        Lang::Kk => kk.to_owned(),
-        Lang::Ru => ru.to_owned(),
-        Lang::En => en.unwrap_or(ru).to_owned(),
+        Lang::Kk => kk,
+        Lang::Ru => ru,
+        Lang::En => en.unwrap_or(ru),
     }
 }
 

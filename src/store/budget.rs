@@ -2,12 +2,12 @@
 
 use chrono::NaiveDate;
 use sea_query::{
-    DynIden, Expr, ExprTrait, Func, IntoIden, NullOrdering, Order, Query, SelectStatement,
+    DynIden, Expr, ExprTrait, Func, Iden, IntoIden, NullOrdering, Order, Query, SelectStatement,
 };
 
 use super::bulk::chunked_inserts;
 use super::page::{Page, PageRequest};
-use super::positional::by_position;
+use super::positional::{Reads, by_position};
 use super::schema::{BudgetAmounts, BudgetLines, BudgetRegionRollup, BudgetRollup};
 use super::{Db, Tx};
 use crate::authz::Scope;
@@ -49,19 +49,21 @@ pub struct BudgetLineRow {
     pub amount_tenths: i64,
 }
 
+// What a page may not ask for is prunable: a page reads only what its selection asks
+// ([`Reads`]).
 by_position!(BudgetLineRow {
     id,
     year,
     level: parsed,
     kato,
-    region_kato,
+    region_kato: prunable,
     administrator,
     program,
-    subprogram,
-    specific,
-    functional_group,
+    subprogram: prunable,
+    specific: prunable,
+    functional_group: prunable,
     phase: parsed,
-    as_of,
+    as_of: prunable,
     amount_tenths
 });
 
@@ -262,14 +264,16 @@ pub fn scoped_sql(scope: &Scope, backend: crate::store::Backend) -> AppResult<St
     })
 }
 
-/// A page of amount rows in scope matching the filter, in id order.
+/// A page of amount rows in scope matching the filter, in id order, with the columns `reads`
+/// (the others empty).
 pub async fn list_lines(
     db: &Db,
     scope: &Scope,
     filter: Option<&BudgetLineFilter>,
     page: PageRequest,
+    reads: Reads<BudgetLineRow>,
 ) -> AppResult<Page<BudgetLineRow>> {
-    let q = lines_query(scope, filter, page)?;
+    let q = lines_query(scope, filter, page, reads)?;
     Ok(Page::from_overfetch(db.all_by_position(&q).await?, page))
 }
 
@@ -280,7 +284,7 @@ pub async fn list_lines_in(
     filter: Option<&BudgetLineFilter>,
     page: PageRequest,
 ) -> AppResult<Page<BudgetLineRow>> {
-    let q = lines_query(scope, filter, page)?;
+    let q = lines_query(scope, filter, page, Reads::all())?;
     Ok(Page::from_overfetch(tx.all_by_position(&q).await?, page))
 }
 
@@ -288,7 +292,9 @@ fn lines_query(
     scope: &Scope,
     filter: Option<&BudgetLineFilter>,
     page: PageRequest,
+    reads: Reads<BudgetLineRow>,
 ) -> AppResult<SelectStatement> {
+    let read = |c: &dyn Iden| reads.reads(&c.to_string());
     let mut q = scoped_amounts(scope, filter)?;
     q.column((AMOUNT, BudgetAmounts::Id))
         .columns(
@@ -303,6 +309,8 @@ fn lines_query(
                 BudgetLines::Specific,
                 BudgetLines::FunctionalGroup,
             ]
+            .into_iter()
+            .filter(|c| read(c))
             .map(|c| (LINE, c)),
         )
         .columns(
@@ -311,6 +319,8 @@ fn lines_query(
                 BudgetAmounts::AsOf,
                 BudgetAmounts::AmountTenths,
             ]
+            .into_iter()
+            .filter(|c| read(c))
             .map(|c| (AMOUNT, c)),
         )
         .order_by((AMOUNT, BudgetAmounts::Id), Order::Asc)

@@ -2,12 +2,12 @@
 //! the owner keys their object carries.
 
 use chrono::NaiveDate;
-use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
+use sea_query::{Condition, Expr, ExprTrait, Iden, JoinType, Order, Query, SelectStatement};
 
 use super::Db;
 use super::objects::owner_keys;
 use super::page::{Page, PageRequest};
-use super::positional::by_position;
+use super::positional::{Reads, by_position};
 use super::schema::{Documents, InformatizationObjects};
 use crate::authz::Scope;
 use crate::domain::object::{DocumentFormat, DocumentLanguage, DocumentType};
@@ -45,19 +45,21 @@ pub struct DocumentRow {
     pub sha256: String,
 }
 
+// The text a page may not ask for is prunable: an object page reads only what its
+// selection asks ([`Reads`]).
 by_position!(DocumentRow {
     id,
     object_id,
     doc_type: parsed,
-    title,
-    number,
-    approved_on,
-    version,
+    title: prunable,
+    number: prunable,
+    approved_on: prunable,
+    version: prunable,
     language: parsed,
     format: parsed,
-    file_name,
+    file_name: prunable,
     size_bytes,
-    sha256
+    sha256: prunable
 });
 
 /// Filter on documents.
@@ -95,8 +97,17 @@ const COLUMNS: [Documents; 12] = [
 ];
 
 fn select(scope: &Scope) -> SelectStatement {
+    select_columns(scope, Reads::all())
+}
+
+fn select_columns(scope: &Scope, reads: Reads<DocumentRow>) -> SelectStatement {
     Query::select()
-        .columns(COLUMNS.map(|c| (DOC, c)))
+        .columns(
+            COLUMNS
+                .into_iter()
+                .filter(|c| reads.reads(&Iden::to_string(c)))
+                .map(|c| (DOC, c)),
+        )
         .from_as(Documents::Table, DOC)
         .join_as(
             JoinType::InnerJoin,
@@ -151,9 +162,15 @@ pub async fn by_ids(db: &Db, scope: &Scope, ids: &[i64]) -> AppResult<Vec<Docume
     Ok(db.all_by_position(&q).await?)
 }
 
-/// Documents in scope of the given objects, by object then id.
-pub async fn by_objects(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Vec<DocumentRow>> {
-    let mut q = select(scope);
+/// Documents in scope of the given objects, by object then id, with the columns `reads` (the
+/// others empty).
+pub async fn by_objects(
+    db: &Db,
+    scope: &Scope,
+    object_ids: &[i64],
+    reads: Reads<DocumentRow>,
+) -> AppResult<Vec<DocumentRow>> {
+    let mut q = select_columns(scope, reads);
     q.and_where(Expr::col((DOC, Documents::ObjectId)).is_in(object_ids.iter().copied()))
         .order_by((DOC, Documents::ObjectId), Order::Asc)
         .order_by((DOC, Documents::Id), Order::Asc);

@@ -7,7 +7,7 @@ use sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatem
 
 use super::Db;
 use super::page::{Page, PageRequest};
-use super::positional::by_position;
+use super::positional::{Reads, by_position};
 use super::schema::{
     BudgetLines, InformatizationObjects as Objects, ObjectFunding, ObjectStageHistory,
 };
@@ -118,17 +118,19 @@ pub struct FundingRow {
     pub functional_group: String,
 }
 
+// The codes a page may not ask for are prunable: an object page reads only what its selection
+// asks ([`Reads`]).
 by_position!(FundingRow {
     object_id,
     line_id,
     year,
     level: parsed,
-    kato,
-    administrator,
-    program,
-    subprogram,
-    specific,
-    functional_group
+    kato: prunable,
+    administrator: prunable,
+    program: prunable,
+    subprogram: prunable,
+    specific: prunable,
+    functional_group: prunable
 });
 
 /// Filter on informatization objects.
@@ -280,8 +282,14 @@ pub async fn stages(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Vec
     Ok(db.all_by_position(&q).await?)
 }
 
-/// Budget lines funding the given objects: objects in scope, lines in scope by their own keys.
-pub async fn funding(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Vec<FundingRow>> {
+/// Budget lines funding the given objects: objects in scope, lines in scope by their own keys;
+/// with the columns `reads` (the others empty).
+pub async fn funding(
+    db: &Db,
+    scope: &Scope,
+    object_ids: &[i64],
+    reads: Reads<FundingRow>,
+) -> AppResult<Vec<FundingRow>> {
     let mut q = Query::select()
         .column((FUNDING, ObjectFunding::ObjectId))
         .expr_as(Expr::col((LINE, BudgetLines::Id)), "line_id")
@@ -296,6 +304,8 @@ pub async fn funding(db: &Db, scope: &Scope, object_ids: &[i64]) -> AppResult<Ve
                 BudgetLines::Specific,
                 BudgetLines::FunctionalGroup,
             ]
+            .into_iter()
+            .filter(|c| reads.reads(&sea_query::Iden::to_string(c)))
             .map(|c| (LINE, c)),
         )
         .from_as(ObjectFunding::Table, FUNDING)

@@ -19,6 +19,10 @@ pub trait ByPosition<R: Row>: Sized {
     /// The column names, in the order [`ByPosition::decode`] reads them.
     const COLUMNS: &'static [&'static str];
 
+    /// Which columns a statement may leave out (one per [`ByPosition::COLUMNS`]): the field of
+    /// one left out holds its type's default. Only text a page may not ask for is marked so.
+    const PRUNABLE: &'static [bool];
+
     /// The row, its columns at the positions `at` (one per [`ByPosition::COLUMNS`]); `checked`:
     /// check each value's type against the field's.
     fn decode(row: &R, at: &[usize], checked: bool) -> Result<Self, sqlx::Error>;
@@ -41,7 +45,12 @@ where
     };
     let at = T::COLUMNS
         .iter()
-        .map(|name| first.try_column(*name).map(|c| c.ordinal()))
+        .zip(T::PRUNABLE)
+        .map(|(name, prunable)| match first.try_column(*name) {
+            Ok(c) => Ok(c.ordinal()),
+            Err(sqlx::Error::ColumnNotFound(_)) if *prunable => Ok(LEFT_OUT),
+            Err(e) => Err(e),
+        })
         .collect::<Result<Vec<usize>, _>>()?;
     rows.iter()
         .enumerate()
@@ -49,6 +58,65 @@ where
         .collect::<Result<Vec<T>, _>>()
         .map_err(|e| named::<R, T>(e, &at))
 }
+
+/// Which columns of row type `T` a statement reads: every column that is not prunable, and of
+/// the prunable ones those asked for. A caller leaves a column out only when it knows that no
+/// field reading it is asked (an object page, from its selection).
+pub struct Reads<T> {
+    /// Bit `i`: prunable column `T::COLUMNS[i]` is read.
+    bits: u64,
+    row: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Reads<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Reads<T> {}
+impl<T> std::fmt::Debug for Reads<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Reads({:#b})", self.bits)
+    }
+}
+
+impl<T: ByPosition<PgRow>> Reads<T> {
+    /// Every column.
+    pub fn all() -> Self {
+        Reads {
+            bits: u64::MAX,
+            row: std::marker::PhantomData,
+        }
+    }
+
+    /// Only the columns that are not prunable.
+    pub fn required() -> Self {
+        Reads {
+            bits: 0,
+            row: std::marker::PhantomData,
+        }
+    }
+
+    /// These columns and `column` too.
+    pub fn and(mut self, column: &str) -> Self {
+        if let Some(i) = T::COLUMNS.iter().position(|c| *c == column) {
+            self.bits |= 1 << i;
+        }
+        self
+    }
+
+    /// Whether `column` is read.
+    pub fn reads(&self, column: &str) -> bool {
+        T::COLUMNS
+            .iter()
+            .zip(T::PRUNABLE)
+            .position(|(c, _)| *c == column)
+            .is_none_or(|i| !T::PRUNABLE[i] || self.bits & (1 << i) != 0)
+    }
+}
+
+/// The position of a prunable column the statement left out.
+pub const LEFT_OUT: usize = usize::MAX;
 
 /// A decoding error naming its column rather than its position (for the log: a client never
 /// sees either).
@@ -100,9 +168,10 @@ where
 }
 
 /// Implements [`ByPosition`] for both backends on a struct whose fields are named as its
-/// columns: `by_position!(Row { id, name, kind: parsed })`, where `parsed` marks a field stored
-/// as text and parsed (`FromStr`). Every field must be listed: the struct literal it expands to
-/// does not compile otherwise.
+/// columns: `by_position!(Row { id, name, kind: parsed, note: prunable })`, where `parsed`
+/// marks a field stored as text and parsed (`FromStr`), and `prunable` one a statement may leave
+/// out (it then holds its default; see [`ByPosition::PRUNABLE`]). Every field must be listed:
+/// the struct literal it expands to does not compile otherwise.
 macro_rules! by_position {
     ($ty:ident { $($field:ident $(: $how:ident)?),+ $(,)? }) => {
         $crate::store::positional::by_position!(@impl $ty, sqlx::sqlite::SqliteRow, $($field $(: $how)?),+);
@@ -111,6 +180,8 @@ macro_rules! by_position {
     (@impl $ty:ident, $row:ty, $($field:ident $(: $how:ident)?),+) => {
         impl $crate::store::positional::ByPosition<$row> for $ty {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
+            const PRUNABLE: &'static [bool] =
+                &[$($crate::store::positional::by_position!(@prunable $($how)?)),+];
 
             fn decode(row: &$row, at: &[usize], checked: bool) -> Result<Self, sqlx::Error> {
                 let mut at = at.iter().copied();
@@ -130,5 +201,14 @@ macro_rules! by_position {
     (@get $row:ident, $at:expr, $checked:ident, parsed) => {
         $crate::store::positional::parsed($row, $at, $checked)?
     };
+    (@get $row:ident, $at:expr, $checked:ident, prunable) => {
+        match $at {
+            $crate::store::positional::LEFT_OUT => Default::default(),
+            at => $crate::store::positional::value($row, at, $checked)?,
+        }
+    };
+    (@prunable prunable) => { true };
+    (@prunable $how:ident) => { false };
+    (@prunable) => { false };
 }
 pub(crate) use by_position;

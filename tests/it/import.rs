@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use audit_hub::authz::Scope;
 use audit_hub::import::budget_csv::{self, ImportError};
 use audit_hub::store::budget::{self, BudgetDimension};
+use audit_hub::store::positional::Reads;
 use common::{TestDb, TestServer};
 use serde_json::json;
 
@@ -348,7 +349,7 @@ async fn an_export_snapshot_does_not_see_an_import_that_commits_half_way() {
                 first: 1000,
                 after: None,
             };
-            let got = budget::list_lines(&db, &scope, None, page)
+            let got = budget::list_lines(&db, &scope, None, page, Reads::all())
                 .await
                 .expect("lines");
             got.items

@@ -25,6 +25,7 @@ mod identity;
 mod import;
 mod labels;
 mod limits;
+mod line_columns;
 mod load;
 mod metrics;
 mod object_keys;

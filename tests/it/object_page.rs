@@ -123,3 +123,190 @@ async fn an_object_page_in_one_pass_equals_each_object_read_by_id() {
         "no possessor was hidden from any caller"
     );
 }
+
+/// Every funding line of the objects `caller` sees, by object and line, with every field.
+async fn full_funding(caller: &TestServer) -> std::collections::HashMap<(String, String), Value> {
+    let q = "query($id: ID!) { informatizationObject(id: $id) { fundingLines { __typename id year \
+             level territory administrator program subprogram specific functionalGroup } } }";
+    let page = caller
+        .data(
+            "{ informatizationObjects(first: 100) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let mut all = std::collections::HashMap::new();
+    for o in page["informatizationObjects"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let id = o["id"].as_str().unwrap_or_default().to_owned();
+        let data = caller.data(q, json!({ "id": id })).await;
+        for f in data["informatizationObject"]["fundingLines"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let line = f["id"].as_str().unwrap_or_default().to_owned();
+            all.insert((id.clone(), line), f);
+        }
+    }
+    all
+}
+
+/// Every document `caller` sees, by id, with every text field.
+async fn full_documents(caller: &TestServer) -> std::collections::HashMap<String, Value> {
+    let q = "query($after: String) { documents(first: 1000, after: $after) { \
+             pageInfo { hasNextPage endCursor } nodes { id type title number approvedOn version \
+             language format fileName sizeBytes sha256 downloadUrl } } }";
+    let mut all = std::collections::HashMap::new();
+    let mut after = Value::Null;
+    loop {
+        let data = caller.data(q, json!({ "after": after })).await;
+        let page = &data["documents"];
+        for d in page["nodes"].as_array().cloned().unwrap_or_default() {
+            all.insert(d["id"].as_str().unwrap_or_default().to_owned(), d);
+        }
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            return all;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// The document objects of an object page's answer: every element of a list under a key that
+/// names documents (`documents` or an alias starting with `docs`).
+fn documents_in<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if k == "documents" || k.starts_with("docs") {
+                    out.extend(child.as_array().into_iter().flatten());
+                } else {
+                    documents_in(child, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| documents_in(i, out)),
+        _ => {}
+    }
+}
+
+/// An object page reads only the document and funding columns its selection asks for: every
+/// selection shape that reaches the page's children (fragments, aliases, `edges` and `nodes`
+/// asking for different fields) answers each field exactly as the documents list and each
+/// object read by id do.
+#[tokio::test]
+async fn an_object_page_answers_every_document_field_its_selection_asks_for() {
+    let t = TestDb::with_demo(1).await;
+    let server = TestServer::start_national_uncached(&t.db).await;
+    let user = user_of(&t.db, "PARLIAMENT", "", true).await;
+    grant_both_systems(&t.db, user.id).await;
+    let caller = server.clone_as(&user.iin);
+    let full = full_documents(&caller).await;
+    assert!(!full.is_empty(), "documents exist");
+    let funding = full_funding(&caller).await;
+    assert!(!funding.is_empty(), "funding lines exist");
+    let cases = [
+        (
+            "three fields, as the benchmark asks",
+            "edges { node { id documents { id title sizeBytes } } }",
+            "",
+        ),
+        (
+            "no text at all",
+            "edges { node { id documents { __typename id type sizeBytes downloadUrl } } }",
+            "",
+        ),
+        (
+            "through a named fragment and an inline fragment",
+            "edges { node { id ...Docs } }",
+            "fragment Docs on InformatizationObject { documents { id ... on Document { sha256 fileName } } }",
+        ),
+        (
+            "the same list asked twice under aliases",
+            "edges { node { id docsA: documents { id title } docsB: documents { id number approvedOn version } } }",
+            "",
+        ),
+        (
+            "edges and nodes asking for different text",
+            "edges { node { id documents { id title } } } nodes { id documents { id sha256 fileName version } }",
+            "",
+        ),
+        (
+            "funding lines' program only, and all their codes through nodes",
+            "edges { node { id fundingLines { id year program } } } nodes { id fundingLines { id territory administrator subprogram specific functionalGroup level } }",
+            "",
+        ),
+        (
+            "funding lines through a fragment under an alias",
+            "edges { node { id fundsA: fundingLines { ...Codes } } }",
+            "fragment Codes on FundingLine { id functionalGroup specific }",
+        ),
+        (
+            "every field",
+            "edges { node { id documents { id type title number approvedOn version language format fileName sizeBytes sha256 downloadUrl } } }",
+            "",
+        ),
+    ];
+    for (name, page, fragments) in cases {
+        let q = format!("{{ informatizationObjects(first: 100) {{ {page} }} }} {fragments}");
+        let data = caller.data(&q, json!({})).await;
+        let mut compared = funding_compared(name, &data, &funding);
+        let mut docs = Vec::new();
+        documents_in(&data, &mut docs);
+        for d in docs {
+            let id = d["id"].as_str().unwrap_or_default();
+            let Some(whole) = full.get(id) else {
+                panic!("{name}: document {id} is not in the caller's list");
+            };
+            for (field, v) in d.as_object().into_iter().flatten() {
+                if field != "__typename" {
+                    assert_eq!(v, &whole[field], "{name}: document {id}, {field}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 40, "{name}: {compared} fields compared");
+    }
+}
+
+/// Compares every funding line of a page's answer (a list under `fundingLines` or an alias
+/// starting with `funds`, within an object that has its `id`) with the same line read by id;
+/// how many fields it compared.
+fn funding_compared(
+    name: &str,
+    data: &Value,
+    full: &std::collections::HashMap<(String, String), Value>,
+) -> usize {
+    let mut compared = 0;
+    let page = &data["informatizationObjects"];
+    let objects = page["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| &e["node"])
+        .chain(page["nodes"].as_array().into_iter().flatten());
+    for o in objects {
+        let id = o["id"].as_str().unwrap_or_default();
+        for (key, lines) in o.as_object().into_iter().flatten() {
+            if key != "fundingLines" && !key.starts_with("funds") {
+                continue;
+            }
+            for line in lines.as_array().into_iter().flatten() {
+                let line_id = line["id"].as_str().unwrap_or_default();
+                let Some(whole) = full.get(&(id.to_owned(), line_id.to_owned())) else {
+                    panic!("{name}: funding line {line_id} of object {id} not read by id");
+                };
+                for (field, v) in line.as_object().into_iter().flatten() {
+                    assert_eq!(
+                        v, &whole[field],
+                        "{name}: object {id}, line {line_id}, {field}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    compared
+}

@@ -240,3 +240,82 @@ async fn a_select_that_does_not_fit_the_row_is_refused() {
         "a null name in a later row"
     );
 }
+
+/// A column a row marks prunable may be left out of the select: every such subset of a
+/// document's columns decodes to the whole row with exactly those fields empty. A column not
+/// marked so is still refused when left out.
+#[tokio::test]
+async fn prunable_columns_left_out_hold_their_defaults_and_no_others_may_be() {
+    let t = TestDb::with_demo(1).await;
+    let db = &t.db;
+    let select = |left_out: &[&str]| {
+        let mut q = Query::select();
+        q.from(Alias::new("documents"));
+        for name in <DocumentRow as ByPosition<PgRow>>::COLUMNS {
+            if !left_out.contains(name) {
+                q.column(Alias::new(*name));
+            }
+        }
+        q.order_by(Alias::new("id"), Order::Asc);
+        q
+    };
+    let whole: Vec<DocumentRow> = db.all_by_position(&select(&[])).await.expect("whole rows");
+    assert!(!whole.is_empty());
+    let blank = |mut d: DocumentRow, left_out: &[&str]| {
+        for name in left_out {
+            match *name {
+                "title" => d.title = String::new(),
+                "number" => d.number = None,
+                "approved_on" => d.approved_on = None,
+                "version" => d.version = String::new(),
+                "file_name" => d.file_name = String::new(),
+                "sha256" => d.sha256 = String::new(),
+                other => panic!("{other} is not prunable"),
+            }
+        }
+        d
+    };
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "the page's three fields",
+            &["number", "approved_on", "version", "file_name", "sha256"],
+        ),
+        (
+            "no text at all",
+            &[
+                "title",
+                "number",
+                "approved_on",
+                "version",
+                "file_name",
+                "sha256",
+            ],
+        ),
+        ("only the title left out", &["title"]),
+        ("nothing left out", &[]),
+    ];
+    for (name, left_out) in cases {
+        let rows: Vec<DocumentRow> = db
+            .all_by_position(&select(left_out))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expected: Vec<DocumentRow> =
+            whole.iter().cloned().map(|d| blank(d, left_out)).collect();
+        assert_eq!(rows, expected, "{name}");
+    }
+    for not_prunable in [
+        "id",
+        "object_id",
+        "doc_type",
+        "language",
+        "format",
+        "size_bytes",
+    ] {
+        let e = db
+            .all_by_position::<DocumentRow>(&select(&[not_prunable]))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{not_prunable} left out: decoded"));
+        assert!(e.to_string().contains(not_prunable), "{not_prunable}: {e}");
+    }
+}

@@ -13,6 +13,7 @@ use audit_hub::domain::territory::{region_of, scope_prefix};
 use audit_hub::store::budget::{self, BudgetLineRow};
 use audit_hub::store::orgs::{self, OrgRow};
 use audit_hub::store::page::PageRequest;
+use audit_hub::store::positional::Reads;
 use audit_hub::store::users::{GrantRow, UserRow};
 use casbin::{CoreApi, DefaultModel, Enforcer, StringAdapter};
 use common::TestDb;
@@ -166,6 +167,7 @@ async fn sql_filter_agrees_with_casbin_row_by_row() {
             first: 100_000,
             after: None,
         },
+        Reads::all(),
     )
     .await
     .expect("all rows")
@@ -221,6 +223,7 @@ async fn sql_filter_agrees_with_casbin_row_by_row() {
                     first: 100_000,
                     after: None,
                 },
+                Reads::all(),
             )
             .await
             .expect("scoped rows")
