@@ -279,7 +279,8 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
 /// The JSON text of an answer, as `serde_json` writes `async_graphql::Response` (`data`, then
 /// `extensions` and `errors` when there are any), with [`write_value`] writing the data.
 pub fn response_body(response: &async_graphql::Response) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1024);
+    // Sized for the text already written (a page's), so that the body is not copied as it grows.
+    let mut out = Vec::with_capacity(1024 + text_len(&response.data));
     out.extend_from_slice(b"{\"data\":");
     write_value(&mut out, &response.data);
     if !response.extensions.is_empty() {
@@ -292,6 +293,16 @@ pub fn response_body(response: &async_graphql::Response) -> Vec<u8> {
     }
     out.push(b'}');
     out
+}
+
+/// The bytes of JSON text that `v` carries (its plain connections written as text).
+fn text_len(v: &Value) -> usize {
+    match v {
+        Value::Binary(text) => text.len(),
+        Value::Object(fields) => fields.values().map(text_len).sum(),
+        Value::List(items) => items.iter().map(text_len).sum(),
+        _ => 0,
+    }
 }
 
 #[cfg(test)]

@@ -111,37 +111,57 @@ pub async fn append_after(db: &Db, head: (i64, &str), events: &[StoredEvent]) ->
     if db.backend() != Backend::Postgres {
         return Ok(false);
     }
-    let rows: Vec<serde_json::Value> = events
+    /// One event as the function's `jsonb_to_recordset` reads it (its column names).
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        seq: i64,
+        at: String,
+        user_id: Option<i64>,
+        organization_id: Option<i64>,
+        operation: Option<&'a str>,
+        query_hash: Option<&'a str>,
+        variables: Option<&'a str>,
+        scope: Option<&'a str>,
+        outcome: &'a str,
+        rows_returned: Option<i64>,
+        duration_ms: Option<i64>,
+        client_addr: Option<&'a str>,
+        request_id: Option<&'a str>,
+        served_from_cache: bool,
+        prev_hash: &'a str,
+        hash: &'a str,
+    }
+    let rows: Vec<Row<'_>> = events
         .iter()
         .map(|c| {
             let e = &c.event;
-            serde_json::json!({
-                "seq": c.seq,
-                "at": e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "user_id": e.user_id,
-                "organization_id": e.organization_id,
-                "operation": e.operation,
-                "query_hash": e.query_hash,
-                "variables": e.variables,
-                "scope": e.scope,
-                "outcome": e.outcome,
-                "rows_returned": e.rows_returned,
-                "duration_ms": e.duration_ms,
-                "client_addr": e.client_addr,
-                "request_id": e.request_id,
-                "served_from_cache": e.served_from_cache,
-                "prev_hash": c.prev_hash,
-                "hash": c.hash,
-            })
+            Row {
+                seq: c.seq,
+                at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                user_id: e.user_id,
+                organization_id: e.organization_id,
+                operation: e.operation.as_deref(),
+                query_hash: e.query_hash.as_deref(),
+                variables: e.variables.as_deref(),
+                scope: e.scope.as_deref(),
+                outcome: &e.outcome,
+                rows_returned: e.rows_returned,
+                duration_ms: e.duration_ms,
+                client_addr: e.client_addr.as_deref(),
+                request_id: e.request_id.as_deref(),
+                served_from_cache: e.served_from_cache,
+                prev_hash: &c.prev_hash,
+                hash: &c.hash,
+            }
         })
         .collect();
+    let rows = serde_json::to_string(&rows).map_err(anyhow::Error::from)?;
     let q = Query::select()
         .expr_as(
             sea_query::Func::cust(sea_query::Alias::new("audit_hub_append_after")).args([
                 Expr::val(head.0),
                 Expr::val(head.1),
-                Expr::val(serde_json::Value::Array(rows).to_string())
-                    .cast_as(sea_query::Alias::new("jsonb")),
+                Expr::val(rows).cast_as(sea_query::Alias::new("jsonb")),
             ]),
             sea_query::Alias::new("appended"),
         )
