@@ -105,3 +105,44 @@ pub fn reads<T: ByPosition<PgRow>>(
     }
     reads
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::budget::BudgetLineRow;
+    use crate::store::documents::DocumentRow;
+    use crate::store::objects::FundingRow;
+
+    /// The prunable columns of `T`.
+    fn prunable<T: ByPosition<PgRow>>() -> Vec<&'static str> {
+        T::COLUMNS
+            .iter()
+            .zip(T::PRUNABLE)
+            .filter(|(_, p)| **p)
+            .map(|(c, _)| *c)
+            .collect()
+    }
+
+    /// Every column a table names is a prunable column of its row (a misspelt one would never
+    /// be read), and every prunable column is named by some field.
+    #[test]
+    fn every_column_named_is_a_prunable_column_of_its_row() {
+        let cases: [(&str, FieldColumns, Vec<&str>); 3] = [
+            ("Document", DOCUMENT, prunable::<DocumentRow>()),
+            ("FundingLine", FUNDING_LINE, prunable::<FundingRow>()),
+            ("BudgetLine", BUDGET_LINE, prunable::<BudgetLineRow>()),
+        ];
+        for (name, fields, prunable) in cases {
+            let named: Vec<&str> = fields.iter().filter_map(|(_, c)| *c).collect();
+            for column in &named {
+                assert!(
+                    prunable.contains(column),
+                    "{name}: {column} is not prunable"
+                );
+            }
+            for column in &prunable {
+                assert!(named.contains(column), "{name}: no field reads {column}");
+            }
+        }
+    }
+}
