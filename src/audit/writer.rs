@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Event, StoredEvent, append_after, append_all_chained};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::store::Db;
+use crate::store::{Backend, Db};
 
 /// Events appended per transaction at most.
 const BATCH: usize = 256;
@@ -187,7 +187,9 @@ async fn write(
     batches: &Batches,
     events: Vec<Event>,
 ) -> AppResult<Vec<i64>> {
-    let known = head.take();
+    // Only PostgreSQL appends after a known head (SQLite's appends are local transactions):
+    // elsewhere the batch is neither copied nor chained twice.
+    let known = head.take().filter(|_| db.backend() == Backend::Postgres);
     let after_head = match known {
         Some(known) => append_after(db, known, events.clone()).await?,
         None => None,
