@@ -96,7 +96,8 @@ pub fn write_object<T: PlainRow>(
 ) -> bool {
     let start = out.len();
     out.push(b'{');
-    let mut keys = Vec::new();
+    // The keys written so far at this level, held inline: a page writes two objects per row.
+    let mut keys = Keys::new();
     if !write_fields(ctx, set, row, out, &mut keys) {
         out.truncate(start);
         return false;
@@ -109,6 +110,9 @@ pub fn write_object<T: PlainRow>(
     }
     true
 }
+
+/// The response keys written at one level of an object.
+type Keys<'s> = smallvec::SmallVec<[&'s str; 16]>;
 
 /// Writes every item of `items` with `write` as a JSON list; false when one of them is false.
 pub fn write_list<I>(
@@ -134,7 +138,7 @@ fn write_fields<'s, T: PlainRow>(
     set: &'s SelectionSet,
     row: &T,
     out: &mut Vec<u8>,
-    keys: &mut Vec<&'s str>,
+    keys: &mut Keys<'s>,
 ) -> bool {
     for selection in &set.items {
         let ok = match &selection.node {
@@ -156,7 +160,7 @@ fn write_field<'s, T: PlainRow>(
     f: &'s Field,
     row: &T,
     out: &mut Vec<u8>,
-    keys: &mut Vec<&'s str>,
+    keys: &mut Keys<'s>,
 ) -> bool {
     if !f.directives.is_empty() {
         return false;
