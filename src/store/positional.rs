@@ -109,8 +109,7 @@ impl<T: ByPosition<PgRow>> Reads<T> {
     pub fn reads(&self, column: &str) -> bool {
         T::COLUMNS
             .iter()
-            .zip(T::PRUNABLE)
-            .position(|(c, _)| *c == column)
+            .position(|c| *c == column)
             .is_none_or(|i| !T::PRUNABLE[i] || self.bits & (1 << i) != 0)
     }
 }
