@@ -18,6 +18,7 @@ pub mod documents;
 pub mod epoch_watch;
 pub mod epochs;
 pub mod filter;
+mod hot;
 pub mod memberships;
 pub mod object_register;
 pub mod objects;
@@ -49,7 +50,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, SqlSafeStr, Sqlite, SqlitePool, Transaction};
 
 /// Which SQL dialect a database speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +99,8 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
+    /// PostgreSQL connections kept for the next statement ([`hot`]).
+    hot: hot::Hot,
     breaker: breaker::Breaker,
     statements: Arc<AtomicU64>,
     /// Writes committed through this handle (and its clones), audit appends aside.
@@ -108,6 +111,18 @@ pub struct Db {
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {}
+
+/// Runs `$body` on `$self`'s executor ([`dispatch`]) and, when it succeeds, tells `$self` the
+/// statement ran to completion (a kept connection: [`hot`]).
+macro_rules! run {
+    ($self:ident, $ex:ident, $qb:ident => $body:expr) => {{
+        let done = dispatch!($self.executor()?, $ex, $qb => $body);
+        if done.is_ok() {
+            $self.finished();
+        }
+        done
+    }};
+}
 
 /// Runs `$body` with `$ex` bound to the concrete executor and `$qb` to its query builder.
 macro_rules! dispatch {
@@ -226,6 +241,7 @@ impl Db {
         };
         Ok(Db {
             pool,
+            hot: hot::Hot::default(),
             breaker: breaker::Breaker::default(),
             statements: Arc::new(AtomicU64::new(0)),
             writes: Arc::new(AtomicU64::new(0)),
@@ -272,6 +288,7 @@ impl Db {
     pub fn for_background(&self) -> Db {
         Db {
             pool: self.pool.clone(),
+            hot: self.hot.clone(),
             breaker: self.breaker.clone(),
             statements: Arc::new(AtomicU64::new(0)),
             writes: self.writes.clone(),
@@ -305,6 +322,7 @@ impl Db {
         };
         Db {
             pool,
+            hot: hot::Hot::default(),
             breaker: self.breaker.clone(),
             statements: self.statements.clone(),
             writes: self.writes.clone(),
@@ -323,7 +341,8 @@ impl Db {
     pub fn pool_usage(&self) -> (u32, usize) {
         match &self.pool {
             Pool::Sqlite(p) => (p.size(), p.num_idle()),
-            Pool::Postgres(p) => (p.size(), p.num_idle()),
+            // Kept connections are idle too, though still checked out of the pool.
+            Pool::Postgres(p) => (p.size(), p.num_idle() + self.hot.kept()),
         }
     }
 
@@ -339,7 +358,11 @@ impl Db {
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
-            Pool::Postgres(p) => p.close().await,
+            Pool::Postgres(p) => {
+                // The pool's close waits for every connection checked out, kept ones included.
+                self.hot.close();
+                p.close().await
+            }
         }
     }
 
@@ -373,7 +396,7 @@ impl Db {
             // Every transaction here writes: taking SQLite's write lock up front (IMMEDIATE) makes
             // concurrent writers wait their turn instead of failing on a lock upgrade.
             Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(TxInner::Sqlite),
-            Pool::Postgres(p) => p.begin().await.map(TxInner::Postgres),
+            Pool::Postgres(p) => self.pg_begin(p, None).await.map(TxInner::Postgres),
         };
         self.breaker.observe(&inner);
         let inner = inner?;
@@ -392,8 +415,11 @@ impl Db {
         self.breaker.check()?;
         let inner = match &self.pool {
             Pool::Sqlite(p) => p.begin_with("BEGIN DEFERRED").await.map(TxInner::Sqlite),
-            Pool::Postgres(p) => p
-                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            Pool::Postgres(p) => self
+                .pg_begin(
+                    p,
+                    Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".into_sql_str()),
+                )
                 .await
                 .map(TxInner::Postgres),
         };
@@ -445,7 +471,7 @@ impl Db {
         self.breaker.check()?;
         let inner = match &self.pool {
             Pool::Sqlite(p) => p.acquire().await.map(ConnInner::Sqlite),
-            Pool::Postgres(p) => p.acquire().await.map(ConnInner::Postgres),
+            Pool::Postgres(p) => self.hot.acquire(p).await.map(ConnInner::Postgres),
         };
         self.breaker.observe(&inner);
         let inner = inner?;
@@ -454,11 +480,29 @@ impl Db {
             statements: self.statements.clone(),
         })
     }
+
+    /// Begins a PostgreSQL transaction on a connection checked out as statements' are (kept
+    /// ones first), so that a transaction never waits on the pool while one is kept ([`hot`]).
+    /// The transaction's connection goes back the pool's own way.
+    async fn pg_begin(
+        &self,
+        pool: &PgPool,
+        statement: Option<sqlx::SqlStr>,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let conn = self
+            .hot
+            .acquire(pool)
+            .await?
+            .into_pooled()
+            .ok_or(sqlx::Error::PoolClosed)?;
+        // What `PgPool::begin` does with the connection it checks out.
+        Transaction::begin(conn, statement).await
+    }
 }
 
 enum ConnInner {
     Sqlite(sqlx::pool::PoolConnection<Sqlite>),
-    Postgres(sqlx::pool::PoolConnection<Postgres>),
+    Postgres(hot::Lease),
 }
 
 /// A pooled connection.
@@ -503,21 +547,31 @@ impl Tx {
 }
 
 impl Conn {
-    fn executor(&mut self) -> Executor<'_> {
-        match &mut self.inner {
+    fn executor(&mut self) -> Result<Executor<'_>, sqlx::Error> {
+        Ok(match &mut self.inner {
             ConnInner::Sqlite(c) => Executor::Sqlite(c),
-            ConnInner::Postgres(c) => Executor::Postgres(c),
+            ConnInner::Postgres(c) => Executor::Postgres(c.conn()?),
+        })
+    }
+
+    /// The statement ran to completion: a PostgreSQL connection may be kept for the next one.
+    fn finished(&mut self) {
+        if let ConnInner::Postgres(c) = &mut self.inner {
+            c.finished();
         }
     }
 }
 
 impl Tx {
-    fn executor(&mut self) -> Executor<'_> {
-        match &mut self.inner {
+    fn executor(&mut self) -> Result<Executor<'_>, sqlx::Error> {
+        Ok(match &mut self.inner {
             TxInner::Sqlite(t) => Executor::Sqlite(t),
             TxInner::Postgres(t) => Executor::Postgres(t),
-        }
+        })
     }
+
+    /// A transaction's connection goes back to the pool its own way.
+    fn finished(&mut self) {}
 }
 
 /// The statement runners shared by a pooled connection and a transaction.
@@ -527,7 +581,7 @@ macro_rules! runners {
             /// Runs a select and decodes every row.
             pub async fn all<T: Row>(&mut self, q: &SelectStatement) -> Result<Vec<T>, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
-                dispatch!(self.executor(), ex, qb => {
+                run!(self, ex, qb => {
                     let (sql, values) = render::select(q, qb);
                     sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(ex).await
                 })
@@ -539,15 +593,17 @@ macro_rules! runners {
                 q: &SelectStatement,
             ) -> Result<Vec<T>, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
-                match self.executor() {
+                match self.executor()? {
                     Executor::Sqlite(ex) => {
                         let (sql, values) = render::select(q, SqliteQueryBuilder);
                         let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(ex).await?;
+                        self.finished();
                         positional::decode_all(&rows, true)
                     }
                     Executor::Postgres(ex) => {
                         let (sql, values) = render::select(q, PostgresQueryBuilder);
                         let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(ex).await?;
+                        self.finished();
                         positional::decode_all(&rows, false)
                     }
                 }
@@ -556,7 +612,7 @@ macro_rules! runners {
             /// Runs a select and decodes the first row, if any.
             pub async fn optional<T: Row>(&mut self, q: &SelectStatement) -> Result<Option<T>, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
-                dispatch!(self.executor(), ex, qb => {
+                run!(self, ex, qb => {
                     let (sql, values) = render::select(q, qb);
                     sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_optional(ex).await
                 })
@@ -565,7 +621,7 @@ macro_rules! runners {
             /// Runs a select of one integer (a count, an id).
             pub async fn scalar_i64(&mut self, q: &SelectStatement) -> Result<i64, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
-                dispatch!(self.executor(), ex, qb => {
+                run!(self, ex, qb => {
                     let (sql, values) = render::select(q, qb);
                     sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(ex).await
                 })
@@ -574,7 +630,7 @@ macro_rules! runners {
             /// Runs an insert, update or delete; returns the rows affected.
             pub async fn execute<S: SqlxBinder>(&mut self, q: &S) -> Result<u64, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
-                dispatch!(self.executor(), ex, qb => {
+                run!(self, ex, qb => {
                     let (sql, values) = q.build_sqlx(qb);
                     sqlx::query_with(AssertSqlSafe(sql), values)
                         .execute(ex)
@@ -586,7 +642,7 @@ macro_rules! runners {
             /// Runs a fixed statement without parameters (maintenance only: never caller input).
             pub async fn raw(&mut self, sql: &str) -> Result<(), sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
-                dispatch!(self.executor(), ex, _qb => {
+                run!(self, ex, _qb => {
                     sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(ex).await.map(|_| ())
                 })
             }
@@ -604,7 +660,7 @@ impl Tx {
         q: &S,
     ) -> Result<Vec<T>, sqlx::Error> {
         self.statements.fetch_add(1, Ordering::Relaxed);
-        dispatch!(self.executor(), ex, qb => {
+        run!(self, ex, qb => {
             let (sql, values) = q.build_sqlx(qb);
             sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(ex).await
         })
@@ -613,7 +669,7 @@ impl Tx {
     /// Runs an insert or update with `RETURNING` of one integer column.
     pub async fn returning_i64<S: SqlxBinder>(&mut self, q: &S) -> Result<i64, sqlx::Error> {
         self.statements.fetch_add(1, Ordering::Relaxed);
-        dispatch!(self.executor(), ex, qb => {
+        run!(self, ex, qb => {
             let (sql, values) = q.build_sqlx(qb);
             sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(ex).await
         })

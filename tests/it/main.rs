@@ -23,6 +23,7 @@ mod graphql_http;
 mod hostile_input;
 mod identity;
 mod import;
+mod kept_connections;
 mod labels;
 mod limits;
 mod line_columns;
