@@ -87,12 +87,12 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            if self.clean {
-                self.hot.give_back(conn, self.since);
-            }
-            // Otherwise dropped here: the pool pings it, which flushes whatever a cancelled
-            // statement left, or closes it.
+        // Otherwise the connection is dropped here: the pool pings it, which flushes whatever a
+        // cancelled statement left, or closes it.
+        if let Some(conn) = self.conn.take()
+            && self.clean
+        {
+            self.hot.give_back(conn, self.since);
         }
     }
 }
