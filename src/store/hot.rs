@@ -11,20 +11,24 @@
 //! the pool's own way, ping included.
 //!
 //! Rules that keep the pool's own guarantees:
-//! - **No one waits on the pool while a connection waits here.** Every checkout (statements and
-//!   transactions alike) looks here first, and once a caller waits on the pool, connections
-//!   handed back go to the pool, which gives them to it. Both steps happen under one lock, so a
-//!   connection cannot slip in here just after a caller found nothing.
+//! - **No one waits while a connection waits here.** Every checkout (statements and
+//!   transactions alike) looks here first. One that finds nothing waits both on the pool and in
+//!   line here, and a connection handed back goes to the first in line before it is kept. Both
+//!   steps happen under one lock, so a connection cannot slip in here just after a caller found
+//!   nothing. (Handing it to the pool instead would ping it: a request that runs statements side
+//!   by side, such as a page of objects with their documents, keeps its callers waiting often.)
 //! - **A connection kept idle for more than [`super::IDLE_BEFORE_PING`] is pinged before use**,
 //!   as the pool pings its own idle ones; one that does not answer is closed and another taken.
 //! - **Every connection goes back through the pool at least once a [`TURN`]** (the pool's ping
 //!   and its `max_lifetime` check), and all of them when the pool closes.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
+use tokio::sync::oneshot;
 
 /// Longest a connection cycles through here before it goes back through the pool once.
 const TURN: Duration = Duration::from_secs(60);
@@ -38,11 +42,14 @@ struct Kept {
     at: Instant,
 }
 
+/// A connection handed to a caller in line, with when it last came from the pool.
+type Handed = (PoolConnection<Postgres>, Instant);
+
 #[derive(Default)]
 struct State {
     kept: Vec<Kept>,
-    /// Callers waiting on the pool itself.
-    waiting: usize,
+    /// Callers waiting, first come first served (some may have been served by the pool since).
+    line: VecDeque<oneshot::Sender<Handed>>,
     closed: bool,
 }
 
@@ -97,15 +104,6 @@ impl Drop for Lease {
     }
 }
 
-/// Counts a caller waiting on the pool for as long as it waits (or until it is cancelled).
-struct Waiting<'a>(&'a Hot);
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.state().waiting -= 1;
-    }
-}
-
 impl Hot {
     fn state(&self) -> MutexGuard<'_, State> {
         // Nothing under this lock can panic half-way; a poisoned lock holds consistent state.
@@ -119,21 +117,35 @@ impl Hot {
         self.state().kept.len()
     }
 
-    /// A connection: the last one handed back here, or else one from `pool`.
+    /// A connection: the last one handed back here, or else the first one handed back or
+    /// opened by `pool`, whichever comes first.
     pub(super) async fn acquire(&self, pool: &PgPool) -> Result<Lease, sqlx::Error> {
         loop {
-            let kept = {
+            let waiting = {
                 let mut s = self.state();
-                let kept = s.kept.pop();
-                if kept.is_none() {
-                    s.waiting += 1;
+                match s.kept.pop() {
+                    Some(kept) => Ok(kept),
+                    None => {
+                        let (tx, rx) = oneshot::channel();
+                        // Those served by the pool meanwhile leave the line here.
+                        s.line.retain(|w| !w.is_closed());
+                        s.line.push_back(tx);
+                        Err(rx)
+                    }
                 }
-                kept
             };
-            let Some(mut k) = kept else {
-                let _waiting = Waiting(self);
-                let conn = pool.acquire().await?;
-                return Ok(self.lease(conn, Instant::now()));
+            let mut k = match waiting {
+                Ok(kept) => kept,
+                Err(mut handed) => {
+                    // A connection handed over is taken first; one the pool gives meanwhile
+                    // leaves this caller's place in line empty (a send to it fails and the
+                    // next one gets the connection).
+                    return tokio::select! {
+                        biased;
+                        Ok((conn, since)) = &mut handed => Ok(self.lease(conn, since)),
+                        conn = pool.acquire() => Ok(self.lease(conn?, Instant::now())),
+                    };
+                }
             };
             if k.at.elapsed() > super::IDLE_BEFORE_PING
                 && sqlx::Connection::ping(&mut *k.conn).await.is_err()
@@ -154,16 +166,24 @@ impl Hot {
         }
     }
 
-    /// Keeps `conn` for the next statement, unless someone waits on the pool, its turn is up or
-    /// the pool is closing: then it goes back to the pool.
+    /// Hands `conn` to the first caller in line, or keeps it for the next statement; when its
+    /// turn is up or the pool is closing it goes back to the pool instead.
     fn give_back(&self, conn: PoolConnection<Postgres>, since: Instant) {
         let now = Instant::now();
         let mut s = self.state();
-        if s.closed || s.waiting > 0 || now.duration_since(since) > TURN {
+        if s.closed || now.duration_since(since) > TURN {
             drop(s);
             drop(conn);
             return;
         }
+        let mut handed = (conn, since);
+        while let Some(waiter) = s.line.pop_front() {
+            match waiter.send(handed) {
+                Ok(()) => return,
+                Err(back) => handed = back,
+            }
+        }
+        let (conn, since) = handed;
         // Those idle here for a whole turn go back to the pool too, whose idle timeout then
         // applies to them.
         let (stale, fresh): (Vec<Kept>, Vec<Kept>) = std::mem::take(&mut s.kept)
@@ -182,11 +202,13 @@ impl Hot {
     /// Hands every kept connection back to the pool and keeps none from now on: the pool is
     /// closing, and its close waits for every connection checked out.
     pub(super) fn close(&self) {
-        let kept = {
+        let (kept, line) = {
             let mut s = self.state();
             s.closed = true;
-            std::mem::take(&mut s.kept)
+            (std::mem::take(&mut s.kept), std::mem::take(&mut s.line))
         };
+        // Those in line wait on the pool alone from now on.
+        drop(line);
         drop(kept);
     }
 }

@@ -196,6 +196,29 @@ async fn statements_on_a_kept_connection_send_one_sync_each_and_a_failed_one_is_
     settle().await;
     assert_eq!(sent.syncs(), 20);
     db.close().await;
+
+    // Four callers at once on one connection: each waits in line and is handed the connection
+    // the one before it finished with, still without a ping.
+    let (db, sent) = through_proxy(&t, 1).await;
+    db.scalar_i64(&one).await.expect("prepared");
+    settle().await;
+    sent.reset();
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (db, one) = (db.clone(), one.clone());
+            tokio::spawn(async move {
+                for _ in 0..10 {
+                    db.scalar_i64(&one).await.expect("statement");
+                }
+            })
+        })
+        .collect();
+    for c in callers {
+        c.await.expect("caller");
+    }
+    settle().await;
+    assert_eq!(sent.syncs(), 40, "four callers, ten statements each");
+    db.close().await;
 }
 
 #[tokio::test]
