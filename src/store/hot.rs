@@ -3,32 +3,33 @@
 //!
 //! sqlx's pool pings every connection handed back to it (a Sync and its ReadyForQuery) before
 //! anyone may take it again: one more round trip per request, and a wake-up of the server's
-//! backend and of this process for it (BENCHMARKS.md measured it at a tenth of a police page's
-//! throughput). The ping is there to flush what a dropped statement or transaction may have left
-//! on the connection. A connection whose last statement ran to completion has nothing left to
-//! flush, so it waits here instead, still checked out of the pool, and the next statement takes
-//! it first. Anything else (a statement that failed or was cancelled, a transaction) goes back
-//! the pool's own way, ping included.
+//! backend and of this process for it (BENCHMARKS.md). The ping is there to flush what a dropped
+//! statement or transaction may have left on the connection. A connection whose last statement
+//! ran to completion has nothing left to flush, so it waits here instead, still checked out of
+//! the pool, and the next statement takes it first. Anything else (a statement that failed or
+//! was cancelled, a transaction) goes back the pool's own way, ping included.
 //!
 //! Rules that keep the pool's own guarantees:
-//! - **No one waits while a connection waits here.** Every checkout (statements and
-//!   transactions alike) looks here first. One that finds nothing waits both on the pool and in
-//!   line here, and a connection handed back goes to the first in line before it is kept. Both
-//!   steps happen under one lock, so a connection cannot slip in here just after a caller found
-//!   nothing. (Handing it to the pool instead would ping it: a request that runs statements side
-//!   by side, such as a page of objects with their documents, keeps its callers waiting often.)
+//! - **Callers queue here, not on the pool.** A checkout first takes one of as many turns as
+//!   the pool has connections (a fair semaphore), then a kept connection, or else one from the
+//!   pool. So when every connection is busy, callers wait in line here and each is given the
+//!   connection the one before it kept, unpinged. Waiting on the pool instead would strand them:
+//!   connections kept here are invisible to it, and handing them back to it would ping them.
+//! - **No one waits on the pool while a connection is kept.** A caller can still find nothing
+//!   kept and wait on the pool (a transaction's connection is checked out without a turn, and a
+//!   connection can be kept just after a caller looked). While one does, connections go back to
+//!   the pool, which gives them to it. Looking and counting happen under one lock.
 //! - **A connection kept idle for more than [`super::IDLE_BEFORE_PING`] is pinged before use**,
 //!   as the pool pings its own idle ones; one that does not answer is closed and another taken.
 //! - **Every connection goes back through the pool at least once a [`TURN`]** (the pool's ping
 //!   and its `max_lifetime` check), and all of them when the pool closes.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Longest a connection cycles through here before it goes back through the pool once.
 const TURN: Duration = Duration::from_secs(60);
@@ -42,20 +43,23 @@ struct Kept {
     at: Instant,
 }
 
-/// A connection handed to a caller in line, with when it last came from the pool.
-type Handed = (PoolConnection<Postgres>, Instant);
-
 #[derive(Default)]
 struct State {
     kept: Vec<Kept>,
-    /// Callers waiting, first come first served (some may have been served by the pool since).
-    line: VecDeque<oneshot::Sender<Handed>>,
+    /// Callers waiting on the pool itself.
+    waiting: usize,
     closed: bool,
 }
 
 /// The connections of one pool kept for the next statement (shared by clones of a `Db`).
-#[derive(Clone, Default)]
-pub(super) struct Hot(Arc<Mutex<State>>);
+#[derive(Clone)]
+pub(super) struct Hot {
+    state: Arc<Mutex<State>>,
+    /// One turn per connection of the pool.
+    turns: Arc<Semaphore>,
+    /// How long a caller waits for a turn: the pool's own acquire timeout.
+    wait: Duration,
+}
 
 impl std::fmt::Debug for Hot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,14 +67,17 @@ impl std::fmt::Debug for Hot {
     }
 }
 
-/// A checked-out connection that goes back here when dropped after [`Lease::finished`], and to
-/// the pool otherwise.
+/// A checked-out connection that is kept when dropped after [`Lease::finished`], and goes back
+/// to the pool otherwise; its caller's turn ends after that.
 pub(super) struct Lease {
     /// Always present until dropped.
     conn: Option<PoolConnection<Postgres>>,
     since: Instant,
     clean: bool,
     hot: Hot,
+    /// Released after the connection is kept (fields drop after `drop`), so the next caller in
+    /// line finds it.
+    _turn: OwnedSemaphorePermit,
 }
 
 impl Lease {
@@ -86,7 +93,8 @@ impl Lease {
         self.clean = true;
     }
 
-    /// The pool's connection itself, for a transaction (which goes back the pool's way).
+    /// The pool's connection itself, for a transaction (which goes back the pool's way); the
+    /// caller's turn ends here.
     pub(super) fn into_pooled(mut self) -> Option<PoolConnection<Postgres>> {
         self.conn.take()
     }
@@ -99,53 +107,61 @@ impl Drop for Lease {
         if let Some(conn) = self.conn.take()
             && self.clean
         {
-            self.hot.give_back(conn, self.since);
+            self.hot.keep(conn, self.since);
         }
     }
 }
 
+/// Counts a caller waiting on the pool for as long as it waits (or until it is cancelled).
+struct Waiting<'a>(&'a Hot);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.state().waiting -= 1;
+    }
+}
+
 impl Hot {
+    /// For a pool of `connections` whose callers wait at most `wait` for one.
+    pub(super) fn new(connections: u32, wait: Duration) -> Hot {
+        Hot {
+            state: Arc::default(),
+            turns: Arc::new(Semaphore::new(connections.max(1) as usize)),
+            wait,
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // Nothing under this lock can panic half-way; a poisoned lock holds consistent state.
-        self.0
+        self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// How many connections wait here.
+    /// How many connections are kept.
     pub(super) fn kept(&self) -> usize {
         self.state().kept.len()
     }
 
-    /// A connection: the last one handed back here, or else the first one handed back or
-    /// opened by `pool`, whichever comes first.
+    /// A connection: the last one kept, or else one from `pool`, once the caller's turn comes.
     pub(super) async fn acquire(&self, pool: &PgPool) -> Result<Lease, sqlx::Error> {
+        let turn = tokio::time::timeout(self.wait, self.turns.clone().acquire_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
         loop {
-            let waiting = {
+            let kept = {
                 let mut s = self.state();
-                match s.kept.pop() {
-                    Some(kept) => Ok(kept),
-                    None => {
-                        let (tx, rx) = oneshot::channel();
-                        // Those served by the pool meanwhile leave the line here.
-                        s.line.retain(|w| !w.is_closed());
-                        s.line.push_back(tx);
-                        Err(rx)
-                    }
+                let kept = s.kept.pop();
+                if kept.is_none() {
+                    s.waiting += 1;
                 }
+                kept
             };
-            let mut k = match waiting {
-                Ok(kept) => kept,
-                Err(mut handed) => {
-                    // A connection handed over is taken first; one the pool gives meanwhile
-                    // leaves this caller's place in line empty (a send to it fails and the
-                    // next one gets the connection).
-                    return tokio::select! {
-                        biased;
-                        Ok((conn, since)) = &mut handed => Ok(self.lease(conn, since)),
-                        conn = pool.acquire() => Ok(self.lease(conn?, Instant::now())),
-                    };
-                }
+            let Some(mut k) = kept else {
+                let _waiting = Waiting(self);
+                let conn = pool.acquire().await?;
+                return Ok(self.lease(conn, Instant::now(), turn));
             };
             if k.at.elapsed() > super::IDLE_BEFORE_PING
                 && sqlx::Connection::ping(&mut *k.conn).await.is_err()
@@ -153,37 +169,35 @@ impl Hot {
                 k.conn.close_on_drop();
                 continue;
             }
-            return Ok(self.lease(k.conn, k.since));
+            return Ok(self.lease(k.conn, k.since, turn));
         }
     }
 
-    fn lease(&self, conn: PoolConnection<Postgres>, since: Instant) -> Lease {
+    fn lease(
+        &self,
+        conn: PoolConnection<Postgres>,
+        since: Instant,
+        turn: OwnedSemaphorePermit,
+    ) -> Lease {
         Lease {
             conn: Some(conn),
             since,
             clean: false,
             hot: self.clone(),
+            _turn: turn,
         }
     }
 
-    /// Hands `conn` to the first caller in line, or keeps it for the next statement; when its
-    /// turn is up or the pool is closing it goes back to the pool instead.
-    fn give_back(&self, conn: PoolConnection<Postgres>, since: Instant) {
+    /// Keeps `conn` for the next statement, unless someone waits on the pool, its turn through
+    /// here is up or the pool is closing: then it goes back to the pool.
+    fn keep(&self, conn: PoolConnection<Postgres>, since: Instant) {
         let now = Instant::now();
         let mut s = self.state();
-        if s.closed || now.duration_since(since) > TURN {
+        if s.closed || s.waiting > 0 || now.duration_since(since) > TURN {
             drop(s);
             drop(conn);
             return;
         }
-        let mut handed = (conn, since);
-        while let Some(waiter) = s.line.pop_front() {
-            match waiter.send(handed) {
-                Ok(()) => return,
-                Err(back) => handed = back,
-            }
-        }
-        let (conn, since) = handed;
         // Those idle here for a whole turn go back to the pool too, whose idle timeout then
         // applies to them.
         let (stale, fresh): (Vec<Kept>, Vec<Kept>) = std::mem::take(&mut s.kept)
@@ -202,13 +216,12 @@ impl Hot {
     /// Hands every kept connection back to the pool and keeps none from now on: the pool is
     /// closing, and its close waits for every connection checked out.
     pub(super) fn close(&self) {
-        let (kept, line) = {
+        let kept = {
             let mut s = self.state();
             s.closed = true;
-            (std::mem::take(&mut s.kept), std::mem::take(&mut s.line))
+            std::mem::take(&mut s.kept)
         };
-        // Those in line wait on the pool alone from now on.
-        drop(line);
+        self.turns.close();
         drop(kept);
     }
 }

@@ -239,9 +239,16 @@ impl Db {
         } else {
             anyhow::bail!("database URL must start with sqlite: or postgres: (got `{url}`)");
         };
+        let hot = match &pool {
+            Pool::Postgres(p) => {
+                hot::Hot::new(opts.max_connections, p.options().get_acquire_timeout())
+            }
+            // SQLite's connections are not kept (its ping is no round trip to a server).
+            Pool::Sqlite(_) => hot::Hot::new(1, Duration::ZERO),
+        };
         Ok(Db {
             pool,
-            hot: hot::Hot::default(),
+            hot,
             breaker: breaker::Breaker::default(),
             statements: Arc::new(AtomicU64::new(0)),
             writes: Arc::new(AtomicU64::new(0)),
@@ -320,9 +327,13 @@ impl Db {
                     .connect_lazy_with((*p.connect_options()).clone()),
             ),
         };
+        let hot = match &pool {
+            Pool::Postgres(p) => hot::Hot::new(max_connections, p.options().get_acquire_timeout()),
+            Pool::Sqlite(_) => hot::Hot::new(1, Duration::ZERO),
+        };
         Db {
             pool,
-            hot: hot::Hot::default(),
+            hot,
             breaker: self.breaker.clone(),
             statements: self.statements.clone(),
             writes: self.writes.clone(),

@@ -271,6 +271,28 @@ async fn nothing_waits_on_the_pool_while_a_connection_is_kept() {
     tokio::time::timeout(Duration::from_secs(5), db.close())
         .await
         .expect("closing waited for a kept connection");
+
+    // Two connections: a transaction holds one and a slow statement the other when a caller
+    // comes and finds nothing kept. It waits on the pool, so the connection the statement ends
+    // with goes to it through the pool instead of being kept while it waits.
+    let (db, _) = through_proxy(&t, 2).await;
+    let mut tx = db.begin().await.expect("begin");
+    tx.scalar_i64(&one).await.expect("in the transaction");
+    let slow = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.scalar_i64(&select("(SELECT CAST(1 AS BIGINT) FROM pg_sleep(0.3))"))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::timeout(Duration::from_secs(2), db.scalar_i64(&one))
+        .await
+        .expect("a caller waiting on the pool was passed over for a kept connection")
+        .expect("statement");
+    slow.await.expect("slow").expect("slow statement");
+    tx.commit().await.expect("commit");
+    db.close().await;
 }
 
 #[tokio::test]
