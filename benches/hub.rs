@@ -643,7 +643,10 @@ async fn drive(
                         .await
                     {
                         Ok(r) if r.status().is_success() => match r.bytes().await {
-                            Ok(b) => !b.windows(9).any(|w| w == b"\"errors\":"),
+                            // A vectorised search: the load generator shares the cores with the
+                            // server, and a byte-by-byte scan of a 16 kB page cost a tenth of
+                            // its own time.
+                            Ok(b) => memchr::memmem::find(&b, b"\"errors\":").is_none(),
                             Err(_) => false,
                         },
                         _ => false,

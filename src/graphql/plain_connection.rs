@@ -12,14 +12,14 @@
 
 use std::borrow::Cow;
 
-use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+use async_graphql::connection::{CursorType, Edge, EmptyFields, PageInfo};
 use async_graphql::parser::types::Field;
 use async_graphql::registry::Registry;
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
 
 use super::plain::{Plain, PlainRow, object, value};
 use super::plain_json;
-use super::query::Conn;
+use super::query::{Conn, IdCursor};
 
 /// A connection of plain rows, resolved in one pass when its selection allows.
 pub struct PlainConn<T: PlainRow>(pub Conn<Plain<T>>);
@@ -66,8 +66,8 @@ impl<T: PlainRow> PlainConn<T> {
         PlainPageInfo(PageInfo {
             has_previous_page: self.0.has_previous_page,
             has_next_page: self.0.has_next_page,
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
+            start_cursor: edges.first().map(|e| e.cursor.encode_cursor()),
+            end_cursor: edges.last().map(|e| e.cursor.encode_cursor()),
         })
     }
 }
@@ -121,15 +121,15 @@ impl<T: PlainRow> PlainRow for PlainConn<T> {
 }
 
 /// One edge of a [`PlainConn`]; registered as the connection's edge type.
-struct PlainEdge<'a, T: PlainRow>(&'a Edge<String, Plain<T>, EmptyFields>);
+struct PlainEdge<'a, T: PlainRow>(&'a Edge<IdCursor, Plain<T>, EmptyFields>);
 
 impl<T: PlainRow> OutputType for PlainEdge<'_, T> {
     fn type_name() -> Cow<'static, str> {
-        Edge::<String, Plain<T>, EmptyFields>::type_name()
+        Edge::<IdCursor, Plain<T>, EmptyFields>::type_name()
     }
 
     fn create_type_info(registry: &mut Registry) -> String {
-        Edge::<String, Plain<T>, EmptyFields>::create_type_info(registry)
+        Edge::<IdCursor, Plain<T>, EmptyFields>::create_type_info(registry)
     }
 
     async fn resolve(
@@ -144,7 +144,7 @@ impl<T: PlainRow> OutputType for PlainEdge<'_, T> {
 impl<T: PlainRow> PlainRow for PlainEdge<'_, T> {
     fn plain_field(&self, _: &ContextSelectionSet<'_>, name: &str) -> Option<Value> {
         match name {
-            "cursor" => Some(value(self.0.cursor.clone())),
+            "cursor" => Some(value(self.0.cursor.encode_cursor())),
             _ => None,
         }
     }
@@ -247,10 +247,7 @@ mod tests {
         }
     }
 
-    fn page<T: OutputType>(
-        empty: bool,
-        node: impl Fn(Row) -> T,
-    ) -> Connection<String, T, ConnectionTotals> {
+    fn page<T: OutputType>(empty: bool, node: impl Fn(Row) -> T) -> Conn<T> {
         let rows = if empty {
             Vec::new()
         } else {
@@ -275,7 +272,7 @@ mod tests {
         );
         c.edges = rows
             .into_iter()
-            .map(|r| Edge::new(format!("c{}", r.id), node(r)))
+            .map(|r| Edge::new(IdCursor(r.id), node(r)))
             .collect();
         c
     }

@@ -302,7 +302,7 @@ mod tests {
         c.edges = rows
             .into_iter()
             .enumerate()
-            .map(|(i, r)| Edge::new(format!("c{i}"), Plain(r)))
+            .map(|(i, r)| Edge::new(crate::graphql::query::IdCursor(i as i64), Plain(r)))
             .collect();
         PlainConn(c)
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::{Context, ID, Object, OutputType, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -35,7 +35,24 @@ pub struct ConnectionTotals {
 }
 
 /// A Relay connection with an optional total count.
-pub(crate) type Conn<T> = Connection<String, T, ConnectionTotals>;
+pub(crate) type Conn<T> = Connection<IdCursor, T, ConnectionTotals>;
+
+/// A row's cursor: its id, written out as opaque text only when `cursor`, `startCursor` or
+/// `endCursor` is asked for (most pages ask for one cursor, if any, not one per edge).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdCursor(pub i64);
+
+impl CursorType for IdCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        decode_cursor(s).map(IdCursor).ok_or("not a cursor")
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(self.0)
+    }
+}
 
 fn encode_cursor(id: i64) -> String {
     // One allocation per cursor (a page writes a hundred): the text is built on the stack.
@@ -117,7 +134,7 @@ pub(crate) fn connection<R, T: OutputType>(
     c.edges = page
         .items
         .into_iter()
-        .map(|r| Edge::new(encode_cursor(id(&r)), node(r)))
+        .map(|r| Edge::new(IdCursor(id(&r)), node(r)))
         .collect();
     c
 }
