@@ -143,9 +143,14 @@ impl Hot {
         self.state().kept.len()
     }
 
-    /// A connection: the last one kept, or else one from `pool`, once the caller's turn comes.
+    /// A connection: the last one kept, or else one from `pool`, once the caller's turn comes;
+    /// all within the pool's acquire timeout, as a checkout from the pool alone would be.
     pub(super) async fn acquire(&self, pool: &PgPool) -> Result<Lease, sqlx::Error> {
-        let turn = tokio::time::timeout(self.wait, self.turns.clone().acquire_owned())
+        // One deadline for the turn, the ping and the pool: when the database is down, callers
+        // queue for turns while the ones ahead wait on connections that fail, and a request must
+        // still fail within the timeout.
+        let deadline = tokio::time::Instant::now() + self.wait;
+        let turn = tokio::time::timeout_at(deadline, self.turns.clone().acquire_owned())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
@@ -160,14 +165,23 @@ impl Hot {
             };
             let Some(mut k) = kept else {
                 let _waiting = Waiting(self);
-                let conn = pool.acquire().await?;
+                let conn = tokio::time::timeout_at(deadline, pool.acquire())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)??;
                 return Ok(self.lease(conn, Instant::now(), turn));
             };
-            if k.at.elapsed() > super::IDLE_BEFORE_PING
-                && sqlx::Connection::ping(&mut *k.conn).await.is_err()
-            {
-                k.conn.close_on_drop();
-                continue;
+            if k.at.elapsed() > super::IDLE_BEFORE_PING {
+                let ping = sqlx::Connection::ping(&mut *k.conn);
+                match tokio::time::timeout_at(deadline, ping).await {
+                    Ok(Ok(())) => {}
+                    answer => {
+                        k.conn.close_on_drop();
+                        if answer.is_err() {
+                            return Err(sqlx::Error::PoolTimedOut);
+                        }
+                        continue;
+                    }
+                }
             }
             return Ok(self.lease(k.conn, k.since, turn));
         }
