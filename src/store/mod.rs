@@ -91,6 +91,15 @@ pub async fn end_when_idle(tx: &mut Tx, after: std::time::Duration) -> Result<()
     .await
 }
 
+/// The kept connections ([`hot`]) of a pool of `max_connections`, with its acquire timeout.
+fn kept_for(pool: &Pool, max_connections: u32) -> hot::Hot {
+    match pool {
+        Pool::Postgres(p) => hot::Hot::new(max_connections, p.options().get_acquire_timeout()),
+        // SQLite's connections are never kept (its ping is no round trip to a server).
+        Pool::Sqlite(_) => hot::Hot::new(1, Duration::ZERO),
+    }
+}
+
 /// How long a pooled PostgreSQL connection may sit idle and still be handed out unchecked.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
@@ -239,16 +248,9 @@ impl Db {
         } else {
             anyhow::bail!("database URL must start with sqlite: or postgres: (got `{url}`)");
         };
-        let hot = match &pool {
-            Pool::Postgres(p) => {
-                hot::Hot::new(opts.max_connections, p.options().get_acquire_timeout())
-            }
-            // SQLite's connections are not kept (its ping is no round trip to a server).
-            Pool::Sqlite(_) => hot::Hot::new(1, Duration::ZERO),
-        };
         Ok(Db {
+            hot: kept_for(&pool, opts.max_connections),
             pool,
-            hot,
             breaker: breaker::Breaker::default(),
             statements: Arc::new(AtomicU64::new(0)),
             writes: Arc::new(AtomicU64::new(0)),
@@ -327,13 +329,9 @@ impl Db {
                     .connect_lazy_with((*p.connect_options()).clone()),
             ),
         };
-        let hot = match &pool {
-            Pool::Postgres(p) => hot::Hot::new(max_connections, p.options().get_acquire_timeout()),
-            Pool::Sqlite(_) => hot::Hot::new(1, Duration::ZERO),
-        };
         Db {
+            hot: kept_for(&pool, max_connections),
             pool,
-            hot,
             breaker: self.breaker.clone(),
             statements: self.statements.clone(),
             writes: self.writes.clone(),
