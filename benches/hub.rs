@@ -46,6 +46,10 @@ struct Args {
     /// (`pgbench`) on the three queries they share (PostgreSQL only).
     #[arg(long)]
     peer: bool,
+    /// With `--peer`: rounds of the peer comparison (each query on the hub, PostGraphile and
+    /// pgbench back to back, the order reversed every other round); the medians are reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// `cargo bench` passes `--bench`; accepted and ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -183,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
     server.kill().await?;
     with_cache(exe, &url, &client, &probes, &results, &args).await?;
     if let Some(own_sql) = own_sql {
-        compare_with_peers(&args, &url, &client, &results, &own_sql, year).await?;
+        compare_with_peers(&args, exe, &url, &client, &probes, &own_sql, year).await?;
     }
     Ok(())
 }
@@ -337,73 +341,168 @@ async fn capture_own_sql(
     Ok(out)
 }
 
-/// PostGraphile and `pgbench` on the shared queries, then the ratios beside the hub's figures.
+/// One round of one shared query: the hub, PostGraphile, and the hub's own SQL (requests/s,
+/// p50, p99).
+struct Round {
+    hub: Measured,
+    graphile: Measured,
+    sql: (f64, Duration, Duration),
+}
+
+impl Round {
+    fn hub_over_graphile(&self) -> f64 {
+        self.hub.throughput() / self.graphile.throughput().max(f64::MIN_POSITIVE)
+    }
+    fn hub_over_sql(&self) -> f64 {
+        self.hub.percentile(0.5).as_secs_f64() / self.sql.1.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+    fn hub_tail(&self) -> f64 {
+        self.hub.percentile(0.99).as_secs_f64()
+            / self
+                .hub
+                .percentile(0.5)
+                .as_secs_f64()
+                .max(f64::MIN_POSITIVE)
+    }
+}
+
+/// The median of `values` (the middle one; of an even count, the mean of the middle two).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// The three shared queries on the hub, PostGraphile and pgbench, in `--rounds` rounds. Within a
+/// round each query runs on the three back to back, in the opposite order every other round, so
+/// that a host whose speed drifts over minutes weighs on all three alike; the table gives each
+/// figure's median over the rounds (each ratio is taken within a round first), and every round
+/// is listed after it.
 async fn compare_with_peers(
     args: &Args,
+    exe: &str,
     url: &str,
     client: &reqwest::Client,
-    hub: &[(&str, Measured)],
+    probes: &[Probe],
     own_sql: &[(&'static str, Vec<peer::Logged>)],
     year: i64,
 ) -> anyhow::Result<()> {
     let port = free_port()?;
     let mut graphile = peer::start_postgraphile(url, port).await?;
-    let base = format!("http://127.0.0.1:{port}");
-    let mut rows = Vec::new();
-    for (name, caller, query) in SHARED {
-        let token = graphile.tokens[caller]
-            .as_str()
-            .ok_or_else(|| anyhow::anyhow!("no PostGraphile token for {caller}"))?
-            .to_owned();
-        let probe = Probe {
-            name,
-            token,
-            query: query.to_owned(),
-            variables: json!({ "y": year }),
-        };
-        let measured = drive(client, &base, &probe, args.concurrency, args.seconds).await;
-        rows.push((name, measured));
+    let graphile_base = format!("http://127.0.0.1:{port}");
+    let (mut hub, hub_base) = start_hub(exe, url, 0).await?;
+    wait_ready(client, &hub_base).await?;
+    let mut rounds: Vec<(&str, Vec<Round>)> =
+        SHARED.iter().map(|(n, _, _)| (*n, Vec::new())).collect();
+    for round in 0..args.rounds.max(1) {
+        for ((name, caller, query), (_, done)) in SHARED.iter().zip(rounds.iter_mut()) {
+            let Some(probe) = probes.iter().find(|p| p.name == *name) else {
+                continue;
+            };
+            let token = graphile.tokens[*caller]
+                .as_str()
+                .ok_or_else(|| anyhow::anyhow!("no PostGraphile token for {caller}"))?
+                .to_owned();
+            let graphile_probe = Probe {
+                name,
+                token,
+                query: (*query).to_owned(),
+                variables: json!({ "y": year }),
+            };
+            let statements = own_sql
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, s)| s.as_slice())
+                .unwrap_or_default();
+            let slug: String = name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let hub_run = drive(client, &hub_base, probe, args.concurrency, args.seconds);
+            let graphile_run = drive(
+                client,
+                &graphile_base,
+                &graphile_probe,
+                args.concurrency,
+                args.seconds,
+            );
+            let sql_run = peer::pgbench(url, statements, args.concurrency, args.seconds, &slug);
+            let r = if round % 2 == 0 {
+                let hub = hub_run.await;
+                let graphile = graphile_run.await;
+                let sql = sql_run.await?;
+                Round { hub, graphile, sql }
+            } else {
+                let sql = sql_run.await?;
+                let graphile = graphile_run.await;
+                let hub = hub_run.await;
+                Round { hub, graphile, sql }
+            };
+            done.push(r);
+        }
     }
     graphile.process.kill().await?;
+    hub.kill().await?;
     println!(
-        "\n### Peers — PostGraphile 4.14.1 (2 workers, row-level security) and the hub's own SQL (pgbench, {} clients)\n",
-        args.concurrency
+        "\n### Peers — PostGraphile 4.14.1 (2 workers, row-level security) and the hub's own SQL (pgbench, {} clients), median of {} rounds\n",
+        args.concurrency,
+        args.rounds.max(1)
     );
     println!(
-        "| query | hub req/s | PostGraphile req/s | hub ÷ PostGraphile | hub p50 / p99 ms | PostGraphile p50 / p99 ms | own SQL p50 / p99 ms (pgbench req/s) | hub p50 ÷ own SQL p50 |"
+        "| query | hub req/s | PostGraphile req/s | hub ÷ PostGraphile | hub p50 / p99 ms | hub p99 ÷ p50 | PostGraphile p50 / p99 ms | own SQL p50 / p99 ms (pgbench req/s) | hub p50 ÷ own SQL p50 |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, graphile) in &rows {
-        let Some((_, h)) = hub.iter().find(|(n, _)| n == name) else {
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let med = |rs: &[Round], f: &dyn Fn(&Round) -> f64| median(rs.iter().map(f).collect());
+    for (name, rs) in &rounds {
+        if rs.is_empty() {
             continue;
-        };
-        let statements = own_sql
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, s)| s.as_slice())
-            .unwrap_or_default();
-        let slug: String = name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        let (sql_rps, sql_p50, sql_p99) =
-            peer::pgbench(url, statements, args.concurrency, args.seconds, &slug).await?;
+        }
         println!(
-            "| {name} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {} / {} ({:.0}) | {:.2} |",
-            h.throughput(),
-            graphile.throughput(),
-            h.throughput() / graphile.throughput().max(f64::MIN_POSITIVE),
-            ms(h.percentile(0.5)),
-            ms(h.percentile(0.99)),
-            ms(graphile.percentile(0.5)),
-            ms(graphile.percentile(0.99)),
-            ms(sql_p50),
-            ms(sql_p99),
-            sql_rps,
-            h.percentile(0.5).as_secs_f64() / sql_p50.as_secs_f64().max(f64::MIN_POSITIVE),
+            "| {name} | {:.0} | {:.0} | {:.2} | {:.1} / {:.1} | {:.2} | {:.1} / {:.1} | {:.1} / {:.1} ({:.0}) | {:.2} |",
+            med(rs, &|r| r.hub.throughput()),
+            med(rs, &|r| r.graphile.throughput()),
+            med(rs, &Round::hub_over_graphile),
+            med(rs, &|r| r.hub.percentile(0.5).as_secs_f64() * 1000.0),
+            med(rs, &|r| r.hub.percentile(0.99).as_secs_f64() * 1000.0),
+            med(rs, &Round::hub_tail),
+            med(rs, &|r| r.graphile.percentile(0.5).as_secs_f64() * 1000.0),
+            med(rs, &|r| r.graphile.percentile(0.99).as_secs_f64() * 1000.0),
+            med(rs, &|r| r.sql.1.as_secs_f64() * 1000.0),
+            med(rs, &|r| r.sql.2.as_secs_f64() * 1000.0),
+            med(rs, &|r| r.sql.0),
+            med(rs, &Round::hub_over_sql),
         );
-        if graphile.errors > 0 {
-            println!("  PostGraphile errors on {name}: {}", graphile.errors);
+    }
+    println!(
+        "\nEvery round (hub ÷ PostGraphile, hub p50 ÷ own SQL p50, hub p99 ÷ p50; req/s of the hub, PostGraphile, pgbench):\n"
+    );
+    println!(
+        "| query | round | hub ÷ PostGraphile | hub ÷ own SQL | hub p99 ÷ p50 | req/s hub / PostGraphile / pgbench |"
+    );
+    println!("|---|---:|---:|---:|---:|---|");
+    for (name, rs) in &rounds {
+        for (i, r) in rs.iter().enumerate() {
+            println!(
+                "| {name} | {} | {:.2} | {:.2} | {:.2} | {:.0} / {:.0} / {:.0} |",
+                i + 1,
+                r.hub_over_graphile(),
+                r.hub_over_sql(),
+                r.hub_tail(),
+                r.hub.throughput(),
+                r.graphile.throughput(),
+                r.sql.0
+            );
+        }
+    }
+    for (name, rs) in &rounds {
+        let errors: usize = rs.iter().map(|r| r.graphile.errors).sum();
+        let hub_errors: usize = rs.iter().map(|r| r.hub.errors).sum();
+        if errors + hub_errors > 0 {
+            println!("  errors on {name}: hub {hub_errors}, PostGraphile {errors}");
         }
     }
     for (name, statements) in own_sql {

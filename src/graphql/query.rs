@@ -243,10 +243,18 @@ impl QueryRoot {
             .field("node")
             .selection_fields();
         let children = match edges.first() {
+            // Boxed: its side-by-side reads make a large future, and held inline it would
+            // enlarge the future of every root field (they share one), copied at each move.
             Some(node) => Some(Arc::new(
-                ObjectChildren::read(r, org_loader(ctx)?, *node, &rows.items, reads)
-                    .await
-                    .map_err(|e| r.error(e))?,
+                Box::pin(ObjectChildren::read(
+                    r,
+                    org_loader(ctx)?,
+                    *node,
+                    &rows.items,
+                    reads,
+                ))
+                .await
+                .map_err(|e| r.error(e))?,
             )),
             None => None,
         };

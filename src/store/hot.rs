@@ -165,7 +165,10 @@ impl Hot {
             };
             let Some(mut k) = kept else {
                 let _waiting = Waiting(self);
-                let conn = tokio::time::timeout_at(deadline, pool.acquire())
+                // Boxed: sqlx's checkout is a future of about 9 kB, and held inline it would make
+                // every statement's future (and every future that awaits one) that much larger,
+                // copied at each move, although a kept connection serves most statements.
+                let conn = tokio::time::timeout_at(deadline, Box::pin(pool.acquire()))
                     .await
                     .map_err(|_| sqlx::Error::PoolTimedOut)??;
                 return Ok(self.lease(conn, Instant::now(), turn));
