@@ -19,9 +19,15 @@ pub fn current() -> Option<String> {
     CURRENT.try_with(Clone::clone).ok()
 }
 
-/// A fresh id: 16 random bytes in hex.
+/// A fresh id: a version 7 UUID (RFC 9562: the millisecond, then random bits) as 32 hex digits.
+///
+/// Time-ordered rather than wholly random because every id lands in the audit trail's request
+/// index: ids that grow with time are appended at the index's right edge, where its pages are
+/// cached, instead of at a random leaf of an index that grows with the trail (each such insert
+/// could read a page from disk, and after a checkpoint write a whole page to the WAL, on the path
+/// every request waits on). 74 random bits still keep ids of one millisecond apart.
 pub fn generate() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
+    uuid::Uuid::now_v7().simple().to_string()
 }
 
 /// Middleware giving each request an id, a span and a completion log line.
@@ -68,5 +74,28 @@ impl<E: Endpoint> Endpoint for RequestIdEndpoint<E> {
             )
         });
         Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_32_hex_digits_and_later_ones_sort_after() {
+        let first = generate();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let later: Vec<String> = (0..100).map(|_| generate()).collect();
+        for id in std::iter::once(&first).chain(&later) {
+            assert_eq!(id.len(), 32, "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+                "{id}"
+            );
+        }
+        assert!(later.iter().all(|id| *id > first), "{first} {later:?}");
+        let distinct: std::collections::HashSet<&String> = later.iter().collect();
+        assert_eq!(distinct.len(), later.len());
     }
 }
