@@ -215,7 +215,21 @@ async fn an_unusable_newest_revision_refuses_requests_until_a_good_one_is_publis
     let (code, _, stderr) = run(&t, &["policy", "publish", "--note", "restore"]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("revision 2"), "{stderr}");
-    s.data(read, json!({})).await;
+    // The serving process hears of the publication from another process asynchronously (a
+    // notification on commit, or its re-read every second), so service returns within moments
+    // of the command, not necessarily before its very next request.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let restored = loop {
+        let v = s.gql(read, json!({})).await;
+        if v["errors"].is_null() || std::time::Instant::now() > deadline {
+            break v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(
+        restored["errors"].is_null() && restored["data"]["budgetSummary"].is_array(),
+        "{restored}"
+    );
     let (status, ready) = s.get_json("/readyz").await;
     assert_eq!(status, 200, "{ready}");
 }
