@@ -25,7 +25,7 @@ pub fn current() -> Option<String> {
 /// index: ids that grow with time are appended at the index's right edge, where its pages are
 /// cached, instead of at a random leaf of an index that grows with the trail (each such insert
 /// could read a page from disk, and after a checkpoint write a whole page to the WAL, on the path
-/// every request waits on). 74 random bits still keep ids of one millisecond apart.
+/// every request waits on). 74 random bits still tell apart the ids of one millisecond.
 pub fn generate() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
