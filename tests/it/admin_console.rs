@@ -151,7 +151,7 @@ async fn review_then_grant_makes_the_grant_active_and_auditors_are_refused() {
                 .map(|g| g["user"]["id"].clone())
         })
         .unwrap_or_else(|| panic!("the new grant awaits training: {granted}"));
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = common::today().to_string();
     let v = call(
         &mut s,
         &integrator.iin,

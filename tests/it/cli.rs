@@ -448,7 +448,7 @@ async fn operators_take_workflow_steps_through_the_same_checks() {
     let (code, v) = run(step(&integrator.iin, &["grant", &id])).await;
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["data"]["grantAccess"][0]["status"], "AWAITING_TRAINING");
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = common::today().to_string();
     let (code, v) = run(step(
         &integrator.iin,
         &[

@@ -66,7 +66,7 @@ async fn deadline_downloads_hold_the_consoles_lists_for_three_bodies() {
     let db = &t.db;
     let a = actors(db).await;
     let mut s = TestServer::start(db).await;
-    let today = Utc::now().date_naive();
+    let today = common::today();
 
     // Rows on every list: a paper application received ten days ago (its review overdue), a
     // granted one whose employee is trained (the report owed) and whose other grant ends in

@@ -254,7 +254,7 @@ async fn training_recorded_and_a_calendar_day_changed_through_one_process_reach_
         .gql(
             &integrator.iin,
             "mutation($u: ID!, $on: Date!) { recordTraining(userId: $u, completedOn: $on, language: KK) { id } }",
-            json!({ "u": employee.id.to_string(), "on": chrono::Utc::now().date_naive().to_string() }),
+            json!({ "u": employee.id.to_string(), "on": common::today().to_string() }),
         )
         .await;
     assert!(v.get("errors").is_none(), "training recorded: {v}");

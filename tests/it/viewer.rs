@@ -22,7 +22,7 @@ async fn a_caller_without_grants_reads_one_plain_sentence() {
 #[tokio::test]
 async fn grant_states_cost_the_same_statements_for_one_grant_or_all() {
     let t = TestDb::with_demo(1).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = common::today();
     let all =
         audit_hub::store::users::all_grants(&t.db, audit_hub::authz::permissions::PeopleRows::All)
             .await

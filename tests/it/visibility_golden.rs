@@ -238,7 +238,7 @@ async fn every_entity_follows_one_rule_on_every_path() {
     .await;
     let a = actors(db).await;
     let head_b = user_of(db, "REVISION_COMMISSION", "", true).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = common::today();
     // The two applying heads read no budget data (their grants revoked before the server knows
     // them): their view of bodies is their own alone.
     let head_a_user = user_of(db, "MASLIKHAT", "110000000", true).await;

@@ -67,7 +67,7 @@ async fn application_to_data_then_expiry_and_block() {
     // Data is refused until training.
     let v = as_user(&mut s, &emp_a, DATA, json!({})).await;
     assert_eq!(code(&v), "FORBIDDEN", "{v}");
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = common::today().to_string();
     for uid in [&uid_a, &uid_b] {
         let v = as_user(
             &mut s,
@@ -307,7 +307,7 @@ async fn refusals_and_illegal_transitions_change_nothing() {
         (
             "training a blocked user",
             TRAIN,
-            json!({ "u": victim.id.to_string(), "on": chrono::Utc::now().date_naive().to_string() }),
+            json!({ "u": victim.id.to_string(), "on": common::today().to_string() }),
         ),
         (
             "blocking twice",
@@ -429,7 +429,7 @@ async fn block_requests_training_reports_expiry_and_renewal() {
             .clone();
     let uid = grants[0]["user"]["id"].clone();
     let first_until = grants[0]["validUntil"].as_str().expect("until").to_owned();
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = common::today().to_string();
     as_user(
         &mut s,
         &a.integrator,

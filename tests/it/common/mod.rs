@@ -26,6 +26,12 @@ pub mod template;
 pub mod workflow;
 use serde_json::{Value, json};
 
+/// Today in the hub's calendar (Asia/Almaty), which is a day ahead of UTC's from 19:00 UTC:
+/// every date a test sends as "today" must be this one, or the test fails in those hours.
+pub fn today() -> chrono::NaiveDate {
+    audit_hub::authz::principal::local_day(chrono::Utc::now())
+}
+
 /// The signing key of test servers.
 pub const TEST_KEY: &[u8] = b"test-signing-key-0123456789abcdef";
 
@@ -144,7 +150,7 @@ async fn grant_both_systems_with(db: &Db, user_id: i64, trained: bool) {
 }
 
 async fn grant_with(db: &Db, user_id: i64, systems: &[&str], trained: bool) {
-    let today = chrono::Utc::now().date_naive();
+    let today = today();
     let from = today - chrono::Days::new(10);
     let until = today + chrono::Days::new(300);
     let now = chrono::Utc::now();
