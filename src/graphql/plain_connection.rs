@@ -19,6 +19,7 @@ use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, V
 
 use super::plain::{Plain, PlainRow, object, value};
 use super::plain_json;
+use super::plain_plan::{self, Plan};
 use super::query::{Conn, IdCursor};
 
 /// A connection of plain rows, resolved in one pass when its selection allows.
@@ -108,16 +109,74 @@ impl<T: PlainRow> PlainRow for PlainConn<T> {
         let set = &field.selection_set.node;
         let edges = &self.0.edges;
         match field.name.node.as_str() {
-            "edges" => plain_json::write_list(out, edges, |e, out| {
-                plain_json::write_object(ctx, set, &PlainEdge(e), out)
-            }),
-            "nodes" => plain_json::write_list(out, edges, |e, out| {
-                plain_json::write_object(ctx, set, &e.node.0, out)
-            }),
+            "edges" => match Plan::compile(set, edge_step) {
+                Some(plan) => plain_json::write_list(out, edges, |e, out| {
+                    plan.write(out, |step, out| match step {
+                        EdgeStep::Cursor => {
+                            plain_json::write_str(out, &e.cursor.encode_cursor());
+                            true
+                        }
+                        EdgeStep::Typename => {
+                            plain_json::write_str(out, &PlainEdge(e).introspection_type_name());
+                            true
+                        }
+                        EdgeStep::Node(node) => write_node(ctx, node, &e.node.0, out),
+                    })
+                }),
+                None => plain_json::write_list(out, edges, |e, out| {
+                    plain_json::write_object(ctx, set, &PlainEdge(e), out)
+                }),
+            },
+            "nodes" => match Plan::compile(set, plain_plan::leaf) {
+                Some(plan) => plain_json::write_list(out, edges, |e, out| {
+                    write_node(ctx, &plan, &e.node.0, out)
+                }),
+                None => plain_json::write_list(out, edges, |e, out| {
+                    plain_json::write_object(ctx, set, &e.node.0, out)
+                }),
+            },
             "pageInfo" => plain_json::write_object(ctx, set, &self.page_info(), out),
             _ => false,
         }
     }
+}
+
+/// What an edge's field writes, when an edge's selection is compiled ([`Plan`]).
+enum EdgeStep<'s> {
+    Cursor,
+    Typename,
+    /// The node, its own selection compiled.
+    Node(Plan<&'s str>),
+}
+
+/// The step of an edge's field: its cursor, its type name, or its node when the node's
+/// selection compiles too.
+fn edge_step(f: &Field) -> Option<EdgeStep<'_>> {
+    match (f.name.node.as_str(), plain_plan::leaf(f)) {
+        ("cursor", Some(_)) => Some(EdgeStep::Cursor),
+        ("__typename", Some(_)) => Some(EdgeStep::Typename),
+        ("node", None) => {
+            Plan::compile(&f.selection_set.node, plain_plan::leaf).map(EdgeStep::Node)
+        }
+        _ => None,
+    }
+}
+
+/// Writes `row` by the compiled selection of its leaf fields, as the walk writes them.
+fn write_node<T: PlainRow>(
+    ctx: &ContextSelectionSet<'_>,
+    plan: &Plan<&str>,
+    row: &T,
+    out: &mut Vec<u8>,
+) -> bool {
+    plan.write(out, |name, out| {
+        if *name == "__typename" {
+            plain_json::write_str(out, &row.introspection_type_name());
+            true
+        } else {
+            row.write_field(ctx, name, out)
+        }
+    })
 }
 
 /// One edge of a [`PlainConn`]; registered as the connection's edge type.
@@ -445,6 +504,41 @@ mod tests {
                 "",
                 "",
                 true,
+            ),
+            (
+                "a node key asked twice",
+                "{ edges { node { id code id } } }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "type names and aliases among the nodes",
+                "{ nodes { __typename i: id c: code } }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "the cursor after the node, the edge's type name",
+                "{ edges { node { code } __typename cursor } }",
+                "",
+                "",
+                true,
+            ),
+            (
+                "a fragment inside the node",
+                "{ edges { cursor node { ...N } } }",
+                "fragment N on Row { code id }",
+                "",
+                true,
+            ),
+            (
+                "a field of the nodes that is not plain",
+                "{ nodes { id plus(n: 2) } }",
+                "",
+                "",
+                false,
             ),
             (
                 "a node field that is not plain",
