@@ -324,10 +324,7 @@ async fn legal_entity_certificates_log_in_and_everything_else_is_refused() {
     let nonce = challenge(&s).await;
     let (status, body) = login(&s, &nonce, &[&cert], &key, &nonce).await;
     assert_eq!(status, 200, "before the request: {body}");
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Almaty)
-        .date_naive()
-        .to_string();
+    let today = common::today().to_string();
     let v = s
         .client
         .post(s.url("/graphql"))

@@ -128,10 +128,6 @@ async fn granted_newcomer(
     (id, uid)
 }
 
-fn today() -> String {
-    audit_hub::authz::principal::local_day(Utc::now()).to_string()
-}
-
 fn set_clock(s: &TestServer, at: DateTime<Utc>) {
     s.clock.advance(at - s.clock.now());
 }
@@ -289,7 +285,7 @@ async fn other_bodies_people_are_conflicts_the_grant_refuses_and_nobody_moves() 
         &mut s,
         &minister.iin,
         REQUEST_BLOCK,
-        json!({ "u": abai_head.id.to_string(), "on": today() }),
+        json!({ "u": abai_head.id.to_string(), "on": common::today().to_string() }),
     )
     .await;
     assert_eq!(code(&v), "FORBIDDEN", "{v}");
@@ -646,7 +642,7 @@ async fn a_transfer_moves_a_person_only_after_their_old_body_lets_go() {
             &mut s,
             &a.integrator,
             TRAIN,
-            json!({ "u": uid, "on": today() }),
+            json!({ "u": uid, "on": common::today().to_string() }),
         )
         .await;
         let v = as_user(&mut s, &emp, DATA, json!({})).await;
@@ -669,7 +665,7 @@ async fn a_transfer_moves_a_person_only_after_their_old_body_lets_go() {
             &mut s,
             &a.head,
             REQUEST_BLOCK,
-            json!({ "u": uid, "on": today() }),
+            json!({ "u": uid, "on": common::today().to_string() }),
         )
         .await;
         assert!(v.get("errors").is_none(), "{case}: {v}");
@@ -715,7 +711,7 @@ async fn a_transfer_moves_a_person_only_after_their_old_body_lets_go() {
             "TRANSFERRED"
         };
         assert_eq!(lives[1]["endReason"], reason, "{case}");
-        assert_eq!(lives[1]["endedOn"], today(), "{case}");
+        assert_eq!(lives[1]["endedOn"], common::today().to_string(), "{case}");
         let v = as_user(
             &mut s,
             &a.reviewer,
@@ -736,7 +732,7 @@ async fn a_transfer_moves_a_person_only_after_their_old_body_lets_go() {
             &mut s,
             &a.integrator,
             TRAIN,
-            json!({ "u": uid, "on": today() }),
+            json!({ "u": uid, "on": common::today().to_string() }),
         )
         .await;
         let v = as_user(&mut s, &emp, DATA, json!({})).await;

@@ -206,7 +206,7 @@ fn newer_kato() -> String {
 #[tokio::test]
 async fn a_newer_classifier_updates_inserts_and_retires_without_deleting() {
     let t = TestDb::new().await;
-    let today = audit_hub::authz::principal::local_day(chrono::Utc::now());
+    let today = common::today();
     kato::import(&t.db, &sample("kato.csv"), None, &run(false))
         .await
         .expect("base");

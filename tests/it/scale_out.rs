@@ -51,10 +51,7 @@ async fn a_block_request_for_today_cuts_the_leaver_off_on_both_processes_before_
         let v = p.gql(&leaver.iin, READ, json!({})).await;
         assert!(v.get("errors").is_none(), "reads before the request: {v}");
     }
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Almaty)
-        .date_naive()
-        .to_string();
+    let today = common::today().to_string();
     let v = a
         .gql(
             &head.iin,
