@@ -112,13 +112,8 @@ impl<T: PlainRow> PlainRow for PlainConn<T> {
             "edges" => match Plan::compile(set, edge_step) {
                 Some(plan) => plain_json::write_list(out, edges, |e, out| {
                     plan.write(out, |step, out| match step {
-                        EdgeStep::Cursor => {
-                            plain_json::write_str(out, &e.cursor.encode_cursor());
-                            true
-                        }
-                        EdgeStep::Typename => {
-                            plain_json::write_str(out, &PlainEdge(e).introspection_type_name());
-                            true
+                        EdgeStep::Leaf(name) => {
+                            plain_json::write_leaf(ctx, &PlainEdge(e), name, out)
                         }
                         EdgeStep::Node(node) => write_node(ctx, node, &e.node.0, out),
                     })
@@ -143,22 +138,20 @@ impl<T: PlainRow> PlainRow for PlainConn<T> {
 
 /// What an edge's field writes, when an edge's selection is compiled ([`Plan`]).
 enum EdgeStep<'s> {
-    Cursor,
-    Typename,
+    /// A leaf of the edge (its cursor, its type name), written as the walk writes it.
+    Leaf(&'s str),
     /// The node, its own selection compiled.
     Node(Plan<&'s str>),
 }
 
-/// The step of an edge's field: its cursor, its type name, or its node when the node's
-/// selection compiles too.
+/// The step of an edge's field: a leaf, or the node when the node's selection compiles too.
 fn edge_step(f: &Field) -> Option<EdgeStep<'_>> {
-    match (f.name.node.as_str(), plain_plan::leaf(f)) {
-        ("cursor", Some(_)) => Some(EdgeStep::Cursor),
-        ("__typename", Some(_)) => Some(EdgeStep::Typename),
-        ("node", None) => {
+    match plain_plan::leaf(f) {
+        Some(name) => Some(EdgeStep::Leaf(name)),
+        None if f.name.node.as_str() == "node" => {
             Plan::compile(&f.selection_set.node, plain_plan::leaf).map(EdgeStep::Node)
         }
-        _ => None,
+        None => None,
     }
 }
 
@@ -169,14 +162,7 @@ fn write_node<T: PlainRow>(
     row: &T,
     out: &mut Vec<u8>,
 ) -> bool {
-    plan.write(out, |name, out| {
-        if *name == "__typename" {
-            plain_json::write_str(out, &row.introspection_type_name());
-            true
-        } else {
-            row.write_field(ctx, name, out)
-        }
-    })
+    plan.write(out, |name, out| plain_json::write_leaf(ctx, row, name, out))
 }
 
 /// One edge of a [`PlainConn`]; registered as the connection's edge type.

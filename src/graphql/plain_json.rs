@@ -178,14 +178,26 @@ fn write_field<'s, T: PlainRow>(
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
-    let name = f.name.node.as_str();
+    if f.selection_set.node.items.is_empty() {
+        write_leaf(ctx, row, f.name.node.as_str(), out)
+    } else {
+        row.write_object_field(ctx, f, out)
+    }
+}
+
+/// Writes leaf field `name` of `row` (its type name for `__typename`); false when it is not
+/// plain. Shared by the walk and the compiled selections of [`super::plain_plan`].
+pub fn write_leaf<T: PlainRow>(
+    ctx: &ContextSelectionSet<'_>,
+    row: &T,
+    name: &str,
+    out: &mut Vec<u8>,
+) -> bool {
     if name == "__typename" {
         write_str(out, &row.introspection_type_name());
         true
-    } else if f.selection_set.node.items.is_empty() {
-        row.write_field(ctx, name, out)
     } else {
-        row.write_object_field(ctx, f, out)
+        row.write_field(ctx, name, out)
     }
 }
 
