@@ -397,3 +397,79 @@ async fn batches_follow_the_head_their_writer_knows_and_fall_back_when_it_moved(
     // Six requests, one event each (the metrics scrapes are not data requests).
     assert_eq!(verify(&t.db).await, Ok(seeded + 6));
 }
+
+/// Two servers under concurrent load on one database: the other server's appends keep moving the
+/// head under each writer, so batches chained to the head a writer knew are refused and written
+/// again under the lock, while others arrive behind them. Every request leaves exactly one event
+/// (one per request id), and the chain verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_under_load_leave_one_event_per_request() {
+    use crate::metrics::{sample, scrape};
+    use futures::StreamExt;
+    use sea_query::ExprTrait;
+    const PER_SERVER: usize = 300;
+    const CLIENTS: usize = 12;
+    let t = TestDb::with_reference().await;
+    let seeded = verify(&t.db).await.expect("the seeded trail verifies");
+    let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
+    let unlimited = |c: audit_hub::app::Config| {
+        c.with_limits(audit_hub::config::ServerLimits {
+            rate_per_second: 0,
+            ..audit_hub::config::ServerLimits::default()
+        })
+    };
+    let servers = [
+        TestServer::start_with(&t.db, unlimited)
+            .await
+            .with_user(&integrator.iin),
+        TestServer::start_with(&t.db, unlimited)
+            .await
+            .with_user(&integrator.iin),
+    ];
+    let answered: Vec<bool> = futures::stream::iter(0..2 * PER_SERVER)
+        .map(|i| {
+            let s = &servers[i % 2];
+            async move {
+                let v = s.gql("{ me { scope } }", json!({})).await;
+                v["errors"].is_null()
+            }
+        })
+        .buffer_unordered(2 * CLIENTS)
+        .collect()
+        .await;
+    assert!(answered.iter().all(|ok| *ok), "every request answered");
+    assert_eq!(
+        verify(&t.db).await,
+        Ok(seeded + 2 * PER_SERVER as u64),
+        "one event per request, and the chain intact"
+    );
+    #[derive(sqlx::FromRow)]
+    struct Distinct {
+        n: i64,
+    }
+    let q = sea_query::Query::select()
+        .expr_as(
+            sea_query::Expr::cust("COUNT(DISTINCT request_id)"),
+            sea_query::Alias::new("n"),
+        )
+        .from("audit_events")
+        .and_where(sea_query::Expr::col("request_id").is_not_null())
+        .to_owned();
+    let distinct: Distinct = t.db.optional(&q).await.expect("count").expect("a row");
+    assert_eq!(
+        distinct.n,
+        2 * PER_SERVER as i64,
+        "each request id once in the trail"
+    );
+    let mut locked = 0.0;
+    for s in &servers {
+        let text = scrape(s).await;
+        locked += sample(&text, "audit_hub_audit_batches{state=\"locked\"}").unwrap_or(-1.0);
+    }
+    if t.backend() == audit_hub::store::Backend::Postgres {
+        assert!(
+            locked > 2.0,
+            "batches written again after the other server's: {locked}"
+        );
+    }
+}

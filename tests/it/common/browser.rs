@@ -136,18 +136,25 @@ impl Browser {
             if truthy {
                 return v;
             }
-            let message = self
-                .client
-                .execute(
-                    "const m = document.getElementById('message'); return m ? m.textContent : '';",
-                    vec![],
-                )
-                .await
-                .unwrap_or_default();
-            assert!(
-                Instant::now() < deadline,
-                "{what}: not so after 20 s (page message: {message})"
-            );
+            if Instant::now() >= deadline {
+                // What the page showed, so that a failure far from this machine can be read:
+                // its message line, the visible view's text, and a screenshot.
+                let page = self
+                    .client
+                    .execute(
+                        "const m = document.getElementById('message'); \
+                         const v = document.querySelector('main > section:not([hidden])'); \
+                         return (m ? m.textContent : '') + ' | ' + (v ? v.innerText.slice(0, 2000) : '');",
+                        vec![],
+                    )
+                    .await
+                    .unwrap_or_default();
+                let shot = self.screenshot("wait-failed").await;
+                panic!(
+                    "{what}: not so after 20 s (page message and view: {page}; {})",
+                    shot.display()
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
