@@ -39,7 +39,8 @@ struct Args {
     /// Seed again even when data of this scale exists.
     #[arg(long)]
     fresh: bool,
-    /// Run only the queries whose name contains this text (e.g. `police`), for profiling one.
+    /// Run only the query of this name, or else the queries whose name contains this text (e.g.
+    /// `police`), for profiling one.
     #[arg(long)]
     only: Option<String>,
     /// Also measure PostGraphile (two workers, row-level security) and the hub's own SQL
@@ -113,7 +114,15 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let mut probes = probes(&db, year).await;
     if let Some(only) = &args.only {
-        probes.retain(|p| p.name.contains(only.as_str()));
+        // A query's whole name picks that query alone (`me` is also part of "documents").
+        let exact = probes.iter().any(|p| p.name == only.as_str());
+        probes.retain(|p| {
+            if exact {
+                p.name == only.as_str()
+            } else {
+                p.name.contains(only.as_str())
+            }
+        });
     }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
