@@ -412,17 +412,11 @@ async fn two_servers_under_load_leave_one_event_per_request() {
     let t = TestDb::with_reference().await;
     let seeded = verify(&t.db).await.expect("the seeded trail verifies");
     let integrator = user_of(&t.db, "INTEGRATOR", "", true).await;
-    let unlimited = |c: audit_hub::app::Config| {
-        c.with_limits(audit_hub::config::ServerLimits {
-            rate_per_second: 0,
-            ..audit_hub::config::ServerLimits::default()
-        })
-    };
     let servers = [
-        TestServer::start_with(&t.db, unlimited)
+        TestServer::start_with(&t.db, common::without_rate_limit)
             .await
             .with_user(&integrator.iin),
-        TestServer::start_with(&t.db, unlimited)
+        TestServer::start_with(&t.db, common::without_rate_limit)
             .await
             .with_user(&integrator.iin),
     ];

@@ -5,7 +5,6 @@ use crate::common;
 
 use std::sync::Arc;
 
-use audit_hub::config::ServerLimits;
 use common::{TestDb, TestServer};
 use futures::StreamExt;
 use serde_json::json;
@@ -61,18 +60,12 @@ async fn every_request_under_load_leaves_exactly_one_event() {
     let national = TestServer::start_national(&t.db).await;
     let token = national.token.clone();
     drop(national);
-    let no_rate_limit = |st: audit_hub::app::Config| {
-        st.with_limits(ServerLimits {
-            rate_per_second: 0,
-            ..ServerLimits::default()
-        })
-    };
     let s = Arc::new(
-        TestServer::start_with(&t.db, no_rate_limit)
+        TestServer::start_with(&t.db, common::without_rate_limit)
             .await
             .with_token(token),
     );
-    let anonymous = Arc::new(TestServer::start_with(&t.db, no_rate_limit).await);
+    let anonymous = Arc::new(TestServer::start_with(&t.db, common::without_rate_limit).await);
     let before = audit_hub::audit::verify(&t.db, 1)
         .await
         .expect("read")

@@ -115,14 +115,9 @@ async fn requests_outcomes_connections_and_grants_are_counted() {
 async fn operation_names_beyond_the_bound_count_as_other() {
     let t = TestDb::with_reference().await;
     let national = TestServer::start_national(&t.db).await;
-    let s = TestServer::start_with(&t.db, |s| {
-        s.with_limits(audit_hub::config::ServerLimits {
-            rate_per_second: 0,
-            ..Default::default()
-        })
-    })
-    .await
-    .with_token(national.token.clone());
+    let s = TestServer::start_with(&t.db, common::without_rate_limit)
+        .await
+        .with_token(national.token.clone());
     for i in 0..220 {
         let resp = s
             .client

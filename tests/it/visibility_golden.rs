@@ -229,13 +229,7 @@ async fn every_entity_follows_one_rule_on_every_path() {
     let t = TestDb::with_demo(1).await;
     let db = &t.db;
     // Thousands of reads per caller: no rate limit.
-    let mut s = TestServer::start_with(db, |st| {
-        st.with_limits(audit_hub::config::ServerLimits {
-            rate_per_second: 0,
-            ..Default::default()
-        })
-    })
-    .await;
+    let mut s = TestServer::start_with(db, common::without_rate_limit).await;
     let a = actors(db).await;
     let head_b = user_of(db, "REVISION_COMMISSION", "", true).await;
     let today = common::today();

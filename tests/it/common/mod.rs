@@ -26,6 +26,14 @@ pub mod template;
 pub mod workflow;
 use serde_json::{Value, json};
 
+/// `config` with the rate limit off: for tests that send thousands of requests as one caller.
+pub fn without_rate_limit(config: Config) -> Config {
+    config.with_limits(audit_hub::config::ServerLimits {
+        rate_per_second: 0,
+        ..Default::default()
+    })
+}
+
 /// Today in the hub's calendar (Asia/Almaty), which is a day ahead of UTC's from 19:00 UTC:
 /// every date a test sends as "today" must be this one, or the test fails in those hours.
 pub fn today() -> chrono::NaiveDate {
