@@ -3,6 +3,7 @@
 //! `eds` for a digital-signature login, `operator` for a token an operator issued) and an id
 //! (`jti`) by which a logout revokes it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -78,7 +79,22 @@ pub struct Issued {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Tokens whose signature, issuer and audience checked out, by their exact text. A client
+    /// sends the same token with every request, and checking it again (base64, HMAC, two JSON
+    /// documents) was a twentieth of the server's own work on a page of budget lines. Keyed by
+    /// the whole text, signature included, so only the very token that was checked is found;
+    /// its expiry is still judged on every request ([`TokenKeys::verify`]). Shared by the clones
+    /// of one set of keys, and by nothing signed with another key.
+    verified: moka::sync::Cache<String, Arc<Verified>>,
 }
+
+/// How many verified tokens are remembered (a few hundred bytes each).
+const VERIFIED_CAPACITY: u64 = 10_000;
+/// How long a verified token is remembered at most: a bound on the memory of tokens no longer
+/// used, not on their validity.
+const VERIFIED_TTL: Duration = Duration::from_secs(15 * 60);
+/// Seconds of clock skew a token's expiry is allowed.
+const LEEWAY_SECS: i64 = 5;
 
 /// Why a token was refused (never shown in detail to the caller).
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +112,10 @@ impl TokenKeys {
         Ok(TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .time_to_live(VERIFIED_TTL)
+                .build(),
         })
     }
 
@@ -136,10 +156,35 @@ impl TokenKeys {
 
     /// What a valid token says.
     pub fn verify(&self, token: &str) -> Result<Verified, TokenError> {
+        self.verify_at(token, Utc::now())
+    }
+
+    /// What a valid token says at `now` (its expiry judged at `now`, within [`LEEWAY_SECS`]).
+    fn verify_at(&self, token: &str, now: DateTime<Utc>) -> Result<Verified, TokenError> {
+        let verified = match self.verified.get(token) {
+            Some(v) => v,
+            None => {
+                let v = Arc::new(self.decode(token)?);
+                self.verified.insert(token.to_owned(), Arc::clone(&v));
+                v
+            }
+        };
+        // The decoder judged the expiry when it first checked the token; a remembered token
+        // is judged again here, by the same rule (expired once `exp` is more than the leeway
+        // behind the clock).
+        if verified.expires_at.timestamp() < now.timestamp() - LEEWAY_SECS {
+            self.verified.invalidate(token);
+            return Err(TokenError("the token has expired".into()));
+        }
+        Ok(Verified::clone(&verified))
+    }
+
+    /// Checks a token's signature, issuer, audience and expiry, and reads its claims.
+    fn decode(&self, token: &str) -> Result<Verified, TokenError> {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
         v.set_audience(&[ISSUER]);
-        v.leeway = 5;
+        v.leeway = LEEWAY_SECS.unsigned_abs();
         let c = decode::<Claims>(token, &self.decoding, &v)
             .map(|d| d.claims)
             .map_err(|e| TokenError(e.to_string()))?;
@@ -227,5 +272,53 @@ mod tests {
             assert!(k.verify(&token).is_err(), "{name}");
         }
         assert!(TokenKeys::new(b"short").is_err());
+    }
+
+    /// A verified token is remembered, and what is remembered is judged again on every use.
+    #[test]
+    fn remembered_tokens_are_still_judged() {
+        let k = TokenKeys::new(KEY).unwrap();
+        let now = Utc::now();
+        let t = k
+            .issue("123456789013", Method::Eds, Duration::from_secs(60), now)
+            .unwrap()
+            .token;
+        let (body, signature) = t.rsplit_once('.').unwrap();
+        let flipped = if signature.starts_with('A') { "B" } else { "A" };
+        let forged = format!("{body}.{flipped}{}", &signature[1..]);
+        let clone = k.clone();
+        let other = TokenKeys::new(b"another key that is long enough....").unwrap();
+        let later = |secs| now + chrono::Duration::seconds(secs);
+        // In order: the first use checks and remembers the token, the rest meet it remembered.
+        let cases: [(&str, &TokenKeys, &str, DateTime<Utc>, bool); 6] = [
+            ("first use", &k, &t, now, true),
+            ("remembered, within its life", &k, &t, later(30), true),
+            (
+                "remembered, by a clone of the keys",
+                &clone,
+                &t,
+                later(30),
+                true,
+            ),
+            (
+                "remembered, within the leeway after expiry",
+                &k,
+                &t,
+                later(64),
+                true,
+            ),
+            ("remembered, past the leeway", &k, &t, later(66), false),
+            ("its signature changed", &k, &forged, now, false),
+        ];
+        for (name, keys, token, at, valid) in cases {
+            assert_eq!(keys.verify_at(token, at).is_ok(), valid, "{name}");
+        }
+        assert!(
+            other.verify_at(&t, now).is_err(),
+            "keys that never signed it do not find it remembered"
+        );
+        // An expired token is forgotten, and checked in full (and refused) when sent again.
+        assert!(k.verified.get(t.as_str()).is_none());
+        assert!(k.verify_at(&t, now).is_ok());
     }
 }

@@ -25,7 +25,9 @@ pub fn current() -> Option<String> {
 /// index: ids that grow with time are appended at the index's right edge, where its pages are
 /// cached, instead of at a random leaf of an index that grows with the trail (each such insert
 /// could read a page from disk, and after a checkpoint write a whole page to the WAL, on the path
-/// every request waits on). 74 random bits still tell apart the ids of one millisecond.
+/// every request waits on). 74 random bits still tell apart the ids of one millisecond. Those bits
+/// come from the thread's seeded generator (uuid's `fast-rng`), not from a system call per id:
+/// the id names a request, it is no secret.
 pub fn generate() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
