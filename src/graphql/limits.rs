@@ -435,8 +435,9 @@ fn with_code(mut e: ServerError, code: &str) -> ServerError {
 /// (`SchemaBuilder::limit_complexity`, checked during validation).
 const COMPLEXITY_REFUSAL: &str = "Query is too complex.";
 
-/// Admits a request before it runs: measures the text, parses it once (the document stays with
-/// the request, so execution does not parse it again), and measures the document; async-graphql's
+/// Admits a request before it runs: measures the text (a text parsed before passed already and
+/// is not measured again), parses it once (the document stays with the request, so execution does
+/// not parse it again), and measures the document; async-graphql's
 /// validation then sees only documents already within the limits (some of its rules expand
 /// fragments without memoizing). `reveal`: the caller is signed in and may learn which limit.
 ///
@@ -450,12 +451,14 @@ pub fn admit(
     reveal: bool,
     documents: &super::parsed::ParsedDocuments,
 ) -> Result<(), ServerError> {
-    if let Err((what, found, limit)) = check_text(&request.query, limits) {
-        return Err(exceeded_error(what, found, limit, lang, reveal));
-    }
     let variables = request.variables.clone();
+    // The text is measured only when it is not among the documents parsed before (which all
+    // passed these limits). A refusal for a limit carries its own code already.
     let doc = documents
-        .parse(request)
+        .parse(request, |text| {
+            check_text(text, limits)
+                .map_err(|(what, found, limit)| exceeded_error(what, found, limit, lang, reveal))
+        })
         .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
     match check_document(doc, &variables, limits) {
         Ok(()) => Ok(()),

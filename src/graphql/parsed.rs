@@ -32,19 +32,32 @@ impl ParsedDocuments {
         }))
     }
 
-    /// The request's document: the one parsed from the same text before, else parsed now (and
-    /// kept when it parsed). The document stays with the request, so execution uses it.
+    /// The request's document: the one parsed from the same text before, else — once `admit`
+    /// let the text through — parsed now (and kept when it parsed). The document stays with the
+    /// request, so execution uses it.
+    ///
+    /// `admit` judges a text not seen before (the text limits, [`super::limits::check_text`]):
+    /// a text that is kept passed it once, and passes it again (the limits are the server's,
+    /// fixed while it runs), so a text sent again is not measured again. A text `admit` refuses
+    /// is neither parsed nor kept.
     pub fn parse<'r>(
         &self,
         request: &'r mut Request,
+        admit: impl FnOnce(&str) -> Result<(), ServerError>,
     ) -> Result<&'r ExecutableDocument, ServerError> {
-        if let Some(cache) = &self.0 {
-            if let Some(doc) = cache.get(&request.query) {
-                request.set_parsed_query(doc);
-            } else if let Ok(doc) = request.parsed_query() {
-                let doc = doc.clone();
-                cache.insert(request.query.clone(), doc);
+        match &self.0 {
+            Some(cache) => {
+                if let Some(doc) = cache.get(&request.query) {
+                    request.set_parsed_query(doc);
+                } else {
+                    admit(&request.query)?;
+                    if let Ok(doc) = request.parsed_query() {
+                        let doc = doc.clone();
+                        cache.insert(request.query.clone(), doc);
+                    }
+                }
             }
+            None => admit(&request.query)?,
         }
         request.parsed_query()
     }
@@ -71,18 +84,50 @@ mod tests {
             let fresh = format!("{:?}", Request::new(text).parsed_query().expect("parses"));
             for round in ["first", "again"] {
                 let mut r = Request::new(text);
-                let doc = format!("{:?}", cache.parse(&mut r).expect("parses"));
+                let doc = format!("{:?}", cache.parse(&mut r, |_| Ok(())).expect("parses"));
                 assert_eq!(doc, fresh, "{text}, {round}");
             }
         }
         let mut bad = Request::new("{ budgetLines(");
         assert!(
-            cache.parse(&mut bad).is_err(),
+            cache.parse(&mut bad, |_| Ok(())).is_err(),
             "a text that does not parse is refused"
         );
         assert!(
-            cache.parse(&mut Request::new("{ budgetLines(")).is_err(),
+            cache
+                .parse(&mut Request::new("{ budgetLines("), |_| Ok(()))
+                .is_err(),
             "and not kept"
         );
+    }
+
+    /// `admit` judges each text until it is kept: once per kept text, every time for a text it
+    /// refuses (never kept), and always when nothing is kept.
+    #[test]
+    fn a_text_is_admitted_until_it_is_kept() {
+        let ok = "{ budgetLines(first: 5) { totalCount } }";
+        let refused = "{ budgetLines(first: 6) { totalCount } }";
+        let cases = [
+            ("kept", ParsedDocuments::default(), ok, 1, true),
+            ("refused", ParsedDocuments::default(), refused, 3, false),
+            ("nothing kept", ParsedDocuments::new(0), ok, 3, true),
+        ];
+        for (name, cache, text, admitted, passes) in cases {
+            let mut calls = 0;
+            for _ in 0..3 {
+                let result = cache
+                    .parse(&mut Request::new(text), |t| {
+                        calls += 1;
+                        if t == refused {
+                            Err(ServerError::new("over a limit", None))
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .map(|_| ());
+                assert_eq!(result.is_ok(), passes, "{name}");
+            }
+            assert_eq!(calls, admitted, "{name}: how often admit was asked");
+        }
     }
 }
