@@ -193,11 +193,15 @@ impl TokenKeys {
         } else {
             Method::Operator
         };
+        // The expiry is judged again from this value on every use, so one that does not fit a
+        // date is refused rather than read as some other date.
+        let expires_at = DateTime::from_timestamp(c.exp, 0)
+            .ok_or_else(|| TokenError(format!("expiry out of range: {}", c.exp)))?;
         Ok(Verified {
             iin: c.sub,
             method,
             jti: c.jti,
-            expires_at: DateTime::from_timestamp(c.exp, 0).unwrap_or_default(),
+            expires_at,
         })
     }
 }
@@ -317,7 +321,8 @@ mod tests {
             other.verify_at(&t, now).is_err(),
             "keys that never signed it do not find it remembered"
         );
-        // An expired token is forgotten, and checked in full (and refused) when sent again.
+        // An expired token is forgotten: sent again, it is checked in full (here at the real
+        // clock, where it is still valid).
         assert!(k.verified.get(t.as_str()).is_none());
         assert!(k.verify_at(&t, now).is_ok());
     }

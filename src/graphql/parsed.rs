@@ -37,9 +37,9 @@ impl ParsedDocuments {
     /// request, so execution uses it.
     ///
     /// `admit` judges a text not seen before (the text limits, [`super::limits::check_text`]):
-    /// a text that is kept passed it once, and passes it again (the limits are the server's,
-    /// fixed while it runs), so a text sent again is not measured again. A text `admit` refuses
-    /// is neither parsed nor kept.
+    /// a text that is kept passed it once, and passes it again (the limits are the server's;
+    /// a state given other limits starts with none kept, `AppState::with_limits`), so a text
+    /// sent again is not measured again. A text `admit` refuses is neither parsed nor kept.
     pub fn parse<'r>(
         &self,
         request: &'r mut Request,

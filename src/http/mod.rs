@@ -173,6 +173,9 @@ impl AppState {
 
     /// The same state with these limits (the schemas are rebuilt with the query limits).
     pub fn with_limits(mut self, limits: ServerLimits) -> AppState {
+        // A kept document passed the text limits it was parsed under: other limits start with
+        // none kept.
+        self.documents = Arc::default();
         self.persisted = Arc::new(persisted::PersistedQueries::new(
             limits.persisted_query_bytes,
         ));

@@ -192,3 +192,35 @@ async fn request_errors_carry_no_data_and_extensions_must_be_an_object() {
         assert_eq!(r.status(), 400, "extensions {extensions}");
     }
 }
+
+/// A state given other limits keeps no document parsed under the old ones: a kept text skips the
+/// text limits it passed, so under new limits every text is measured again.
+#[tokio::test]
+async fn other_limits_start_with_no_documents_kept() {
+    let t = TestDb::with_reference().await;
+    let s = TestServer::start_national(&t.db).await;
+    let text = "{ me { scope } } # kept, then other limits";
+    let asked = |state: &audit_hub::http::AppState| {
+        let mut asked = 0;
+        let parsed = state
+            .documents
+            .parse(&mut async_graphql::Request::new(text), |_| {
+                asked += 1;
+                Ok(())
+            })
+            .is_ok();
+        (parsed, asked)
+    };
+    let cases = [
+        ("first parse", s.state.clone(), (true, 1)),
+        ("the same state again", s.state.clone(), (true, 0)),
+        (
+            "the state given other limits",
+            s.state.clone().with_limits(ServerLimits::default()),
+            (true, 1),
+        ),
+    ];
+    for (name, state, expected) in cases {
+        assert_eq!(asked(&state), expected, "{name}: (parsed, checks asked)");
+    }
+}
