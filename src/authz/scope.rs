@@ -16,7 +16,7 @@ use crate::domain::territory::{prefix_range, scope_prefix};
 const KATO_DIGITS: usize = 9;
 
 /// One slice of the budget system a body may read (DESIGN §1, paragraph 6 of the access rules).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reach {
     /// The republican budget and every local budget.
     All,
@@ -43,7 +43,7 @@ pub enum Reach {
 ///
 /// A `Scope` is never empty: the constructor refuses an empty reach or system set, so a request
 /// without rights fails before any SQL runs instead of running with an empty filter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
     reaches: Vec<Reach>,
     systems: BTreeSet<InformationSystem>,

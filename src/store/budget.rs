@@ -1,11 +1,15 @@
 //! Budget lines and amounts: scoped listing, aggregation and the natural-key upsert of imports.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDate;
 use sea_query::{
     DynIden, Expr, ExprTrait, Func, Iden, IntoIden, NullOrdering, Order, Query, SelectStatement,
+    Value,
 };
 
 use super::bulk::chunked_inserts;
+use super::memo::Memo;
 use super::page::{Page, PageRequest};
 use super::positional::{Reads, by_position};
 use super::schema::{BudgetAmounts, BudgetLines, BudgetRegionRollup, BudgetRollup};
@@ -273,9 +277,36 @@ pub async fn list_lines(
     page: PageRequest,
     reads: Reads<BudgetLineRow>,
 ) -> AppResult<Page<BudgetLineRow>> {
-    let q = lines_query(scope, filter, page, reads)?;
-    Ok(Page::from_overfetch(db.all_by_position(&q).await?, page))
+    let shape = LinesShape {
+        scope: scope.clone(),
+        filter: filter.cloned(),
+        first: page.first,
+        reads,
+        later: page.after.is_some(),
+    };
+    let q = LINES.rendered(db.backend(), shape, page.after.map(Value::from), || {
+        lines_query(scope, filter, page, reads)
+    })?;
+    Ok(Page::from_overfetch(
+        db.all_rendered_by_position(q).await?,
+        page,
+    ))
 }
+
+/// What a page of amount rows is built from, its cursor aside: equal shapes build one statement.
+#[derive(PartialEq, Eq, Hash)]
+struct LinesShape {
+    scope: Scope,
+    filter: Option<BudgetLineFilter>,
+    first: u64,
+    reads: Reads<BudgetLineRow>,
+    /// A page after a cursor (bound last, [`lines_query`]).
+    later: bool,
+}
+
+/// Pages of amount rows rendered before, by shape: 8 MiB at most (a police page's statement is
+/// under a kilobyte).
+static LINES: LazyLock<Memo<LinesShape>> = LazyLock::new(|| Memo::new(8 << 20));
 
 /// [`list_lines`] inside a transaction (an export's snapshot).
 pub async fn list_lines_in(
@@ -325,6 +356,7 @@ fn lines_query(
         )
         .order_by((AMOUNT, BudgetAmounts::Id), Order::Asc)
         .limit(page.limit());
+    // The cursor is the last value bound: a remembered statement takes each page's ([`memo`]).
     if let Some(after) = page.after {
         q.and_where(Expr::col((AMOUNT, BudgetAmounts::Id)).gt(after));
     }

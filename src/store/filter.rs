@@ -36,7 +36,7 @@ impl Default for FilterLimits {
 
 /// Filter on budget amount rows (as `graphql::inputs` reads it from a caller). Fields combine
 /// with AND; lists match any of their values.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct BudgetLineFilter {
     /// Budget years.
     pub years: Option<Vec<i32>>,

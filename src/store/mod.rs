@@ -20,6 +20,7 @@ pub mod epochs;
 pub mod filter;
 mod hot;
 pub mod memberships;
+pub mod memo;
 pub mod object_register;
 pub mod objects;
 pub mod orgs;
@@ -45,7 +46,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_query::{PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder};
-use sea_query_sqlx::SqlxBinder;
+use sea_query_sqlx::{SqlxBinder, SqlxValues};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -53,7 +54,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, SqlSafeStr, Sqlite, SqlitePool, Transaction};
 
 /// Which SQL dialect a database speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
     /// Embedded SQLite.
     Sqlite,
@@ -456,6 +457,15 @@ impl Db {
         conn.all_by_position(q).await
     }
 
+    /// [`Db::all_by_position`] for a select already rendered for this backend ([`memo`]).
+    pub async fn all_rendered_by_position<T: positional::Positional>(
+        &self,
+        r: memo::Rendered,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        let mut conn = self.acquire().await?;
+        conn.all_rendered_by_position(r).await
+    }
+
     /// Runs a select and decodes the first row, if any.
     pub async fn optional<T: Row>(&self, q: &SelectStatement) -> Result<Option<T>, sqlx::Error> {
         let mut conn = self.acquire().await?;
@@ -557,6 +567,14 @@ impl Tx {
 }
 
 impl Conn {
+    /// Which SQL dialect this connection speaks.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            ConnInner::Sqlite(_) => Backend::Sqlite,
+            ConnInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     fn executor(&mut self) -> Result<Executor<'_>, sqlx::Error> {
         Ok(match &mut self.inner {
             ConnInner::Sqlite(c) => Executor::Sqlite(c),
@@ -602,17 +620,26 @@ macro_rules! runners {
                 &mut self,
                 q: &SelectStatement,
             ) -> Result<Vec<T>, sqlx::Error> {
+                let rendered = memo::Rendered::of(q, self.backend());
+                self.all_rendered_by_position(rendered).await
+            }
+
+            /// [`Self::all_by_position`] for a select already rendered for this backend
+            /// ([`memo`]).
+            pub async fn all_rendered_by_position<T: positional::Positional>(
+                &mut self,
+                r: memo::Rendered,
+            ) -> Result<Vec<T>, sqlx::Error> {
                 self.statements.fetch_add(1, Ordering::Relaxed);
+                let values = SqlxValues(sea_query::Values(r.values));
                 match self.executor()? {
                     Executor::Sqlite(ex) => {
-                        let (sql, values) = render::select(q, SqliteQueryBuilder);
-                        let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(ex).await?;
+                        let rows = sqlx::query_with(AssertSqlSafe(r.sql), values).fetch_all(ex).await?;
                         self.finished();
                         positional::decode_all(&rows, true)
                     }
                     Executor::Postgres(ex) => {
-                        let (sql, values) = render::select(q, PostgresQueryBuilder);
-                        let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(ex).await?;
+                        let rows = sqlx::query_with(AssertSqlSafe(r.sql), values).fetch_all(ex).await?;
                         self.finished();
                         positional::decode_all(&rows, false)
                     }

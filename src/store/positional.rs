@@ -78,6 +78,17 @@ impl<T> Clone for Reads<T> {
     }
 }
 impl<T> Copy for Reads<T> {}
+impl<T> PartialEq for Reads<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits
+    }
+}
+impl<T> Eq for Reads<T> {}
+impl<T> std::hash::Hash for Reads<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bits.hash(state);
+    }
+}
 impl<T> std::fmt::Debug for Reads<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Reads({:#b})", self.bits)

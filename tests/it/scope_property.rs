@@ -214,9 +214,10 @@ async fn sql_filter_agrees_with_casbin_row_by_row() {
     for (org_index, systems_index) in cases {
         let org = &orgs[org_index];
         let p = principal(org, system_sets[systems_index], rng.random_bool(0.5));
-        let sql: BTreeSet<i64> = match p.scope(&policy) {
-            Ok(scope) => budget::list_lines(
-                &t.db,
+        let db = &t.db;
+        let read = |scope| async move {
+            budget::list_lines(
+                db,
                 &scope,
                 None,
                 PageRequest {
@@ -230,7 +231,16 @@ async fn sql_filter_agrees_with_casbin_row_by_row() {
             .items
             .into_iter()
             .map(|r| r.id)
-            .collect(),
+            .collect::<BTreeSet<i64>>()
+        };
+        let sql = match p.scope(&policy) {
+            Ok(scope) => {
+                // Read twice: the second read's statement is the one remembered for this scope
+                // (`store::memo`), shared with every principal of an equal scope before it.
+                let first = read(scope.clone()).await;
+                assert_eq!(read(scope).await, first, "a remembered statement's rows");
+                first
+            }
             Err(_) => BTreeSet::new(),
         };
         let mut casbin = BTreeSet::new();
