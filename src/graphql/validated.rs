@@ -1,15 +1,21 @@
 //! Requests validated once are not validated again: the same text, operation and variables
-//! that passed every validation rule run on a twin of the schema that checks only what execution
-//! needs (the complexity and depth limits, fragment cycles).
+//! that passed every validation rule run on a twin of the schema whose validation step answers
+//! at once.
 //!
 //! Validation is a pure function of the schema, the document, the operation's name and the
 //! variables, so a request equal in all four passes again; running the rules a second time only
-//! costs (a tenth of the server's instructions on a page of 100 budget lines, BENCHMARKS.md). The
+//! costs (a tenth of the server's instructions on a page of 100 budget lines, BENCHMARKS.md).
+//! That includes the complexity and depth limits and the fragment-cycle rule, which execution
+//! relies on: they are rules over the same four inputs, and the request passed them. (async-graphql's
+//! fast mode still walked the document for them, a fortieth of the page's instructions.) The
 //! key is the SHA-256 of the three request parts, each prefixed with its length, so two requests
 //! share a key only if they are the same request. A request that failed validation, or that was
 //! refused before it (parse errors, limits), is never remembered: it is checked every time.
 
-use async_graphql::{Request, Response, ValidationMode};
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
+use async_graphql::{CacheControl, Request, Response, ServerError, ValidationResult};
 use sha2::{Digest, Sha256};
 
 use super::AppSchema;
@@ -32,9 +38,7 @@ impl Validated {
     pub fn new(limits: &QueryLimits, entries: u64) -> Validated {
         Validated {
             checked: super::builder(limits).finish(),
-            trusted: super::builder(limits)
-                .validation_mode(ValidationMode::Fast)
-                .finish(),
+            trusted: super::builder(limits).extension(Passed).finish(),
             seen: (entries > 0).then(|| moka::sync::Cache::new(entries)),
         }
     }
@@ -66,6 +70,32 @@ impl Validated {
             seen.insert(key, ());
         }
         response
+    }
+}
+
+/// The validation step of the trusted twin: the request passed every rule before, unchanged.
+struct Passed;
+
+impl ExtensionFactory for Passed {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Passed)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Passed {
+    async fn validation(
+        &self,
+        _ctx: &ExtensionContext<'_>,
+        _next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        // No type of this schema declares a cache policy, so every request's is the default;
+        // the complexity and depth are read by no one after the limits were checked.
+        Ok(ValidationResult {
+            cache_control: CacheControl::default(),
+            complexity: 0,
+            depth: 0,
+        })
     }
 }
 
@@ -189,6 +219,30 @@ mod tests {
                 let r = request(&text, operation.as_deref(), variables.clone());
                 assert!(!v.is_known(&r), "{name}, {round}: remembered");
             }
+        }
+        // Over a limit that validation checks (complexity), with the limit set low.
+        let low = Validated::new(
+            &QueryLimits {
+                max_complexity: 2,
+                ..QueryLimits::default()
+            },
+            100,
+        );
+        let complex = "{ __schema { queryType { name } } }";
+        for round in ["first", "again"] {
+            let response = low.execute(request(complex, None, json!({}))).await;
+            assert!(
+                response
+                    .errors
+                    .iter()
+                    .any(|e| e.message.contains("too complex")),
+                "too complex, {round}: {:?}",
+                response.errors
+            );
+            assert!(
+                !low.is_known(&request(complex, None, json!({}))),
+                "too complex, {round}: remembered"
+            );
         }
         // The same text with other variables is another request.
         let text = "query($t: String!) { __type(name: $t) { name } }";
