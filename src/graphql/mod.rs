@@ -18,6 +18,7 @@ pub mod people;
 pub mod plain;
 pub mod plain_connection;
 pub mod plain_json;
+pub mod plain_list;
 mod plain_plan;
 mod plain_rows;
 pub mod query;

@@ -91,6 +91,18 @@ impl PlainRow for BudgetAggregate {
             _ => None,
         }
     }
+
+    fn write_object_field(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Field,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        match field.name.node.as_str() {
+            "key" => json::write_object(ctx, &field.selection_set.node, &self.key, out),
+            _ => false,
+        }
+    }
 }
 
 impl PlainRow for Document {
@@ -182,6 +194,7 @@ mod tests {
     use super::*;
     use crate::domain::budget::{BudgetLevel, BudgetPhase};
     use crate::domain::object::{DocumentFormat, DocumentLanguage, DocumentType};
+    use crate::graphql::plain_list::PlainList;
     use crate::store::budget::BudgetLineRow;
     use crate::store::documents::DocumentRow;
 
@@ -335,6 +348,9 @@ mod tests {
         async fn text_documents(&self) -> PlainConn<Document> {
             connection(documents())
         }
+        async fn text_aggregates(&self) -> PlainList<BudgetAggregate> {
+            PlainList(aggregates().into_iter().map(Plain).collect())
+        }
         async fn plain_funding(&self) -> Vec<Plain<FundingLine>> {
             funding().into_iter().map(Plain).collect()
         }
@@ -471,6 +487,64 @@ mod tests {
                 body,
                 format!(r#"{{"data":{{"t":{{"nodes":{g}}},"g":{g}}}}}"#),
                 "{type_name}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_summary_written_as_text_equals_its_resolvers() {
+        let schema = Schema::new(Root, EmptyMutation, EmptySubscription);
+        let keys = plain_fields(&schema, "BudgetKey").await;
+        let fields = plain_fields(&schema, "BudgetAggregate").await;
+        let every = format!(
+            "{{ __typename {} key {{ __typename {} }} }}",
+            fields.join(" "),
+            keys.join(" ")
+        );
+        // (case, selection, fragments, written as text)
+        let cases = [
+            ("every field", every.as_str(), "", true),
+            (
+                "a fragment",
+                "{ ...A lineCount }",
+                "fragment A on BudgetAggregate { amount key { phase } }",
+                true,
+            ),
+            (
+                "the key asked twice",
+                "{ key { year } key { level } }",
+                "",
+                false,
+            ),
+            (
+                "@include and @skip",
+                "{ amount @include(if: true) lineCount @skip(if: true) }",
+                "",
+                true,
+            ),
+        ];
+        for (name, selection, fragments, as_text) in cases {
+            let q = format!(
+                "{{ t: textAggregates {selection} g: aggregates {selection} }} {fragments}"
+            );
+            let request = async_graphql::Request::new(q).data(json::JsonLane);
+            let response = schema.execute(request).await;
+            assert!(response.errors.is_empty(), "{name}: {:?}", response.errors);
+            let body = String::from_utf8(json::response_body(&response)).unwrap_or_default();
+            let Value::Object(data) = &response.data else {
+                panic!("{name}: no data");
+            };
+            assert_eq!(
+                matches!(data.get("t"), Some(Value::Binary(_))),
+                as_text,
+                "{name}: written as text"
+            );
+            // The executor's answer, serialized in its own order.
+            let g = serde_json::to_string(&data.get("g")).unwrap_or_default();
+            assert_eq!(body, format!(r#"{{"data":{{"t":{g},"g":{g}}}}}"#), "{name}");
+            assert!(
+                g.contains("lineCount") || g.contains("key") || g.contains("amount"),
+                "{name}: {g}"
             );
         }
     }

@@ -16,6 +16,7 @@ use super::inputs::{
 use super::object_page::{ChildReads, ObjectChildren};
 use super::plain::Plain;
 use super::plain_connection::PlainConn;
+use super::plain_list::PlainList;
 use super::types::{BudgetAggregate, BudgetLine, Document, InformatizationObject, Organization};
 use super::viewer::Viewer;
 use crate::domain::lang::Lang;
@@ -201,7 +202,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         group_by: Vec<Dimension>,
         filter: Option<BudgetLineFilterInput>,
-    ) -> Result<Vec<Plain<BudgetAggregate>>> {
+    ) -> Result<PlainList<BudgetAggregate>> {
         let r = reader(ctx)?;
         let filter = filter.map(BudgetLineFilter::from);
         let group_by: Vec<BudgetDimension> = group_by.into_iter().map(Into::into).collect();
@@ -210,7 +211,9 @@ impl QueryRoot {
             .await
             .map_err(|e| r.error(e))?;
         r.returned(rows.len());
-        Ok(rows.into_iter().map(|r| Plain(r.into())).collect())
+        Ok(PlainList(
+            rows.into_iter().map(|r| Plain(r.into())).collect(),
+        ))
     }
 
     /// Informatization objects, in id order.
