@@ -6,11 +6,12 @@
 //! variables, so a request equal in all four passes again; running the rules a second time only
 //! costs (a tenth of the server's instructions on a page of 100 budget lines, BENCHMARKS.md).
 //! That includes the complexity and depth limits and the fragment-cycle rule, which execution
-//! relies on: they are rules over the same four inputs, and the request passed them. (async-graphql's
-//! fast mode still walked the document for them, a fortieth of the page's instructions.) The
-//! key is the SHA-256 of the three request parts, each prefixed with its length, so two requests
-//! share a key only if they are the same request. A request that failed validation, or that was
-//! refused before it (parse errors, limits), is never remembered: it is checked every time.
+//! relies on: they are rules over the same four inputs, and the request passed them.
+//! (async-graphql's fast mode still walked the document for them, a fortieth of the page's
+//! instructions.) The key is the SHA-256 of the three request parts, each prefixed with its
+//! length, so two requests share a key only if they are the same request. A request that failed
+//! validation, or that was refused before it (parse errors, limits), is never remembered: it is
+//! checked every time.
 
 use std::sync::Arc;
 
@@ -52,15 +53,16 @@ impl Validated {
     pub fn is_known(&self, request: &Request) -> bool {
         self.seen
             .as_ref()
-            .is_some_and(|seen| seen.contains_key(&key(request)))
+            .is_some_and(|seen| key(request).is_some_and(|k| seen.contains_key(&k)))
     }
 
     /// Executes `request`, validating it unless an equal request passed validation before.
     pub async fn execute(&self, request: Request) -> Response {
-        let Some(seen) = &self.seen else {
+        // Without a key (variables that would not serialize) the request is validated, as every
+        // request is without the cache.
+        let (Some(seen), Some(key)) = (&self.seen, key(&request)) else {
             return self.checked.execute(request).await;
         };
-        let key = key(&request);
         if seen.contains_key(&key) {
             return self.trusted.execute(request).await;
         }
@@ -99,9 +101,10 @@ impl Extension for Passed {
     }
 }
 
-/// SHA-256 of the text, the operation's name and the variables, each prefixed by its length.
-fn key(request: &Request) -> [u8; 32] {
-    let variables = serde_json::to_vec(&request.variables).unwrap_or_default();
+/// SHA-256 of the text, the operation's name and the variables, each prefixed by its length;
+/// `None` when the variables do not serialize.
+fn key(request: &Request) -> Option<[u8; 32]> {
+    let variables = serde_json::to_vec(&request.variables).ok()?;
     let operation = request.operation_name.as_deref().map(str::as_bytes);
     let mut h = Sha256::new();
     for part in [
@@ -118,7 +121,7 @@ fn key(request: &Request) -> [u8; 32] {
             None => h.update([0]),
         }
     }
-    h.finalize().into()
+    Some(h.finalize().into())
 }
 
 #[cfg(test)]

@@ -374,6 +374,8 @@ fn lines_query(
         .order_by((AMOUNT, BudgetAmounts::Id), Order::Asc)
         .limit(page.limit());
     // The cursor is the last value bound: a remembered statement takes each page's ([`memo`]).
+    // That holds because the LIMIT after it is written into the text (`render::select`); were
+    // it bound, pages after a cursor would simply not be remembered.
     if let Some(after) = page.after {
         q.and_where(Expr::col((AMOUNT, BudgetAmounts::Id)).gt(after));
     }

@@ -1,6 +1,8 @@
-//! Statements remembered by what they were built from: a page's select is built and rendered
-//! once per shape (the caller's scope, the filter, the page size, the columns read), and later
-//! requests of that shape bind their cursor to the remembered text.
+//! Statements remembered by what they were built from: a select is built and rendered once per
+//! shape, and later requests of that shape bind their values to the remembered text. Pages of
+//! budget lines are keyed by the caller's scope, the filter, the page size, the columns read and
+//! whether a cursor is given; summaries by the scope, the grouping, the filter and the source;
+//! every key also by the backend.
 //!
 //! Building a scoped page with sea-query and rendering it cost about a twentieth of the server's
 //! cycles on a page of 100 budget lines (BENCHMARKS.md), every request over, although the text
@@ -8,7 +10,10 @@
 //! in full (never a hash of them alone), so two requests share a statement only if they would
 //! have built the same one. The cursor, the one value that changes page by page, is left out of
 //! the key and appended as the last bound value; a statement whose last value is not the cursor
-//! it was built with is not remembered.
+//! it was built with, or that binds the cursor's value anywhere else too, is not remembered.
+//! Nor is one with more than [`MAX_VALUES`] values: a filter of thousands of codes is rare, its
+//! own statement dwarfs the building, and its key and values would dwarf the text the bound
+//! weighs.
 
 use std::hash::Hash;
 use std::sync::Arc;
@@ -42,8 +47,13 @@ impl Rendered {
     }
 }
 
-/// Bytes a remembered statement is counted as besides its text: its key and values.
+/// Bytes a remembered statement is counted as besides its text and values.
 const ENTRY_OVERHEAD: u32 = 512;
+/// Bytes each bound value is counted as: the value itself, and its twin in the key (a filter's
+/// code is held by both).
+const VALUE_WEIGHT: u32 = 160;
+/// Values a remembered statement binds at most.
+pub const MAX_VALUES: usize = 1_000;
 
 /// Rendered statements of one kind, keyed by `K` (with the backend), bounded in bytes.
 pub struct Memo<K> {
@@ -57,8 +67,10 @@ impl<K: Hash + Eq + Send + Sync + 'static> Memo<K> {
             cache: moka::sync::Cache::builder()
                 .max_capacity(bytes)
                 .weigher(|_, r: &Arc<Rendered>| {
+                    let values = u32::try_from(r.values.len()).unwrap_or(u32::MAX);
                     u32::try_from(r.sql.len())
                         .unwrap_or(u32::MAX)
+                        .saturating_add(values.saturating_mul(VALUE_WEIGHT))
                         .saturating_add(ENTRY_OVERHEAD)
                 })
                 .build(),
@@ -87,9 +99,12 @@ impl<K: Hash + Eq + Send + Sync + 'static> Memo<K> {
         }
         let fresh = Rendered::of(&build()?, backend);
         let shape = match &cursor {
+            _ if fresh.values.len() > MAX_VALUES => None,
             None => Some(fresh.clone()),
+            // The cursor must be the last value and no other: were an equal value bound after
+            // it, a later page would bind its cursor in that value's place.
             Some(c) => match fresh.values.split_last() {
-                Some((last, rest)) if last == c => Some(Rendered {
+                Some((last, rest)) if last == c && !rest.contains(c) => Some(Rendered {
                     sql: fresh.sql.clone(),
                     values: rest.to_vec(),
                 }),
@@ -196,6 +211,42 @@ mod tests {
             )
             .unwrap();
         assert_eq!(got.values, vec![Value::from(7), Value::from("75")]);
+        assert_eq!(memo.len(), 0);
+    }
+
+    #[test]
+    fn a_cursor_whose_value_is_bound_elsewhere_too_is_not_remembered() {
+        let memo: Memo<&'static str> = Memo::new(1 << 20);
+        let build = || {
+            Ok(Query::select()
+                .column("id")
+                .from("objects")
+                .and_where(Expr::col("owner_id").eq(7))
+                .and_where(Expr::col("id").gt(7))
+                .to_owned())
+        };
+        let got = memo
+            .rendered(Backend::Postgres, "twice", Some(Value::from(7)), build)
+            .unwrap();
+        assert_eq!(got.values, vec![Value::from(7), Value::from(7)]);
+        assert_eq!(memo.len(), 0);
+    }
+
+    #[test]
+    fn a_statement_of_too_many_values_is_not_remembered() {
+        let memo: Memo<&'static str> = Memo::new(1 << 20);
+        let codes: Vec<i64> = (0..=MAX_VALUES as i64).collect();
+        let build = || {
+            Ok(Query::select()
+                .column("id")
+                .from("objects")
+                .and_where(Expr::col("id").is_in(codes.clone()))
+                .to_owned())
+        };
+        let got = memo
+            .rendered(Backend::Postgres, "many", None, build)
+            .unwrap();
+        assert_eq!(got.values.len(), MAX_VALUES + 1);
         assert_eq!(memo.len(), 0);
     }
 

@@ -215,31 +215,33 @@ async fn sql_filter_agrees_with_casbin_row_by_row() {
         let org = &orgs[org_index];
         let p = principal(org, system_sets[systems_index], rng.random_bool(0.5));
         let db = &t.db;
-        let read = |scope| async move {
-            budget::list_lines(
-                db,
-                &scope,
-                None,
-                PageRequest {
-                    first: 100_000,
-                    after: None,
-                },
-                Reads::all(),
-            )
-            .await
-            .expect("scoped rows")
-            .items
-            .into_iter()
-            .map(|r| r.id)
-            .collect::<BTreeSet<i64>>()
+        let read = |scope, first, after| async move {
+            budget::list_lines(db, &scope, None, PageRequest { first, after }, Reads::all())
+                .await
+                .expect("scoped rows")
+                .items
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<i64>>()
         };
-        let sql = match p.scope(&policy) {
+        let sql: BTreeSet<i64> = match p.scope(&policy) {
             Ok(scope) => {
-                // Read twice: the second read's statement is the one remembered for this scope
-                // (`store::memo`), shared with every principal of an equal scope before it.
-                let first = read(scope.clone()).await;
-                assert_eq!(read(scope).await, first, "a remembered statement's rows");
-                first
+                // Read whole, then again: the second read's statement is the one remembered for
+                // this scope (`store::memo`), shared with every principal of an equal scope
+                // before it. Then in two pages, the second after a cursor bound to the
+                // statement remembered for later pages of this scope.
+                let whole = read(scope.clone(), 100_000, None).await;
+                assert_eq!(
+                    read(scope.clone(), 100_000, None).await,
+                    whole,
+                    "a remembered statement's rows"
+                );
+                let mut paged = read(scope.clone(), 3, None).await;
+                if let Some(&last) = paged.last() {
+                    paged.extend(read(scope, 100_000, Some(last)).await);
+                }
+                assert_eq!(paged, whole, "the same rows in two pages");
+                whole.into_iter().collect()
             }
             Err(_) => BTreeSet::new(),
         };
