@@ -191,63 +191,44 @@ mod tests {
         assert_eq!(memo.len(), 6);
     }
 
+    /// `SELECT id FROM objects WHERE …` with `conditions`, in order.
+    fn objects_where(conditions: Vec<sea_query::SimpleExpr>) -> SelectStatement {
+        let mut q = Query::select().column("id").from("objects").to_owned();
+        for c in conditions {
+            q.and_where(c);
+        }
+        q
+    }
+
     #[test]
-    fn a_statement_not_ending_with_its_cursor_is_not_remembered() {
-        let memo: Memo<&'static str> = Memo::new(1 << 20);
-        let build = || {
-            Ok(Query::select()
-                .column("id")
-                .from("objects")
-                .and_where(Expr::col("id").gt(7))
-                .and_where(Expr::col("kato").gte("75"))
-                .to_owned())
-        };
-        let got = memo
-            .rendered(
-                Backend::Postgres,
-                "cursor first",
+    fn statements_the_memo_cannot_take_apart_are_run_and_not_remembered() {
+        let many: Vec<i64> = (0..=MAX_VALUES as i64).collect();
+        let cases = [
+            (
+                "the cursor bound first",
+                objects_where(vec![Expr::col("id").gt(7), Expr::col("kato").gte("75")]),
                 Some(Value::from(7)),
-                build,
-            )
-            .unwrap();
-        assert_eq!(got.values, vec![Value::from(7), Value::from("75")]);
-        assert_eq!(memo.len(), 0);
-    }
-
-    #[test]
-    fn a_cursor_whose_value_is_bound_elsewhere_too_is_not_remembered() {
-        let memo: Memo<&'static str> = Memo::new(1 << 20);
-        let build = || {
-            Ok(Query::select()
-                .column("id")
-                .from("objects")
-                .and_where(Expr::col("owner_id").eq(7))
-                .and_where(Expr::col("id").gt(7))
-                .to_owned())
-        };
-        let got = memo
-            .rendered(Backend::Postgres, "twice", Some(Value::from(7)), build)
-            .unwrap();
-        assert_eq!(got.values, vec![Value::from(7), Value::from(7)]);
-        assert_eq!(memo.len(), 0);
-    }
-
-    #[test]
-    fn a_statement_of_too_many_values_is_not_remembered() {
-        let memo: Memo<&'static str> = Memo::new(1 << 20);
-        let codes: Vec<i64> = (0..=MAX_VALUES as i64).collect();
-        let build = || {
-            Ok(Query::select()
-                .column("id")
-                .from("objects")
-                .and_where(Expr::col("id").is_in(codes.clone()))
-                .to_owned())
-        };
-        let got = memo
-            .rendered(Backend::Postgres, "many", None, build)
-            .unwrap();
-        assert_eq!(got.values.len(), MAX_VALUES + 1);
-        assert_eq!(memo.len(), 0);
+            ),
+            (
+                "the cursor's value bound elsewhere too",
+                objects_where(vec![Expr::col("owner_id").eq(7), Expr::col("id").gt(7)]),
+                Some(Value::from(7)),
+            ),
+            (
+                "too many values",
+                objects_where(vec![Expr::col("id").is_in(many)]),
+                None,
+            ),
+        ];
+        for (name, q, cursor) in cases {
+            let memo: Memo<&'static str> = Memo::new(1 << 20);
+            let want = Rendered::of(&q, Backend::Postgres);
+            let got = memo
+                .rendered(Backend::Postgres, name, cursor, || Ok(q))
+                .unwrap();
+            assert_eq!((got.sql, got.values), (want.sql, want.values), "{name}");
+            assert_eq!(memo.len(), 0, "{name}");
+        }
     }
 
     #[test]
