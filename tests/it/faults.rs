@@ -10,22 +10,8 @@ use audit_hub::config::ServerLimits;
 use audit_hub::store::{ConnectOptions, Db, maintenance};
 use common::TestServer;
 use common::cluster::Cluster;
+use common::report;
 use serde_json::json;
-
-/// Prints a measurement and keeps it in `target/tmp/fault-report.txt`, which CI prints after
-/// the suite (a passing test's own output is not shown).
-fn report(line: String) {
-    use std::io::Write;
-    eprintln!("{line}");
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fault-report.txt");
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
-        let _ = writeln!(f, "[{}] {line}", common::backend_name());
-    }
-}
 
 /// Whether fault tests must run here (CI), rather than skip where the machine cannot host them.
 fn required() -> bool {

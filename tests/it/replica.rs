@@ -251,7 +251,11 @@ async fn a_streaming_standby_serves_reads_until_it_lags_past_the_bound() {
         replica.statement_count() > before,
         "read from the standby again"
     );
-    println!("replica lag measured while replay was paused: {lag:.1} s (bound 2 s)");
+    common::report(format!(
+        "replica: a hot standby (pg_basebackup, streaming) served reads; with replay paused its lag \
+         was measured at {lag:.1} s (bound 2 s), reads moved to the primary, and back once it \
+         caught up"
+    ));
     drop(s);
     replica.close().await;
     db.close().await;

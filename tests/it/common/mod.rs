@@ -228,6 +228,22 @@ pub struct TestDb {
     pg: Option<(String, String)>,
 }
 
+/// Prints a measurement and keeps it in `target/tmp/fault-report.txt`, which CI prints after
+/// the suite (a passing test's own output is not shown): what the fault and replica tests
+/// measured reaches the CI log.
+pub fn report(line: String) {
+    use std::io::Write;
+    eprintln!("{line}");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fault-report.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "[{}] {line}", backend_name());
+    }
+}
+
 /// The backend under test, as named in test output.
 pub fn backend_name() -> &'static str {
     match std::env::var("AUDIT_HUB_TEST_DATABASE") {
