@@ -510,6 +510,10 @@ async fn insert_objects(
 
 /// Gives the head of every oversight body (those the law excludes aside) a one-year grant to
 /// both systems that started 30 days ago, and a training record, so demo users read data at once.
+///
+/// Each training was recorded on the day it was completed and reported to the authorized body
+/// the next day, within its 5 working days: the console's follow-up lists open empty, as a body
+/// that keeps its deadlines would have them, instead of listing every demo head as overdue.
 async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
     let kinds: Vec<BodyKind> = BodyKind::ALL
         .iter()
@@ -523,6 +527,17 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
     let until = crate::domain::grant::valid_until(from)
         .ok_or_else(|| anyhow::anyhow!("grant end date out of range"))?;
     let trained = from + chrono::Days::new(3);
+    // A fresh database has no calendar rows of its own: the built-in dates are the calendar.
+    let report_due = crate::domain::calendar::Calendar::with_known_dates()
+        .deadline_after_day(trained, crate::domain::workflow::TRAINING_REPORT_DAYS)
+        .ok_or_else(|| anyhow::anyhow!("training report deadline out of range"))?;
+    let office_hours = |day: NaiveDate| {
+        crate::domain::calendar::start_of_day(day)
+            .map(|t| t + chrono::TimeDelta::hours(10))
+            .ok_or_else(|| anyhow::anyhow!("training day out of range"))
+    };
+    let recorded_at = office_hours(trained)?;
+    let reported_at = office_hours(trained + chrono::Days::new(1))?;
     let mut grants = Vec::new();
     let mut training = Vec::new();
     for h in &heads {
@@ -540,8 +555,9 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
             (*h).into(),
             trained.into(),
             "RU".into(),
-            now.into(),
-            now.into(),
+            recorded_at.into(),
+            report_due.into(),
+            reported_at.into(),
         ]);
     }
     let n = grants.len();
@@ -568,6 +584,7 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
             TrainingRecords::Language,
             TrainingRecords::RecordedAt,
             TrainingRecords::ReportDue,
+            TrainingRecords::ReportedAt,
         ],
         training,
     )

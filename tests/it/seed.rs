@@ -331,3 +331,49 @@ async fn the_reference_seed_loads_its_shipped_files_through_the_imports() {
     assert_eq!(again.changes, unchanged(org_rows.len()));
     assert_eq!(again.heads_designated, 0);
 }
+
+#[tokio::test]
+async fn demo_trainings_are_reported_within_their_deadline() {
+    use chrono::{DateTime, NaiveDate};
+    let t = TestDb::with_demo(1).await;
+    let a = common::workflow::actors(&t.db).await;
+    let mut s = common::TestServer::start(&t.db).await;
+    let all = common::workflow::as_user(
+        &mut s,
+        &a.integrator,
+        "{ trainingReports(pendingOnly: false) { completedOn reportDue reportedAt overdue } }",
+        serde_json::json!({}),
+    )
+    .await;
+    let reports = all["data"]["trainingReports"].as_array().expect("reports");
+    assert!(!reports.is_empty(), "the demo heads are trained: {all}");
+    let day = |v: &serde_json::Value| {
+        NaiveDate::parse_from_str(v.as_str().expect("a date"), "%Y-%m-%d").expect("a date")
+    };
+    let instant = |v: &serde_json::Value| {
+        DateTime::parse_from_rfc3339(v.as_str().expect("an instant")).expect("an instant")
+    };
+    for r in reports {
+        let (completed, due, reported) = (
+            day(&r["completedOn"]),
+            instant(&r["reportDue"]),
+            instant(&r["reportedAt"]),
+        );
+        // Five working days always span a weekend: the deadline is a week or more after.
+        assert!(due.date_naive() >= completed + chrono::Days::new(7), "{r}");
+        assert!(reported.date_naive() > completed && reported < due, "{r}");
+        assert_eq!(r["overdue"], false, "{r}");
+    }
+    let pending = common::workflow::as_user(
+        &mut s,
+        &a.integrator,
+        "{ trainingReports(pendingOnly: true) { id } }",
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(
+        pending["data"]["trainingReports"],
+        serde_json::json!([]),
+        "the console's list of reports owed opens empty"
+    );
+}
