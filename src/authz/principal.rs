@@ -12,8 +12,10 @@ use crate::domain::org::BodyKind;
 use crate::domain::territory::region_of;
 use crate::error::{AppError, AppResult};
 use crate::store::Db;
+use crate::store::grants::{self, GrantRow};
 use crate::store::orgs::{self, OrgRow};
-use crate::store::users::{self, GrantRow, UserRow};
+use crate::store::trainings;
+use crate::store::users::{self, UserRow};
 
 /// The state of a grant on a given day.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +84,7 @@ impl GrantStatus {
 /// [`grant_status`] itself.
 pub async fn grant_counts(db: &Db, today: NaiveDate) -> AppResult<Vec<(GrantStatus, i64)>> {
     // The hub's own metrics: every grant counts, whoever asks.
-    let grants = users::all_grants(db, PeopleRows::All).await?;
+    let grants = grants::all(db, PeopleRows::All).await?;
     let mut ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -91,7 +93,7 @@ pub async fn grant_counts(db: &Db, today: NaiveDate) -> AppResult<Vec<(GrantStat
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    let trained = users::first_trainings(db, PeopleRows::All).await?;
+    let trained = trainings::first_trainings(db, PeopleRows::All).await?;
     let mut counts: Vec<(GrantStatus, i64)> = GrantStatus::ALL.iter().map(|s| (*s, 0)).collect();
     for g in &grants {
         let Some(user) = holders.get(&g.user_id) else {
@@ -141,8 +143,8 @@ impl Principal {
         let organization = orgs::of_caller(db, user.organization_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let grants = users::grants(db, PeopleRows::Own(user.id), user.id).await?;
-        let trained_on = users::trained_on(db, user.id).await?;
+        let grants = grants::of_user(db, PeopleRows::Own(user.id), user.id).await?;
+        let trained_on = trainings::trained_on(db, user.id).await?;
         Ok(Principal {
             user,
             organization,

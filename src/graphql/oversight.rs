@@ -15,6 +15,7 @@ use crate::error::{AppError, Expected};
 use crate::graphql::date::Date;
 use crate::service::workflow as steps;
 use crate::store::applications::{self, BlockRequestRow, FollowUps, TrainingRow};
+use crate::store::grants;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::users::{self, UserRow};
 
@@ -244,7 +245,7 @@ impl OversightQuery {
         let r = req(ctx)?;
         let people = r.allowed(r.permissions().people())?;
         let uid = parse_id(r.lang, "userId", &user_id)?;
-        let grants = users::grants(r.db(), people, uid)
+        let grants = grants::of_user(r.db(), people, uid)
             .await
             .map_err(|e| r.error(e))?;
         super::viewer::grants_with_status(r.db(), people, grants, local_day(r.clock.now()))

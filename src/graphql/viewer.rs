@@ -8,7 +8,8 @@ use crate::authz::permissions::PeopleRows;
 use crate::authz::principal::GrantStatus;
 use crate::domain::budget::InformationSystem;
 use crate::graphql::date::Date;
-use crate::store::users::{GrantRow, UserRow};
+use crate::store::grants::GrantRow;
+use crate::store::users::UserRow;
 
 /// A user.
 pub struct User(pub UserRow);
@@ -151,7 +152,7 @@ pub async fn grants_with_status(
     let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
     let holders = crate::store::users::by_ids(db, people, &ids).await?;
     // One statement for every holder's training, not one per grant.
-    let trainings = crate::store::users::first_trainings_of(db, people, &ids).await?;
+    let trainings = crate::store::trainings::first_trainings_of(db, people, &ids).await?;
     let mut out = Vec::new();
     for g in grants {
         let Some(user) = holders.iter().find(|u| u.id == g.user_id).cloned() else {

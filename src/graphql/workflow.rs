@@ -25,7 +25,7 @@ use crate::graphql::date::Date;
 use crate::service::access;
 use crate::service::workflow as steps;
 use crate::store::applications::{self, ApplicationQuery, ApplicationRow, EmployeeRow};
-use crate::store::users;
+use crate::store::grants;
 
 /// One employee of an application (the appendix form's row).
 #[derive(InputObject, Debug, Clone)]
@@ -592,7 +592,7 @@ impl WorkflowMutation {
             .await
             .map_err(|e| r.error(e))?;
         let people = r.allowed(r.permissions().people())?;
-        let grants = users::grants_by_ids(r.db(), people, &granted)
+        let grants = grants::by_ids(r.db(), people, &granted)
             .await
             .map_err(|e| r.error(e))?;
         super::viewer::grants_with_status(r.db(), people, grants, local_day(step.now))

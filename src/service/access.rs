@@ -15,6 +15,7 @@ use crate::domain::identity::{
 use crate::domain::workflow::{self, TransitionError};
 use crate::error::{AppError, AppResult};
 use crate::store::applications::{self, ApplicationRow, EmployeeRow};
+use crate::store::grants;
 use crate::store::memberships::{self, end_reason};
 use crate::store::users::{self, UserRow};
 use crate::store::{Tx, epochs, orgs};
@@ -163,11 +164,11 @@ pub async fn grant(
             result.terminations_executed.push(user.id);
         }
         for system in app.systems() {
-            let current_end = users::active_grant_end(tx, user.id, system, today).await?;
+            let current_end = grants::active_grant_end(tx, user.id, system, today).await?;
             let from = current_end.and_then(|d| d.succ_opt()).unwrap_or(today);
             let until = valid_until(from)
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("grant end out of range")))?;
-            let id = users::insert_grant(tx, user.id, app.id, system, from, until, by, now).await?;
+            let id = grants::insert(tx, user.id, app.id, system, from, until, by, now).await?;
             result.grant_ids.push(id);
         }
         applications::set_employee_outcome(
@@ -217,7 +218,7 @@ async fn enrol(
             if executed {
                 applications::execute_block_requests(tx, user.id, by, now).await?;
             }
-            users::revoke_grants(tx, user.id, now).await?;
+            grants::revoke_active(tx, user.id, now).await?;
             let reason = if user.organization_id == app.organization_id {
                 end_reason::RETURNED
             } else {
@@ -377,7 +378,7 @@ pub struct EmployeeView {
     /// Their registration and, while the application is open, what would stop their grant.
     pub assessment: Assessment,
     /// Their grants not revoked whose last day is today or later.
-    pub grants: Vec<users::GrantRow>,
+    pub grants: Vec<grants::GrantRow>,
 }
 
 /// The employees of an application judged as `grant` would judge them now, from one snapshot.

@@ -18,6 +18,7 @@ use crate::domain::workflow::{
 };
 use crate::error::{AppError, AppResult, Expected};
 use crate::store::applications::{self, EmployeeRow, NewApplication, NewBlockRequest};
+use crate::store::trainings;
 use crate::store::users::{self, UserRow};
 use crate::store::{Db, Tx, calendar, memberships, orgs};
 
@@ -339,7 +340,7 @@ pub async fn record_training(
         .ok_or(AppError::NotFound)?;
     step.target(user.organization_id)?;
     workflow::require_active(user.is_blocked())?;
-    users::insert_training(
+    trainings::insert(
         &mut tx,
         user_id,
         completed_on,
@@ -362,7 +363,7 @@ pub async fn record_training(
 /// Records that a training was reported to the authorized body (integrator).
 pub async fn report_training(step: Step<'_>, training_id: i64) -> AppResult<()> {
     let mut tx = step.db.begin().await?;
-    let trainee = users::trainee(&mut tx, training_id)
+    let trainee = trainings::trainee(&mut tx, training_id)
         .await?
         .ok_or(AppError::NotFound)?;
     step.target(trainee.organization_id)?;

@@ -666,9 +666,9 @@ pub async fn expiring_grants(
     people: PeopleRows,
     today: NaiveDate,
     until: NaiveDate,
-) -> AppResult<Vec<super::users::GrantRow>> {
+) -> AppResult<Vec<super::grants::GrantRow>> {
     let q = Query::select()
-        .columns(super::users::GRANT_COLUMNS)
+        .columns(super::grants::GRANT_COLUMNS)
         .from(AccessGrants::Table)
         .and_where(Expr::col(AccessGrants::Status).eq(crate::domain::grant::GrantState::Active))
         .and_where(Expr::col(AccessGrants::ValidUntil).gte(today))

@@ -9,8 +9,9 @@ use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 use super::Tx;
+use super::grants::GrantRow;
 use super::schema::{BlockRequests, Memberships, Users};
-use super::users::{GrantRow, UserRow};
+use super::users::UserRow;
 use crate::authz::permissions::PeopleRows;
 use crate::domain::identity::{HeldGrant, Person};
 use crate::error::AppResult;
@@ -271,7 +272,7 @@ pub async fn person_with_grants(
         .await?;
     let (termination, requested_at) =
         pending.map_or((None, None), |t| (t.terminated_on, t.requested_at));
-    let grants = super::users::held_grants(tx, user.id, today).await?;
+    let grants = super::grants::held(tx, user.id, today).await?;
     let person = Person {
         organization_id: user.organization_id,
         blocked: user.is_blocked(),

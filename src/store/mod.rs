@@ -18,6 +18,7 @@ pub mod documents;
 pub mod epoch_watch;
 pub mod epochs;
 pub mod filter;
+pub mod grants;
 mod hot;
 pub mod memberships;
 pub mod memo;
@@ -38,6 +39,7 @@ pub mod seed;
 pub mod territories;
 pub mod text;
 pub mod tokens;
+pub mod trainings;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,16 +1,14 @@
-//! Users, their grants and training: the identity side of a request.
+//! Users: the people who sign in, their heads' rights and blocks — the identity side of a
+//! request (their grants are in [`super::grants`], their trainings in [`super::trainings`]).
 //!
 //! These reads are not scoped: they establish who the caller is, before any scope exists.
 //! They only ever look up the caller (or, for operators, a user named on the command line).
 
-use chrono::NaiveDate;
-use sea_query::{Expr, ExprTrait, Func, LockType, OnConflict, Order, Query};
+use sea_query::{Expr, ExprTrait, LockType, OnConflict, Order, Query};
 
 use super::Db;
-use super::schema::{AccessGrants, TrainingRecords, Users};
+use super::schema::Users;
 use crate::authz::permissions::PeopleRows;
-use crate::domain::budget::InformationSystem;
-use crate::domain::grant::GrantState;
 use crate::domain::identity::UserStatus;
 use crate::error::AppResult;
 
@@ -61,35 +59,6 @@ impl UserRow {
     }
 }
 
-/// A grant of access to one system.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct GrantRow {
-    /// Id.
-    pub id: i64,
-    /// User.
-    pub user_id: i64,
-    /// System.
-    #[sqlx(try_from = "String")]
-    pub system: InformationSystem,
-    /// First day of validity.
-    pub valid_from: NaiveDate,
-    /// Last day of validity (inclusive).
-    pub valid_until: NaiveDate,
-    /// Whether it stands or was revoked.
-    #[sqlx(try_from = "String")]
-    pub status: GrantState,
-}
-
-/// The columns [`GrantRow`] decodes.
-pub(crate) const GRANT_COLUMNS: [AccessGrants; 6] = [
-    AccessGrants::Id,
-    AccessGrants::UserId,
-    AccessGrants::System,
-    AccessGrants::ValidFrom,
-    AccessGrants::ValidUntil,
-    AccessGrants::Status,
-];
-
 /// The columns [`UserRow`] decodes.
 pub(crate) const USER_COLUMNS: [Users; 13] = [
     Users::Id,
@@ -122,87 +91,6 @@ pub async fn all(db: &Db, people: PeopleRows) -> AppResult<Vec<UserRow>> {
         .order_by(Users::Iin, Order::Asc)
         .to_owned();
     Ok(db.all(&q).await?)
-}
-
-/// Every grant of a user visible in `people`, newest first.
-pub async fn grants(db: &Db, people: PeopleRows, user_id: i64) -> AppResult<Vec<GrantRow>> {
-    let q = Query::select()
-        .columns(GRANT_COLUMNS)
-        .from(AccessGrants::Table)
-        .and_where(Expr::col(AccessGrants::UserId).eq(user_id))
-        .cond_where(people.of_person(Expr::col(AccessGrants::UserId)))
-        .order_by(AccessGrants::ValidFrom, Order::Desc)
-        .order_by(AccessGrants::Id, Order::Desc)
-        .to_owned();
-    Ok(db.all(&q).await?)
-}
-
-#[derive(sqlx::FromRow)]
-struct Day {
-    completed_on: NaiveDate,
-}
-
-/// The date of the user's earliest completed training, if any.
-pub async fn trained_on(db: &Db, user_id: i64) -> AppResult<Option<NaiveDate>> {
-    let q = Query::select()
-        .column(TrainingRecords::CompletedOn)
-        .from(TrainingRecords::Table)
-        .and_where(Expr::col(TrainingRecords::UserId).eq(user_id))
-        .order_by(TrainingRecords::CompletedOn, Order::Asc)
-        .limit(1)
-        .to_owned();
-    Ok(db.optional::<Day>(&q).await?.map(|d| d.completed_on))
-}
-
-/// The first training day of each of `user_ids` visible in `people` that has one, in one
-/// statement.
-pub async fn first_trainings_of(
-    db: &Db,
-    people: PeopleRows,
-    user_ids: &[i64],
-) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
-    #[derive(sqlx::FromRow)]
-    struct First {
-        user_id: i64,
-        completed_on: NaiveDate,
-    }
-    if user_ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let q = Query::select()
-        .column(TrainingRecords::UserId)
-        .expr_as(
-            Func::min(Expr::col(TrainingRecords::CompletedOn)),
-            "completed_on",
-        )
-        .from(TrainingRecords::Table)
-        .and_where(Expr::col(TrainingRecords::UserId).is_in(user_ids.iter().copied()))
-        .cond_where(people.of_person(Expr::col(TrainingRecords::UserId)))
-        .group_by_col(TrainingRecords::UserId)
-        .to_owned();
-    Ok(db
-        .all::<First>(&q)
-        .await?
-        .into_iter()
-        .map(|f| (f.user_id, f.completed_on))
-        .collect())
-}
-
-/// The user a training record is of, read and locked inside a transaction (as [`get`]).
-pub async fn trainee(tx: &mut super::Tx, training_id: i64) -> AppResult<Option<UserRow>> {
-    #[derive(sqlx::FromRow)]
-    struct Trainee {
-        user_id: i64,
-    }
-    let q = Query::select()
-        .column(TrainingRecords::UserId)
-        .from(TrainingRecords::Table)
-        .and_where(Expr::col(TrainingRecords::Id).eq(training_id))
-        .to_owned();
-    match tx.optional::<Trainee>(&q).await? {
-        Some(t) => get(tx, t.user_id).await,
-        None => Ok(None),
-    }
 }
 
 /// A user by id, read and locked inside a transaction (PostgreSQL `FOR UPDATE`; SQLite's
@@ -361,138 +249,6 @@ pub async fn reinstate(tx: &mut super::Tx, user_id: i64, organization_id: i64) -
     Ok(())
 }
 
-/// Grants of a user not revoked whose last day is `today` or later, soonest end first.
-pub async fn held_grants(
-    tx: &mut super::Tx,
-    user_id: i64,
-    today: NaiveDate,
-) -> AppResult<Vec<GrantRow>> {
-    let q = Query::select()
-        .columns(GRANT_COLUMNS)
-        .from(AccessGrants::Table)
-        .and_where(Expr::col(AccessGrants::UserId).eq(user_id))
-        .and_where(Expr::col(AccessGrants::Status).eq(GrantState::Active))
-        .and_where(Expr::col(AccessGrants::ValidUntil).gte(today))
-        .order_by(AccessGrants::ValidUntil, Order::Asc)
-        .to_owned();
-    Ok(tx.all(&q).await?)
-}
-
-/// Revokes every grant of a user still active (a block, or a move to another body).
-pub async fn revoke_grants(
-    tx: &mut super::Tx,
-    user_id: i64,
-    at: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    let q = Query::update()
-        .table(AccessGrants::Table)
-        .values([
-            (AccessGrants::Status, GrantState::Revoked.into()),
-            (AccessGrants::RevokedAt, at.into()),
-        ])
-        .and_where(Expr::col(AccessGrants::UserId).eq(user_id))
-        .and_where(Expr::col(AccessGrants::Status).eq(GrantState::Active))
-        .to_owned();
-    tx.execute(&q).await?;
-    Ok(())
-}
-
-/// The last day of the user's latest active grant to `system`, if any.
-pub async fn active_grant_end(
-    tx: &mut super::Tx,
-    user_id: i64,
-    system: InformationSystem,
-    today: NaiveDate,
-) -> AppResult<Option<NaiveDate>> {
-    let q = Query::select()
-        .column(AccessGrants::ValidUntil)
-        .from(AccessGrants::Table)
-        .and_where(Expr::col(AccessGrants::UserId).eq(user_id))
-        .and_where(Expr::col(AccessGrants::System).eq(system.as_str()))
-        .and_where(Expr::col(AccessGrants::Status).eq(GrantState::Active))
-        .and_where(Expr::col(AccessGrants::ValidUntil).gte(today))
-        .order_by(AccessGrants::ValidUntil, Order::Desc)
-        .limit(1)
-        .to_owned();
-    #[derive(sqlx::FromRow)]
-    struct Until {
-        valid_until: NaiveDate,
-    }
-    Ok(tx.optional::<Until>(&q).await?.map(|u| u.valid_until))
-}
-
-/// Stores a grant; returns its id.
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_grant(
-    tx: &mut super::Tx,
-    user_id: i64,
-    application_id: i64,
-    system: InformationSystem,
-    valid_from: NaiveDate,
-    valid_until: NaiveDate,
-    by: i64,
-    at: chrono::DateTime<chrono::Utc>,
-) -> AppResult<i64> {
-    let q = Query::insert()
-        .into_table(AccessGrants::Table)
-        .columns([
-            AccessGrants::UserId,
-            AccessGrants::ApplicationId,
-            AccessGrants::System,
-            AccessGrants::ValidFrom,
-            AccessGrants::ValidUntil,
-            AccessGrants::Status,
-            AccessGrants::GrantedBy,
-            AccessGrants::GrantedAt,
-        ])
-        .values_panic([
-            user_id.into(),
-            application_id.into(),
-            system.into(),
-            valid_from.into(),
-            valid_until.into(),
-            GrantState::Active.into(),
-            by.into(),
-            at.into(),
-        ])
-        .returning_col(AccessGrants::Id)
-        .to_owned();
-    Ok(tx.returning_i64(&q).await?)
-}
-
-/// Records a completed training.
-pub async fn insert_training(
-    tx: &mut super::Tx,
-    user_id: i64,
-    completed_on: NaiveDate,
-    language: &str,
-    by: i64,
-    at: chrono::DateTime<chrono::Utc>,
-    report_due: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(TrainingRecords::Table)
-        .columns([
-            TrainingRecords::UserId,
-            TrainingRecords::CompletedOn,
-            TrainingRecords::Language,
-            TrainingRecords::RecordedBy,
-            TrainingRecords::RecordedAt,
-            TrainingRecords::ReportDue,
-        ])
-        .values_panic([
-            user_id.into(),
-            completed_on.into(),
-            language.into(),
-            by.into(),
-            at.into(),
-            report_due.into(),
-        ])
-        .to_owned();
-    tx.execute(&q).await?;
-    Ok(())
-}
-
 /// Blocks a user: their head rights end and every grant still active is revoked. The caller
 /// ends their membership.
 pub async fn block(
@@ -510,19 +266,7 @@ pub async fn block(
         .and_where(Expr::col(Users::Id).eq(user_id))
         .to_owned();
     tx.execute(&q).await?;
-    revoke_grants(tx, user_id, at).await
-}
-
-/// Grants of these ids visible in `people`.
-pub async fn grants_by_ids(db: &Db, people: PeopleRows, ids: &[i64]) -> AppResult<Vec<GrantRow>> {
-    let q = Query::select()
-        .columns(GRANT_COLUMNS)
-        .from(AccessGrants::Table)
-        .and_where(Expr::col(AccessGrants::Id).is_in(ids.iter().copied()))
-        .cond_where(people.of_person(Expr::col(AccessGrants::UserId)))
-        .order_by(AccessGrants::Id, Order::Asc)
-        .to_owned();
-    Ok(db.all(&q).await?)
+    super::grants::revoke_active(tx, user_id, at).await
 }
 
 /// Users of these ids visible in `people`.
@@ -534,47 +278,6 @@ pub async fn by_ids(db: &Db, people: PeopleRows, ids: &[i64]) -> AppResult<Vec<U
         .cond_where(people.user_condition(Expr::col(Users::Id), Expr::col(Users::OrganizationId)))
         .to_owned();
     Ok(db.all(&q).await?)
-}
-
-/// Every grant visible in `people`, oldest first.
-pub async fn all_grants(db: &Db, people: PeopleRows) -> AppResult<Vec<GrantRow>> {
-    let q = Query::select()
-        .columns(GRANT_COLUMNS)
-        .from(AccessGrants::Table)
-        .cond_where(people.of_person(Expr::col(AccessGrants::UserId)))
-        .order_by(AccessGrants::Id, Order::Asc)
-        .to_owned();
-    Ok(db.all(&q).await?)
-}
-
-#[derive(sqlx::FromRow)]
-struct FirstTraining {
-    user_id: i64,
-    completed_on: NaiveDate,
-}
-
-/// Each trained user's first training date (what [`trained_on`] gives one user), for the users
-/// visible in `people`.
-pub async fn first_trainings(
-    db: &Db,
-    people: PeopleRows,
-) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
-    let q = Query::select()
-        .column(TrainingRecords::UserId)
-        .expr_as(
-            sea_query::Func::min(Expr::col(TrainingRecords::CompletedOn)),
-            "completed_on",
-        )
-        .from(TrainingRecords::Table)
-        .cond_where(people.of_person(Expr::col(TrainingRecords::UserId)))
-        .group_by_col(TrainingRecords::UserId)
-        .to_owned();
-    Ok(db
-        .all::<FirstTraining>(&q)
-        .await?
-        .into_iter()
-        .map(|t| (t.user_id, t.completed_on))
-        .collect())
 }
 
 /// A person the register names as a body's head.

@@ -23,10 +23,9 @@ async fn a_caller_without_grants_reads_one_plain_sentence() {
 async fn grant_states_cost_the_same_statements_for_one_grant_or_all() {
     let t = TestDb::with_demo(1).await;
     let today = common::today();
-    let all =
-        audit_hub::store::users::all_grants(&t.db, audit_hub::authz::permissions::PeopleRows::All)
-            .await
-            .expect("grants");
+    let all = audit_hub::store::grants::all(&t.db, audit_hub::authz::permissions::PeopleRows::All)
+        .await
+        .expect("grants");
     assert!(all.len() > 10, "{} grants", all.len());
     let mut cost = Vec::new();
     for grants in [all[..1].to_vec(), all.clone()] {
