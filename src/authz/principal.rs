@@ -93,7 +93,7 @@ pub async fn grant_counts(db: &Db, today: NaiveDate) -> AppResult<Vec<(GrantStat
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    let trained = trainings::first_trainings(db, PeopleRows::All).await?;
+    let trained = trainings::first_trainings_of(db, PeopleRows::All, None).await?;
     let mut counts: Vec<(GrantStatus, i64)> = GrantStatus::ALL.iter().map(|s| (*s, 0)).collect();
     for g in &grants {
         let Some(user) = holders.get(&g.user_id) else {

@@ -152,7 +152,7 @@ pub async fn grants_with_status(
     let ids: Vec<i64> = grants.iter().map(|g| g.user_id).collect();
     let holders = crate::store::users::by_ids(db, people, &ids).await?;
     // One statement for every holder's training, not one per grant.
-    let trainings = crate::store::trainings::first_trainings_of(db, people, &ids).await?;
+    let trainings = crate::store::trainings::first_trainings_of(db, people, Some(&ids)).await?;
     let mut out = Vec::new();
     for g in grants {
         let Some(user) = holders.iter().find(|u| u.id == g.user_id).cloned() else {

@@ -27,32 +27,34 @@ pub async fn trained_on(db: &Db, user_id: i64) -> AppResult<Option<NaiveDate>> {
     Ok(db.optional::<Day>(&q).await?.map(|d| d.completed_on))
 }
 
-/// The first training day of each of `user_ids` visible in `people` that has one, in one
-/// statement.
+/// The first training day of each user visible in `people` that has one, in one statement:
+/// of `user_ids` only, or (`None`) of everyone visible (what [`trained_on`] gives one user).
 pub async fn first_trainings_of(
     db: &Db,
     people: PeopleRows,
-    user_ids: &[i64],
+    user_ids: Option<&[i64]>,
 ) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
     #[derive(sqlx::FromRow)]
     struct First {
         user_id: i64,
         completed_on: NaiveDate,
     }
-    if user_ids.is_empty() {
+    if user_ids.is_some_and(<[i64]>::is_empty) {
         return Ok(Default::default());
     }
-    let q = Query::select()
+    let mut q = Query::select()
         .column(TrainingRecords::UserId)
         .expr_as(
             Func::min(Expr::col(TrainingRecords::CompletedOn)),
             "completed_on",
         )
         .from(TrainingRecords::Table)
-        .and_where(Expr::col(TrainingRecords::UserId).is_in(user_ids.iter().copied()))
         .cond_where(people.of_person(Expr::col(TrainingRecords::UserId)))
         .group_by_col(TrainingRecords::UserId)
         .to_owned();
+    if let Some(ids) = user_ids {
+        q.and_where(Expr::col(TrainingRecords::UserId).is_in(ids.iter().copied()));
+    }
     Ok(db
         .all::<First>(&q)
         .await?
@@ -109,34 +111,4 @@ pub async fn insert(
         .to_owned();
     tx.execute(&q).await?;
     Ok(())
-}
-
-#[derive(sqlx::FromRow)]
-struct FirstTraining {
-    user_id: i64,
-    completed_on: NaiveDate,
-}
-
-/// Each trained user's first training date (what [`trained_on`] gives one user), for the users
-/// visible in `people`.
-pub async fn first_trainings(
-    db: &Db,
-    people: PeopleRows,
-) -> AppResult<std::collections::HashMap<i64, NaiveDate>> {
-    let q = Query::select()
-        .column(TrainingRecords::UserId)
-        .expr_as(
-            Func::min(Expr::col(TrainingRecords::CompletedOn)),
-            "completed_on",
-        )
-        .from(TrainingRecords::Table)
-        .cond_where(people.of_person(Expr::col(TrainingRecords::UserId)))
-        .group_by_col(TrainingRecords::UserId)
-        .to_owned();
-    Ok(db
-        .all::<FirstTraining>(&q)
-        .await?
-        .into_iter()
-        .map(|t| (t.user_id, t.completed_on))
-        .collect())
 }
