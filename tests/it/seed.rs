@@ -377,3 +377,51 @@ async fn demo_trainings_are_reported_within_their_deadline() {
         "the console's list of reports owed opens empty"
     );
 }
+
+#[tokio::test]
+async fn the_seed_takes_the_callers_epoch_before_the_data_epoch() {
+    if common::backend_name() != "postgres" {
+        eprintln!("lock order: runs in the PostgreSQL pass (SQLite has one writer)");
+        return;
+    }
+    let t = TestDb::new().await;
+    // Another step holds the callers epoch, as an organization register import does before its
+    // objects' keys bump the data epoch.
+    let mut holder = t.db.begin().await.expect("begin");
+    holder
+        .raw("SELECT epoch FROM change_epochs WHERE topic = 'callers' FOR UPDATE")
+        .await
+        .expect("lock callers");
+    let db = t.db.clone();
+    let seed = tokio::spawn(async move { audit_hub::seed::run(&db, None, false).await });
+    let waiting = Query::select()
+        .expr(Func::count(Expr::col("pid")))
+        .from("pg_stat_activity")
+        .and_where(Expr::cust("datname = current_database()"))
+        .and_where(Expr::col("wait_event_type").eq("Lock"))
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while t.db.scalar_i64(&waiting).await.expect("activity") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the seed never waited for the callers epoch"
+        );
+        assert!(
+            !seed.is_finished(),
+            "the seed ran past a held callers epoch"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // While the seed waits, the data epoch is free: it took nothing out of order, so the holder
+    // can go on to bump it (as the import would) without a deadlock.
+    holder
+        .raw("SELECT epoch FROM change_epochs WHERE topic = 'data' FOR UPDATE NOWAIT")
+        .await
+        .expect("the waiting seed holds no data epoch");
+    holder.commit().await.expect("commit");
+    let report = seed
+        .await
+        .expect("join")
+        .expect("the seed runs once released");
+    assert!(report.reference_inserted);
+}
