@@ -229,13 +229,21 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, finishes the requests in flight, and closes the pools
-    /// it opened.
+    /// Serves until `shutdown` resolves, finishes the requests in flight, waits for the audit
+    /// writer to close its own connections, and closes the pools it opened.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
+        let writer = self.state.audit.stopped();
         self.bound.serve(self.state, shutdown).await?;
+        // Every event was written before its request was answered; what is left is the
+        // writer's pool, closed on its own thread once the server's last handle is dropped.
+        // Waited for, so the process does not exit with its connections cut mid-stream
+        // (bounded: a handle kept elsewhere, as a test's, keeps the writer open).
+        if !writer.wait(std::time::Duration::from_secs(10)).await {
+            tracing::warn!("the audit writer had not stopped 10 s after the server");
+        }
         for db in self.opened {
             db.close().await;
         }

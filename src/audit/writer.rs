@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{Event, StoredEvent, append_after, append_all_chained};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -36,6 +36,27 @@ struct Batches {
 pub struct AuditWriter {
     jobs: mpsc::Sender<Job>,
     batches: Arc<Batches>,
+    stopped: Stopped,
+}
+
+/// Whether the writer has stopped: its queue drained, its connections closed, its thread done.
+/// Holding it does not keep the writer running (only [`AuditWriter`] handles do).
+#[derive(Clone)]
+pub struct Stopped(watch::Receiver<bool>);
+
+impl Stopped {
+    /// Whether the writer has stopped (or never started).
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow() || self.0.has_changed().is_err()
+    }
+
+    /// Waits until the writer has stopped, for at most `bound`; whether it did.
+    pub async fn wait(mut self, bound: std::time::Duration) -> bool {
+        // An error means the writer's thread is gone without saying so: stopped too.
+        tokio::time::timeout(bound, self.0.wait_for(|stopped| *stopped))
+            .await
+            .is_ok()
+    }
 }
 
 impl AuditWriter {
@@ -50,6 +71,7 @@ impl AuditWriter {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let batches = Arc::new(Batches::default());
         let counts = batches.clone();
+        let (done, stopped) = watch::channel(false);
         let started = std::thread::Builder::new()
             .name("audit-writer".to_owned())
             .spawn(move || {
@@ -62,6 +84,7 @@ impl AuditWriter {
                         drop(db);
                         run(own.clone(), rx, &counts).await;
                         own.close().await;
+                        done.send_replace(true);
                     }),
                     // Without its runtime the writer cannot run: every request is refused
                     // (its event cannot be recorded), never served unrecorded.
@@ -71,7 +94,17 @@ impl AuditWriter {
         if let Err(e) = started {
             tracing::error!(error = %e, "the audit writer's thread could not start");
         }
-        AuditWriter { jobs, batches }
+        AuditWriter {
+            jobs,
+            batches,
+            stopped: Stopped(stopped),
+        }
+    }
+
+    /// Whether the writer has stopped: it stops once the last handle is dropped and every
+    /// queued event is written, then closes its connections.
+    pub fn stopped(&self) -> Stopped {
+        self.stopped.clone()
     }
 
     /// Batches written since start: (after the head this writer knew, in one statement; under

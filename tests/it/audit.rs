@@ -467,3 +467,51 @@ async fn two_servers_under_load_leave_one_event_per_request() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_stopped_server_has_closed_its_audit_writer() {
+    use audit_hub::app::{Application, Config, Database};
+    let t = TestDb::new().await;
+    let policy = std::sync::Arc::new(
+        audit_hub::authz::policy::Policy::load(None)
+            .await
+            .expect("policy"),
+    );
+    let config = Config::new(
+        Database::Open(t.db.clone()),
+        policy,
+        common::keys(),
+        audit_hub::clock::Clock::default(),
+    );
+    let app = Application::build(config).await.expect("application");
+    let base = format!("http://{}", app.addr());
+    let writer = app.state().audit.stopped();
+    let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(app.run_until(async move {
+        let _ = stopping.await;
+    }));
+    // A request, answered once its event is written: the writer is running.
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .expect("request");
+    assert!(resp.status().as_u16() < 500, "{}", resp.status());
+    drop(resp);
+    drop(client);
+    assert!(
+        !writer.is_stopped(),
+        "the writer runs while the server does"
+    );
+
+    // The contract `run_until` keeps: it returns after the writer stopped. (Its thread often
+    // wins that race on its own; the wait makes it the rule.)
+    let _ = stop.send(());
+    run.await.expect("join").expect("served");
+    assert!(
+        writer.is_stopped(),
+        "the server returns only once its audit writer has closed its connections"
+    );
+}
