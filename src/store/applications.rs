@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{Condition, Expr, ExprTrait, LockType, Order, Query};
 
 use super::page::{Page, PageRequest};
+use super::row::insert_row;
 use super::schema::{
     AccessApplications, AccessGrants, ApplicationEmployees, BlockRequests, TrainingRecords,
 };
@@ -109,8 +110,10 @@ pub struct EmployeeRow {
     pub user_id: Option<i64>,
 }
 
-/// The columns of the form's row, in form order.
-const EMPLOYEE_FORM_COLUMNS: [ApplicationEmployees; 11] = [
+/// The columns an employee's row is stored with: its application, then the form's, in form
+/// order.
+const EMPLOYEE_INSERT_COLUMNS: [ApplicationEmployees; 12] = [
+    ApplicationEmployees::ApplicationId,
     ApplicationEmployees::RowNo,
     ApplicationEmployees::Surname,
     ApplicationEmployees::Name,
@@ -200,9 +203,9 @@ pub struct NewApplication<'a> {
 /// Stores a submitted application; returns its id.
 pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
     let systems: Vec<&str> = a.systems.iter().map(|s| s.as_str()).collect();
-    let q = Query::insert()
-        .into_table(AccessApplications::Table)
-        .columns([
+    let q = insert_row(
+        AccessApplications::Table,
+        [
             AccessApplications::OrganizationId,
             AccessApplications::SubmittedBy,
             AccessApplications::Systems,
@@ -216,8 +219,8 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
             AccessApplications::ReviewDue,
             AccessApplications::Channel,
             AccessApplications::IncomingNumber,
-        ])
-        .values_panic([
+        ],
+        [
             a.organization_id.into(),
             a.submitted_by.into(),
             systems.join(",").into(),
@@ -236,17 +239,16 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
             }
             .into(),
             a.incoming_number.map(str::to_owned).into(),
-        ])
-        .returning_col(AccessApplications::Id)
-        .to_owned();
+        ],
+    )
+    .returning_col(AccessApplications::Id)
+    .to_owned();
     let id = tx.returning_i64(&q).await?;
     for e in a.employees {
-        let q = Query::insert()
-            .into_table(ApplicationEmployees::Table)
-            .columns(
-                std::iter::once(ApplicationEmployees::ApplicationId).chain(EMPLOYEE_FORM_COLUMNS),
-            )
-            .values_panic([
+        let q = insert_row(
+            ApplicationEmployees::Table,
+            EMPLOYEE_INSERT_COLUMNS,
+            [
                 id.into(),
                 e.row_no.into(),
                 e.surname.as_str().into(),
@@ -259,8 +261,9 @@ pub async fn insert(tx: &mut Tx, a: &NewApplication<'_>) -> AppResult<i64> {
                 e.phone.as_str().into(),
                 e.email.as_str().into(),
                 e.purpose.as_str().into(),
-            ])
-            .to_owned();
+            ],
+        )
+        .to_owned();
         tx.execute(&q).await?;
     }
     Ok(id)
@@ -519,9 +522,9 @@ pub struct NewBlockRequest<'a> {
 
 /// Stores a block request (flagged late when received after its due time); returns its id.
 pub async fn insert_block_request(tx: &mut Tx, b: &NewBlockRequest<'_>) -> AppResult<i64> {
-    let q = Query::insert()
-        .into_table(BlockRequests::Table)
-        .columns([
+    let q = insert_row(
+        BlockRequests::Table,
+        [
             BlockRequests::UserId,
             BlockRequests::OrganizationId,
             BlockRequests::RequestedBy,
@@ -530,8 +533,8 @@ pub async fn insert_block_request(tx: &mut Tx, b: &NewBlockRequest<'_>) -> AppRe
             BlockRequests::RequestedAt,
             BlockRequests::Due,
             BlockRequests::Late,
-        ])
-        .values_panic([
+        ],
+        [
             b.user_id.into(),
             b.organization_id.into(),
             b.requested_by.into(),
@@ -540,9 +543,10 @@ pub async fn insert_block_request(tx: &mut Tx, b: &NewBlockRequest<'_>) -> AppRe
             b.requested_at.into(),
             b.due.into(),
             (b.requested_at > b.due).into(),
-        ])
-        .returning_col(BlockRequests::Id)
-        .to_owned();
+        ],
+    )
+    .returning_col(BlockRequests::Id)
+    .to_owned();
     Ok(tx.returning_i64(&q).await?)
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 
+use super::row::insert_row;
 use super::schema::CalendarDays;
 use super::{Db, Tx};
 use crate::domain::calendar::{Calendar, KNOWN_TRANSFERS, KURBAN_AIT};
@@ -77,36 +78,37 @@ pub async fn set(
     by: Option<i64>,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(CalendarDays::Table)
-        .columns([
+    let q = insert_row(
+        CalendarDays::Table,
+        [
             CalendarDays::Day,
             CalendarDays::IsWorking,
             CalendarDays::Kind,
             CalendarDays::Note,
             CalendarDays::UpdatedBy,
             CalendarDays::UpdatedAt,
-        ])
-        .values_panic([
+        ],
+        [
             day.into(),
             is_working.into(),
             kind.into(),
             note.map(str::to_owned).into(),
             by.into(),
             at.into(),
-        ])
-        .on_conflict(
-            OnConflict::column(CalendarDays::Day)
-                .update_columns([
-                    CalendarDays::IsWorking,
-                    CalendarDays::Kind,
-                    CalendarDays::Note,
-                    CalendarDays::UpdatedBy,
-                    CalendarDays::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .to_owned();
+        ],
+    )
+    .on_conflict(
+        OnConflict::column(CalendarDays::Day)
+            .update_columns([
+                CalendarDays::IsWorking,
+                CalendarDays::Kind,
+                CalendarDays::Note,
+                CalendarDays::UpdatedBy,
+                CalendarDays::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .to_owned();
     tx.execute(&q).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Query};
 
 use super::Db;
+use super::row::insert_row;
 use super::schema::AuthChallenges;
 use crate::error::AppResult;
 
@@ -14,15 +15,16 @@ pub async fn create(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(AuthChallenges::Table)
-        .columns([
+    let q = insert_row(
+        AuthChallenges::Table,
+        [
             AuthChallenges::Nonce,
             AuthChallenges::CreatedAt,
             AuthChallenges::ExpiresAt,
-        ])
-        .values_panic([nonce.into(), now.into(), expires_at.into()])
-        .to_owned();
+        ],
+        [nonce.into(), now.into(), expires_at.into()],
+    )
+    .to_owned();
     db.execute(&q).await?;
     Ok(())
 }

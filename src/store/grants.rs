@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Order, Query};
 
 use super::Db;
+use super::row::insert_row;
 use super::schema::AccessGrants;
 use crate::authz::permissions::PeopleRows;
 use crate::domain::budget::InformationSystem;
@@ -121,9 +122,9 @@ pub async fn insert(
     by: i64,
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<i64> {
-    let q = Query::insert()
-        .into_table(AccessGrants::Table)
-        .columns([
+    let q = insert_row(
+        AccessGrants::Table,
+        [
             AccessGrants::UserId,
             AccessGrants::ApplicationId,
             AccessGrants::System,
@@ -132,8 +133,8 @@ pub async fn insert(
             AccessGrants::Status,
             AccessGrants::GrantedBy,
             AccessGrants::GrantedAt,
-        ])
-        .values_panic([
+        ],
+        [
             user_id.into(),
             application_id.into(),
             system.into(),
@@ -142,9 +143,10 @@ pub async fn insert(
             GrantState::Active.into(),
             by.into(),
             at.into(),
-        ])
-        .returning_col(AccessGrants::Id)
-        .to_owned();
+        ],
+    )
+    .returning_col(AccessGrants::Id)
+    .to_owned();
     Ok(tx.returning_i64(&q).await?)
 }
 

@@ -10,6 +10,7 @@ use sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 use super::Tx;
 use super::grants::GrantRow;
+use super::row::insert_row;
 use super::schema::{BlockRequests, Memberships, Users};
 use super::users::UserRow;
 use crate::authz::permissions::PeopleRows;
@@ -111,22 +112,26 @@ pub async fn start(
     started_on: NaiveDate,
     application_id: Option<i64>,
 ) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(Memberships::Table)
-        .columns(
-            START_COLUMNS
-                .into_iter()
-                .chain([Memberships::ApplicationId]),
-        )
-        .values_panic([
+    let q = insert_row(
+        Memberships::Table,
+        [
+            Memberships::UserId,
+            Memberships::OrganizationId,
+            Memberships::Position,
+            Memberships::StructuralUnit,
+            Memberships::StartedOn,
+            Memberships::ApplicationId,
+        ],
+        [
             user.id.into(),
             user.organization_id.into(),
             user.position.as_str().into(),
             user.structural_unit.as_str().into(),
             started_on.into(),
             application_id.into(),
-        ])
-        .to_owned();
+        ],
+    )
+    .to_owned();
     tx.execute(&q).await?;
     Ok(())
 }

@@ -34,6 +34,7 @@ pub mod register;
 pub mod render;
 pub mod replication;
 pub mod rollup;
+pub mod row;
 pub mod schema;
 pub mod seed;
 pub mod territories;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_query::{Order, Query, SelectStatement};
 
+use super::row::insert_row;
 use super::schema::PolicyRevisions;
 use super::{Db, Tx};
 use crate::error::AppResult;
@@ -74,25 +75,26 @@ pub async fn history(db: &Db) -> AppResult<Vec<Revision>> {
 
 /// Appends a revision inside `tx`; its number.
 pub async fn insert(tx: &mut Tx, r: &NewRevision<'_>) -> AppResult<i64> {
-    let q = Query::insert()
-        .into_table(PolicyRevisions::Table)
-        .columns([
+    let q = insert_row(
+        PolicyRevisions::Table,
+        [
             PolicyRevisions::Model,
             PolicyRevisions::Rules,
             PolicyRevisions::Sha256,
             PolicyRevisions::Source,
             PolicyRevisions::Note,
             PolicyRevisions::PublishedAt,
-        ])
-        .values_panic([
+        ],
+        [
             r.model.into(),
             r.rules.into(),
             r.sha256.into(),
             r.source.into(),
             r.note.map(str::to_owned).into(),
             r.published_at.into(),
-        ])
-        .returning_col(PolicyRevisions::Id)
-        .to_owned();
+        ],
+    )
+    .returning_col(PolicyRevisions::Id)
+    .to_owned();
     Ok(tx.returning_i64(&q).await?)
 }

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use sea_query::{Expr, ExprTrait, OnConflict, Query};
 
+use super::row::insert_row;
 use super::schema::{Administrators, BudgetPrograms, Territories};
 use super::{Db, Tx};
 use crate::domain::budget::BudgetLevel;
@@ -42,9 +43,9 @@ pub async fn ensure_territory(
     kind: TerritoryKind,
     region: Option<String>,
 ) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(Territories::Table)
-        .columns([
+    let q = insert_row(
+        Territories::Table,
+        [
             Territories::Kato,
             Territories::Kind,
             Territories::RegionKato,
@@ -52,8 +53,8 @@ pub async fn ensure_territory(
             Territories::NameKk,
             Territories::NameRu,
             Territories::NameEn,
-        ])
-        .values_panic([
+        ],
+        [
             kato.into(),
             kind.into(),
             region.clone().into(),
@@ -61,13 +62,14 @@ pub async fn ensure_territory(
             format!("Аумақ {kato}").into(),
             format!("Территория {kato}").into(),
             format!("Territory {kato}").into(),
-        ])
-        .on_conflict(
-            OnConflict::column(Territories::Kato)
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
+        ],
+    )
+    .on_conflict(
+        OnConflict::column(Territories::Kato)
+            .do_nothing()
+            .to_owned(),
+    )
+    .to_owned();
     tx.execute(&q).await?;
     Ok(())
 }
@@ -79,34 +81,35 @@ pub async fn ensure_administrator(
     kato: &str,
     code: &str,
 ) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(Administrators::Table)
-        .columns([
+    let q = insert_row(
+        Administrators::Table,
+        [
             Administrators::Level,
             Administrators::Kato,
             Administrators::Code,
             Administrators::NameKk,
             Administrators::NameRu,
             Administrators::NameEn,
-        ])
-        .values_panic([
+        ],
+        [
             level.into(),
             kato.into(),
             code.into(),
             format!("{code} әкімшісі").into(),
             format!("Администратор {code}").into(),
             format!("Administrator {code}").into(),
+        ],
+    )
+    .on_conflict(
+        OnConflict::columns([
+            Administrators::Level,
+            Administrators::Kato,
+            Administrators::Code,
         ])
-        .on_conflict(
-            OnConflict::columns([
-                Administrators::Level,
-                Administrators::Kato,
-                Administrators::Code,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .to_owned();
+        .do_nothing()
+        .to_owned(),
+    )
+    .to_owned();
     tx.execute(&q).await?;
     Ok(())
 }
@@ -119,9 +122,9 @@ pub async fn ensure_program(
     administrator: &str,
     program: &str,
 ) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(BudgetPrograms::Table)
-        .columns([
+    let q = insert_row(
+        BudgetPrograms::Table,
+        [
             BudgetPrograms::Level,
             BudgetPrograms::Kato,
             BudgetPrograms::Administrator,
@@ -129,8 +132,8 @@ pub async fn ensure_program(
             BudgetPrograms::NameKk,
             BudgetPrograms::NameRu,
             BudgetPrograms::NameEn,
-        ])
-        .values_panic([
+        ],
+        [
             level.into(),
             kato.into(),
             administrator.into(),
@@ -138,18 +141,19 @@ pub async fn ensure_program(
             format!("{program} бюджеттік бағдарламасы").into(),
             format!("Бюджетная программа {program}").into(),
             format!("Budget program {program}").into(),
+        ],
+    )
+    .on_conflict(
+        OnConflict::columns([
+            BudgetPrograms::Level,
+            BudgetPrograms::Kato,
+            BudgetPrograms::Administrator,
+            BudgetPrograms::Program,
         ])
-        .on_conflict(
-            OnConflict::columns([
-                BudgetPrograms::Level,
-                BudgetPrograms::Kato,
-                BudgetPrograms::Administrator,
-                BudgetPrograms::Program,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .to_owned();
+        .do_nothing()
+        .to_owned(),
+    )
+    .to_owned();
     tx.execute(&q).await?;
     Ok(())
 }

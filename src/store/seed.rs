@@ -4,6 +4,7 @@
 
 use sea_query::{Expr, ExprTrait, Func, Iden, Query};
 
+use super::row::insert_row;
 use super::schema::{BudgetLines, DemoMarker, Organizations, Territories, Users};
 use super::{Db, Tx};
 use crate::domain::org::BodyKind;
@@ -47,11 +48,12 @@ pub async fn has_budget_lines(db: &Db) -> AppResult<bool> {
 
 /// Marks the database as made by the demo seed.
 pub async fn mark_demo(tx: &mut Tx, at: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(DemoMarker::Table)
-        .columns([DemoMarker::Id, DemoMarker::SeededAt])
-        .values_panic([1.into(), at.into()])
-        .to_owned();
+    let q = insert_row(
+        DemoMarker::Table,
+        [DemoMarker::Id, DemoMarker::SeededAt],
+        [1.into(), at.into()],
+    )
+    .to_owned();
     tx.execute(&q).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Query};
 
 use super::Db;
+use super::row::insert_row;
 use super::schema::RevokedTokens;
 use crate::error::AppResult;
 
@@ -22,21 +23,22 @@ pub async fn revoke(
         .and_where(Expr::col(RevokedTokens::ExpiresAt).lt(now))
         .to_owned();
     tx.execute(&q).await?;
-    let q = Query::insert()
-        .into_table(RevokedTokens::Table)
-        .columns([
+    let q = insert_row(
+        RevokedTokens::Table,
+        [
             RevokedTokens::Jti,
             RevokedTokens::UserId,
             RevokedTokens::ExpiresAt,
             RevokedTokens::RevokedAt,
-        ])
-        .values_panic([jti.into(), user_id.into(), expires_at.into(), now.into()])
-        .on_conflict(
-            OnConflict::column(RevokedTokens::Jti)
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
+        ],
+        [jti.into(), user_id.into(), expires_at.into(), now.into()],
+    )
+    .on_conflict(
+        OnConflict::column(RevokedTokens::Jti)
+            .do_nothing()
+            .to_owned(),
+    )
+    .to_owned();
     tx.execute(&q).await?;
     tx.commit().await?;
     Ok(())

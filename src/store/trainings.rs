@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 use super::Db;
+use super::row::insert_row;
 use super::schema::TrainingRecords;
 use super::users::{self, UserRow};
 use crate::authz::permissions::PeopleRows;
@@ -90,25 +91,26 @@ pub async fn insert(
     at: chrono::DateTime<chrono::Utc>,
     report_due: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    let q = Query::insert()
-        .into_table(TrainingRecords::Table)
-        .columns([
+    let q = insert_row(
+        TrainingRecords::Table,
+        [
             TrainingRecords::UserId,
             TrainingRecords::CompletedOn,
             TrainingRecords::Language,
             TrainingRecords::RecordedBy,
             TrainingRecords::RecordedAt,
             TrainingRecords::ReportDue,
-        ])
-        .values_panic([
+        ],
+        [
             user_id.into(),
             completed_on.into(),
             language.into(),
             by.into(),
             at.into(),
             report_due.into(),
-        ])
-        .to_owned();
+        ],
+    )
+    .to_owned();
     tx.execute(&q).await?;
     Ok(())
 }

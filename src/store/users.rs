@@ -7,6 +7,7 @@
 use sea_query::{Expr, ExprTrait, LockType, OnConflict, Order, Query};
 
 use super::Db;
+use super::row::insert_row;
 use super::schema::Users;
 use crate::authz::permissions::PeopleRows;
 use crate::domain::identity::UserStatus;
@@ -303,9 +304,9 @@ pub async fn create_person(
     organization_id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<i64> {
-    let q = Query::insert()
-        .into_table(Users::Table)
-        .columns([
+    let q = insert_row(
+        Users::Table,
+        [
             Users::Iin,
             Users::Surname,
             Users::Name,
@@ -314,8 +315,8 @@ pub async fn create_person(
             Users::StructuralUnit,
             Users::OrganizationId,
             Users::CreatedAt,
-        ])
-        .values_panic([
+        ],
+        [
             p.iin.into(),
             p.surname.into(),
             p.name.into(),
@@ -324,9 +325,10 @@ pub async fn create_person(
             HEAD_UNIT.into(),
             organization_id.into(),
             now.into(),
-        ])
-        .returning_col(Users::Id)
-        .to_owned();
+        ],
+    )
+    .returning_col(Users::Id)
+    .to_owned();
     Ok(tx.returning_i64(&q).await?)
 }
 
