@@ -253,6 +253,15 @@ async fn round(browser: &Browser, w: &Words) {
     open(browser, "#people", "people").await;
     browser.type_into("#people-query", &a.head).await;
     browser
+        .wait_until(
+            "the IIN typed",
+            &format!(
+                "document.getElementById('people-query').value === '{}'",
+                a.head
+            ),
+        )
+        .await;
+    browser
         .click("#people-search button[type=\"submit\"]")
         .await;
     let row = format!("#people tr[data-iin=\"{}\"] a", a.head);

@@ -138,20 +138,22 @@ impl Browser {
             }
             if Instant::now() >= deadline {
                 // What the page showed, so that a failure far from this machine can be read:
-                // its message line, the visible view's text, and a screenshot.
+                // its address, message line, the visible view's fields and text, and a
+                // screenshot.
                 let page = self
                     .client
                     .execute(
                         "const m = document.getElementById('message'); \
                          const v = document.querySelector('main > section:not([hidden])'); \
-                         return (m ? m.textContent : '') + ' | ' + (v ? v.innerText.slice(0, 2000) : '');",
+                         const fields = v ? [...v.querySelectorAll('input, select')].map((f) => (f.id || f.name) + '=' + JSON.stringify(f.value)).join(' ') : ''; \
+                         return location.href + ' | ' + (m ? m.textContent : '') + ' | ' + fields + ' | ' + (v ? v.innerText.slice(0, 2000) : '');",
                         vec![],
                     )
                     .await
                     .unwrap_or_default();
                 let shot = self.screenshot("wait-failed").await;
                 panic!(
-                    "{what}: not so after 20 s (page message and view: {page}; {})",
+                    "{what}: not so after 20 s (page address, message, fields and view: {page}; {})",
                     shot.display()
                 );
             }
