@@ -11,9 +11,9 @@ use std::collections::HashMap;
 
 use crate::domain::org::BodyKind;
 use crate::error::AppResult;
+use crate::store::Db;
 use crate::store::orgs::OrgRow;
 use crate::store::users::UserRow;
-use crate::store::{Db, epochs};
 
 /// What a seed run did.
 #[derive(Debug, Clone, Default)]
@@ -28,14 +28,7 @@ pub struct SeedReport {
 /// store; everything in one transaction.
 pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResult<SeedReport> {
     let mut tx = db.begin().await?;
-    // The seed writes callers (organizations, people) and data (territories, budgets); their
-    // triggers bump the two epoch rows. Taken here in the one order every step uses, callers
-    // before data (an organization register import bumps callers, then its objects' keys bump
-    // data), instead of data first as the territories' insert would: two such transactions at
-    // once wait for each other instead of deadlocking.
-    for topic in [epochs::CALLERS, epochs::DATA] {
-        epochs::lock(&mut tx, topic).await?;
-    }
+    lock_imports(&mut tx).await?;
     let mut report = SeedReport::default();
     let reference = if reference::present(&mut tx).await? {
         None
@@ -62,6 +55,20 @@ pub async fn run(db: &Db, demo_scale: Option<usize>, progress: bool) -> AppResul
     tx.commit().await?;
     crate::store::analyze(db).await?;
     Ok(report)
+}
+
+/// Takes, in one order and before the seed writes anything, the lock every import it writes
+/// beside takes before its own first write: the KATO and register imports' (which the seed runs),
+/// the classification, object and budget imports' (whose tables it fills). Each write bumps the
+/// data epoch row, which an import then waits for while holding its lock; a seed that took an
+/// import's lock only after its first write would hold that row and wait for the lock, and the
+/// two would deadlock. Taken again later by the imports themselves, in the same transaction.
+async fn lock_imports(tx: &mut crate::store::Tx) -> AppResult<()> {
+    crate::store::territories::lock(tx).await?;
+    crate::store::register::lock(tx).await?;
+    crate::store::classification::lock(tx).await?;
+    crate::store::object_register::lock(tx).await?;
+    crate::store::rollup::lock_writers(tx).await
 }
 
 /// Whether the demo seed created this database's data (its marker is there).

@@ -59,8 +59,6 @@ pub async fn current_all<const N: usize>(
 /// Locks `topic`'s epoch row until the transaction ends (PostgreSQL; SQLite's writer lock is
 /// already held). Every change to callers bumps this row by trigger, so a step that will change
 /// them takes it at a fixed point of its lock order instead of in the middle of its writes.
-/// A transaction that changes both takes [`CALLERS`] before [`DATA`], the order in which an
-/// organization register import bumps them (its organizations, then their objects' keys).
 pub async fn lock(tx: &mut super::Tx, topic: &str) -> Result<(), sqlx::Error> {
     let q = Query::select()
         .column(ChangeEpochs::Epoch)

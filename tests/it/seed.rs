@@ -378,50 +378,65 @@ async fn demo_trainings_are_reported_within_their_deadline() {
     );
 }
 
+/// An import's own first step, which it holds while its first write waits for the data epoch.
+type ImportLock = for<'a> fn(
+    &'a mut audit_hub::store::Tx,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = audit_hub::error::AppResult<()>> + Send + 'a>,
+>;
+
 #[tokio::test]
-async fn the_seed_takes_the_callers_epoch_before_the_data_epoch() {
+async fn a_seed_beside_any_import_waits_for_it_instead_of_deadlocking() {
+    use audit_hub::store::{classification, object_register, register, rollup, territories};
     if common::backend_name() != "postgres" {
         eprintln!("lock order: runs in the PostgreSQL pass (SQLite has one writer)");
         return;
     }
-    let t = TestDb::new().await;
-    // Another step holds the callers epoch, as an organization register import does before its
-    // objects' keys bump the data epoch.
-    let mut holder = t.db.begin().await.expect("begin");
-    holder
-        .raw("SELECT epoch FROM change_epochs WHERE topic = 'callers' FOR UPDATE")
-        .await
-        .expect("lock callers");
-    let db = t.db.clone();
-    let seed = tokio::spawn(async move { audit_hub::seed::run(&db, None, false).await });
+    let cases: [(&str, ImportLock); 5] = [
+        ("a KATO import", |tx| Box::pin(territories::lock(tx))),
+        ("a register import", |tx| Box::pin(register::lock(tx))),
+        ("a classification import", |tx| {
+            Box::pin(classification::lock(tx))
+        }),
+        ("an objects import", |tx| {
+            Box::pin(object_register::lock(tx))
+        }),
+        ("a budget import", |tx| Box::pin(rollup::lock_writers(tx))),
+    ];
     let waiting = Query::select()
         .expr(Func::count(Expr::col("pid")))
         .from("pg_stat_activity")
         .and_where(Expr::cust("datname = current_database()"))
         .and_where(Expr::col("wait_event_type").eq("Lock"))
         .to_owned();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while t.db.scalar_i64(&waiting).await.expect("activity") == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the seed never waited for the callers epoch"
-        );
-        assert!(
-            !seed.is_finished(),
-            "the seed ran past a held callers epoch"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    for (import, lock) in cases {
+        let t = TestDb::new().await;
+        // The import has taken its lock; its first write is still to come.
+        let mut holder = t.db.begin().await.expect("begin");
+        lock(&mut holder).await.expect("the import's lock");
+        let db = t.db.clone();
+        let seed = tokio::spawn(async move { audit_hub::seed::run(&db, Some(1), false).await });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while t.db.scalar_i64(&waiting).await.expect("activity") == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{import}: the seed never waited for its lock"
+            );
+            assert!(!seed.is_finished(), "{import}: the seed ran past its lock");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // The seed waits holding no data epoch, so the import's first write (which bumps it)
+        // goes through and the import commits; then the seed runs.
+        holder
+            .raw("SELECT epoch FROM change_epochs WHERE topic = 'data' FOR UPDATE NOWAIT")
+            .await
+            .unwrap_or_else(|e| panic!("{import}: the waiting seed holds the data epoch: {e}"));
+        holder.commit().await.expect("commit");
+        let report = seed
+            .await
+            .expect("join")
+            .unwrap_or_else(|e| panic!("{import}: the seed, once released: {e}"));
+        assert!(report.reference_inserted, "{import}");
+        assert!(report.demo.is_some(), "{import}");
     }
-    // While the seed waits, the data epoch is free: it took nothing out of order, so the holder
-    // can go on to bump it (as the import would) without a deadlock.
-    holder
-        .raw("SELECT epoch FROM change_epochs WHERE topic = 'data' FOR UPDATE NOWAIT")
-        .await
-        .expect("the waiting seed holds no data epoch");
-    holder.commit().await.expect("commit");
-    let report = seed
-        .await
-        .expect("join")
-        .expect("the seed runs once released");
-    assert!(report.reference_inserted);
 }
