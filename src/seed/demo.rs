@@ -527,7 +527,8 @@ async fn insert_demo_grants(tx: &mut Tx) -> AppResult<usize> {
     let until = crate::domain::grant::valid_until(from)
         .ok_or_else(|| anyhow::anyhow!("grant end date out of range"))?;
     let trained = from + chrono::Days::new(3);
-    // A fresh database has no calendar rows of its own: the built-in dates are the calendar.
+    // The built-in calendar, which the reference seed stores: the deadline the workflow would
+    // give, unless an operator has since edited the stored calendar (demo data only).
     let report_due = crate::domain::calendar::Calendar::with_known_dates()
         .deadline_after_day(trained, crate::domain::workflow::TRAINING_REPORT_DAYS)
         .ok_or_else(|| anyhow::anyhow!("training report deadline out of range"))?;
